@@ -1,0 +1,35 @@
+import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import { CheckpointError } from '../errors.js';
+import type { TypedBytes } from '../storage/records.js';
+
+/** Serializes one value; the bytes own their buffer, so storing or transferring them copies nothing extra. */
+export async function encode(serde: SerializerProtocol, value: unknown, what: string): Promise<TypedBytes> {
+  let type: string;
+  let data: Uint8Array | string;
+  try {
+    [type, data] = await serde.dumpsTyped(value);
+  } catch (error) {
+    throw new CheckpointError('SERIALIZE', `Could not serialize ${what}: ${String(error)}`, { cause: error });
+  }
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  if (!(bytes instanceof Uint8Array)) {
+    throw new CheckpointError('SERIALIZE', `The serializer returned ${typeof data} for ${what}; expected a Uint8Array.`);
+  }
+  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  return { type, bytes: owned };
+}
+
+export async function decode<T>(serde: SerializerProtocol, stored: TypedBytes | undefined, what: string): Promise<T> {
+  if (!stored || typeof stored.type !== 'string' || !(stored.bytes instanceof Uint8Array)) {
+    throw new CheckpointError('DESERIALIZE', `The stored record of ${what} is corrupt: it has no typed bytes.`);
+  }
+  try {
+    return (await serde.loadsTyped(stored.type, stored.bytes)) as T;
+  } catch (error) {
+    throw new CheckpointError(
+      'DESERIALIZE',
+      `Could not deserialize ${what} (type tag "${stored.type}"): ${String(error)}`,
+      { cause: error },
+    );
+  }
+}

@@ -1,0 +1,274 @@
+import type { RunnableConfig } from '@langchain/core/runnables';
+import {
+  BaseCheckpointSaver,
+  TASKS,
+  WRITES_IDX_MAP,
+  compareWritesSortKeys,
+  maxChannelVersion,
+  writesSortKey,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointListOptions,
+  type CheckpointMetadata,
+  type CheckpointPendingWrite,
+  type CheckpointTuple,
+  type PendingWrite,
+  type SerializerProtocol,
+} from '@langchain/langgraph-checkpoint';
+import { CheckpointError } from '../errors.js';
+import type { CheckpointQuery, CheckpointStorage, StoredTuple } from '../storage/checkpoint-store.js';
+import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import { decode, encode } from './codec.js';
+import { namespaceOf, optionalId, requireId, requireString } from './config.js';
+
+/** `list` options: LangGraph's, plus paging forward and a step range. */
+export interface ListOptions extends CheckpointListOptions {
+  /** Only checkpoints newer than this one (ids strictly greater): pages forward in time. */
+  after?: RunnableConfig;
+  /** Only checkpoints whose `metadata.step` lies in this inclusive range. */
+  step?: { gte?: number; lte?: number };
+}
+
+/** How many checkpoint records one list transaction reads at most. */
+const LIST_PAGE_SIZE = 64;
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const aKeys = Object.keys(a);
+  const bKeys = Object.keys(b);
+  return (
+    aKeys.length === bKeys.length &&
+    aKeys.every((key) => deepEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]))
+  );
+}
+
+function matchesFilter(metadata: Record<string, unknown>, filter: Record<string, unknown>): boolean {
+  return Object.entries(filter).every(([key, value]) => deepEqual(metadata[key], value));
+}
+
+function checkStepRange(step: ListOptions['step']): void {
+  if (step === undefined) return;
+  for (const bound of ['gte', 'lte'] as const) {
+    const value = step[bound];
+    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value))) {
+      throw new CheckpointError('INVALID_CONFIG', `list: options.step.${bound} must be a number, got ${typeof value}.`);
+    }
+  }
+}
+
+/**
+ * The LangGraph contract on top of a `CheckpointStorage`: configs are checked, values serialized with
+ * `serde` on this side, and each call is one storage transaction. `BrowserSaver` and `WorkerSaver`
+ * differ only in where their storage runs.
+ */
+export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
+  protected readonly storage: CheckpointStorage;
+
+  protected constructor(storage: CheckpointStorage, serde?: SerializerProtocol) {
+    super(serde);
+    this.storage = storage;
+  }
+
+  async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
+    const action = 'getTuple';
+    const threadId = config.configurable?.['thread_id'];
+    if (threadId === undefined) return undefined;
+    const thread_id = requireId(config, 'thread_id', action);
+    const checkpoint_ns = namespaceOf(config, action);
+    const checkpoint_id = optionalId(config, 'checkpoint_id', action);
+    const stored = await this.storage.getTuple(thread_id, checkpoint_ns, checkpoint_id);
+    return stored ? this.#toTuple(stored) : undefined;
+  }
+
+  async *list(config: RunnableConfig, options: ListOptions = {}): AsyncGenerator<CheckpointTuple> {
+    const action = 'list';
+    const { filter, step } = options;
+    let remaining = options.limit;
+    if (remaining !== undefined && (typeof remaining !== 'number' || Number.isNaN(remaining))) {
+      throw new CheckpointError('INVALID_CONFIG', `list: options.limit must be a number, got ${typeof remaining}.`);
+    }
+    checkStepRange(step);
+    const query: CheckpointQuery = {};
+    const threadId = optionalId(config, 'thread_id', action);
+    if (threadId !== undefined) query.thread_id = threadId;
+    if (config.configurable?.['checkpoint_ns'] !== undefined) query.checkpoint_ns = namespaceOf(config, action);
+    const checkpointId = optionalId(config, 'checkpoint_id', action);
+    if (checkpointId !== undefined) query.checkpoint_id = checkpointId;
+    const before = optionalId(options.before, 'checkpoint_id', 'list (options.before)');
+    if (before !== undefined) query.before = before;
+    const after = optionalId(options.after, 'checkpoint_id', 'list (options.after)');
+    if (after !== undefined) query.after = after;
+    if (step !== undefined) query.step = step;
+
+    let resume: IDBValidKey | undefined;
+    do {
+      if (remaining !== undefined && remaining <= 0) return;
+      const pageSize = filter || remaining === undefined ? LIST_PAGE_SIZE : Math.min(remaining, LIST_PAGE_SIZE);
+      const page = await this.storage.listCheckpoints(query, pageSize, resume);
+      resume = page.resume;
+      let records = page.records;
+      let metadata = await Promise.all(records.map((record) => this.#metadataOf(record)));
+      if (filter) {
+        const keep = metadata.map((entry) => matchesFilter(entry, filter));
+        records = records.filter((_, i) => keep[i]);
+        metadata = metadata.filter((_, i) => keep[i]);
+      }
+      if (remaining !== undefined) {
+        records = records.slice(0, remaining);
+        remaining -= records.length;
+      }
+      const stored = await this.storage.loadTuples(records);
+      for (const [i, tuple] of stored.entries()) {
+        yield await this.#toTuple(tuple, metadata[i]);
+      }
+    } while (resume !== undefined);
+  }
+
+  async put(
+    config: RunnableConfig,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    newVersions: ChannelVersions,
+  ): Promise<RunnableConfig> {
+    const action = 'put';
+    const thread_id = requireId(config, 'thread_id', action);
+    const checkpoint_ns = namespaceOf(config, action);
+    const parent = optionalId(config, 'checkpoint_id', action);
+    if (typeof checkpoint !== 'object' || checkpoint === null) {
+      throw new CheckpointError('INVALID_CONFIG', 'put: the checkpoint must be an object.');
+    }
+    const checkpoint_id = requireString(checkpoint.id, 'checkpoint.id', action);
+    const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
+    const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
+      encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
+      encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),
+      Promise.all(
+        Object.entries(newVersions ?? {}).map(
+          async ([channel, version]): Promise<BlobRecord> => ({
+            thread_id,
+            checkpoint_ns,
+            channel,
+            version,
+            value: Object.prototype.hasOwnProperty.call(values, channel)
+              ? await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`)
+              : null,
+          }),
+        ),
+      ),
+    ]);
+    const record: CheckpointRecord = {
+      thread_id,
+      checkpoint_ns,
+      checkpoint_id,
+      v: checkpoint.v,
+      channel_versions: { ...versions },
+      checkpoint: checkpointBytes,
+      metadata: metadataBytes,
+    };
+    if (parent !== undefined) record.parent_checkpoint_id = parent;
+    if (typeof metadata?.step === 'number') record.step = metadata.step;
+    if (typeof metadata?.source === 'string') record.source = metadata.source;
+    await this.storage.putCheckpoint(record, blobs);
+    return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
+  }
+
+  async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ''): Promise<void> {
+    const action = 'putWrites';
+    const thread_id = requireId(config, 'thread_id', action);
+    const checkpoint_id = requireId(config, 'checkpoint_id', action);
+    const checkpoint_ns = namespaceOf(config, action);
+    const task_id = requireString(taskId, 'taskId', action);
+    if (typeof taskPath !== 'string') {
+      throw new CheckpointError('INVALID_CONFIG', `putWrites: taskPath must be a string, got ${typeof taskPath}.`);
+    }
+    if (!Array.isArray(writes)) {
+      throw new CheckpointError('INVALID_CONFIG', 'putWrites: writes must be an array of [channel, value] pairs.');
+    }
+    const records = await Promise.all(
+      writes.map(async (write, position): Promise<WriteRecord> => {
+        if (!Array.isArray(write) || typeof write[0] !== 'string') {
+          throw new CheckpointError('INVALID_CONFIG', `putWrites: write ${position} is not a [channel, value] pair.`);
+        }
+        const [channel, value] = write;
+        return {
+          thread_id,
+          checkpoint_ns,
+          checkpoint_id,
+          task_id,
+          idx: WRITES_IDX_MAP[channel] ?? position,
+          channel,
+          value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`),
+          task_path: taskPath,
+        };
+      }),
+    );
+    await this.storage.putWrites(records);
+  }
+
+  async deleteThread(threadId: string): Promise<void> {
+    await this.storage.deleteThread(requireString(threadId, 'threadId', 'deleteThread'));
+  }
+
+  /** Closes the database connection; later calls reject with code `CLOSED`. */
+  async close(): Promise<void> {
+    await this.storage.close();
+  }
+
+  #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
+    return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`);
+  }
+
+  async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>): Promise<CheckpointTuple> {
+    const { checkpoint: record } = stored;
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = record;
+    const label = `checkpoint ${checkpoint_id}`;
+    const channel_values: Record<string, unknown> = {};
+    const [rest, decodedMetadata, pendingWrites] = await Promise.all([
+      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label),
+      metadata ?? this.#metadataOf(record),
+      this.#decodeWrites(stored.writes),
+      ...stored.blobs.map(async (blob) => {
+        if (blob.value) channel_values[blob.channel] = await decode(this.serde, blob.value, `channel "${blob.channel}" of ${label}`);
+      }),
+    ]);
+    const checkpoint: Checkpoint = { ...rest, channel_values, channel_versions: { ...record.channel_versions } };
+    if (stored.parentSends) {
+      // Checkpoints before format 4 kept pending sends as writes of their parent.
+      const sends = await this.#decodeWrites(stored.parentSends, (a, b) =>
+        compareWritesSortKeys(writesSortKey('', a.task_id, a.idx), writesSortKey('', b.task_id, b.idx)),
+      );
+      checkpoint.channel_values[TASKS] = sends.map(([, , value]) => value);
+      const versions = Object.values(checkpoint.channel_versions);
+      checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
+    }
+    const tuple: CheckpointTuple = {
+      config: { configurable: { thread_id, checkpoint_ns, checkpoint_id } },
+      checkpoint,
+      metadata: decodedMetadata as CheckpointMetadata,
+      pendingWrites,
+    };
+    if (parent_checkpoint_id !== undefined) {
+      tuple.parentConfig = { configurable: { thread_id, checkpoint_ns, checkpoint_id: parent_checkpoint_id } };
+    }
+    return tuple;
+  }
+
+  /** Pending writes in the order live execution applies them: (task path, task id, idx). */
+  #decodeWrites(
+    writes: WriteRecord[],
+    order: (a: WriteRecord, b: WriteRecord) => number = (a, b) =>
+      compareWritesSortKeys(writesSortKey(a.task_path, a.task_id, a.idx), writesSortKey(b.task_path, b.task_id, b.idx)),
+  ): Promise<CheckpointPendingWrite[]> {
+    return Promise.all(
+      [...writes].sort(order).map(
+        async (write): Promise<CheckpointPendingWrite> => [
+          write.task_id,
+          write.channel,
+          await decode(this.serde, write.value, `the write to "${write.channel}" of task ${write.task_id}`),
+        ],
+      ),
+    );
+  }
+}

@@ -1,0 +1,70 @@
+import type { DBSchema } from 'idb';
+
+/** A channel version as LangGraph hands it out: numbers by default, strings for custom savers. */
+export type ChannelVersion = number | string;
+
+/** Bytes produced by a serializer, with the type tag it needs to read them back. */
+export interface TypedBytes {
+  type: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * One checkpoint, without its channel values (those live in `blobs`, one record per channel version).
+ * `checkpoint` holds the serialized rest of the checkpoint (`v`, `id`, `ts`, `versions_seen`, ...).
+ */
+export interface CheckpointRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  parent_checkpoint_id?: string;
+  /** Checkpoint format version; below 4 the pending sends live in the parent's writes. */
+  v: number;
+  channel_versions: Record<string, ChannelVersion>;
+  checkpoint: TypedBytes;
+  metadata: TypedBytes;
+  /** Copied out of the metadata so that lists can filter by step without decoding anything. */
+  step?: number;
+  source?: string;
+}
+
+/** The value of one channel at one version; `type: 'empty'` records that the channel had no value. */
+export interface BlobRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  channel: string;
+  version: ChannelVersion;
+  value: TypedBytes | null;
+}
+
+/** One pending write of a task against a checkpoint. `idx` is negative for special channels. */
+export interface WriteRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  task_id: string;
+  idx: number;
+  channel: string;
+  value: TypedBytes;
+  task_path: string;
+}
+
+export type CheckpointKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string];
+export type BlobKey = [thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion];
+export type WriteKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string, task_id: string, idx: number];
+/** Index key for one thread across namespaces, newest first. */
+export type ThreadIndexKey = [thread_id: string, checkpoint_id: string, checkpoint_ns: string];
+/** Index key for all threads, newest first. */
+export type TimeIndexKey = [checkpoint_id: string, thread_id: string, checkpoint_ns: string];
+
+export interface JunctureSchema extends DBSchema {
+  checkpoints: {
+    key: CheckpointKey;
+    value: CheckpointRecord;
+    indexes: { by_thread: ThreadIndexKey; by_time: TimeIndexKey };
+  };
+  blobs: { key: BlobKey; value: BlobRecord };
+  writes: { key: WriteKey; value: WriteRecord };
+}
+
+export const STORE_NAMES = ['checkpoints', 'blobs', 'writes'] as const;

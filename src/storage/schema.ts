@@ -1,0 +1,25 @@
+import type { IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
+import type { JunctureSchema } from './records.js';
+
+type UpgradeTransaction = IDBPTransaction<JunctureSchema, StoreNames<JunctureSchema>[], 'versionchange'>;
+
+/**
+ * Upgrade steps in order: step `i` takes a database from version `i` to `i + 1`.
+ * A new schema version appends a step; existing steps never change, so old data always migrates.
+ */
+export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx: UpgradeTransaction) => void> = [
+  (db) => {
+    const checkpoints = db.createObjectStore('checkpoints', {
+      keyPath: ['thread_id', 'checkpoint_ns', 'checkpoint_id'],
+    });
+    checkpoints.createIndex('by_thread', ['thread_id', 'checkpoint_id', 'checkpoint_ns'], { unique: true });
+    checkpoints.createIndex('by_time', ['checkpoint_id', 'thread_id', 'checkpoint_ns'], { unique: true });
+    db.createObjectStore('blobs', { keyPath: ['thread_id', 'checkpoint_ns', 'channel', 'version'] });
+    db.createObjectStore('writes', {
+      keyPath: ['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'],
+    });
+  },
+];
+
+/** The schema version this build reads and writes. */
+export const SCHEMA_VERSION = UPGRADE_STEPS.length;
