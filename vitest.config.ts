@@ -6,7 +6,7 @@ export default defineConfig({
     name: 'node',
     globals: true,
     environment: 'node',
-    include: ['test/node/**/*.test.ts'],
+    include: ['test/shared/**/*.test.ts', 'test/node/**/*.test.ts'],
     setupFiles: ['fake-indexeddb/auto'],
     testTimeout: 20_000,
   },

@@ -141,6 +141,14 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     }
     const checkpoint_id = requireString(checkpoint.id, 'checkpoint.id', action);
     const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
+    for (const [channel, version] of Object.entries({ ...versions, ...newVersions })) {
+      if (!(typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version)))) {
+        throw new CheckpointError(
+          'INVALID_CONFIG',
+          `put: the version of channel "${channel}" must be a finite number or a string, got ${typeof version}.`,
+        );
+      }
+    }
     const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
       encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
       encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),

@@ -70,6 +70,36 @@ function prefixRange(prefix: IDBValidKey[]): IDBKeyRange {
   return IDBKeyRange.bound(prefix, [...prefix, []]);
 }
 
+type AnyTransaction = { done: Promise<void>; abort(): void };
+
+/**
+ * Runs a transaction's requests and waits for its commit. If anything throws, synchronously (an invalid key)
+ * or as a failed request, the transaction is aborted so that none of the call's changes are kept.
+ */
+async function settle<T>(
+  tx: AnyTransaction,
+  body: (track: <R>(request: Promise<R>) => Promise<R>) => Promise<T>,
+): Promise<T> {
+  // Requests queued before a synchronous throw reject with AbortError once we abort: mark them handled.
+  const track = <R>(request: Promise<R>): Promise<R> => {
+    request.catch(() => undefined);
+    return request;
+  };
+  try {
+    const result = await body(track);
+    await tx.done;
+    return result;
+  } catch (error) {
+    try {
+      tx.abort();
+    } catch {
+      // Already finished or aborted: nothing was committed by this call's failure path.
+    }
+    tx.done.catch(() => undefined);
+    throw error;
+  }
+}
+
 /** Issues every read for one tuple at once, inside the caller's transaction. */
 async function readTuple(tx: ReadTransaction, checkpoint: CheckpointRecord): Promise<StoredTuple> {
   const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = checkpoint;
@@ -196,11 +226,12 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#run(`Storing checkpoint ${checkpoint.checkpoint_id}`, async (db) => {
       const tx = db.transaction(['checkpoints', 'blobs'], 'readwrite', { durability: this.durability });
       const blobStore = tx.objectStore('blobs');
-      await Promise.all([
-        tx.objectStore('checkpoints').put(checkpoint),
-        ...blobs.map((blob) => blobStore.put(blob)),
-        tx.done,
-      ]);
+      await settle(tx, (track) =>
+        Promise.all([
+          track(tx.objectStore('checkpoints').put(checkpoint)),
+          ...blobs.map((blob) => track(blobStore.put(blob))),
+        ]),
+      );
     });
   }
 
@@ -210,14 +241,15 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       const tx = db.transaction('writes', 'readwrite', { durability: this.durability });
       const store = tx.objectStore('writes');
       const keyOfWrite = (w: WriteRecord): WriteKey => [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx];
-      // Special writes (negative idx) replace; regular writes keep the first value stored under their key.
-      const regular = writes.filter((write) => write.idx >= 0);
-      const existing = await Promise.all(regular.map((write) => store.getKey(keyOfWrite(write))));
-      const puts = [
-        ...regular.filter((_, i) => existing[i] === undefined).map((write) => store.put(write)),
-        ...writes.filter((write) => write.idx < 0).map((write) => store.put(write)),
-      ];
-      await Promise.all([...puts, tx.done]);
+      await settle(tx, async (track) => {
+        // Special writes (negative idx) replace; regular writes keep the first value stored under their key.
+        const regular = writes.filter((write) => write.idx >= 0);
+        const existing = await Promise.all(regular.map((write) => track(store.getKey(keyOfWrite(write)))));
+        await Promise.all([
+          ...regular.filter((_, i) => existing[i] === undefined).map((write) => track(store.put(write))),
+          ...writes.filter((write) => write.idx < 0).map((write) => track(store.put(write))),
+        ]);
+      });
     });
   }
 
@@ -279,12 +311,13 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#run(`Deleting thread "${thread_id}"`, async (db) => {
       const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readwrite', { durability: this.durability });
       const range = prefixRange([thread_id]);
-      await Promise.all([
-        tx.objectStore('checkpoints').delete(range),
-        tx.objectStore('blobs').delete(range),
-        tx.objectStore('writes').delete(range),
-        tx.done,
-      ]);
+      await settle(tx, (track) =>
+        Promise.all([
+          track(tx.objectStore('checkpoints').delete(range)),
+          track(tx.objectStore('blobs').delete(range)),
+          track(tx.objectStore('writes').delete(range)),
+        ]),
+      );
     });
   }
 
