@@ -71,6 +71,16 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     this.storage = storage;
   }
 
+  /**
+   * Channel versions are numbers as LangGraph expects, with a random fraction: blobs are keyed by
+   * (channel, version), and two branches forked from one checkpoint would otherwise both write version n + 1
+   * of a channel, and the later would overwrite the other's value.
+   */
+  override getNextVersion(current: number | undefined): number {
+    const whole = typeof current === 'number' && Number.isFinite(current) ? Math.floor(current) : 0;
+    return whole + 1 + Math.random();
+  }
+
   async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const action = 'getTuple';
     const threadId = config.configurable?.['thread_id'];

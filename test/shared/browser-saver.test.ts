@@ -119,6 +119,21 @@ describe('put and getTuple', () => {
     expect((await saver.getTuple(second))?.parentConfig).toEqual(threadConfig('t', '', checkpointId(1)));
   });
 
+  it('keeps the two branches of a fork apart, though both write the next version of a channel', async () => {
+    const saver = newSaver();
+    const root = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 'root' }), makeMetadata(0), { a: 1 });
+    const branch = async (n: number, value: string) => {
+      const version = saver.getNextVersion(1);
+      expect(Math.floor(version)).toBe(2);
+      return saver.put(root, makeCheckpoint(checkpointId(n), { a: value }, { a: version }), makeMetadata(1), { a: version });
+    };
+    const left = await branch(2, 'left');
+    const right = await branch(3, 'right');
+    expect((await saver.getTuple(left))?.checkpoint.channel_values).toEqual({ a: 'left' });
+    expect((await saver.getTuple(right))?.checkpoint.channel_values).toEqual({ a: 'right' });
+    expect(saver.getNextVersion(saver.getNextVersion(undefined))).toBeGreaterThanOrEqual(2);
+  });
+
   it('returns the greatest id of (thread, namespace) as latest, and undefined for unknown ones', async () => {
     const saver = newSaver();
     await putChain(saver, 't', '', [1, 3]);
