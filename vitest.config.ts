@@ -1,13 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
+import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
 
-// Node layer: fake-indexeddb stands in for the browser. LangGraph's validation suite needs `globals: true`.
+const chromium = findChromium();
+
 export default defineConfig({
   test: {
-    name: 'node',
+    // LangGraph's validation suite uses the global describe/it/expect.
     globals: true,
-    environment: 'node',
-    include: ['test/shared/**/*.test.ts', 'test/node/**/*.test.ts'],
-    setupFiles: ['fake-indexeddb/auto'],
-    testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/shared/**/*.test.ts', 'test/node/**/*.test.ts'],
+          setupFiles: ['test/support/setup-node.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'chromium',
+          include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          setupFiles: ['test/support/setup-browser.ts'],
+          testTimeout: 60_000,
+          // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.
+          fileParallelism: false,
+          browser: {
+            enabled: true,
+            headless: true,
+            screenshotFailures: false,
+            provider: playwright({
+              launchOptions: { executablePath: chromium, args: CHROMIUM_FLAGS },
+              persistentContext: mkdtempSync(join(tmpdir(), 'juncture-profile-')),
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
   },
 });

@@ -61,7 +61,7 @@ export function buildAgentGraph(checkpointer: BaseCheckpointSaver) {
 
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
 
-export const resume = (answer: string) => new Command({ resume: answer });
+export const resume = (answer: string) => new Command<string, never, never>({ resume: answer });
 
 /** A snapshot with the parts that do not depend on ids or clocks, for comparing runs and reloads. */
 export function describeSnapshot(snapshot: Awaited<ReturnType<AgentGraph['getState']>>) {

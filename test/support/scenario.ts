@@ -1,9 +1,6 @@
-// Node's own AsyncLocalStorage for interrupt(): the main entry installs it.
-import '@langchain/langgraph';
-import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
-import { BrowserSaver } from '../../src/index.js';
-import { buildAgentGraph, describeHistory, describeSnapshot, resume } from '../support/agent-graph.js';
-import { collect, freshDbName } from '../support/fixtures.js';
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import { buildAgentGraph, describeHistory, describeSnapshot, resume } from './agent-graph.js';
+import { collect } from './fixtures.js';
 
 /** Interrupt ids hash checkpoint ids, which differ between any two runs: compare the rest. */
 function withoutInterruptIds(result: Record<string, unknown>) {
@@ -12,7 +9,7 @@ function withoutInterruptIds(result: Record<string, unknown>) {
 }
 
 /** Runs the agent through interrupt, resume and a fork, and records what a user of the graph sees. */
-async function runScenario(checkpointer: BaseCheckpointSaver) {
+export async function runScenario(checkpointer: BaseCheckpointSaver) {
   const graph = buildAgentGraph(checkpointer);
   const config = { configurable: { thread_id: 'scenario' } };
   const firstRun = withoutInterruptIds(await graph.invoke({ topic: 'storage' }, config));
@@ -35,21 +32,3 @@ async function runScenario(checkpointer: BaseCheckpointSaver) {
   return { firstRun, interrupted, resumed, done, forked, afterFork, history, namespaces: [...namespaces].sort() };
 }
 
-describe('a LangGraph.js StateGraph on BrowserSaver', () => {
-  it('gives the same values, next and history as on MemorySaver', async () => {
-    const saver = new BrowserSaver({ dbName: freshDbName('graph') });
-    const withBrowserSaver = await runScenario(saver);
-    const withMemorySaver = await runScenario(new MemorySaver());
-    expect(withBrowserSaver).toEqual(withMemorySaver);
-
-    // The scenario really went through an interrupt, a resume, a subgraph and a fork.
-    expect(withBrowserSaver.interrupted.next).toEqual(['review']);
-    expect(withBrowserSaver.interrupted.interrupts).toEqual([{ question: 'Publish "4 notes: plan storage, research costs, research risks, research sources"?' }]);
-    expect(withBrowserSaver.resumed.approved).toBe('yes');
-    expect(withBrowserSaver.afterFork).toMatchObject({ summary: 'edited', approved: 'no' });
-    expect(withBrowserSaver.history.map((entry) => entry.source)).toContain('update');
-    expect(withBrowserSaver.namespaces).toEqual(['', 'summarize']);
-    await saver.close();
-    await BrowserSaver.deleteDatabase(saver.dbName);
-  });
-});

@@ -1,0 +1,32 @@
+// Finds the Chromium that browser tests drive; shared by the test command, the Vitest config and test helpers.
+import { existsSync } from 'node:fs';
+
+/** Flags for a headless Chromium on a machine without network or GPU, run as root in CI. */
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+];
+
+/** `CHROME_PATH` when set, else the first Chromium or Chrome found in the usual places, else undefined. */
+export function findChromium() {
+  const fromEnv = process.env.CHROME_PATH;
+  if (fromEnv) {
+    if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, which does not exist.`);
+    return fromEnv;
+  }
+  return CANDIDATES.find((candidate) => existsSync(candidate));
+}
