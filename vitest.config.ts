@@ -43,6 +43,17 @@ export default defineConfig({
           },
         },
       },
+      {
+        extends: true,
+        test: {
+          // Node drives Chromium through playwright-core: reloads, relaunches, extensions.
+          name: 'e2e',
+          environment: 'node',
+          include: ['test/e2e/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,83 @@
+// Helpers for tests that drive real Chromium from Node: profiles, launching, serving built pages.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
+
+/** A new, empty Chromium profile directory; IndexedDB in it lives on disk, as it does for users. */
+export function freshProfile(): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'juncture-e2e-profile-'));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface LaunchOptions {
+  /** An unpacked extension to load. */
+  extensionDir?: string;
+}
+
+/** Launches headless Chromium on a persistent profile. */
+export async function launchChromium(profileDir: string, options: LaunchOptions = {}): Promise<BrowserContext> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('No Chromium found: run `npm test`, which installs one, or set CHROME_PATH.');
+  const args = [...CHROMIUM_FLAGS];
+  if (options.extensionDir) {
+    const dir = resolve(options.extensionDir);
+    args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);
+  }
+  return chromium.launchPersistentContext(profileDir, { executablePath, headless: true, args });
+}
+
+export interface ServedPages {
+  /** The address of a page, for example `url('agent.html')`. */
+  url(path: string): string;
+  close(): Promise<void>;
+}
+
+/** Builds the pages under `root` with Vite (as an app would ship them) and serves the build on localhost. */
+export async function serveBuiltPages(root: string, inputs: Record<string, string>): Promise<ServedPages> {
+  const outDir = mkdtempSync(join(tmpdir(), 'juncture-pages-'));
+  await build({
+    root,
+    logLevel: 'warn',
+    configFile: false,
+    build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rolldownOptions: { input: inputs } },
+  });
+  const server: PreviewServer = await preview({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    build: { outDir },
+    preview: { host: '127.0.0.1', port: 0, strictPort: false },
+  });
+  const base = server.resolvedUrls?.local[0];
+  if (!base) throw new Error('The preview server did not report an address.');
+  return {
+    url: (path) => new URL(path, base).toString(),
+    close: async () => {
+      await server.close();
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Calls a function the page put on `window.harness` and returns its JSON result. */
+export async function callHarness<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+  return page.evaluate(
+    async ({ method, args }) => {
+      const harness = (window as unknown as { harness?: Record<string, (...a: unknown[]) => Promise<unknown>> }).harness;
+      if (!harness?.[method]) throw new Error(`The page has no harness.${method}`);
+      return JSON.parse(JSON.stringify(await harness[method]!(...args)));
+    },
+    { method, args },
+  ) as Promise<T>;
+}
+
+/** Opens a page and waits until its harness is ready. */
+export async function openHarness(context: BrowserContext, url: string): Promise<Page> {
+  const page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { harness?: unknown }).harness !== undefined);
+  return page;
+}
