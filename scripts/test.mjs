@@ -1,5 +1,6 @@
 // `npm test`: makes sure a Chromium exists (installing Debian's where it may), then runs every test layer.
 import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { findChromium } from './chromium.mjs';
 
 function run(command, args, options = {}) {
@@ -35,4 +36,38 @@ if (!chromium) {
 }
 console.log(`Browser tests use ${chromium}`);
 
-process.exit(run('npx', ['vitest', 'run', ...process.argv.slice(2)], { env: { ...process.env, CHROME_PATH: chromium } }));
+// Each layer runs on its own, so its count is reported on its own line at the end.
+const LAYERS = [
+  { project: 'node', label: 'node (fake-indexeddb)' },
+  { project: 'chromium', label: 'chromium (Vitest browser mode)' },
+  { project: 'e2e', label: 'e2e (Chromium pages via playwright-core)' },
+];
+mkdirSync('test-results', { recursive: true });
+const summary = [];
+let failed = false;
+for (const { project, label } of LAYERS) {
+  const resultsFile = `test-results/${project}.json`;
+  rmSync(resultsFile, { force: true });
+  const status = run(
+    'npx',
+    ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
+    { env: { ...process.env, CHROME_PATH: chromium } },
+  );
+  let counts = { passed: 0, failed: 0, skipped: 0 };
+  try {
+    const results = JSON.parse(readFileSync(resultsFile, 'utf8'));
+    counts = { passed: results.numPassedTests, failed: results.numFailedTests, skipped: results.numPendingTests + results.numTodoTests };
+  } catch {
+    console.error(`The ${label} layer wrote no results.`);
+  }
+  if (status !== 0 || counts.failed > 0) failed = true;
+  summary.push({ label, ...counts, status });
+}
+
+console.log('');
+for (const { label, passed, failed: failures, skipped, status } of summary) {
+  console.log(`${label}: ${passed} passed, ${failures} failed, ${skipped} skipped${status === 0 ? '' : ` (exit ${status})`}`);
+}
+const total = (key) => summary.reduce((sum, layer) => sum + layer[key], 0);
+console.log(`tests: ${total('passed')} passed, ${total('failed')} failed`);
+process.exit(failed ? 1 : 0);
