@@ -4,3 +4,4 @@ export { CheckpointError, type CheckpointErrorCode } from './errors.js';
 export type { Durability } from './storage/checkpoint-store.js';
 export { SCHEMA_VERSION } from './storage/schema.js';
 export { installBrowserAsyncContext } from './runtime/browser-async-context.js';
+export type { CheckpointChange, ChangeListener } from './storage/changes.js';

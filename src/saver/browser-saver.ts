@@ -40,13 +40,11 @@ export function resolveStorageOptions(options: { dbName?: unknown; durability?: 
  * The database opens on first use; another saver on the same `dbName` (after a reload) sees everything.
  */
 export class BrowserSaver extends StoredCheckpointSaver {
-  readonly dbName: string;
   readonly durability: Durability;
 
   constructor(options: BrowserSaverOptions = {}) {
     const { dbName, durability } = resolveStorageOptions(options);
-    super(new IndexedDBCheckpointStorage({ dbName, durability }), options.serde);
-    this.dbName = dbName;
+    super(new IndexedDBCheckpointStorage({ dbName, durability }), dbName, options.serde);
     this.durability = durability;
   }
 

@@ -16,6 +16,7 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import { CheckpointError } from '../errors.js';
+import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple } from '../storage/checkpoint-store.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
@@ -65,10 +66,21 @@ function checkStepRange(step: ListOptions['step']): void {
  */
 export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   protected readonly storage: CheckpointStorage;
+  /** The IndexedDB database the checkpoints live in. */
+  readonly dbName: string;
 
-  protected constructor(storage: CheckpointStorage, serde?: SerializerProtocol) {
+  protected constructor(storage: CheckpointStorage, dbName: string, serde?: SerializerProtocol) {
     super(serde);
     this.storage = storage;
+    this.dbName = dbName;
+  }
+
+  /**
+   * Calls `listener` after every commit to this database, by this saver or by any other tab, worker or saver of
+   * the origin. Returns the function that stops listening.
+   */
+  subscribe(listener: ChangeListener): () => void {
+    return subscribeToChanges(this.dbName, listener);
   }
 
   /**
@@ -188,7 +200,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (parent !== undefined) record.parent_checkpoint_id = parent;
     if (typeof metadata?.step === 'number') record.step = metadata.step;
     if (typeof metadata?.source === 'string') record.source = metadata.source;
-    await this.storage.putCheckpoint(record, blobs);
+    await this.storage.write({ kind: 'checkpoint', checkpoint: record, blobs });
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
   }
 
@@ -222,11 +234,11 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         };
       }),
     );
-    await this.storage.putWrites(records);
+    if (records.length > 0) await this.storage.write({ kind: 'writes', writes: records });
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    await this.storage.deleteThread(requireString(threadId, 'threadId', 'deleteThread'));
+    await this.storage.write({ kind: 'delete', thread_id: requireString(threadId, 'threadId', 'deleteThread') });
   }
 
   /** Closes the database connection; later calls reject with code `CLOSED`. */

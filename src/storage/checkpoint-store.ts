@@ -1,5 +1,6 @@
 import type { IDBPTransaction, StoreNames } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
+import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import type {
   BlobRecord,
@@ -48,16 +49,22 @@ export interface CheckpointPage {
  * The storage half of the savers: bytes in, bytes out, one IndexedDB transaction per call.
  * It knows nothing about serializers, so it can run in a worker and be called across a message channel.
  */
+/** A change to store; a batch of them commits in one transaction, in order. */
+export type WriteOperation =
+  | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
+  /** Writes of one task against one checkpoint. */
+  | { kind: 'writes'; writes: WriteRecord[] }
+  | { kind: 'delete'; thread_id: string };
+
 export interface CheckpointStorage {
-  putCheckpoint(checkpoint: CheckpointRecord, blobs: BlobRecord[]): Promise<void>;
-  putWrites(writes: WriteRecord[]): Promise<void>;
+  /** Stores one operation atomically. */
+  write(operation: WriteOperation): Promise<void>;
   /** The checkpoint with this id, or the latest of (thread, namespace) when `checkpoint_id` is absent. */
   getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined>;
   /** Up to `pageSize` checkpoint records, newest first, continuing from `resume`. */
   listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage>;
   /** Blobs and writes for records returned by `listCheckpoints`, in one transaction. */
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
-  deleteThread(thread_id: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -167,6 +174,83 @@ function queryRange(query: CheckpointQuery, resume: ListResume | undefined):
   return { source, range: null };
 }
 
+type WriteTransaction = IDBPTransaction<JunctureSchema, StoreNames<JunctureSchema>[], 'readwrite'>;
+
+async function applyOperation(
+  tx: WriteTransaction,
+  operation: WriteOperation,
+  claimed: Set<string>,
+  track: <R>(request: Promise<R>) => Promise<R>,
+): Promise<void> {
+  switch (operation.kind) {
+    case 'checkpoint': {
+      const blobs = tx.objectStore('blobs');
+      await Promise.all([
+        track(tx.objectStore('checkpoints').put(operation.checkpoint)),
+        ...operation.blobs.map((blob) => track(blobs.put(blob))),
+      ]);
+      return;
+    }
+    case 'writes': {
+      const store = tx.objectStore('writes');
+      const keyOf = (w: WriteRecord): WriteKey => [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx];
+      const regular = operation.writes.filter((write) => write.idx >= 0);
+      const stored = await Promise.all(regular.map((write) => track(store.getKey(keyOf(write)))));
+      const fresh = regular.filter((write, i) => {
+        const key = JSON.stringify(keyOf(write));
+        if (stored[i] !== undefined || claimed.has(key)) return false;
+        claimed.add(key);
+        return true;
+      });
+      // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
+      const special = operation.writes.filter((write) => write.idx < 0);
+      await Promise.all([...fresh, ...special].map((write) => track(store.put(write))));
+      return;
+    }
+    case 'delete': {
+      const range = prefixRange([operation.thread_id]);
+      await Promise.all([
+        track(tx.objectStore('checkpoints').delete(range)),
+        track(tx.objectStore('blobs').delete(range)),
+        track(tx.objectStore('writes').delete(range)),
+      ]);
+      // A later write in the same batch may recreate the thread: forget what was claimed before.
+      for (const key of claimed) if ((JSON.parse(key) as string[])[0] === operation.thread_id) claimed.delete(key);
+      return;
+    }
+  }
+}
+
+function changesOf(operation: WriteOperation): CheckpointChange[] {
+  switch (operation.kind) {
+    case 'checkpoint': {
+      const { thread_id, checkpoint_ns, checkpoint_id } = operation.checkpoint;
+      return [{ kind: 'checkpoint', thread_id, checkpoint_ns, checkpoint_id }];
+    }
+    case 'writes': {
+      const first = operation.writes[0];
+      if (!first) return [];
+      const { thread_id, checkpoint_ns, checkpoint_id, task_id } = first;
+      return [{ kind: 'writes', thread_id, checkpoint_ns, checkpoint_id, task_id }];
+    }
+    case 'delete':
+      return [{ kind: 'delete', thread_id: operation.thread_id }];
+  }
+}
+
+function describeOperations(operations: WriteOperation[]): string {
+  if (operations.length > 1) return `Committing ${operations.length} operations`;
+  const [operation] = operations as [WriteOperation];
+  switch (operation.kind) {
+    case 'checkpoint':
+      return `Storing checkpoint ${operation.checkpoint.checkpoint_id}`;
+    case 'writes':
+      return `Storing ${operation.writes.length} writes of task ${operation.writes[0]?.task_id ?? '(none)'}`;
+    case 'delete':
+      return `Deleting thread "${operation.thread_id}"`;
+  }
+}
+
 export interface IndexedDBStorageOptions {
   dbName: string;
   durability: Durability;
@@ -178,10 +262,12 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   readonly durability: Durability;
   #connection: Promise<JunctureDatabase> | undefined;
   #closed = false;
+  readonly #changes: ChangeBroadcaster;
 
   constructor(options: IndexedDBStorageOptions) {
     this.dbName = options.dbName;
     this.durability = options.durability;
+    this.#changes = new ChangeBroadcaster(options.dbName);
   }
 
   static deleteDatabase(dbName: string): Promise<void> {
@@ -196,8 +282,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     }
     if (!this.#connection) {
       const opening = openDatabase(this.dbName, {
-        // Another tab upgrades or deletes the database: step aside, and reopen on the next call.
-        onVersionChange: () => this.#drop(opening),
+        // Another tab upgrades or deletes the database: step aside, say so once, and reopen on the next call.
+        onVersionChange: () => {
+          this.#drop(opening);
+          this.#changes.post([{ kind: 'versionchange' }]);
+        },
         onTerminated: () => this.#drop(opening),
       });
       this.#connection = opening;
@@ -214,42 +303,38 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   }
 
   async #run<T>(action: string, body: (db: JunctureDatabase) => Promise<T>): Promise<T> {
-    const db = await this.#database();
-    try {
-      return await body(db);
-    } catch (error) {
-      throw storageError(action, error);
+    for (let attempt = 0; ; attempt += 1) {
+      const connection = this.#database();
+      const db = await connection;
+      try {
+        return await body(db);
+      } catch (error) {
+        // The connection closed under us (another tab's upgrade): the call changed nothing, so run it once more.
+        const dropped = this.#connection !== connection && !this.#closed;
+        if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
+        throw storageError(action, error);
+      }
     }
   }
 
-  putCheckpoint(checkpoint: CheckpointRecord, blobs: BlobRecord[]): Promise<void> {
-    return this.#run(`Storing checkpoint ${checkpoint.checkpoint_id}`, async (db) => {
-      const tx = db.transaction(['checkpoints', 'blobs'], 'readwrite', { durability: this.durability });
-      const blobStore = tx.objectStore('blobs');
-      await settle(tx, (track) =>
-        Promise.all([
-          track(tx.objectStore('checkpoints').put(checkpoint)),
-          ...blobs.map((blob) => track(blobStore.put(blob))),
-        ]),
-      );
-    });
+  write(operation: WriteOperation): Promise<void> {
+    return this.commit([operation]);
   }
 
-  putWrites(writes: WriteRecord[]): Promise<void> {
-    if (writes.length === 0) return Promise.resolve();
-    return this.#run(`Storing ${writes.length} writes of task ${writes[0]!.task_id}`, async (db) => {
-      const tx = db.transaction('writes', 'readwrite', { durability: this.durability });
-      const store = tx.objectStore('writes');
-      const keyOfWrite = (w: WriteRecord): WriteKey => [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx];
+  /**
+   * Commits operations in one transaction, in order, and then announces them. Any failure aborts the
+   * transaction, so either all of them are stored or none.
+   */
+  commit(operations: WriteOperation[]): Promise<void> {
+    if (operations.length === 0) return Promise.resolve();
+    return this.#run(describeOperations(operations), async (db) => {
+      const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readwrite', { durability: this.durability });
       await settle(tx, async (track) => {
-        // Special writes (negative idx) replace; regular writes keep the first value stored under their key.
-        const regular = writes.filter((write) => write.idx >= 0);
-        const existing = await Promise.all(regular.map((write) => track(store.getKey(keyOfWrite(write)))));
-        await Promise.all([
-          ...regular.filter((_, i) => existing[i] === undefined).map((write) => track(store.put(write))),
-          ...writes.filter((write) => write.idx < 0).map((write) => track(store.put(write))),
-        ]);
+        // Regular writes keep the first value stored under their key, also within this batch.
+        const claimed = new Set<string>();
+        for (const operation of operations) await applyOperation(tx, operation, claimed, track);
       });
+      this.#changes.post(operations.flatMap(changesOf));
     });
   }
 
@@ -307,24 +392,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     });
   }
 
-  deleteThread(thread_id: string): Promise<void> {
-    return this.#run(`Deleting thread "${thread_id}"`, async (db) => {
-      const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readwrite', { durability: this.durability });
-      const range = prefixRange([thread_id]);
-      await settle(tx, (track) =>
-        Promise.all([
-          track(tx.objectStore('checkpoints').delete(range)),
-          track(tx.objectStore('blobs').delete(range)),
-          track(tx.objectStore('writes').delete(range)),
-        ]),
-      );
-    });
-  }
-
   async close(): Promise<void> {
     this.#closed = true;
     const connection = this.#connection;
     this.#connection = undefined;
+    this.#changes.close();
     if (connection) (await connection.catch(() => undefined))?.close();
   }
 }

@@ -1,0 +1,63 @@
+/**
+ * Change notifications: after each commit the storage posts what changed on a BroadcastChannel named after the
+ * database, so every saver, tab, worker and the devtools on the same origin hear about it.
+ */
+export type CheckpointChange =
+  | { kind: 'checkpoint'; thread_id: string; checkpoint_ns: string; checkpoint_id: string }
+  | { kind: 'writes'; thread_id: string; checkpoint_ns: string; checkpoint_id: string; task_id: string }
+  | { kind: 'delete'; thread_id: string }
+  /** The connection closed so another tab could upgrade or delete the database; it reopens on next use. */
+  | { kind: 'versionchange' };
+
+export type ChangeListener = (change: CheckpointChange) => void;
+
+interface ChangeMessage {
+  source: 'juncture-browser';
+  dbName: string;
+  changes: CheckpointChange[];
+}
+
+export function changeChannelName(dbName: string): string {
+  return `juncture:${dbName}`;
+}
+
+function isChangeMessage(data: unknown, dbName: string): data is ChangeMessage {
+  const message = data as Partial<ChangeMessage> | null;
+  return message?.source === 'juncture-browser' && message.dbName === dbName && Array.isArray(message.changes);
+}
+
+/** Posts changes of one database. Creates its channel on first use; a context without BroadcastChannel posts nothing. */
+export class ChangeBroadcaster {
+  readonly #dbName: string;
+  #channel: BroadcastChannel | undefined;
+
+  constructor(dbName: string) {
+    this.#dbName = dbName;
+  }
+
+  post(changes: CheckpointChange[]): void {
+    if (changes.length === 0 || typeof BroadcastChannel === 'undefined') return;
+    this.#channel ??= new BroadcastChannel(changeChannelName(this.#dbName));
+    const message: ChangeMessage = { source: 'juncture-browser', dbName: this.#dbName, changes };
+    this.#channel.postMessage(message);
+  }
+
+  close(): void {
+    this.#channel?.close();
+    this.#channel = undefined;
+  }
+}
+
+/**
+ * Calls `listener` for every change committed to the database, by this context or any other on the origin.
+ * Returns the function that stops listening.
+ */
+export function subscribeToChanges(dbName: string, listener: ChangeListener): () => void {
+  if (typeof BroadcastChannel === 'undefined') return () => undefined;
+  const channel = new BroadcastChannel(changeChannelName(dbName));
+  channel.onmessage = (event: MessageEvent) => {
+    if (!isChangeMessage(event.data, dbName)) return;
+    for (const change of event.data.changes) listener(change);
+  };
+  return () => channel.close();
+}
