@@ -5,3 +5,6 @@ export type { Durability } from './storage/checkpoint-store.js';
 export { SCHEMA_VERSION } from './storage/schema.js';
 export { installBrowserAsyncContext } from './runtime/browser-async-context.js';
 export type { CheckpointChange, ChangeListener } from './storage/changes.js';
+export { WorkerSaver, type WorkerSaverOptions } from './worker/worker-saver.js';
+export type { Acknowledgement } from './worker/protocol.js';
+export { exposeCheckpointStorage } from './worker/storage-host.js';

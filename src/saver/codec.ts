@@ -15,7 +15,9 @@ export async function encode(serde: SerializerProtocol, value: unknown, what: st
   if (!(bytes instanceof Uint8Array)) {
     throw new CheckpointError('SERIALIZE', `The serializer returned ${typeof data} for ${what}; expected a Uint8Array.`);
   }
-  const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+  // Stored and transferred bytes must own their whole buffer, and never be the caller's own array (a channel
+  // holding a Uint8Array is returned as is by the serializer; transferring it would empty the caller's copy).
+  const owned = bytes !== value && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   return { type, bytes: owned };
 }
 

@@ -17,7 +17,7 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { CheckpointError } from '../errors.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
-import type { CheckpointQuery, CheckpointStorage, StoredTuple } from '../storage/checkpoint-store.js';
+import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/checkpoint-store.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
@@ -66,6 +66,8 @@ function checkStepRange(step: ListOptions['step']): void {
  */
 export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   protected readonly storage: CheckpointStorage;
+  /** Settles once every write called so far has been handed to storage. */
+  #handOffs: Promise<void> = Promise.resolve();
   /** The IndexedDB database the checkpoints live in. */
   readonly dbName: string;
 
@@ -100,6 +102,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const thread_id = requireId(config, 'thread_id', action);
     const checkpoint_ns = namespaceOf(config, action);
     const checkpoint_id = optionalId(config, 'checkpoint_id', action);
+    await this.#handOffs;
     const stored = await this.storage.getTuple(thread_id, checkpoint_ns, checkpoint_id);
     return stored ? this.#toTuple(stored) : undefined;
   }
@@ -124,6 +127,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (after !== undefined) query.after = after;
     if (step !== undefined) query.step = step;
 
+    await this.#handOffs;
     let resume: IDBValidKey | undefined;
     do {
       if (remaining !== undefined && remaining <= 0) return;
@@ -171,36 +175,38 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         );
       }
     }
-    const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
-      encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
-      encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),
-      Promise.all(
-        Object.entries(newVersions ?? {}).map(
-          async ([channel, version]): Promise<BlobRecord> => ({
-            thread_id,
-            checkpoint_ns,
-            channel,
-            version,
-            value: Object.prototype.hasOwnProperty.call(values, channel)
-              ? await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`)
-              : null,
-          }),
+    await this.#submit(async () => {
+      const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
+        encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
+        encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),
+        Promise.all(
+          Object.entries(newVersions ?? {}).map(
+            async ([channel, version]): Promise<BlobRecord> => ({
+              thread_id,
+              checkpoint_ns,
+              channel,
+              version,
+              value: Object.prototype.hasOwnProperty.call(values, channel)
+                ? await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`)
+                : null,
+            }),
+          ),
         ),
-      ),
-    ]);
-    const record: CheckpointRecord = {
-      thread_id,
-      checkpoint_ns,
-      checkpoint_id,
-      v: checkpoint.v,
-      channel_versions: { ...versions },
-      checkpoint: checkpointBytes,
-      metadata: metadataBytes,
-    };
-    if (parent !== undefined) record.parent_checkpoint_id = parent;
-    if (typeof metadata?.step === 'number') record.step = metadata.step;
-    if (typeof metadata?.source === 'string') record.source = metadata.source;
-    await this.storage.write({ kind: 'checkpoint', checkpoint: record, blobs });
+      ]);
+      const record: CheckpointRecord = {
+        thread_id,
+        checkpoint_ns,
+        checkpoint_id,
+        v: checkpoint.v,
+        channel_versions: { ...versions },
+        checkpoint: checkpointBytes,
+        metadata: metadataBytes,
+      };
+      if (parent !== undefined) record.parent_checkpoint_id = parent;
+      if (typeof metadata?.step === 'number') record.step = metadata.step;
+      if (typeof metadata?.source === 'string') record.source = metadata.source;
+      return { kind: 'checkpoint', checkpoint: record, blobs };
+    });
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
   }
 
@@ -216,29 +222,49 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (!Array.isArray(writes)) {
       throw new CheckpointError('INVALID_CONFIG', 'putWrites: writes must be an array of [channel, value] pairs.');
     }
-    const records = await Promise.all(
-      writes.map(async (write, position): Promise<WriteRecord> => {
-        if (!Array.isArray(write) || typeof write[0] !== 'string') {
-          throw new CheckpointError('INVALID_CONFIG', `putWrites: write ${position} is not a [channel, value] pair.`);
-        }
-        const [channel, value] = write;
-        return {
-          thread_id,
-          checkpoint_ns,
-          checkpoint_id,
-          task_id,
-          idx: WRITES_IDX_MAP[channel] ?? position,
-          channel,
-          value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`),
-          task_path: taskPath,
-        };
-      }),
-    );
-    if (records.length > 0) await this.storage.write({ kind: 'writes', writes: records });
+    for (const [position, write] of writes.entries()) {
+      if (!Array.isArray(write) || typeof write[0] !== 'string') {
+        throw new CheckpointError('INVALID_CONFIG', `putWrites: write ${position} is not a [channel, value] pair.`);
+      }
+    }
+    if (writes.length === 0) return;
+    await this.#submit(async () => {
+      const records = await Promise.all(
+        writes.map(async ([channel, value], position): Promise<WriteRecord> => {
+          return {
+            thread_id,
+            checkpoint_ns,
+            checkpoint_id,
+            task_id,
+            idx: WRITES_IDX_MAP[channel] ?? position,
+            channel,
+            value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`),
+            task_path: taskPath,
+          };
+        }),
+      );
+      return { kind: 'writes', writes: records };
+    });
   }
 
   async deleteThread(threadId: string): Promise<void> {
-    await this.storage.write({ kind: 'delete', thread_id: requireString(threadId, 'threadId', 'deleteThread') });
+    const thread_id = requireString(threadId, 'threadId', 'deleteThread');
+    await this.#submit(async () => ({ kind: 'delete', thread_id }));
+  }
+
+  /**
+   * Hands write operations to storage in the order they were called, while their values serialize in
+   * parallel; reads wait for the hand-offs before them. So a call sees every write made before it, even one
+   * not awaited, and a later write never overtakes an earlier one.
+   */
+  #submit(prepare: () => Promise<WriteOperation>): Promise<void> {
+    const prepared = prepare();
+    let committed: Promise<void> | undefined;
+    const handedOff = this.#handOffs.then(async () => {
+      committed = this.storage.write(await prepared);
+    });
+    this.#handOffs = handedOff.catch(() => undefined);
+    return handedOff.then(() => committed);
   }
 
   /** Closes the database connection; later calls reject with code `CLOSED`. */

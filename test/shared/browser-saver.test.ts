@@ -339,3 +339,34 @@ describe('errors', () => {
     expect(newSaver().serde).toBeInstanceOf(JsonPlusSerializer);
   });
 });
+
+describe('call order', () => {
+  it('a read sees a write called before it, even one not awaited, and writes never overtake each other', async () => {
+    const saver = newSaver();
+    const big = { text: 'x'.repeat(200_000) };
+    const put = saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), big), makeMetadata(0), { text: 1 });
+    const deleted = saver.deleteThread('t');
+    const read = saver.getTuple(threadConfig('t'));
+    await Promise.all([put, deleted]);
+    expect(await read).toBeUndefined();
+    const again = saver.put(threadConfig('t'), makeCheckpoint(checkpointId(2), big), makeMetadata(0), { text: 1 });
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
+    await again;
+  });
+
+  it('subscribe hears every commit: checkpoints, writes and deletions', async () => {
+    const saver = newSaver();
+    const heard: unknown[] = [];
+    const unsubscribe = saver.subscribe((change) => heard.push(change));
+    const [config] = await putChain(saver, 't', 'sub', [1]);
+    await saver.putWrites(config!, [['c', 1]], 'task');
+    await saver.deleteThread('t');
+    await vi.waitFor(() => expect(heard).toHaveLength(3));
+    unsubscribe();
+    expect(heard).toEqual([
+      { kind: 'checkpoint', thread_id: 't', checkpoint_ns: 'sub', checkpoint_id: checkpointId(1) },
+      { kind: 'writes', thread_id: 't', checkpoint_ns: 'sub', checkpoint_id: checkpointId(1), task_id: 'task' },
+      { kind: 'delete', thread_id: 't' },
+    ]);
+  });
+});

@@ -1,0 +1,66 @@
+import type { WriteOperation } from './checkpoint-store.js';
+
+interface Pending {
+  operation: WriteOperation;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Groups write operations into as few transactions as possible: the first one commits at once, and every
+ * operation that arrives while a transaction is in flight joins the next one (a superstep's `put` and its
+ * `putWrites`, the writes of parallel tasks). If a batch fails, its operations are committed one by one, so
+ * that an error fails exactly the calls whose data it concerns.
+ */
+export class CoalescingWriter {
+  readonly #commit: (operations: WriteOperation[]) => Promise<void>;
+  #pending: Pending[] = [];
+  #inFlight: Promise<void> | undefined;
+
+  constructor(commit: (operations: WriteOperation[]) => Promise<void>) {
+    this.#commit = commit;
+  }
+
+  /** Resolves once the operation is committed; rejects with the error of its own commit. */
+  submit(operation: WriteOperation): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ operation, resolve, reject });
+      if (!this.#inFlight) this.#inFlight = this.#drain();
+    });
+  }
+
+  /** Resolves once every operation submitted so far is committed or has failed. */
+  async settled(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+  }
+
+  /** How many operations wait for a transaction (including the one in flight). */
+  get backlog(): number {
+    return this.#pending.length;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0);
+      try {
+        await this.#commit(batch.map((entry) => entry.operation));
+        for (const entry of batch) entry.resolve();
+      } catch (error) {
+        if (batch.length === 1) {
+          batch[0]!.reject(error);
+          continue;
+        }
+        // The batch was rolled back whole: find out which operations fail on their own.
+        for (const entry of batch) {
+          try {
+            await this.#commit([entry.operation]);
+            entry.resolve();
+          } catch (own) {
+            entry.reject(own);
+          }
+        }
+      }
+    }
+    this.#inFlight = undefined;
+  }
+}

@@ -1,0 +1,4 @@
+// The package's worker entry (`juncture-browser/worker`): `new WorkerSaver()` starts it.
+import { exposeCheckpointStorage } from './worker/storage-host.js';
+
+exposeCheckpointStorage();

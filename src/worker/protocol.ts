@@ -1,0 +1,47 @@
+/**
+ * The one protocol between `WorkerSaver` (page) and the storage host (worker), carried by Comlink.
+ * Values cross as structured clones; their bytes are transferred, not copied. Every answer is an `Outcome`,
+ * so that a `CheckpointError` arrives with its code (Comlink would pass only a plain Error).
+ */
+import type { CheckpointErrorCode } from '../errors.js';
+import type {
+  CheckpointPage,
+  CheckpointQuery,
+  Durability,
+  ListResume,
+  StoredTuple,
+  WriteOperation,
+} from '../storage/checkpoint-store.js';
+import type { CheckpointRecord } from '../storage/records.js';
+
+/**
+ * When a write resolves. `'committed'`: after its transaction completed (durable). `'queued'`: as soon as the
+ * worker holds it; the worker commits in batches behind it (`flush()` waits for them).
+ */
+export type Acknowledgement = 'committed' | 'queued';
+
+/** Which database a call is for, and how; a worker can serve several. */
+export interface StorageSession {
+  dbName: string;
+  durability: Durability;
+  ack: Acknowledgement;
+}
+
+export interface SerializedCheckpointError {
+  code: CheckpointErrorCode;
+  message: string;
+  cause?: { name: string; message: string };
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedCheckpointError };
+
+export interface StorageHostApi {
+  write(session: StorageSession, operation: WriteOperation): Promise<Outcome<void>>;
+  getTuple(session: StorageSession, thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<Outcome<StoredTuple | undefined>>;
+  listCheckpoints(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<CheckpointPage>>;
+  loadTuples(session: StorageSession, records: CheckpointRecord[]): Promise<Outcome<StoredTuple[]>>;
+  /** Waits until every write sent so far is committed; rejects with any failure of a queued write. */
+  flush(session: StorageSession): Promise<Outcome<void>>;
+  /** Flushes, then closes the session's database connection. */
+  close(session: StorageSession): Promise<Outcome<void>>;
+}

@@ -1,0 +1,57 @@
+import type { CheckpointPage, StoredTuple, WriteOperation } from '../storage/checkpoint-store.js';
+import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
+
+/** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
+class Buffers {
+  readonly list: ArrayBuffer[] = [];
+  readonly #seen = new Set<ArrayBufferLike>();
+
+  add(typed: TypedBytes | null | undefined): void {
+    const buffer = typed?.bytes?.buffer;
+    if (!buffer || this.#seen.has(buffer) || !(buffer instanceof ArrayBuffer)) return;
+    this.#seen.add(buffer);
+    this.list.push(buffer);
+  }
+
+  checkpoint(record: CheckpointRecord): void {
+    this.add(record.checkpoint);
+    this.add(record.metadata);
+  }
+
+  blobs(blobs: BlobRecord[]): void {
+    for (const blob of blobs) this.add(blob.value);
+  }
+
+  writes(writes: WriteRecord[] | undefined): void {
+    for (const write of writes ?? []) this.add(write.value);
+  }
+}
+
+export function buffersOfOperation(operation: WriteOperation): ArrayBuffer[] {
+  const buffers = new Buffers();
+  if (operation.kind === 'checkpoint') {
+    buffers.checkpoint(operation.checkpoint);
+    buffers.blobs(operation.blobs);
+  } else if (operation.kind === 'writes') {
+    buffers.writes(operation.writes);
+  }
+  return buffers.list;
+}
+
+export function buffersOfTuples(tuples: (StoredTuple | undefined)[]): ArrayBuffer[] {
+  const buffers = new Buffers();
+  for (const tuple of tuples) {
+    if (!tuple) continue;
+    buffers.checkpoint(tuple.checkpoint);
+    buffers.blobs(tuple.blobs);
+    buffers.writes(tuple.writes);
+    buffers.writes(tuple.parentSends);
+  }
+  return buffers.list;
+}
+
+export function buffersOfPage(page: CheckpointPage): ArrayBuffer[] {
+  const buffers = new Buffers();
+  for (const record of page.records) buffers.checkpoint(record);
+  return buffers.list;
+}
