@@ -24,6 +24,18 @@ export default defineConfig({
       },
       {
         extends: true,
+        // Pre-bundled up front, so that discovering them mid-run never reloads a test page.
+        optimizeDeps: {
+          include: [
+            '@langchain/core/messages',
+            '@langchain/core/singletons',
+            '@langchain/langgraph/web',
+            '@langchain/langgraph-checkpoint',
+            '@langchain/langgraph-checkpoint-validation',
+            'comlink',
+            'idb',
+          ],
+        },
         test: {
           name: 'chromium',
           include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.ts'],

@@ -1,0 +1,111 @@
+import { deltaChannelHistoryTests, validate } from '@langchain/langgraph-checkpoint-validation';
+import { AIMessage, HumanMessage } from '@langchain/core/messages';
+import { MemorySaver } from '@langchain/langgraph-checkpoint';
+import { BrowserSaver, CheckpointError, WorkerSaver, type CheckpointChange } from '../../src/index.js';
+import { checkpointId, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { runScenario } from '../support/scenario.js';
+
+const storageWorker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
+
+const initializer = {
+  checkpointerName: 'WorkerSaver',
+  createCheckpointer: () => new WorkerSaver({ dbName: freshDbName('worker-validation'), worker: storageWorker }),
+  destroyCheckpointer: async (saver: WorkerSaver) => {
+    await saver.close();
+    await BrowserSaver.deleteDatabase(saver.dbName);
+  },
+};
+validate(initializer);
+deltaChannelHistoryTests(initializer);
+
+describe('WorkerSaver', () => {
+  const savers: (WorkerSaver | BrowserSaver)[] = [];
+  function track<T extends WorkerSaver | BrowserSaver>(saver: T): T {
+    savers.push(saver);
+    return saver;
+  }
+  afterEach(async () => {
+    for (const saver of savers.splice(0)) {
+      await saver.close().catch(() => undefined);
+      await BrowserSaver.deleteDatabase(saver.dbName);
+    }
+  });
+
+  it('starts its own worker when given none, and runs the agent as MemorySaver does', async () => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName('default-worker') }));
+    expect(await runScenario(saver)).toEqual(await runScenario(new MemorySaver()));
+  });
+
+  it('round-trips LangChain messages as message instances', async () => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName('messages'), worker: storageWorker }));
+    const messages = [new HumanMessage('hi'), new AIMessage({ content: 'hello', id: 'ai-1' })];
+    const config = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { messages }), makeMetadata(0), { messages: 1 });
+    await saver.putWrites(config, [['messages', [new HumanMessage('pending')]]], 'task');
+    const tuple = await saver.getTuple(config);
+    const [human, ai] = tuple!.checkpoint.channel_values['messages'] as [HumanMessage, AIMessage];
+    expect(human).toBeInstanceOf(HumanMessage);
+    expect(ai).toBeInstanceOf(AIMessage);
+    expect([human.content, ai.content, ai.id]).toEqual(['hi', 'hello', 'ai-1']);
+    expect((tuple!.pendingWrites![0]![2] as HumanMessage[])[0]).toBeInstanceOf(HumanMessage);
+  });
+
+  it.each(['committed', 'queued'] as const)('with ack %s, a put followed at once by getTuple returns it', async (ack) => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName(`ack-${ack}`), worker: storageWorker, ack }));
+    await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 1 }), makeMetadata(0), { a: 1 });
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.channel_values).toEqual({ a: 1 });
+    void saver.put(threadConfig('t', '', checkpointId(1)), makeCheckpoint(checkpointId(2), { a: 2 }, { a: 2 }), makeMetadata(1), { a: 2 });
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.channel_values).toEqual({ a: 2 });
+    await saver.flush();
+  });
+
+  it('tells subscribers in other contexts about its commits', async () => {
+    const dbName = freshDbName('notify');
+    const saver = track(new WorkerSaver({ dbName, worker: storageWorker }));
+    const listener = track(new BrowserSaver({ dbName }));
+    const heard: CheckpointChange[] = [];
+    const unsubscribe = listener.subscribe((change) => heard.push(change));
+    const config = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+    await saver.putWrites(config, [['c', 1]], 'task');
+    await vi.waitFor(() => expect(heard.map((change) => change.kind)).toEqual(['checkpoint', 'writes']));
+    unsubscribe();
+  });
+
+  describe('when the disk refuses a write', () => {
+    const failingWorker = new Worker(new URL('./failing-worker.ts', import.meta.url), { type: 'module' });
+
+    it('rejects exactly that call with a typed error, and keeps the others of its batch', async () => {
+      const saver = track(new WorkerSaver({ dbName: freshDbName('failing'), worker: failingWorker }));
+      const results = await Promise.allSettled([
+        saver.put(threadConfig('kept'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {}),
+        saver.put(threadConfig('poison'), makeCheckpoint(checkpointId(2)), makeMetadata(0), {}),
+        saver.put(threadConfig('also-kept'), makeCheckpoint(checkpointId(3)), makeMetadata(0), {}),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      const error = (results[1] as PromiseRejectedResult).reason as CheckpointError;
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect(error.code).toBe('STORAGE');
+      expect(error.message).toMatch(/UnknownError: The disk refused this record/);
+      expect((await saver.getTuple(threadConfig('kept')))?.checkpoint.id).toBe(checkpointId(1));
+      expect((await saver.getTuple(threadConfig('also-kept')))?.checkpoint.id).toBe(checkpointId(3));
+      expect(await saver.getTuple(threadConfig('poison'))).toBeUndefined();
+    });
+
+    it('with ack queued, reports the failure on flush()', async () => {
+      const saver = track(new WorkerSaver({ dbName: freshDbName('failing-queued'), worker: failingWorker, ack: 'queued' }));
+      await saver.put(threadConfig('poison'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+      await expect(saver.flush()).rejects.toMatchObject({ name: 'CheckpointError', code: 'STORAGE' });
+      await saver.flush();
+    });
+  });
+
+  it('rejects calls after close() with CLOSED', async () => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName('closed') }));
+    await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+    await saver.close();
+    await expect(saver.getTuple(threadConfig('t'))).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('checks its options', () => {
+    expect(() => new WorkerSaver({ ack: 'later' as 'queued', worker: storageWorker })).toThrow(/ack must be one of committed, queued/);
+  });
+});
