@@ -7,7 +7,8 @@ type Branch = { id: string; parent: string | null; source: string };
 
 const pagesRoot = new URL('./pages/', import.meta.url).pathname;
 
-describe('a LangGraph.js agent on BrowserSaver in a real page', () => {
+describe.each(['browser', 'worker'])('a LangGraph.js agent on the %s saver in a real page', (saver) => {
+  const address = () => pages.url(`agent.html?saver=${saver}`);
   let pages: ServedPages;
   const profile = freshProfile();
   let context: BrowserContext;
@@ -17,7 +18,7 @@ describe('a LangGraph.js agent on BrowserSaver in a real page', () => {
   beforeAll(async () => {
     pages = await serveBuiltPages(pagesRoot, { agent: `${pagesRoot}agent.html` });
     context = await launchChromium(profile.dir);
-    page = await openHarness(context, pages.url('agent.html'));
+    page = await openHarness(context, address());
   });
 
   afterAll(async () => {
@@ -42,7 +43,7 @@ describe('a LangGraph.js agent on BrowserSaver in a real page', () => {
 
   it('after a reload, getState and getStateHistory return what they did, and a Command resumes the run', async () => {
     await page.reload();
-    page = await openHarness(context, pages.url('agent.html'));
+    page = await openHarness(context, address());
     expect(await call<Snapshot>('state', 'reload')).toEqual(waiting.state);
     expect(await call<Snapshot[]>('history', 'reload')).toEqual(waiting.history);
     const state = await call<Snapshot>('resume', 'reload', 'yes');
@@ -55,7 +56,7 @@ describe('a LangGraph.js agent on BrowserSaver in a real page', () => {
   it('after the browser is closed and launched again on the profile, the same holds', async () => {
     await context.close();
     context = await launchChromium(profile.dir);
-    page = await openHarness(context, pages.url('agent.html'));
+    page = await openHarness(context, address());
     expect(await call<Snapshot>('state', 'reload')).toEqual(resumed.state);
     expect(await call<Snapshot[]>('history', 'reload')).toEqual(resumed.history);
     expect(await call<Snapshot>('state', 'relaunch')).toEqual(parked.state);

@@ -35,13 +35,21 @@ export interface ServedPages {
   close(): Promise<void>;
 }
 
-/** Builds the pages under `root` with Vite (as an app would ship them) and serves the build on localhost. */
-export async function serveBuiltPages(root: string, inputs: Record<string, string>): Promise<ServedPages> {
+/**
+ * Builds the pages under `root` with Vite (as an app would ship them) and serves the build on localhost.
+ * `alias` maps import names to paths, for example the package name to this checkout.
+ */
+export async function serveBuiltPages(
+  root: string,
+  inputs: Record<string, string>,
+  alias: Record<string, string> = {},
+): Promise<ServedPages> {
   const outDir = mkdtempSync(join(tmpdir(), 'juncture-pages-'));
   await build({
     root,
     logLevel: 'warn',
     configFile: false,
+    resolve: { alias },
     build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rolldownOptions: { input: inputs } },
   });
   const server: PreviewServer = await preview({
@@ -68,15 +76,16 @@ export async function callHarness<T>(page: Page, method: string, ...args: unknow
     async ({ method, args }) => {
       const harness = (window as unknown as { harness?: Record<string, (...a: unknown[]) => Promise<unknown>> }).harness;
       if (!harness?.[method]) throw new Error(`The page has no harness.${method}`);
-      return JSON.parse(JSON.stringify(await harness[method]!(...args)));
+      const result = await harness[method]!(...args);
+      return result === undefined ? null : JSON.parse(JSON.stringify(result));
     },
     { method, args },
   ) as Promise<T>;
 }
 
-/** Opens a page and waits until its harness is ready. */
-export async function openHarness(context: BrowserContext, url: string): Promise<Page> {
-  const page = context.pages()[0] ?? (await context.newPage());
+/** Opens a page (in the first tab, or a new one) and waits until its harness is ready. */
+export async function openHarness(context: BrowserContext, url: string, options: { newTab?: boolean } = {}): Promise<Page> {
+  const page = (!options.newTab && context.pages()[0]) || (await context.newPage());
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { harness?: unknown }).harness !== undefined);
   return page;

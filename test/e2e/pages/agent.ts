@@ -1,12 +1,19 @@
 // A page that runs the test agent on a saver and lets the test drive it through `window.harness`.
-// `?saver=memory` swaps in MemorySaver, to show that the reload tests depend on durable storage.
+// `?saver=worker` runs it on WorkerSaver; `?saver=memory` on MemorySaver, to show that the reload tests
+// depend on durable storage.
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { BrowserSaver, installBrowserAsyncContext } from '../../../src/index.js';
+import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
 import { buildAgentGraph, describeHistory, describeSnapshot, resume } from '../../support/agent-graph.js';
 
 installBrowserAsyncContext();
-const saver = new URLSearchParams(location.search).get('saver') === 'memory' ? new MemorySaver() : new BrowserSaver({ dbName: 'e2e-agent' });
+const savers = {
+  browser: () => new BrowserSaver({ dbName: 'e2e-agent' }),
+  worker: () => new WorkerSaver({ dbName: 'e2e-agent' }),
+  memory: () => new MemorySaver(),
+};
+const kind = (new URLSearchParams(location.search).get('saver') ?? 'browser') as keyof typeof savers;
+const saver = savers[kind]();
 const graph = buildAgentGraph(saver);
 const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_id } });
 
