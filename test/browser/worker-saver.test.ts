@@ -109,3 +109,21 @@ describe('WorkerSaver', () => {
     expect(() => new WorkerSaver({ ack: 'later' as 'queued', worker: storageWorker })).toThrow(/ack must be one of committed, queued/);
   });
 });
+
+describe('WorkerSaver when another tab changes the database', () => {
+  it('steps aside for a deletion, says so once, and reopens on its next call', async () => {
+    const saver = new WorkerSaver({ dbName: freshDbName('versionchange'), worker: storageWorker });
+    await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+    const heard: string[] = [];
+    const unsubscribe = saver.subscribe((change) => heard.push(change.kind));
+    await BrowserSaver.deleteDatabase(saver.dbName);
+    expect(await saver.getTuple(threadConfig('t'))).toBeUndefined();
+    await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(2)), makeMetadata(0), {});
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
+    await vi.waitFor(() => expect(heard).toContain('versionchange'));
+    expect(heard.filter((kind) => kind === 'versionchange')).toHaveLength(1);
+    unsubscribe();
+    await saver.close();
+    await BrowserSaver.deleteDatabase(saver.dbName);
+  });
+});

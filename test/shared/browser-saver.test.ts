@@ -370,3 +370,27 @@ describe('call order', () => {
     ]);
   });
 });
+
+describe('another connection changing the database', () => {
+  it('a deletion elsewhere makes the saver step aside, say so once, and reopen on its next call', async () => {
+    const saver = newSaver();
+    await putChain(saver, 't', '', [1]);
+    const heard: string[] = [];
+    const unsubscribe = saver.subscribe((change) => heard.push(change.kind));
+    await BrowserSaver.deleteDatabase(saver.dbName);
+    expect(await saver.getTuple(threadConfig('t'))).toBeUndefined();
+    await putChain(saver, 't', '', [2]);
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
+    await vi.waitFor(() => expect(heard).toContain('versionchange'));
+    expect(heard.filter((kind) => kind === 'versionchange')).toHaveLength(1);
+    unsubscribe();
+  });
+
+  it('an upgrade elsewhere to a newer schema is not blocked, and the next call gets MIGRATION instead of hanging', async () => {
+    const saver = newSaver();
+    await putChain(saver, 't', '', [1]);
+    const newer = await openDB(saver.dbName, SCHEMA_VERSION + 1);
+    newer.close();
+    await expectCode(saver.getTuple(threadConfig('t')), 'MIGRATION', /newer schema/);
+  });
+});
