@@ -27,7 +27,7 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', worker: 'src/worker.ts' },
+      entry: { index: 'src/index.ts', worker: 'src/worker.ts', devtools: 'src/devtools/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {

@@ -2,6 +2,7 @@ import type { IDBPTransaction, StoreNames } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
+import { prefixRange } from './keys.js';
 import type {
   BlobRecord,
   CheckpointRecord,
@@ -71,11 +72,6 @@ export interface CheckpointStorage {
 const TASKS_CHANNEL = '__pregel_tasks';
 
 type ReadTransaction = IDBPTransaction<JunctureSchema, StoreNames<JunctureSchema>[], 'readonly'>;
-
-/** Everything under a key prefix: arrays sort after strings, so `[...prefix, []]` bounds every longer key. */
-function prefixRange(prefix: IDBValidKey[]): IDBKeyRange {
-  return IDBKeyRange.bound(prefix, [...prefix, []]);
-}
 
 type AnyTransaction = { done: Promise<void>; abort(): void };
 

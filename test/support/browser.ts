@@ -1,4 +1,5 @@
 // Helpers for tests that drive real Chromium from Node: profiles, launching, serving built pages.
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -27,6 +28,28 @@ export async function launchChromium(profileDir: string, options: LaunchOptions 
     args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);
   }
   return chromium.launchPersistentContext(profileDir, { executablePath, headless: true, args });
+}
+
+/** The id Chromium gives an unpacked extension: from the sha256 of its absolute path, hex digits 0–f as a–p. */
+export function extensionIdOf(extensionDir: string): string {
+  const hex = createHash('sha256').update(resolve(extensionDir)).digest('hex').slice(0, 32);
+  return [...hex].map((digit) => String.fromCharCode(97 + Number.parseInt(digit, 16))).join('');
+}
+
+/**
+ * Opens the extension's panel as a tab, inspecting the one other open tab (as DevTools would pass its id);
+ * `panel/panel.html?tabId=N`, since `chrome.devtools` exists only inside DevTools.
+ */
+export async function openPanelForOnlyTab(context: BrowserContext, extensionId: string): Promise<Page> {
+  const panel = await context.newPage();
+  await panel.goto(`chrome-extension://${extensionId}/panel/panel.html`);
+  const tabIds = await panel.evaluate(async () => {
+    const current = await chrome.tabs.getCurrent();
+    return (await chrome.tabs.query({})).map((tab) => tab.id).filter((id) => id !== current?.id);
+  });
+  if (tabIds.length !== 1) throw new Error(`Expected one inspected tab, found ${tabIds.length}; close the others first.`);
+  await panel.goto(`chrome-extension://${extensionId}/panel/panel.html?tabId=${tabIds[0]}`);
+  return panel;
 }
 
 export interface ServedPages {

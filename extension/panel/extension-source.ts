@@ -1,0 +1,52 @@
+import type { CheckpointDataSource } from '../../src/devtools/data-source.js';
+import { PANEL_PORT_NAME, type PanelPortMessage, type PanelRequest, type PanelResponse } from '../../src/devtools/protocol.js';
+
+const RECONNECT_MIN_MS = 250;
+const RECONNECT_MAX_MS = 4000;
+
+/**
+ * The panel's data source in the extension: requests go to the inspected tab's content script, which reads the
+ * page's IndexedDB; "changed" pings come back over a port that is reopened whenever it drops (the page
+ * reloaded or navigated). Nothing is kept in a service worker.
+ */
+export function createExtensionDataSource(tabId: number): CheckpointDataSource {
+  async function request<T>(message: PanelRequest): Promise<T> {
+    const response = (await chrome.tabs.sendMessage(tabId, message)) as PanelResponse | undefined;
+    if (!response) throw new Error('The page did not answer; reload it so the extension can read it.');
+    if (!response.ok) throw new Error(response.error);
+    return response.value as T;
+  }
+
+  return {
+    databases: () => request({ type: 'databases' }),
+    threads: (dbName) => request({ type: 'threads', dbName }),
+    history: (dbName, query) => request({ type: 'history', dbName, query }),
+    checkpoint: async (dbName, key) => (await request<null | Awaited<ReturnType<CheckpointDataSource['checkpoint']>>>({ type: 'checkpoint', dbName, key })) ?? undefined,
+    subscribe(listener) {
+      let port: chrome.runtime.Port | undefined;
+      let stopped = false;
+      let delay = RECONNECT_MIN_MS;
+      let retry: ReturnType<typeof setTimeout> | undefined;
+      const connect = () => {
+        const connection = chrome.tabs.connect(tabId, { name: PANEL_PORT_NAME });
+        port = connection;
+        connection.onMessage.addListener((message: PanelPortMessage) => {
+          delay = RECONNECT_MIN_MS;
+          // `ready`: a content script (perhaps of a reloaded page) answers: everything may have changed.
+          listener(message.type === 'changed' ? message.dbName : '');
+        });
+        connection.onDisconnect.addListener(() => {
+          if (stopped) return;
+          retry = setTimeout(connect, delay);
+          delay = Math.min(delay * 2, RECONNECT_MAX_MS);
+        });
+      };
+      connect();
+      return () => {
+        stopped = true;
+        if (retry !== undefined) clearTimeout(retry);
+        port?.disconnect();
+      };
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolve } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import {
+  callHarness,
+  extensionIdOf,
+  freshProfile,
+  launchChromium,
+  openHarness,
+  openPanelForOnlyTab,
+  serveBuiltPages,
+  type ServedPages,
+} from '../support/browser.js';
+
+const pagesRoot = new URL('./pages/', import.meta.url).pathname;
+const extensionDir = resolve(new URL('../../dist/extension', import.meta.url).pathname);
+
+/** The checkpoint ids the panel shows, in its order. */
+const shownCheckpoints = (panel: Page) =>
+  panel.locator('table[aria-label="Checkpoints"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-checkpoint-id')));
+
+describe('the devtools extension', () => {
+  let pages: ServedPages;
+  const profile = freshProfile();
+  let context: BrowserContext;
+  const extensionId = extensionIdOf(extensionDir);
+
+  beforeAll(async () => {
+    pages = await serveBuiltPages(pagesRoot, { inspected: `${pagesRoot}inspected.html`, blank: `${pagesRoot}blank.html` });
+    context = await launchChromium(profile.dir, { extensionDir });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await pages?.close();
+    profile.remove();
+  });
+
+  it('shows the inspected page\'s threads and checkpoints, and new checkpoints without a reload', async () => {
+    const page = await openHarness(context, pages.url('inspected.html'));
+    const firstIds = await callHarness<string[]>(page, 'start', 'first-thread');
+    const panel = await openPanelForOnlyTab(context, extensionId);
+
+    await expect.poll(() => panel.getByRole('button', { name: /e2e-devtools \(live\)/ }).count()).toBe(1);
+    await expect.poll(() => panel.getByRole('button', { name: `first-thread (${firstIds.length})` }).count()).toBe(1);
+    await expect.poll(() => shownCheckpoints(panel)).toEqual(firstIds);
+
+    const afterResume = await callHarness<string[]>(page, 'resume', 'first-thread');
+    expect(afterResume.length).toBeGreaterThan(firstIds.length);
+    await expect.poll(() => shownCheckpoints(panel), { timeout: 10_000 }).toEqual(afterResume);
+
+    await callHarness(page, 'start', 'second-thread');
+    await expect.poll(() => panel.getByRole('button', { name: /^second-thread/ }).count(), { timeout: 10_000 }).toBe(1);
+    await panel.close();
+  });
+
+  it('shows nothing that is not in IndexedDB when the page forges messages', async () => {
+    const page = context.pages()[0]!;
+    const panel = await openPanelForOnlyTab(context, extensionId);
+    await expect.poll(() => panel.getByRole('button', { name: /e2e-devtools/ }).count()).toBe(1);
+    await callHarness(page, 'forge', 'FAKE-7');
+    // Give forged pings time to reach the panel, then make sure a real change is shown after them.
+    await callHarness(page, 'start', 'after-forgery');
+    await expect.poll(() => panel.getByRole('button', { name: /^after-forgery/ }).count(), { timeout: 10_000 }).toBe(1);
+    const text = await panel.locator('body').innerText();
+    expect(text).not.toContain('FAKE-7');
+    expect(await panel.getByRole('navigation', { name: 'Databases' }).getByRole('button').allInnerTexts()).toEqual(['e2e-devtools (live)']);
+    // The forged names were never created in the page's origin.
+    expect((await callHarness<string[]>(page, 'databases')).sort()).toEqual(['e2e-devtools']);
+    await panel.close();
+  });
+
+  it('never creates a database in a page that has none, and never blocks its upgrades', async () => {
+    await context.pages()[0]!.close();
+    // Another origin (localhost, not 127.0.0.1): this page's IndexedDB is empty.
+    const page = await openHarness(context, pages.url('blank.html').replace('127.0.0.1', 'localhost'), { newTab: true });
+    expect(await callHarness(page, 'open', 'own-db', 1)).toBe('opened');
+    await callHarness(page, 'announceGhost');
+    const panel = await openPanelForOnlyTab(context, extensionId);
+    await expect.poll(() => panel.getByText('No checkpoint databases on this page').count()).toBe(1);
+    expect(await callHarness(page, 'databases')).toEqual(['own-db']);
+    // The panel read this origin's databases; the page's own upgrade goes through at once.
+    expect(await callHarness(page, 'open', 'own-db', 2)).toBe('opened');
+    await panel.close();
+  });
+});

@@ -1,0 +1,43 @@
+// A page whose agent writes checkpoints through WorkerSaver and shows them to the devtools with connectDevtools.
+// It can also forge the messages a hostile script on the page could send.
+import type { RunnableConfig } from '@langchain/core/runnables';
+import { WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
+import { connectDevtools } from '../../../src/devtools/index.js';
+import { HOOK_SOURCE } from '../../../src/devtools/protocol.js';
+import { buildAgentGraph, resume } from '../../support/agent-graph.js';
+
+installBrowserAsyncContext();
+const saver = new WorkerSaver({ dbName: 'e2e-devtools' });
+connectDevtools(saver);
+const graph = buildAgentGraph(saver);
+const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_id } });
+
+async function checkpointIds(thread_id: string) {
+  const ids: string[] = [];
+  for await (const tuple of saver.list({ configurable: { thread_id } })) ids.push(tuple.checkpoint.id);
+  return ids;
+}
+
+(window as unknown as { harness: unknown }).harness = {
+  start: async (thread_id: string) => {
+    await graph.invoke({ topic: thread_id }, thread(thread_id));
+    return checkpointIds(thread_id);
+  },
+  resume: async (thread_id: string) => {
+    await graph.invoke(resume('yes'), thread(thread_id));
+    return checkpointIds(thread_id);
+  },
+  /** Messages a hostile script could post, none of which may put data into the panel. */
+  forge: async (fakeId: string) => {
+    const post = (message: unknown) => window.postMessage(message, location.origin);
+    post({ source: HOOK_SOURCE, type: 'announce', dbName: `forged-${fakeId}` });
+    post({ source: HOOK_SOURCE, type: 'changed', dbName: 'e2e-devtools', threads: [{ thread_id: fakeId }], checkpoints: [{ checkpoint_id: fakeId }] });
+    post({ source: 'juncture-devtools:other', type: 'announce', dbName: fakeId });
+    post({ source: HOOK_SOURCE, type: 'checkpoint', dbName: 'e2e-devtools', checkpoint_id: fakeId });
+    const frame = document.createElement('iframe');
+    frame.srcdoc = `<script>parent.postMessage(${JSON.stringify({ source: HOOK_SOURCE, type: 'announce', dbName: `framed-${fakeId}` })}, '*')</script>`;
+    document.body.append(frame);
+    await new Promise((done) => setTimeout(done, 300));
+  },
+  databases: async () => (await indexedDB.databases()).map((info) => info.name),
+};
