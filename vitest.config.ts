@@ -34,11 +34,14 @@ export default defineConfig({
             '@langchain/langgraph-checkpoint-validation',
             'comlink',
             'idb',
+            'react',
+            'react/jsx-runtime',
+            'react-dom/client',
           ],
         },
         test: {
           name: 'chromium',
-          include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.ts'],
+          include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.{ts,tsx}'],
           setupFiles: ['test/support/setup-browser.ts'],
           testTimeout: 60_000,
           // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.

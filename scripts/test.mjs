@@ -45,6 +45,13 @@ const LAYERS = [
 mkdirSync('test-results', { recursive: true });
 const summary = [];
 let failed = false;
+
+console.log('Type-checking (tsc --noEmit)');
+const typecheck = run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
+if (typecheck !== 0) {
+  console.error('Type errors: fix them first (npm run typecheck).');
+  failed = true;
+}
 for (const { project, label } of LAYERS) {
   const resultsFile = `test-results/${project}.json`;
   rmSync(resultsFile, { force: true });
