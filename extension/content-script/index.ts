@@ -1,6 +1,8 @@
 // ISOLATED world, in every page: answers the panel with data it reads from the page origin's IndexedDB itself.
-// From the page it accepts only names of databases (announce) and "changed" pings; never data.
-import { readCheckpoint, readDatabaseNames, readHistory, readThreads } from '../../src/devtools/reader.js';
+// From the page it accepts only names of databases, "changed" pings and the outcome of time-travel requests.
+import { readCheckpoint, readDatabaseNames, readHistory, readThreadDetails, readThreads } from '../../src/devtools/reader.js';
+import { searchDetails } from '../../src/devtools/thread-model.js';
+import type { CheckpointKey, ThreadExport } from '../../src/devtools/data-source.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -10,38 +12,97 @@ import {
   type PanelPortMessage,
   type PanelRequest,
   type PanelResponse,
+  type TimeTravelRequest,
 } from '../../src/devtools/protocol.js';
 
-/** Databases the page announced with `connectDevtools`: they ping on change. */
-const announced = new Set<string>();
+/** How long the page's graph may take to fork or resume before the panel is told it failed. */
+const TIME_TRAVEL_TIMEOUT_MS = 120_000;
+
+/** Databases the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
+const announced = new Map<string, { timeTravel: boolean }>();
 const panels = new Set<chrome.runtime.Port>();
+const timeTravels = new Map<string, { resolve(checkpoint_id: string | undefined): void; reject(error: Error): void }>();
 
 function notifyPanels(dbName: string): void {
   const message: PanelPortMessage = { type: 'changed', dbName };
   for (const port of panels) port.postMessage(message);
 }
 
+function postToPage(message: ContentMessage): void {
+  window.postMessage(message, window.location.origin);
+}
+
 window.addEventListener('message', (event) => {
   const message = readHookMessage(event, window);
   if (!message) return;
-  if (message.type === 'announce') announced.add(message.dbName);
+  if (message.type === 'time-travel-result') {
+    const pending = timeTravels.get(message.requestId);
+    timeTravels.delete(message.requestId);
+    if (message.ok) pending?.resolve(message.checkpoint_id);
+    else pending?.reject(new Error(message.error ?? 'The page could not time-travel.'));
+    return;
+  }
+  if (message.type === 'announce') announced.set(message.dbName, { timeTravel: message.timeTravel });
   notifyPanels(message.dbName);
 });
 
 // The page's hook may have announced before this script ran: ask again.
-const hello: ContentMessage = { source: CONTENT_SOURCE, type: 'hello' };
-window.postMessage(hello, window.location.origin);
+postToPage({ source: CONTENT_SOURCE, type: 'hello' });
+
+/** Asks the page's hook to fork or resume; the page answers only with a status, and the panel re-reads IndexedDB. */
+function timeTravel(request: TimeTravelRequest): Promise<CheckpointKey | null> {
+  if (!announced.get(request.dbName)?.timeTravel) {
+    return Promise.reject(new Error(`The page did not pass a graph to connectDevtools for "${request.dbName}".`));
+  }
+  const requestId = crypto.randomUUID();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      timeTravels.delete(requestId);
+      reject(new Error('The page did not answer the time-travel request.'));
+    }, TIME_TRAVEL_TIMEOUT_MS);
+    timeTravels.set(requestId, {
+      resolve: (checkpoint_id) => {
+        clearTimeout(timer);
+        resolve(checkpoint_id ? { thread_id: request.key.thread_id, checkpoint_ns: request.key.checkpoint_ns, checkpoint_id } : null);
+      },
+      reject: (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    });
+    postToPage({ source: CONTENT_SOURCE, type: 'time-travel', requestId, request });
+  });
+}
 
 async function answer(request: PanelRequest): Promise<unknown> {
   switch (request.type) {
     case 'databases':
-      return (await readDatabaseNames(announced)).map((name) => ({ name, live: announced.has(name) }));
+      return (await readDatabaseNames(announced.keys())).map((name) => ({
+        name,
+        live: announced.has(name),
+        timeTravel: announced.get(name)?.timeTravel ?? false,
+      }));
     case 'threads':
       return readThreads(request.dbName);
     case 'history':
       return readHistory(request.dbName, request.query);
     case 'checkpoint':
       return (await readCheckpoint(request.dbName, request.key)) ?? null;
+    case 'search':
+      return searchDetails(await readThreadDetails(request.dbName, request.thread_id), request.text);
+    case 'export': {
+      const exported: ThreadExport = {
+        format: 'juncture-thread',
+        version: 1,
+        dbName: request.dbName,
+        thread_id: request.thread_id,
+        exported_at: new Date().toISOString(),
+        checkpoints: await readThreadDetails(request.dbName, request.thread_id),
+      };
+      return exported;
+    }
+    case 'time-travel':
+      return timeTravel(request.request);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CheckpointDataSource } from '../../src/devtools/data-source.js';
+import type { CheckpointDataSource, CheckpointDetail, CheckpointKey } from '../../src/devtools/data-source.js';
 import { PANEL_PORT_NAME, type PanelPortMessage, type PanelRequest, type PanelResponse } from '../../src/devtools/protocol.js';
 
 const RECONNECT_MIN_MS = 250;
@@ -21,7 +21,17 @@ export function createExtensionDataSource(tabId: number): CheckpointDataSource {
     databases: () => request({ type: 'databases' }),
     threads: (dbName) => request({ type: 'threads', dbName }),
     history: (dbName, query) => request({ type: 'history', dbName, query }),
-    checkpoint: async (dbName, key) => (await request<null | Awaited<ReturnType<CheckpointDataSource['checkpoint']>>>({ type: 'checkpoint', dbName, key })) ?? undefined,
+    checkpoint: async (dbName, key) => (await request<CheckpointDetail | null>({ type: 'checkpoint', dbName, key })) ?? undefined,
+    search: (dbName, thread_id, text) => request({ type: 'search', dbName, thread_id, text }),
+    exportThread: (dbName, thread_id) => request({ type: 'export', dbName, thread_id }),
+    fork: async (dbName, key, values) => {
+      const forked = await request<CheckpointKey | null>({ type: 'time-travel', request: { action: 'fork', dbName, key, values } });
+      if (!forked) throw new Error('The page forked but named no checkpoint.');
+      return forked;
+    },
+    resume: async (dbName, key) => {
+      await request({ type: 'time-travel', request: { action: 'resume', dbName, key } });
+    },
     subscribe(listener) {
       let port: chrome.runtime.Port | undefined;
       let stopped = false;

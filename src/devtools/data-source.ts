@@ -8,6 +8,8 @@ export interface DatabaseSummary {
   name: string;
   /** Whether the page announced this database with `connectDevtools` (it then pings on every commit). */
   live: boolean;
+  /** Whether the page passed its graph to `connectDevtools`, so the panel may fork and resume. */
+  timeTravel: boolean;
 }
 
 export interface ThreadSummary {
@@ -16,6 +18,8 @@ export interface ThreadSummary {
   namespaces: string[];
   /** The newest checkpoint id of the thread, across namespaces. */
   latest_checkpoint_id: string;
+  /** When the newest checkpoint was taken (ISO 8601), when readable. */
+  latest_ts: string | null;
 }
 
 export interface CheckpointKey {
@@ -30,6 +34,8 @@ export interface CheckpointSummary extends CheckpointKey {
   source: string | null;
   /** When the checkpoint was taken (ISO 8601), when readable. */
   ts: string | null;
+  /** The nodes that ran in the step that produced this checkpoint (those whose `versions_seen` changed). */
+  nodes: string[];
 }
 
 export interface PendingWriteView {
@@ -57,12 +63,36 @@ export interface HistoryQuery {
   limit: number;
 }
 
+export interface SearchHit {
+  checkpoint: CheckpointKey;
+  /** Where the text was found, for example `channel "messages"`, `metadata`, `write to "notes" by task t1`. */
+  where: string;
+}
+
+/** A thread as exported to a file, and imported back. */
+export interface ThreadExport {
+  format: 'juncture-thread';
+  version: 1;
+  dbName: string;
+  thread_id: string;
+  exported_at: string;
+  /** Every checkpoint of the thread with its values and pending writes, newest first. */
+  checkpoints: CheckpointDetail[];
+}
+
 export interface CheckpointDataSource {
   databases(): Promise<DatabaseSummary[]>;
   threads(dbName: string): Promise<ThreadSummary[]>;
   /** A page of a thread's checkpoints, newest first. */
   history(dbName: string, query: HistoryQuery): Promise<CheckpointSummary[]>;
   checkpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined>;
-  /** Calls `listener` with the database's name whenever it may have changed. Returns `unsubscribe`. */
+  /** Checkpoints of the thread where the text occurs in a channel name or value, metadata or a write. */
+  search(dbName: string, thread_id: string, text: string): Promise<SearchHit[]>;
+  exportThread(dbName: string, thread_id: string): Promise<ThreadExport>;
+  /** Forks the thread at a checkpoint with new channel values (`updateState`); needs `timeTravel`. */
+  fork(dbName: string, key: CheckpointKey, values: Record<string, JsonValue>): Promise<CheckpointKey>;
+  /** Runs the graph on from a checkpoint; needs `timeTravel`. */
+  resume(dbName: string, key: CheckpointKey): Promise<void>;
+  /** Calls `listener` with the database's name whenever it may have changed (`''`: any). Returns `unsubscribe`. */
   subscribe(listener: (dbName: string) => void): () => void;
 }

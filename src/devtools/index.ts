@@ -1,5 +1,7 @@
-export { connectDevtools, type InspectableSaver } from './hook.js';
-export { createPageDataSource } from './page-source.js';
+export { connectDevtools, type ConnectDevtoolsOptions, type InspectableSaver } from './hook.js';
+export { createPageDataSource, type InspectedSaver } from './page-source.js';
+export { createMemoryDataSource, parseThreadExport, type MemoryDataSource } from './memory-source.js';
+export type { TimeTravelGraph } from './time-travel.js';
 export type {
   CheckpointDataSource,
   CheckpointDetail,
@@ -9,5 +11,7 @@ export type {
   HistoryQuery,
   JsonValue,
   PendingWriteView,
+  SearchHit,
+  ThreadExport,
   ThreadSummary,
 } from './data-source.js';

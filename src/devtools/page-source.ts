@@ -1,20 +1,48 @@
+import { CheckpointError } from '../errors.js';
 import type { CheckpointDataSource } from './data-source.js';
 import type { InspectableSaver } from './hook.js';
-import { readCheckpoint, readDatabaseNames, readHistory, readThreads } from './reader.js';
+import { readCheckpoint, readDatabaseNames, readHistory, readThreadDetails, readThreads } from './reader.js';
+import { searchDetails } from './thread-model.js';
+import { forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
+
+export interface InspectedSaver {
+  saver: InspectableSaver;
+  /** The graph that uses the saver, for time travel. */
+  graph?: TimeTravelGraph;
+}
 
 /**
  * The panel's data source inside the page itself, over the page's own savers (for the in-page panel, with no
  * extension): the same read-only reader the extension uses, fed live by the savers' notifications.
  */
-export function createPageDataSource(savers: InspectableSaver[]): CheckpointDataSource {
-  const names = new Set(savers.map((saver) => saver.dbName));
+export function createPageDataSource(inspected: InspectedSaver[]): CheckpointDataSource {
+  const byName = new Map(inspected.map((entry) => [entry.saver.dbName, entry]));
+  const graphOf = (dbName: string) => {
+    const graph = byName.get(dbName)?.graph;
+    if (!graph) throw new CheckpointError('INVALID_CONFIG', `No graph was given for database "${dbName}": time travel is off.`);
+    return graph;
+  };
   return {
-    databases: async () => (await readDatabaseNames(names)).filter((name) => names.has(name)).map((name) => ({ name, live: true })),
+    databases: async () =>
+      (await readDatabaseNames(byName.keys()))
+        .filter((name) => byName.has(name))
+        .map((name) => ({ name, live: true, timeTravel: byName.get(name)?.graph !== undefined })),
     threads: (dbName) => readThreads(dbName),
     history: (dbName, query) => readHistory(dbName, query),
     checkpoint: (dbName, key) => readCheckpoint(dbName, key),
+    search: async (dbName, thread_id, text) => searchDetails(await readThreadDetails(dbName, thread_id), text),
+    exportThread: async (dbName, thread_id) => ({
+      format: 'juncture-thread',
+      version: 1,
+      dbName,
+      thread_id,
+      exported_at: new Date().toISOString(),
+      checkpoints: await readThreadDetails(dbName, thread_id),
+    }),
+    fork: async (dbName, key, values) => forkAt(graphOf(dbName), key, values),
+    resume: async (dbName, key) => resumeAt(graphOf(dbName), key),
     subscribe(listener) {
-      const unsubscribes = savers.map((saver) => saver.subscribe(() => listener(saver.dbName)));
+      const unsubscribes = inspected.map(({ saver }) => saver.subscribe(() => listener(saver.dbName)));
       return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
     },
   };

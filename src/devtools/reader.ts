@@ -9,6 +9,7 @@ import type {
   JsonValue,
   ThreadSummary,
 } from './data-source.js';
+import { nodesThatRan } from './thread-model.js';
 
 /**
  * Read-only access to checkpoint databases for the devtools, as plain JSON. It never creates a database (an
@@ -66,8 +67,19 @@ export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValu
   return { $type: typed.type, $bytes: typed.bytes.byteLength };
 }
 
-function summaryOf(record: CheckpointRecord): CheckpointSummary {
-  const rest = decodeForDisplay(record.checkpoint) as { ts?: unknown } | null;
+interface DecodedRecord {
+  record: CheckpointRecord;
+  ts: string | null;
+  versions_seen: JsonValue;
+}
+
+function decodeRecord(record: CheckpointRecord): DecodedRecord {
+  const rest = decodeForDisplay(record.checkpoint) as { ts?: unknown; versions_seen?: JsonValue } | null;
+  return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
+}
+
+function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined): CheckpointSummary {
+  const { record } = decoded;
   return {
     thread_id: record.thread_id,
     checkpoint_ns: record.checkpoint_ns,
@@ -75,8 +87,28 @@ function summaryOf(record: CheckpointRecord): CheckpointSummary {
     parent_checkpoint_id: record.parent_checkpoint_id ?? null,
     step: record.step ?? null,
     source: record.source ?? null,
-    ts: typeof rest?.ts === 'string' ? rest.ts : null,
+    ts: decoded.ts,
+    nodes: nodesThatRan(decoded.versions_seen, parent?.versions_seen),
   };
+}
+
+/** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
+async function summarize(
+  store: { get(key: [string, string, string]): Promise<CheckpointRecord | undefined> },
+  records: CheckpointRecord[],
+): Promise<CheckpointSummary[]> {
+  const decoded = new Map(records.map((record) => [`${record.checkpoint_ns}\u0000${record.checkpoint_id}`, decodeRecord(record)]));
+  const missing = records.filter(
+    (record) => record.parent_checkpoint_id !== undefined && !decoded.has(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
+  );
+  const parents = await Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!])));
+  for (const parent of parents) if (parent) decoded.set(`${parent.checkpoint_ns}\u0000${parent.checkpoint_id}`, decodeRecord(parent));
+  return records.map((record) =>
+    summaryOf(
+      decoded.get(`${record.checkpoint_ns}\u0000${record.checkpoint_id}`)!,
+      record.parent_checkpoint_id === undefined ? undefined : decoded.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
+    ),
+  );
 }
 
 /** Which of these names are checkpoint databases that exist; only names the browser lists are opened. */
@@ -109,14 +141,15 @@ export function readThreads(dbName: string): Promise<ThreadSummary[]> {
       const range = prefixRange([thread_id]);
       const [count, newest, namespaces] = await Promise.all([
         index.count(range),
-        index.openKeyCursor(range, 'prev'),
+        index.openCursor(range, 'prev'),
         tx.store.getAllKeys(prefixRange([thread_id])),
       ]);
       threads.push({
         thread_id,
         checkpoints: count,
         namespaces: [...new Set(namespaces.map((key) => key[1]))].sort(),
-        latest_checkpoint_id: newest?.key[1] ?? '',
+        latest_checkpoint_id: newest?.value.checkpoint_id ?? '',
+        latest_ts: newest ? decodeRecord(newest.value).ts : null,
       });
       cursor = await cursor.continue([thread_id, []] as unknown as [string, string, string]);
     }
@@ -125,8 +158,12 @@ export function readThreads(dbName: string): Promise<ThreadSummary[]> {
   });
 }
 
+/** The most checkpoints one history read returns: a whole long thread, for the timeline's lanes. */
+const MAX_HISTORY = 100_000;
+const SHORT_PAGE = 200;
+
 export function readHistory(dbName: string, query: HistoryQuery): Promise<CheckpointSummary[]> {
-  const limit = Math.max(0, Math.min(query.limit, 1000));
+  const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction('checkpoints', 'readonly');
     const { thread_id, checkpoint_ns, before } = query;
@@ -134,50 +171,86 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
     const prefix = checkpoint_ns === undefined ? [thread_id] : [thread_id, checkpoint_ns];
     const upper = before === undefined ? [...prefix, []] : [...prefix, before];
     const range = IDBKeyRange.bound(prefix, upper, false, true);
-    const records: CheckpointRecord[] = [];
-    let cursor = await source.openCursor(range, 'prev');
-    while (cursor && records.length < limit) {
-      records.push(cursor.value);
-      cursor = await cursor.continue();
+    // A short page walks back from the newest; a long one (the whole thread, for the timeline) reads in bulk.
+    let records: CheckpointRecord[] = [];
+    if (limit <= SHORT_PAGE) {
+      let cursor = await source.openCursor(range, 'prev');
+      while (cursor && records.length < limit) {
+        records.push(cursor.value);
+        cursor = await cursor.continue();
+      }
+    } else {
+      records = (await source.getAll(range)).reverse().slice(0, limit);
     }
+    const summaries = await summarize(tx.store, records);
     await tx.done;
-    return records.map(summaryOf);
+    return summaries;
   });
+}
+
+type ReadTransaction = ReturnType<Database['transaction']>;
+
+/** Full details of records, decoding each stored value once even when many checkpoints share it. */
+async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
+  const blobStore = tx.objectStore('blobs');
+  const writeStore = tx.objectStore('writes');
+  const summaries = await summarize(tx.objectStore('checkpoints'), records);
+  const values = new Map<string, Promise<JsonValue | undefined>>();
+  const valueOf = (record: CheckpointRecord, channel: string, version: number | string) => {
+    const key = JSON.stringify([record.checkpoint_ns, channel, version]);
+    let value = values.get(key);
+    if (!value) {
+      value = blobStore.get([record.thread_id, record.checkpoint_ns, channel, version]).then((blob: BlobRecord | undefined) =>
+        blob && blob.value !== null ? decodeForDisplay(blob.value) : undefined,
+      );
+      values.set(key, value);
+    }
+    return value;
+  };
+  return Promise.all(
+    records.map(async (record, i) => {
+      const [channelEntries, writes] = await Promise.all([
+        Promise.all(Object.entries(record.channel_versions).map(async ([channel, version]) => [channel, await valueOf(record, channel, version)] as const)),
+        writeStore.getAll(prefixRange([record.thread_id, record.checkpoint_ns, record.checkpoint_id])),
+      ]);
+      const channel_values: Record<string, JsonValue> = {};
+      for (const [channel, value] of channelEntries) if (value !== undefined) channel_values[channel] = value;
+      return {
+        ...summaries[i]!,
+        channel_values,
+        channel_versions: { ...record.channel_versions },
+        versions_seen: decodeRecord(record).versions_seen,
+        metadata: decodeForDisplay(record.metadata),
+        pending_writes: (writes as WriteRecord[]).map((write) => ({
+          task_id: write.task_id,
+          task_path: write.task_path,
+          idx: write.idx,
+          channel: write.channel,
+          value: decodeForDisplay(write.value),
+        })),
+      };
+    }),
+  );
 }
 
 export function readCheckpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
-    const { thread_id, checkpoint_ns, checkpoint_id } = key;
-    const record = await tx.objectStore('checkpoints').get([thread_id, checkpoint_ns, checkpoint_id]);
-    if (!record) return undefined;
-    const blobStore = tx.objectStore('blobs');
-    const [blobs, writes] = await Promise.all([
-      Promise.all(
-        Object.entries(record.channel_versions).map(([channel, version]) => blobStore.get([thread_id, checkpoint_ns, channel, version])),
-      ),
-      tx.objectStore('writes').getAll(prefixRange([thread_id, checkpoint_ns, checkpoint_id])),
-    ]);
+    const record = await tx.objectStore('checkpoints').get([key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
+    const [detail] = record ? await detailsOf(tx, [record]) : [];
     await tx.done;
-    const rest = decodeForDisplay(record.checkpoint) as { versions_seen?: JsonValue } | null;
-    const channel_values: Record<string, JsonValue> = {};
-    for (const blob of blobs.filter((entry): entry is BlobRecord => entry !== undefined && entry.value !== null)) {
-      channel_values[blob.channel] = decodeForDisplay(blob.value);
-    }
-    return {
-      ...summaryOf(record),
-      channel_values,
-      channel_versions: { ...record.channel_versions },
-      versions_seen: rest?.versions_seen ?? null,
-      metadata: decodeForDisplay(record.metadata),
-      pending_writes: (writes as WriteRecord[]).map((write) => ({
-        task_id: write.task_id,
-        task_path: write.task_path,
-        idx: write.idx,
-        channel: write.channel,
-        value: decodeForDisplay(write.value),
-      })),
-    };
+    return detail;
+  });
+}
+
+/** Every checkpoint of a thread with values and writes, newest first. */
+export function readThreadDetails(dbName: string, thread_id: string): Promise<CheckpointDetail[]> {
+  return withDatabase(dbName, async (db) => {
+    const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
+    const records = (await tx.objectStore('checkpoints').index('by_thread').getAll(prefixRange([thread_id]))).reverse();
+    const details = await detailsOf(tx, records);
+    await tx.done;
+    return details;
   });
 }
 

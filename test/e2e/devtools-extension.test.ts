@@ -15,9 +15,10 @@ import {
 const pagesRoot = new URL('./pages/', import.meta.url).pathname;
 const extensionDir = resolve(new URL('../../dist/extension', import.meta.url).pathname);
 
-/** The checkpoint ids the panel shows, in its order. */
-const shownCheckpoints = (panel: Page) =>
-  panel.locator('table[aria-label="Checkpoints"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-checkpoint-id')));
+/** The checkpoint ids the panel's timeline shows, in its order. */
+const shownCheckpoints = (panel: Page) => panel.locator('.juncture-row').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-checkpoint-id')));
+const databaseButtons = (panel: Page) => panel.getByRole('list', { name: 'Databases' }).getByRole('button');
+const threadButton = (panel: Page, thread: string) => panel.getByRole('list', { name: 'Threads' }).getByRole('button', { name: new RegExp(`^${thread}`) });
 
 describe('the devtools extension', () => {
   let pages: ServedPages;
@@ -41,30 +42,30 @@ describe('the devtools extension', () => {
     const firstIds = await callHarness<string[]>(page, 'start', 'first-thread');
     const panel = await openPanelForOnlyTab(context, extensionId);
 
-    await expect.poll(() => panel.getByRole('button', { name: /e2e-devtools \(live\)/ }).count()).toBe(1);
-    await expect.poll(() => panel.getByRole('button', { name: `first-thread (${firstIds.length})` }).count()).toBe(1);
-    await expect.poll(() => shownCheckpoints(panel)).toEqual(firstIds);
+    await expect.poll(() => databaseButtons(panel).allInnerTexts()).toEqual(['e2e-devtools live']);
+    await expect.poll(() => threadButton(panel, 'first-thread').innerText()).toContain(`${firstIds.length} checkpoints`);
+    await expect.poll(() => shownCheckpoints(panel)).toEqual(await callHarness<string[]>(page, 'rootCheckpointIds', 'first-thread'));
 
     const afterResume = await callHarness<string[]>(page, 'resume', 'first-thread');
     expect(afterResume.length).toBeGreaterThan(firstIds.length);
-    await expect.poll(() => shownCheckpoints(panel), { timeout: 10_000 }).toEqual(afterResume);
+    await expect.poll(() => shownCheckpoints(panel), { timeout: 10_000 }).toEqual(await callHarness<string[]>(page, 'rootCheckpointIds', 'first-thread'));
 
     await callHarness(page, 'start', 'second-thread');
-    await expect.poll(() => panel.getByRole('button', { name: /^second-thread/ }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => threadButton(panel, 'second-thread').count(), { timeout: 10_000 }).toBe(1);
     await panel.close();
   });
 
   it('shows nothing that is not in IndexedDB when the page forges messages', async () => {
     const page = context.pages()[0]!;
     const panel = await openPanelForOnlyTab(context, extensionId);
-    await expect.poll(() => panel.getByRole('button', { name: /e2e-devtools/ }).count()).toBe(1);
+    await expect.poll(() => databaseButtons(panel).count()).toBe(1);
     await callHarness(page, 'forge', 'FAKE-7');
     // Give forged pings time to reach the panel, then make sure a real change is shown after them.
     await callHarness(page, 'start', 'after-forgery');
-    await expect.poll(() => panel.getByRole('button', { name: /^after-forgery/ }).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => threadButton(panel, 'after-forgery').count(), { timeout: 10_000 }).toBe(1);
     const text = await panel.locator('body').innerText();
     expect(text).not.toContain('FAKE-7');
-    expect(await panel.getByRole('navigation', { name: 'Databases' }).getByRole('button').allInnerTexts()).toEqual(['e2e-devtools (live)']);
+    expect(await databaseButtons(panel).allInnerTexts()).toEqual(['e2e-devtools live']);
     // The forged names were never created in the page's origin.
     expect((await callHarness<string[]>(page, 'databases')).sort()).toEqual(['e2e-devtools']);
     await panel.close();

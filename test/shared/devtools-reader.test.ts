@@ -25,8 +25,8 @@ describe('the devtools reader and the in-page data source', () => {
   });
 
   it('lists threads newest first with counts and namespaces', async () => {
-    const source = createPageDataSource([saver]);
-    expect(await source.databases()).toEqual([{ name: saver.dbName, live: true }]);
+    const source = createPageDataSource([{ saver }]);
+    expect(await source.databases()).toEqual([{ name: saver.dbName, live: true, timeTravel: false }]);
     expect(await source.threads(saver.dbName)).toEqual([
       { thread_id: 'beta', checkpoints: 1, namespaces: [''], latest_checkpoint_id: checkpointId(4) },
       { thread_id: 'alpha', checkpoints: 3, namespaces: ['', 'sub:1'], latest_checkpoint_id: checkpointId(3) },
@@ -34,7 +34,7 @@ describe('the devtools reader and the in-page data source', () => {
   });
 
   it('pages a thread\'s history newest first, across or within namespaces', async () => {
-    const source = createPageDataSource([saver]);
+    const source = createPageDataSource([{ saver }]);
     const all = await source.history(saver.dbName, { thread_id: 'alpha', limit: 10 });
     expect(all.map((entry) => [entry.checkpoint_id, entry.checkpoint_ns, entry.parent_checkpoint_id, entry.step])).toEqual([
       [checkpointId(3), '', checkpointId(1), 1],
@@ -47,7 +47,7 @@ describe('the devtools reader and the in-page data source', () => {
   });
 
   it('decodes a checkpoint into plain JSON without reviving classes', async () => {
-    const detail = await createPageDataSource([saver]).checkpoint(saver.dbName, { thread_id: 'beta', checkpoint_ns: '', checkpoint_id: checkpointId(4) });
+    const detail = await createPageDataSource([{ saver }]).checkpoint(saver.dbName, { thread_id: 'beta', checkpoint_ns: '', checkpoint_id: checkpointId(4) });
     const [message] = detail!.channel_values['messages'] as { lc: number; id: string[]; kwargs: { content: string } }[];
     expect(message).toMatchObject({ lc: 1, type: 'constructor', kwargs: { content: 'hello' } });
     expect(message!.id.at(-1)).toBe('AIMessage');
@@ -58,7 +58,7 @@ describe('the devtools reader and the in-page data source', () => {
 
   it('tells the panel when the saver commits', async () => {
     const heard: string[] = [];
-    const unsubscribe = createPageDataSource([saver]).subscribe((dbName) => heard.push(dbName));
+    const unsubscribe = createPageDataSource([{ saver }]).subscribe((dbName) => heard.push(dbName));
     await putChain(saver, 'gamma', '', [9]);
     await vi.waitFor(() => expect(heard).toEqual([saver.dbName]));
     unsubscribe();

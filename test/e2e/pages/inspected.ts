@@ -19,6 +19,11 @@ async function checkpointIds(thread_id: string) {
 }
 
 (window as unknown as { harness: unknown }).harness = {
+  rootCheckpointIds: async (thread_id: string) => {
+    const ids: string[] = [];
+    for await (const tuple of saver.list({ configurable: { thread_id, checkpoint_ns: '' } })) ids.push(tuple.checkpoint.id);
+    return ids;
+  },
   start: async (thread_id: string) => {
     await graph.invoke({ topic: thread_id }, thread(thread_id));
     return checkpointIds(thread_id);

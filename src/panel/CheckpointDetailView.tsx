@@ -1,0 +1,154 @@
+import { useMemo, useState } from 'react';
+import type { CheckpointDetail, JsonValue, PendingWriteView } from '../devtools/data-source.js';
+import { diffValues } from './diff.js';
+import { JsonValueView, copyAsJson } from './JsonValueView.js';
+
+type Tab = 'state' | 'diff' | 'writes' | 'metadata';
+const TABS: [Tab, string][] = [
+  ['state', 'State'],
+  ['diff', 'Diff'],
+  ['writes', 'Writes'],
+  ['metadata', 'Metadata'],
+];
+
+function Writes({ writes, dark }: { writes: PendingWriteView[]; dark: boolean }) {
+  if (writes.length === 0) return <p className="juncture-empty">No pending writes.</p>;
+  const byTask = new Map<string, PendingWriteView[]>();
+  for (const write of writes) byTask.set(write.task_id, [...(byTask.get(write.task_id) ?? []), write]);
+  return (
+    <>
+      {[...byTask.entries()].map(([task, taskWrites]) => {
+        const kind = taskWrites.some((write) => write.channel === '__error__')
+          ? 'error'
+          : taskWrites.some((write) => write.channel === '__interrupt__')
+            ? 'interrupt'
+            : '';
+        return (
+          <section key={task} className={`juncture-task ${kind}`} aria-label={`task ${task}`}>
+            <header>
+              <strong>{taskWrites[0]!.task_path || task}</strong> {kind && <em>{kind}</em>}
+            </header>
+            {taskWrites.map((write) => (
+              <JsonValueView key={`${write.idx}-${write.channel}`} name={write.channel} value={write.value} dark={dark} />
+            ))}
+          </section>
+        );
+      })}
+    </>
+  );
+}
+
+function Diff({ parent, detail }: { parent: CheckpointDetail | undefined; detail: CheckpointDetail }) {
+  const lines = useMemo(() => diffValues(parent?.channel_values, detail.channel_values), [parent, detail]);
+  if (!parent && detail.parent_checkpoint_id) return <p className="juncture-empty">Loading the parent…</p>;
+  if (lines.length === 0) return <p className="juncture-empty">{parent ? 'No change from the parent.' : 'The first checkpoint: nothing to compare.'}</p>;
+  const sign = { add: '+', remove: '-', replace: '~', move: '>' };
+  return (
+    <pre className="juncture-diff" aria-label="Diff against the parent">
+      {lines.map((line, i) => (
+        <div key={i} className={line.kind}>
+          {sign[line.kind]} {line.path}
+          {line.from !== undefined ? ` from ${line.from}` : ''}
+          {line.value !== undefined ? ` = ${line.value}` : ''}
+        </div>
+      ))}
+    </pre>
+  );
+}
+
+export interface TimeTravelControls {
+  fork(values: Record<string, JsonValue>): Promise<void>;
+  resume(): Promise<void>;
+}
+
+function TimeTravel({ detail, controls }: { detail: CheckpointDetail; controls: TimeTravelControls }) {
+  const [editing, setEditing] = useState(false);
+  const [text, setText] = useState('');
+  const [status, setStatus] = useState<string | undefined>();
+  const run = async (action: () => Promise<void>, done: string) => {
+    setStatus('Working…');
+    try {
+      await action();
+      setStatus(done);
+      setEditing(false);
+    } catch (error) {
+      setStatus(error instanceof Error ? error.message : String(error));
+    }
+  };
+  const fork = () => {
+    let values: Record<string, JsonValue>;
+    try {
+      values = JSON.parse(text) as Record<string, JsonValue>;
+    } catch (error) {
+      setStatus(`Not valid JSON: ${(error as Error).message}`);
+      return;
+    }
+    void run(() => controls.fork(values), 'Forked.');
+  };
+  return (
+    <section aria-label="Time travel">
+      <button
+        onClick={() => {
+          setText(JSON.stringify(detail.channel_values, null, 2));
+          setEditing(true);
+        }}
+      >
+        Fork from here
+      </button>{' '}
+      <button onClick={() => void run(() => controls.resume(), 'Resumed.')}>Resume from here</button>
+      {editing && (
+        <div>
+          <textarea aria-label="Values of the fork" rows={8} style={{ width: '100%' }} value={text} onChange={(event) => setText(event.target.value)} />
+          <button onClick={fork}>Create fork</button> <button onClick={() => setEditing(false)}>Cancel</button>
+        </div>
+      )}
+      {status && <p role="status">{status}</p>}
+    </section>
+  );
+}
+
+export interface CheckpointDetailViewProps {
+  detail: CheckpointDetail;
+  parent: CheckpointDetail | undefined;
+  dark: boolean;
+  timeTravel: TimeTravelControls | undefined;
+}
+
+/** One checkpoint: state, diff against its parent, pending writes by task, metadata and config. */
+export function CheckpointDetailView({ detail, parent, dark, timeTravel }: CheckpointDetailViewProps) {
+  const [tab, setTab] = useState<Tab>('state');
+  const config = { thread_id: detail.thread_id, checkpoint_ns: detail.checkpoint_ns, checkpoint_id: detail.checkpoint_id };
+  return (
+    <div>
+      <h2>
+        Checkpoint {detail.checkpoint_id} <button onClick={() => copyAsJson(detail)}>Copy all</button>
+      </h2>
+      {timeTravel && <TimeTravel detail={detail} controls={timeTravel} />}
+      <div className="juncture-tabs" role="tablist">
+        {TABS.map(([id, label]) => (
+          <button key={id} role="tab" aria-selected={tab === id} aria-pressed={tab === id} onClick={() => setTab(id)}>
+            {label}
+            {id === 'writes' && detail.pending_writes.length > 0 ? ` (${detail.pending_writes.length})` : ''}
+          </button>
+        ))}
+      </div>
+      {tab === 'state' &&
+        (Object.keys(detail.channel_values).length === 0 ? (
+          <p className="juncture-empty">No channel values.</p>
+        ) : (
+          Object.entries(detail.channel_values).map(([channel, value]) => <JsonValueView key={channel} name={channel} value={value} dark={dark} />)
+        ))}
+      {tab === 'diff' && <Diff parent={parent} detail={detail} />}
+      {tab === 'writes' && <Writes writes={detail.pending_writes} dark={dark} />}
+      {tab === 'metadata' && (
+        <>
+          <JsonValueView name="metadata" value={detail.metadata} dark={dark} />
+          <JsonValueView name="config" value={{ configurable: config }} dark={dark} />
+          <JsonValueView name="parent" value={detail.parent_checkpoint_id} dark={dark} />
+          <JsonValueView name="channel_versions" value={detail.channel_versions} dark={dark} />
+          <JsonValueView name="versions_seen" value={detail.versions_seen} dark={dark} />
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,82 @@
+import { createRoot } from 'react-dom/client';
+import type { InspectableSaver } from '../devtools/hook.js';
+import { createPageDataSource, type InspectedSaver } from '../devtools/page-source.js';
+import type { TimeTravelGraph } from '../devtools/time-travel.js';
+import { DevtoolsPanel, type PanelTheme } from './DevtoolsPanel.js';
+import { PANEL_CSS } from './styles.js';
+
+export interface MountDevtoolsPanelOptions {
+  /** The page's saver; or several, with `savers`. */
+  saver?: InspectableSaver;
+  /** The graph that uses `saver`: turns on "fork from here" and "resume from here". */
+  graph?: TimeTravelGraph;
+  savers?: InspectedSaver[];
+  theme?: PanelTheme;
+  /** Open the panel at once instead of showing only the toggle button. */
+  open?: boolean;
+}
+
+export interface MountedDevtoolsPanel {
+  open(): void;
+  close(): void;
+  toggle(): void;
+  /** Removes the button and the panel from the page. */
+  unmount(): void;
+}
+
+const FRAME_CSS = `
+:host { all: initial; }
+.toggle { position: fixed; right: 12px; bottom: 12px; z-index: 2147483646; font: 600 12px system-ui, sans-serif; padding: 6px 10px;
+  border-radius: 16px; border: 1px solid #0969da; background: #0969da; color: #fff; cursor: pointer; box-shadow: 0 1px 4px rgb(0 0 0 / 0.3); }
+.drawer { position: fixed; left: 0; right: 0; bottom: 0; height: 45vh; z-index: 2147483645; border-top: 2px solid #0969da; background: #fff; }
+.drawer[hidden] { display: none; }
+`;
+
+/**
+ * Adds a small "Checkpoints" button to the page that opens the devtools panel over the page's own saver, with no
+ * extension installed. Styles live in a shadow root, so the page's CSS and the panel's never mix.
+ */
+export function mountDevtoolsPanel(options: MountDevtoolsPanelOptions): MountedDevtoolsPanel {
+  const inspected = options.savers ?? (options.saver ? [{ saver: options.saver, ...(options.graph ? { graph: options.graph } : {}) }] : []);
+  if (inspected.length === 0) throw new TypeError('mountDevtoolsPanel needs a saver (or savers) to inspect.');
+  const host = document.createElement('div');
+  host.setAttribute('data-juncture-devtools', '');
+  const shadow = host.attachShadow({ mode: 'open' });
+  const style = document.createElement('style');
+  style.textContent = FRAME_CSS + PANEL_CSS;
+  const toggleButton = document.createElement('button');
+  toggleButton.className = 'toggle';
+  toggleButton.textContent = 'Checkpoints';
+  toggleButton.setAttribute('aria-expanded', 'false');
+  const drawer = document.createElement('div');
+  drawer.className = 'drawer';
+  drawer.hidden = true;
+  drawer.setAttribute('role', 'dialog');
+  drawer.setAttribute('aria-label', 'Checkpoints');
+  shadow.append(style, toggleButton, drawer);
+  document.body.append(host);
+
+  const root = createRoot(drawer);
+  const source = createPageDataSource(inspected);
+  let rendered = false;
+  const setOpen = (open: boolean) => {
+    drawer.hidden = !open;
+    toggleButton.setAttribute('aria-expanded', String(open));
+    if (open && !rendered) {
+      rendered = true;
+      root.render(<DevtoolsPanel source={source} theme={options.theme ?? 'auto'} />);
+    }
+  };
+  toggleButton.addEventListener('click', () => setOpen(drawer.hidden));
+  if (options.open) setOpen(true);
+
+  return {
+    open: () => setOpen(true),
+    close: () => setOpen(false),
+    toggle: () => setOpen(drawer.hidden),
+    unmount: () => {
+      root.unmount();
+      host.remove();
+    },
+  };
+}

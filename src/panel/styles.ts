@@ -1,0 +1,57 @@
+/** The panel's one stylesheet, for the extension page and for the in-page panel's shadow root. */
+export const PANEL_CSS = `
+.juncture-panel {
+  --bg: #ffffff; --bg-alt: #f3f4f6; --fg: #1f2328; --muted: #6b7280; --border: #d0d7de;
+  --accent: #0969da; --accent-bg: #ddf4ff; --ancestry: #8250df; --error: #cf222e; --error-bg: #ffebe9;
+  --interrupt: #9a6700; --interrupt-bg: #fff8c5; --add: #1a7f37; --remove: #cf222e; --hit: #fff8c5;
+  --lane-0: #0969da; --lane-1: #bf3989; --lane-2: #1a7f37; --lane-3: #bc4c00; --lane-4: #8250df;
+  font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
+  color: var(--fg); background: var(--bg);
+  display: grid; grid-template-columns: 220px minmax(280px, 1fr) minmax(320px, 1.2fr);
+  grid-template-rows: auto 1fr; height: 100%; min-height: 0; box-sizing: border-box;
+}
+.juncture-panel[data-theme="dark"] {
+  --bg: #1e1e1e; --bg-alt: #262626; --fg: #e6e6e6; --muted: #9aa0a6; --border: #3c3c3c;
+  --accent: #4ea1ff; --accent-bg: #12324f; --ancestry: #c297ff; --error: #ff7b72; --error-bg: #3d1c1c;
+  --interrupt: #e3b341; --interrupt-bg: #3a2f12; --add: #56d364; --remove: #ff7b72; --hit: #4d3f12;
+  --lane-0: #4ea1ff; --lane-1: #ff7eb6; --lane-2: #56d364; --lane-3: #ffa657; --lane-4: #c297ff;
+}
+.juncture-panel * { box-sizing: border-box; }
+.juncture-panel button { font: inherit; color: inherit; background: var(--bg-alt); border: 1px solid var(--border); border-radius: 4px; padding: 2px 8px; cursor: pointer; }
+.juncture-panel button[aria-pressed="true"] { background: var(--accent-bg); border-color: var(--accent); }
+.juncture-panel input, .juncture-panel select, .juncture-panel textarea { font: inherit; color: inherit; background: var(--bg); border: 1px solid var(--border); border-radius: 4px; padding: 2px 6px; }
+.juncture-toolbar { grid-column: 1 / -1; display: flex; gap: 8px; align-items: center; padding: 6px 8px; border-bottom: 1px solid var(--border); flex-wrap: wrap; }
+.juncture-toolbar .grow { flex: 1; }
+.juncture-sidebar { border-right: 1px solid var(--border); overflow: auto; padding: 6px; display: flex; flex-direction: column; gap: 6px; min-height: 0; }
+.juncture-sidebar h2, .juncture-detail h2 { font-size: 11px; text-transform: uppercase; color: var(--muted); margin: 6px 0 2px; }
+.juncture-list { list-style: none; margin: 0; padding: 0; }
+.juncture-list button { width: 100%; text-align: left; border: none; background: none; padding: 4px 6px; display: block; }
+.juncture-list button[aria-pressed="true"] { background: var(--accent-bg); }
+.juncture-list .meta { color: var(--muted); font-size: 11px; }
+.juncture-timeline { overflow: auto; min-height: 0; outline: none; position: relative; }
+.juncture-timeline:focus-visible { box-shadow: inset 0 0 0 2px var(--accent); }
+.juncture-row { position: absolute; left: 0; right: 0; display: flex; align-items: center; gap: 6px; padding-right: 8px; cursor: pointer; white-space: nowrap; border-bottom: 1px solid transparent; }
+.juncture-row[aria-selected="true"] { background: var(--accent-bg); }
+.juncture-row.ancestry .label { color: var(--ancestry); }
+.juncture-row.hit { background: var(--hit); }
+.juncture-row .step { color: var(--muted); min-width: 34px; text-align: right; }
+.juncture-row .source { font-weight: 600; }
+.juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; }
+.juncture-row .time { color: var(--muted); margin-left: auto; }
+.juncture-detail { border-left: 1px solid var(--border); overflow: auto; padding: 6px 10px; min-height: 0; }
+.juncture-tabs { display: flex; gap: 4px; margin-bottom: 6px; }
+.juncture-channel { border-bottom: 1px solid var(--border); padding: 4px 0; }
+.juncture-channel header { display: flex; gap: 8px; align-items: baseline; }
+.juncture-channel .size { color: var(--muted); font-size: 11px; }
+.juncture-diff { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-all; margin: 0; }
+.juncture-diff .add { color: var(--add); }
+.juncture-diff .remove { color: var(--remove); }
+.juncture-diff .replace, .juncture-diff .move { color: var(--interrupt); }
+.juncture-task { border: 1px solid var(--border); border-radius: 4px; margin: 4px 0; padding: 4px 6px; }
+.juncture-task.error { border-color: var(--error); background: var(--error-bg); }
+.juncture-task.interrupt { border-color: var(--interrupt); background: var(--interrupt-bg); }
+.juncture-empty { color: var(--muted); padding: 12px; }
+.juncture-alert { color: var(--error); padding: 4px 8px; grid-column: 1 / -1; }
+.juncture-json { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 11px; }
+.juncture-json ul { margin: 0; padding-left: 14px; list-style: none; }
+`;

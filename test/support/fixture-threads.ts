@@ -1,0 +1,126 @@
+import type { CheckpointDetail, JsonValue, PendingWriteView, ThreadExport } from '../../src/devtools/data-source.js';
+
+/** Builds a thread export checkpoint by checkpoint, with ids and times in creation order. */
+export class ThreadBuilder {
+  readonly #checkpoints: CheckpointDetail[] = [];
+  #clock = 0;
+
+  constructor(
+    readonly dbName: string,
+    readonly thread_id: string,
+    private readonly idPrefix = 'ckpt',
+  ) {}
+
+  add(options: {
+    parent: string | null;
+    source: 'input' | 'loop' | 'update' | 'fork';
+    step: number;
+    values: Record<string, JsonValue>;
+    nodes?: string[];
+    ns?: string;
+    writes?: PendingWriteView[];
+    metadata?: Record<string, JsonValue>;
+  }): string {
+    this.#clock += 1;
+    const checkpoint_ns = options.ns ?? '';
+    const checkpoint_id = `${this.idPrefix}-${String(this.#clock).padStart(6, '0')}`;
+    const parent = this.#checkpoints.find((entry) => entry.checkpoint_id === options.parent && entry.checkpoint_ns === checkpoint_ns);
+    const channel_versions: Record<string, number> = {};
+    for (const [channel, value] of Object.entries(options.values)) {
+      const previous = parent?.channel_versions[channel] as number | undefined;
+      const same = parent !== undefined && JSON.stringify(parent.channel_values[channel]) === JSON.stringify(value);
+      channel_versions[channel] = same && previous !== undefined ? previous : this.#clock;
+    }
+    const nodes = options.nodes ?? [];
+    this.#checkpoints.unshift({
+      thread_id: this.thread_id,
+      checkpoint_ns,
+      checkpoint_id,
+      parent_checkpoint_id: options.parent,
+      step: options.step,
+      source: options.source,
+      ts: new Date(Date.UTC(2026, 0, 1, 12, 0, this.#clock)).toISOString(),
+      nodes,
+      channel_values: options.values,
+      channel_versions,
+      versions_seen: Object.fromEntries(nodes.map((node) => [node, { step: options.step }])),
+      metadata: { source: options.source, step: options.step, parents: {}, ...options.metadata },
+      pending_writes: options.writes ?? [],
+    });
+    return checkpoint_id;
+  }
+
+  build(): ThreadExport {
+    const checkpoints = [...this.#checkpoints].sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? 1 : -1));
+    return { format: 'juncture-thread', version: 1, dbName: this.dbName, thread_id: this.thread_id, exported_at: '2026-01-02T00:00:00.000Z', checkpoints };
+  }
+}
+
+/** A main line of six steps, two forks (an `updateState` and a fork), and a subgraph's checkpoints. */
+export function forkedThread(dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, 'research-thread');
+  let head = thread.add({ parent: null, source: 'input', step: -1, values: { topic: 'storage' }, nodes: ['__start__'] });
+  const main: string[] = [head];
+  for (let step = 0; step < 6; step += 1) {
+    head = thread.add({
+      parent: head,
+      source: 'loop',
+      step,
+      values: { topic: 'storage', notes: Array.from({ length: step + 1 }, (_, i) => `note ${i}`), summary: step >= 4 ? 'draft summary' : '' },
+      nodes: [step % 2 === 0 ? 'research' : 'plan'],
+    });
+    main.push(head);
+  }
+  const edited = thread.add({ parent: main[2]!, source: 'update', step: 2, values: { topic: 'edited topic', notes: ['note 0', 'note 1'], summary: '' }, nodes: ['plan'] });
+  thread.add({ parent: edited, source: 'loop', step: 3, values: { topic: 'edited topic', notes: ['note 0', 'note 1', 'edited note'], summary: '' }, nodes: ['research'] });
+  thread.add({ parent: main[4]!, source: 'fork', step: 4, values: { topic: 'storage', notes: ['note 0'], summary: 'forked summary' } });
+  let sub = thread.add({ ns: 'summarize:7f3a', parent: null, source: 'input', step: -1, values: { notes: ['note 0', 'note 1'] } });
+  sub = thread.add({ ns: 'summarize:7f3a', parent: sub, source: 'loop', step: 0, values: { notes: ['note 0', 'note 1'], summary: '2 notes' }, nodes: ['count'] });
+  thread.add({ ns: 'summarize:7f3a', parent: sub, source: 'loop', step: 1, values: { notes: ['note 0', 'note 1'], summary: '2 notes: note 0, note 1' }, nodes: ['polish'] });
+  return thread.build();
+}
+
+/** A thread whose last step failed in one task and waits on an interrupt in another. */
+export function failingThread(dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, 'failing-thread', 'fail');
+  const input = thread.add({ parent: null, source: 'input', step: -1, values: { question: 'publish?' }, nodes: ['__start__'] });
+  thread.add({
+    parent: input,
+    source: 'loop',
+    step: 0,
+    values: { question: 'publish?' },
+    nodes: ['ask'],
+    writes: [
+      { task_id: 'task-ask', task_path: '~__pregel_pull, ask', idx: -3, channel: '__interrupt__', value: [{ value: { question: 'Approve publishing?' }, id: 'int-1' }] },
+      { task_id: 'task-fetch', task_path: '~__pregel_pull, fetch', idx: -1, channel: '__error__', value: { message: 'network unreachable', name: 'TypeError' } },
+      { task_id: 'task-note', task_path: '~__pregel_pull, note', idx: 0, channel: 'notes', value: ['kept note'] },
+    ],
+  });
+  return thread.build();
+}
+
+/** A long straight thread, for speed. */
+export function longThread(checkpoints: number, dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, `long-${checkpoints}`, 'long');
+  let head: string | null = null;
+  for (let step = 0; step < checkpoints; step += 1) {
+    head = thread.add({ parent: head, source: step === 0 ? 'input' : 'loop', step: step - 1, values: { counter: step }, nodes: step === 0 ? [] : ['count'] });
+  }
+  return thread.build();
+}
+
+/** HTML and script payloads in every place a page controls: values, metadata, ids, channel names, writes. */
+export const HOSTILE = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>';
+
+export function hostileThread(dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, `thread ${HOSTILE}`, 'evil');
+  const first = thread.add({ parent: null, source: 'input', step: -1, values: { [`channel ${HOSTILE}`]: HOSTILE }, metadata: { note: HOSTILE }, nodes: [`node ${HOSTILE}`] });
+  thread.add({
+    parent: first,
+    source: 'loop',
+    step: 0,
+    values: { [`channel ${HOSTILE}`]: { html: HOSTILE, list: [HOSTILE] } },
+    writes: [{ task_id: `task ${HOSTILE}`, task_path: HOSTILE, idx: 0, channel: HOSTILE, value: HOSTILE }],
+  });
+  return thread.build();
+}
