@@ -28,8 +28,8 @@ describe('the devtools reader and the in-page data source', () => {
     const source = createPageDataSource([{ saver }]);
     expect(await source.databases()).toEqual([{ name: saver.dbName, live: true, timeTravel: false }]);
     expect(await source.threads(saver.dbName)).toEqual([
-      { thread_id: 'beta', checkpoints: 1, namespaces: [''], latest_checkpoint_id: checkpointId(4) },
-      { thread_id: 'alpha', checkpoints: 3, namespaces: ['', 'sub:1'], latest_checkpoint_id: checkpointId(3) },
+      { thread_id: 'beta', checkpoints: 1, namespaces: [''], latest_checkpoint_id: checkpointId(4), latest_ts: expect.any(String) },
+      { thread_id: 'alpha', checkpoints: 3, namespaces: ['', 'sub:1'], latest_checkpoint_id: checkpointId(3), latest_ts: expect.any(String) },
     ]);
   });
 
