@@ -120,9 +120,14 @@ export function CheckpointDetailView({ detail, parent, dark, timeTravel }: Check
   const config = { thread_id: detail.thread_id, checkpoint_ns: detail.checkpoint_ns, checkpoint_id: detail.checkpoint_id };
   return (
     <div>
-      <h2>
-        Checkpoint {detail.checkpoint_id} <button onClick={() => copyAsJson(detail)}>Copy all</button>
-      </h2>
+      <header className="juncture-detail-title">
+        <strong>Checkpoint {detail.checkpoint_id}</strong> <button onClick={() => copyAsJson(detail)}>Copy all</button>
+        <div className="meta">
+          step {detail.step ?? '–'} · {detail.source ?? 'unknown source'}
+          {detail.nodes.length > 0 ? ` · ${detail.nodes.join(', ')}` : ''}
+          {detail.ts ? ` · ${detail.ts}` : ''}
+        </div>
+      </header>
       {timeTravel && <TimeTravel detail={detail} controls={timeTravel} />}
       <div className="juncture-tabs" role="tablist">
         {TABS.map(([id, label]) => (

@@ -39,6 +39,8 @@ export const PANEL_CSS = `
 .juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; }
 .juncture-row .time { color: var(--muted); margin-left: auto; }
 .juncture-detail { border-left: 1px solid var(--border); overflow: auto; padding: 6px 10px; min-height: 0; }
+.juncture-detail-title { margin: 4px 0 8px; }
+.juncture-detail-title .meta { color: var(--muted); font-size: 11px; margin-top: 2px; }
 .juncture-tabs { display: flex; gap: 4px; margin-bottom: 6px; }
 .juncture-channel { border-bottom: 1px solid var(--border); padding: 4px 0; }
 .juncture-channel header { display: flex; gap: 8px; align-items: baseline; }

@@ -55,6 +55,22 @@ describe('the devtools extension', () => {
     await panel.close();
   });
 
+  it('forks the page\'s thread from a checkpoint with edited values, through the page\'s graph', async () => {
+    const page = context.pages()[0]!;
+    const panel = await openPanelForOnlyTab(context, extensionId);
+    await threadButton(panel, 'first-thread').click();
+    const target = await callHarness<string[]>(page, 'rootCheckpointIds', 'first-thread');
+    await panel.locator(`[data-checkpoint-id="${target[1]}"]`).click();
+    await panel.getByRole('button', { name: 'Fork from here' }).click();
+    await panel.getByLabel('Values of the fork').fill('{"summary":"rewritten in devtools"}');
+    await panel.getByRole('button', { name: 'Create fork' }).click();
+    // The panel selects the new checkpoint; the page's graph now continues from it.
+    const selected = panel.locator('.juncture-row[aria-selected="true"]');
+    await expect.poll(() => selected.innerText(), { timeout: 10_000 }).toContain('update');
+    expect(await callHarness<Record<string, unknown>>(page, 'latestValues', 'first-thread')).toMatchObject({ summary: 'rewritten in devtools' });
+    await panel.close();
+  });
+
   it('shows nothing that is not in IndexedDB when the page forges messages', async () => {
     const page = context.pages()[0]!;
     const panel = await openPanelForOnlyTab(context, extensionId);

@@ -8,8 +8,8 @@ import { buildAgentGraph, resume } from '../../support/agent-graph.js';
 
 installBrowserAsyncContext();
 const saver = new WorkerSaver({ dbName: 'e2e-devtools' });
-connectDevtools(saver);
 const graph = buildAgentGraph(saver);
+connectDevtools(saver, { graph });
 const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_id } });
 
 async function checkpointIds(thread_id: string) {
@@ -44,5 +44,6 @@ async function checkpointIds(thread_id: string) {
     document.body.append(frame);
     await new Promise((done) => setTimeout(done, 300));
   },
+  latestValues: async (thread_id: string) => (await graph.getState(thread(thread_id))).values,
   databases: async () => (await indexedDB.databases()).map((info) => info.name),
 };
