@@ -14,6 +14,8 @@ export interface MountDevtoolsPanelOptions {
   theme?: PanelTheme;
   /** Open the panel at once instead of showing only the toggle button. */
   open?: boolean;
+  /** The corner of the toggle button; bottom right by default. */
+  position?: 'bottom-right' | 'bottom-left';
 }
 
 export interface MountedDevtoolsPanel {
@@ -26,8 +28,9 @@ export interface MountedDevtoolsPanel {
 
 const FRAME_CSS = `
 :host { all: initial; }
-.toggle { position: fixed; right: 12px; bottom: 12px; z-index: 2147483646; font: 600 12px system-ui, sans-serif; padding: 6px 10px;
+.toggle { position: fixed; bottom: 12px; z-index: 2147483646; font: 600 12px system-ui, sans-serif; padding: 6px 10px;
   border-radius: 16px; border: 1px solid #0969da; background: #0969da; color: #fff; cursor: pointer; box-shadow: 0 1px 4px rgb(0 0 0 / 0.3); }
+.toggle.bottom-right { right: 12px; } .toggle.bottom-left { left: 12px; }
 .drawer { position: fixed; left: 0; right: 0; bottom: 0; height: 45vh; z-index: 2147483645; border-top: 2px solid #0969da; background: #fff; }
 .drawer[hidden] { display: none; }
 `;
@@ -45,7 +48,7 @@ export function mountDevtoolsPanel(options: MountDevtoolsPanelOptions): MountedD
   const style = document.createElement('style');
   style.textContent = FRAME_CSS + PANEL_CSS;
   const toggleButton = document.createElement('button');
-  toggleButton.className = 'toggle';
+  toggleButton.className = `toggle ${options.position ?? 'bottom-right'}`;
   toggleButton.textContent = 'Checkpoints';
   toggleButton.setAttribute('aria-expanded', 'false');
   const drawer = document.createElement('div');

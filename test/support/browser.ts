@@ -59,22 +59,21 @@ export interface ServedPages {
 }
 
 /**
- * Builds the pages under `root` with Vite (as an app would ship them) and serves the build on localhost.
- * `alias` maps import names to paths, for example the package name to this checkout.
+ * Runs a Vite build as a production build. Under Vitest `NODE_ENV` is `test`, which Vite would keep, building
+ * React's development bundle and `import.meta.env.PROD === false`: not what an app ships.
  */
-export async function serveBuiltPages(
-  root: string,
-  inputs: Record<string, string>,
-  alias: Record<string, string> = {},
-): Promise<ServedPages> {
-  const outDir = mkdtempSync(join(tmpdir(), 'juncture-pages-'));
-  await build({
-    root,
-    logLevel: 'warn',
-    configFile: false,
-    resolve: { alias },
-    build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rolldownOptions: { input: inputs } },
-  });
+async function productionBuild(run: () => Promise<unknown>): Promise<void> {
+  const previous = process.env['NODE_ENV'];
+  process.env['NODE_ENV'] = 'production';
+  try {
+    await run();
+  } finally {
+    process.env['NODE_ENV'] = previous;
+  }
+}
+
+/** Serves a finished build on localhost with `vite preview`; `close` also removes the build. */
+async function previewBuild(root: string, outDir: string): Promise<ServedPages> {
   const server: PreviewServer = await preview({
     root,
     configFile: false,
@@ -91,6 +90,35 @@ export async function serveBuiltPages(
       rmSync(outDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Builds the pages under `root` with Vite (as an app would ship them) and serves the build on localhost.
+ * `alias` maps import names to paths, for example the package name to this checkout.
+ */
+export async function serveBuiltPages(
+  root: string,
+  inputs: Record<string, string>,
+  alias: Record<string, string> = {},
+): Promise<ServedPages> {
+  const outDir = mkdtempSync(join(tmpdir(), 'juncture-pages-'));
+  await productionBuild(() =>
+    build({
+      root,
+      logLevel: 'warn',
+      configFile: false,
+      resolve: { alias },
+      build: { outDir, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 4096, rolldownOptions: { input: inputs } },
+    }),
+  );
+  return previewBuild(root, outDir);
+}
+
+/** Builds an app with its own Vite config (into a temporary folder) and serves it on localhost. */
+export async function serveBuiltApp(configFile: string): Promise<ServedPages> {
+  const outDir = mkdtempSync(join(tmpdir(), 'juncture-app-'));
+  await productionBuild(() => build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } }));
+  return previewBuild(outDir, outDir);
 }
 
 /** Calls a function the page put on `window.harness` and returns its JSON result. */

@@ -1,0 +1,29 @@
+// The demo page: a local assistant whose conversations live in IndexedDB through WorkerSaver.
+import { createRoot } from 'react-dom/client';
+import { WorkerSaver, installBrowserAsyncContext } from '../src/index.js';
+import { connectDevtools } from '../src/devtools/index.js';
+import { mountDevtoolsPanel } from '../src/panel/index.js';
+import { App } from './App.js';
+import { Conversations } from './assistant/conversations.js';
+import { buildAssistant } from './assistant/graph.js';
+import './styles.css';
+
+installBrowserAsyncContext();
+const saver = new WorkerSaver({ dbName: 'juncture-demo' });
+const assistant = buildAssistant(saver);
+connectDevtools(saver, { graph: assistant });
+mountDevtoolsPanel({ saver, graph: assistant, position: 'bottom-left' });
+
+createRoot(document.getElementById('root')!).render(<App conversations={new Conversations(saver, assistant)} />);
+
+// Offline: a service worker serves the app's files from a cache when there is no network. The files of this first
+// visit were fetched before it was installed, so the page puts them in its cache (named as in sw.js) itself.
+if (import.meta.env.PROD && 'serviceWorker' in navigator) {
+  void navigator.serviceWorker.register(new URL('sw.js', document.baseURI), { scope: './' }).then(async () => {
+    const ownFiles = [document.baseURI, ...performance.getEntriesByType('resource').map((entry) => entry.name)].filter(
+      (url) => new URL(url).origin === location.origin,
+    );
+    const cache = await caches.open('juncture-demo-v1');
+    await Promise.allSettled([...new Set(ownFiles)].map((url) => cache.add(url)));
+  });
+}

@@ -1,0 +1,22 @@
+// Keeps the demo's own files for offline use: network first (fresh when online), the cached copy when offline.
+const CACHE = 'juncture-demo-v1';
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener('fetch', (event) => {
+  const { request } = event;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  event.respondWith(
+    fetch(request)
+      .then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          event.waitUntil(caches.open(CACHE).then((cache) => cache.put(request, copy)));
+        }
+        return response;
+      })
+      // Vite's server varies responses on Origin: ignore that, the files are the same.
+      .catch(async () => (await caches.match(request, { ignoreVary: true })) ?? (await caches.match('./', { ignoreVary: true })) ?? Response.error()),
+  );
+});
