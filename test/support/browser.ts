@@ -1,5 +1,7 @@
 // Helpers for tests that drive real Chromium from Node: profiles, launching, serving built pages.
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,6 +30,48 @@ export async function launchChromium(profileDir: string, options: LaunchOptions 
     args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);
   }
   return chromium.launchPersistentContext(profileDir, { executablePath, headless: true, args });
+}
+
+export interface KillableChromium {
+  context: BrowserContext;
+  /** Ends Chromium with SIGKILL, as a crash or a killed process would, and waits until it is gone. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Launches headless Chromium as a process of its own on a persistent profile and connects to it over CDP, so a
+ * test can kill it mid-write and launch it again on the same profile.
+ */
+export async function launchKillableChromium(profileDir: string): Promise<KillableChromium> {
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error('No Chromium found: run `npm test`, which installs one, or set CHROME_PATH.');
+  const child = spawn(executablePath, [...CHROMIUM_FLAGS, '--headless', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const endpoint = await new Promise<string>((resolveEndpoint, reject) => {
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${output}`)), 30_000);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolveEndpoint(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`Chromium exited with ${code} before it listened:\n${output}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint);
+  return {
+    context: browser.contexts()[0]!,
+    kill: async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
+  };
 }
 
 /** The id Chromium gives an unpacked extension: from the sha256 of its absolute path, hex digits 0–f as a–p. */

@@ -1,0 +1,73 @@
+// An agent that writes checkpoints as fast as it can, reporting each `put` that resolved, until the browser dies;
+// and, after the relaunch, a check of what the database holds.
+import { openDB } from 'idb';
+import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph/web';
+import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
+
+installBrowserAsyncContext();
+const kind = new URLSearchParams(location.search).get('saver') === 'worker' ? 'worker' : 'browser';
+const dbName = `crash-${kind}`;
+
+const State = Annotation.Root({
+  step: Annotation<number>({ reducer: (_, next) => next, default: () => 0 }),
+  // Five channels, one of which changes per step, with a value large enough to take a moment to write.
+  a: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
+  b: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
+  c: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
+  d: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
+});
+
+function buildLoop(saver: BaseCheckpointSaver) {
+  const channels = ['a', 'b', 'c', 'd'] as const;
+  return new StateGraph(State)
+    .addNode('work', (state) => ({ step: state.step + 1, [channels[state.step % 4]!]: `step ${state.step + 1} `.repeat(500) }))
+    .addEdge(START, 'work')
+    // Runs of 500 steps: a recursion limit in the millions makes LangGraph allocate for all of them up front.
+    .addConditionalEdges('work', (state) => (state.step % 500 === 0 ? END : 'work'), { work: 'work', [END]: END })
+    .compile({ checkpointer: saver });
+}
+
+declare global {
+  interface Window {
+    reportCommitted?: (checkpointId: string) => void;
+  }
+}
+
+(window as unknown as { harness: unknown }).harness = {
+  /** Runs until the browser is killed; every resolved `put` is reported to the test. */
+  write: async () => {
+    const saver = kind === 'worker' ? new WorkerSaver({ dbName }) : new BrowserSaver({ dbName });
+    const put = saver.put.bind(saver);
+    saver.put = async (...args) => {
+      const config = await put(...args);
+      window.reportCommitted?.(config.configurable?.['checkpoint_id'] as string);
+      return config;
+    };
+    const graph = buildLoop(saver);
+    void (async () => {
+      for (let step = 0; ; ) step = (await graph.invoke({ step }, { configurable: { thread_id: 'crash' }, recursionLimit: 1000 })).step;
+    })();
+  },
+  /** After the relaunch: which reported checkpoints are missing or not whole, and whether any stored one lacks a value. */
+  verify: async (reported: string[]) => {
+    const saver = new BrowserSaver({ dbName });
+    const missing: string[] = [];
+    for (const checkpoint_id of reported) {
+      const tuple = await saver.getTuple({ configurable: { thread_id: 'crash', checkpoint_ns: '', checkpoint_id } });
+      if (!tuple) missing.push(checkpoint_id);
+    }
+    await saver.close();
+    // Every stored checkpoint has a value record for each channel version it names: no half-written put.
+    const db = await openDB(dbName);
+    let stored = 0;
+    const withoutValues: string[] = [];
+    for (const record of (await db.getAll('checkpoints')) as { checkpoint_id: string; thread_id: string; checkpoint_ns: string; channel_versions: Record<string, number | string> }[]) {
+      stored += 1;
+      for (const [channel, version] of Object.entries(record.channel_versions)) {
+        if ((await db.getKey('blobs', [record.thread_id, record.checkpoint_ns, channel, version])) === undefined) withoutValues.push(`${record.checkpoint_id}/${channel}`);
+      }
+    }
+    db.close();
+    return { missing, withoutValues, stored };
+  },
+};
