@@ -8,3 +8,5 @@ export type { CheckpointChange, ChangeListener } from './storage/changes.js';
 export { WorkerSaver, type WorkerSaverOptions } from './worker/worker-saver.js';
 export type { Acknowledgement } from './worker/protocol.js';
 export { exposeCheckpointStorage } from './worker/storage-host.js';
+export { requestPersistentStorage, type StorageReport } from './runtime/persistent-storage.js';
+export { withThreadLock } from './runtime/thread-lock.js';

@@ -1,0 +1,27 @@
+import { CheckpointError } from '../errors.js';
+
+export interface StorageReport {
+  /** Whether the browser promised not to evict this origin's storage under pressure. */
+  persisted: boolean;
+  /** Bytes this origin uses, and may use, as the browser estimates them. */
+  usage: number | undefined;
+  quota: number | undefined;
+}
+
+/**
+ * Asks the browser to keep this origin's storage (and so the agent's checkpoints) when space runs short, and
+ * reports the usage. Browsers may say no (Chromium decides from engagement; Safari evicts script-written data after
+ * seven days without a visit, unless persisted). Pages only: workers have no `navigator.storage.persist`.
+ */
+export async function requestPersistentStorage(): Promise<StorageReport> {
+  const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;
+  if (!storage || typeof storage.persist !== 'function') {
+    throw new CheckpointError(
+      'UNAVAILABLE',
+      'Persistent storage can only be requested from a page (navigator.storage.persist); this context has none.',
+    );
+  }
+  const persisted = (await storage.persisted()) || (await storage.persist());
+  const { usage, quota } = await storage.estimate();
+  return { persisted, usage, quota };
+}
