@@ -2,10 +2,67 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
+import type { BrowserEngine } from './test/support/browser.js';
+import { puppeteerFirefox } from './test/support/firefox-provider.js';
 
-const chromium = findChromium();
+type BrowserOptions = NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>;
+
+/** The browser-mode layer of one engine: the same `test/shared` and `test/browser` suites in a real browser. */
+function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider']): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    // Pre-bundled up front, so that discovering them mid-run never reloads a test page.
+    optimizeDeps: {
+      include: [
+        '@langchain/core/messages',
+        '@langchain/core/singletons',
+        '@langchain/langgraph/web',
+        '@langchain/langgraph-checkpoint',
+        '@langchain/langgraph-checkpoint-validation',
+        'comlink',
+        'idb',
+        'react',
+        'react/jsx-runtime',
+        'react-dom/client',
+      ],
+    },
+    test: {
+      name: browser,
+      include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.{ts,tsx}'],
+      setupFiles: ['test/support/setup-browser.ts'],
+      testTimeout: 60_000,
+      // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.
+      fileParallelism: false,
+      browser: { enabled: true, headless: true, screenshotFailures: false, provider, instances: [{ browser }] },
+    },
+  };
+}
+
+/** The end-to-end layer of one engine: Node drives its pages (`inject('browserEngine')` names the engine). */
+function endToEndLayer(
+  name: string,
+  engine: BrowserEngine,
+  files: { include: string[]; globalSetup?: string[] },
+): TestProjectInlineConfiguration {
+  return {
+    extends: true,
+    test: {
+      name,
+      environment: 'node',
+      ...files,
+      provide: { browserEngine: engine },
+      testTimeout: 120_000,
+      hookTimeout: 180_000,
+    },
+  };
+}
+
+const chromiumProvider = playwright({
+  launchOptions: { executablePath: findChromium(), args: CHROMIUM_FLAGS },
+  persistentContext: mkdtempSync(join(tmpdir(), 'juncture-profile-')),
+});
 
 export default defineConfig({
   test: {
@@ -22,54 +79,13 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
-      {
-        extends: true,
-        // Pre-bundled up front, so that discovering them mid-run never reloads a test page.
-        optimizeDeps: {
-          include: [
-            '@langchain/core/messages',
-            '@langchain/core/singletons',
-            '@langchain/langgraph/web',
-            '@langchain/langgraph-checkpoint',
-            '@langchain/langgraph-checkpoint-validation',
-            'comlink',
-            'idb',
-            'react',
-            'react/jsx-runtime',
-            'react-dom/client',
-          ],
-        },
-        test: {
-          name: 'chromium',
-          include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.{ts,tsx}'],
-          setupFiles: ['test/support/setup-browser.ts'],
-          testTimeout: 60_000,
-          // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.
-          fileParallelism: false,
-          browser: {
-            enabled: true,
-            headless: true,
-            screenshotFailures: false,
-            provider: playwright({
-              launchOptions: { executablePath: chromium, args: CHROMIUM_FLAGS },
-              persistentContext: mkdtempSync(join(tmpdir(), 'juncture-profile-')),
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
-        },
-      },
-      {
-        extends: true,
-        test: {
-          // Node drives Chromium through playwright-core: reloads, relaunches, extensions.
-          name: 'e2e',
-          environment: 'node',
-          include: ['test/e2e/**/*.test.ts'],
-          globalSetup: ['test/e2e/global-setup.ts'],
-          testTimeout: 120_000,
-          hookTimeout: 180_000,
-        },
-      },
+      browserLayer('chromium', chromiumProvider),
+      // Playwright drives only its own patched Firefox, so the system's runs through a provider on puppeteer-core.
+      browserLayer('firefox', puppeteerFirefox()),
+      // Node drives Chromium through playwright-core: reloads, relaunches, extensions, the demo.
+      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
+      // The agent tests, which need no extension and no Chromium-only API, in Firefox through puppeteer-core.
+      endToEndLayer('e2e-firefox', 'firefox', { include: ['test/e2e/agent-reload.test.ts'] }),
     ],
   },
 });

@@ -1,5 +1,5 @@
 // Finds the Chromium that browser tests drive; shared by the test command, the Vitest config and test helpers.
-import { existsSync } from 'node:fs';
+import { findExecutable } from './find-executable.mjs';
 
 /** Flags for a headless Chromium on a machine without network or GPU, run as root in CI. */
 export const CHROMIUM_FLAGS = [
@@ -23,10 +23,5 @@ const CANDIDATES = [
 
 /** `CHROME_PATH` when set, else the first Chromium or Chrome found in the usual places, else undefined. */
 export function findChromium() {
-  const fromEnv = process.env.CHROME_PATH;
-  if (fromEnv) {
-    if (!existsSync(fromEnv)) throw new Error(`CHROME_PATH is set to ${fromEnv}, which does not exist.`);
-    return fromEnv;
-  }
-  return CANDIDATES.find((candidate) => existsSync(candidate));
+  return findExecutable('CHROME_PATH', CANDIDATES);
 }

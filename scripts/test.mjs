@@ -1,7 +1,8 @@
-// `npm test`: makes sure a Chromium exists (installing Debian's where it may), then runs every test layer.
+// `npm test`: makes sure Chromium and Firefox exist (installing Debian's where it may), then runs every test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { findChromium } from './chromium.mjs';
+import { findFirefox } from './firefox.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -14,33 +15,51 @@ function canInstallWithApt() {
   return isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
 }
 
-let chromium = findChromium();
-if (!chromium) {
+let aptUpdated = false;
+
+/** The browser's path: found, or installed from Debian when running as root with apt-get; otherwise exits. */
+function ensureBrowser({ name, find, envVar, debianPackage }) {
+  const found = find();
+  if (found) return found;
   if (!canInstallWithApt()) {
     console.error(
-      'No Chromium found. Install one (Debian: `sudo apt-get install -y chromium`) or set CHROME_PATH, then run `npm test` again.',
+      `No ${name} found. Install one (Debian: \`sudo apt-get install -y ${debianPackage}\`) or set ${envVar}, then run \`npm test\` again.`,
     );
     process.exit(1);
   }
-  console.log("No Chromium found: installing Debian's chromium with apt-get.");
+  console.log(`No ${name} found: installing Debian's ${debianPackage} with apt-get.`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if (run('apt-get', ['update'], { env }) !== 0 || run('apt-get', ['install', '-y', 'chromium'], { env }) !== 0) {
-    console.error('Installing chromium failed; run `apt-get install -y chromium` as root and try again.');
+  if ((!aptUpdated && run('apt-get', ['update'], { env }) !== 0) || run('apt-get', ['install', '-y', debianPackage], { env }) !== 0) {
+    console.error(`Installing ${debianPackage} failed; run \`apt-get install -y ${debianPackage}\` as root and try again.`);
     process.exit(1);
   }
-  chromium = findChromium();
-  if (!chromium) {
-    console.error('apt-get installed chromium, but it is not at a known path; set CHROME_PATH.');
+  aptUpdated = true;
+  const installed = find();
+  if (!installed) {
+    console.error(`apt-get installed ${debianPackage}, but it is not at a known path; set ${envVar}.`);
     process.exit(1);
   }
+  return installed;
 }
-console.log(`Browser tests use ${chromium}`);
+
+// The Firefox layers are skipped only when JUNCTURE_SKIP_FIREFOX=1 asks for it; otherwise a missing Firefox is
+// installed or reported, as Chromium is.
+const skipFirefox = process.env.JUNCTURE_SKIP_FIREFOX === '1';
+const browserEnv = {
+  CHROME_PATH: ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackage: 'chromium' }),
+};
+if (!skipFirefox) {
+  browserEnv.FIREFOX_PATH = ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackage: 'firefox-esr' });
+}
+console.log(`Browser tests use ${Object.values(browserEnv).join(' and ')}${skipFirefox ? ' (Firefox skipped: JUNCTURE_SKIP_FIREFOX=1)' : ''}`);
 
 // Each layer runs on its own, so its count is reported on its own line at the end.
 const LAYERS = [
   { project: 'node', label: 'node (fake-indexeddb)' },
   { project: 'chromium', label: 'chromium (Vitest browser mode)' },
+  { project: 'firefox', label: 'firefox (Vitest browser mode, puppeteer-core)', firefox: true },
   { project: 'e2e', label: 'e2e (Chromium pages via playwright-core)' },
+  { project: 'e2e-firefox', label: 'e2e-firefox (Firefox pages via puppeteer-core)', firefox: true },
 ];
 mkdirSync('test-results', { recursive: true });
 const summary = [];
@@ -52,13 +71,17 @@ if (typecheck !== 0) {
   console.error('Type errors: fix them first (npm run typecheck).');
   failed = true;
 }
-for (const { project, label } of LAYERS) {
+for (const { project, label, firefox } of LAYERS) {
+  if (firefox && skipFirefox) {
+    summary.push({ label, skippedLayer: true });
+    continue;
+  }
   const resultsFile = `test-results/${project}.json`;
   rmSync(resultsFile, { force: true });
   const status = run(
     'npx',
     ['vitest', 'run', '--project', project, '--reporter=default', '--reporter=json', `--outputFile.json=${resultsFile}`, ...process.argv.slice(2)],
-    { env: { ...process.env, CHROME_PATH: chromium } },
+    { env: { ...process.env, ...browserEnv } },
   );
   let counts = { passed: 0, failed: 0, skipped: 0 };
   try {
@@ -72,9 +95,13 @@ for (const { project, label } of LAYERS) {
 }
 
 console.log('');
-for (const { label, passed, failed: failures, skipped, status } of summary) {
+for (const { label, passed, failed: failures, skipped, status, skippedLayer } of summary) {
+  if (skippedLayer) {
+    console.log(`${label}: not run (JUNCTURE_SKIP_FIREFOX=1)`);
+    continue;
+  }
   console.log(`${label}: ${passed} passed, ${failures} failed, ${skipped} skipped${status === 0 ? '' : ` (exit ${status})`}`);
 }
-const total = (key) => summary.reduce((sum, layer) => sum + layer[key], 0);
+const total = (key) => summary.reduce((sum, layer) => sum + (layer[key] ?? 0), 0);
 console.log(`tests: ${total('passed')} passed, ${total('failed')} failed`);
 process.exit(failed ? 1 : 0);

@@ -11,7 +11,8 @@ export interface StorageReport {
 /**
  * Asks the browser to keep this origin's storage (and so the agent's checkpoints) when space runs short, and
  * reports the usage. Browsers may say no (Chromium decides from engagement; Safari evicts script-written data after
- * seven days without a visit, unless persisted). Pages only: workers have no `navigator.storage.persist`.
+ * seven days without a visit, unless persisted). Firefox asks the user, and this resolves only once they answer:
+ * do not hold the agent's start on it. Pages only: workers have no `navigator.storage.persist`.
  */
 export async function requestPersistentStorage(): Promise<StorageReport> {
   const storage = (globalThis as { navigator?: { storage?: StorageManager } }).navigator?.storage;

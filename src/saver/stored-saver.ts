@@ -49,6 +49,13 @@ function matchesFilter(metadata: Record<string, unknown>, filter: Record<string,
   return Object.entries(filter).every(([key, value]) => deepEqual(metadata[key], value));
 }
 
+/** Values are rebuilt into plain objects keyed by channel: a channel named `__proto__` would replace a prototype. */
+function checkChannelName(channel: string, action: string): void {
+  if (channel === '__proto__') {
+    throw new CheckpointError('INVALID_CONFIG', `${action}: the channel name "__proto__" is reserved; rename the channel.`);
+  }
+}
+
 function checkStepRange(step: ListOptions['step']): void {
   if (step === undefined) return;
   for (const bound of ['gte', 'lte'] as const) {
@@ -132,21 +139,24 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     do {
       if (remaining !== undefined && remaining <= 0) return;
       const pageSize = filter || remaining === undefined ? LIST_PAGE_SIZE : Math.min(remaining, LIST_PAGE_SIZE);
-      const page = await this.storage.listCheckpoints(query, pageSize, resume);
-      resume = page.resume;
-      let records = page.records;
-      let metadata = await Promise.all(records.map((record) => this.#metadataOf(record)));
+      let tuples: StoredTuple[];
+      let metadata: (Record<string, unknown> | undefined)[] = [];
       if (filter) {
-        const keep = metadata.map((entry) => matchesFilter(entry, filter));
-        records = records.filter((_, i) => keep[i]);
-        metadata = metadata.filter((_, i) => keep[i]);
+        // Metadata is decoded here, so the page's records are filtered before their values are read.
+        const page = await this.storage.listCheckpoints(query, pageSize, resume);
+        resume = page.resume;
+        const decoded = await Promise.all(page.records.map((record) => this.#metadataOf(record)));
+        const keep = decoded.map((entry) => matchesFilter(entry, filter));
+        metadata = decoded.filter((_, i) => keep[i]);
+        tuples = await this.storage.loadTuples(page.records.filter((_, i) => keep[i]).slice(0, remaining));
+      } else {
+        // Without a filter, one transaction reads the page with its values and writes.
+        const page = await this.storage.listTuples(query, pageSize, resume);
+        resume = page.resume;
+        tuples = page.tuples.slice(0, remaining);
       }
-      if (remaining !== undefined) {
-        records = records.slice(0, remaining);
-        remaining -= records.length;
-      }
-      const stored = await this.storage.loadTuples(records);
-      for (const [i, tuple] of stored.entries()) {
+      if (remaining !== undefined) remaining -= tuples.length;
+      for (const [i, tuple] of tuples.entries()) {
         yield await this.#toTuple(tuple, metadata[i]);
       }
     } while (resume !== undefined);
@@ -168,6 +178,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const checkpoint_id = requireString(checkpoint.id, 'checkpoint.id', action);
     const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
     for (const [channel, version] of Object.entries({ ...versions, ...newVersions })) {
+      checkChannelName(channel, action);
       if (!(typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version)))) {
         throw new CheckpointError(
           'INVALID_CONFIG',
@@ -226,6 +237,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (!Array.isArray(write) || typeof write[0] !== 'string') {
         throw new CheckpointError('INVALID_CONFIG', `putWrites: write ${position} is not a [channel, value] pair.`);
       }
+      checkChannelName(write[0], action);
     }
     if (writes.length === 0) return;
     await this.#submit(async () => {

@@ -1,15 +1,11 @@
-import type { IDBPTransaction, StoreNames } from 'idb';
+import { unwrap } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
+import { CoalescingWriter } from './coalescing-writer.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { prefixRange } from './keys.js';
-import type {
-  BlobRecord,
-  CheckpointRecord,
-  JunctureSchema,
-  WriteKey,
-  WriteRecord,
-} from './records.js';
+import { readCheckpointPage, readTuples, requestResult } from './reads.js';
+import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type WriteRecord } from './records.js';
 
 export type Durability = 'default' | 'strict' | 'relaxed';
 
@@ -46,10 +42,13 @@ export interface CheckpointPage {
   resume?: ListResume;
 }
 
-/**
- * The storage half of the savers: bytes in, bytes out, one IndexedDB transaction per call.
- * It knows nothing about serializers, so it can run in a worker and be called across a message channel.
- */
+/** A page of `listTuples`: the checkpoints with their blobs and writes. */
+export interface TuplePage {
+  tuples: StoredTuple[];
+  /** Absent when the walk reached its end. */
+  resume?: ListResume;
+}
+
 /** A change to store; a batch of them commits in one transaction, in order. */
 export type WriteOperation =
   | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
@@ -57,6 +56,10 @@ export type WriteOperation =
   | { kind: 'writes'; writes: WriteRecord[] }
   | { kind: 'delete'; thread_id: string };
 
+/**
+ * The storage half of the savers: bytes in, bytes out; each write atomic, each read one transaction.
+ * It knows nothing about serializers, so it can run in a worker and be called across a message channel.
+ */
 export interface CheckpointStorage {
   /** Stores one operation atomically. */
   write(operation: WriteOperation): Promise<void>;
@@ -66,155 +69,95 @@ export interface CheckpointStorage {
   listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage>;
   /** Blobs and writes for records returned by `listCheckpoints`, in one transaction. */
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
+  /** `listCheckpoints` and `loadTuples` of its records in one transaction, for lists without a metadata filter. */
+  listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage>;
   close(): Promise<void>;
 }
 
-const TASKS_CHANNEL = '__pregel_tasks';
-
-type ReadTransaction = IDBPTransaction<JunctureSchema, StoreNames<JunctureSchema>[], 'readonly'>;
-
-type AnyTransaction = { done: Promise<void>; abort(): void };
+type StoreName = (typeof STORE_NAMES)[number];
 
 /**
- * Runs a transaction's requests and waits for its commit. If anything throws, synchronously (an invalid key)
- * or as a failed request, the transaction is aborted so that none of the call's changes are kept.
+ * How a batch treats regular writes (first value wins). `'at-once'`: `add` them and commit without waiting for
+ * any result, so a key already taken aborts the batch. `'keep-first'`: a taken key fails only its own request,
+ * whose error is handled before the transaction commits (Chromium cannot do that once `commit()` was called).
  */
-async function settle<T>(
-  tx: AnyTransaction,
-  body: (track: <R>(request: Promise<R>) => Promise<R>) => Promise<T>,
-): Promise<T> {
-  // Requests queued before a synchronous throw reject with AbortError once we abort: mark them handled.
-  const track = <R>(request: Promise<R>): Promise<R> => {
-    request.catch(() => undefined);
-    return request;
-  };
-  try {
-    const result = await body(track);
-    await tx.done;
-    return result;
-  } catch (error) {
-    try {
-      tx.abort();
-    } catch {
-      // Already finished or aborted: nothing was committed by this call's failure path.
-    }
-    tx.done.catch(() => undefined);
-    throw error;
-  }
+type BatchMode = 'at-once' | 'keep-first';
+
+/** A regular write of an `'at-once'` batch met a key already stored: the batch must be redone `'keep-first'`. */
+class TakenWriteKey extends Error {}
+
+function isConstraintError(event: Event): boolean {
+  return (event.target as IDBRequest).error?.name === 'ConstraintError';
 }
 
-/** Issues every read for one tuple at once, inside the caller's transaction. */
-async function readTuple(tx: ReadTransaction, checkpoint: CheckpointRecord): Promise<StoredTuple> {
-  const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = checkpoint;
-  const blobs = tx.objectStore('blobs');
-  const writes = tx.objectStore('writes');
-  const blobReads = Object.entries(checkpoint.channel_versions).map(([channel, version]) =>
-    blobs.get([thread_id, checkpoint_ns, channel, version]),
-  );
-  const writeRead = writes.getAll(prefixRange([thread_id, checkpoint_ns, checkpoint_id]));
-  const sendsRead =
-    checkpoint.v < 4 && parent_checkpoint_id !== undefined
-      ? writes.getAll(prefixRange([thread_id, checkpoint_ns, parent_checkpoint_id]))
-      : undefined;
-  const [blobRecords, writeRecords, parentWrites] = await Promise.all([
-    Promise.all(blobReads),
-    writeRead,
-    sendsRead,
-  ]);
-  const tuple: StoredTuple = {
-    checkpoint,
-    blobs: blobRecords.filter((blob): blob is BlobRecord => blob !== undefined),
-    writes: writeRecords,
-  };
-  if (parentWrites) tuple.parentSends = parentWrites.filter((write) => write.channel === TASKS_CHANNEL);
-  return tuple;
-}
-
-function inRange(step: number | undefined, range: CheckpointQuery['step']): boolean {
-  if (!range) return true;
-  if (step === undefined) return false;
-  return (range.gte === undefined || step >= range.gte) && (range.lte === undefined || step <= range.lte);
-}
-
-/** The key range a query walks, on the store or on one of its indexes; undefined when it is empty. */
-function queryRange(query: CheckpointQuery, resume: ListResume | undefined):
-  | { source: 'store' | 'by_thread' | 'by_time'; range: IDBKeyRange | null }
-  | undefined {
-  const { thread_id, checkpoint_ns, before, after } = query;
-  let source: 'store' | 'by_thread' | 'by_time';
-  let lower: IDBValidKey[] | undefined;
-  let upper: IDBValidKey[] | undefined;
-  // Bounds are written so that every key with an id <= after sorts below `lower`
-  // and every key with an id >= before sorts at or above `upper`.
-  if (thread_id !== undefined && checkpoint_ns !== undefined) {
-    source = 'store';
-    lower = after !== undefined ? [thread_id, checkpoint_ns, after, []] : [thread_id, checkpoint_ns];
-    upper = before !== undefined ? [thread_id, checkpoint_ns, before] : [thread_id, checkpoint_ns, []];
-  } else if (thread_id !== undefined) {
-    source = 'by_thread';
-    lower = after !== undefined ? [thread_id, after, []] : [thread_id];
-    upper = before !== undefined ? [thread_id, before] : [thread_id, []];
-  } else {
-    source = 'by_time';
-    lower = after !== undefined ? [after, []] : undefined;
-    upper = before !== undefined ? [before] : undefined;
-  }
-  // Pages walk newest first: the next page ends just below the last key the previous one read.
-  const upperKey = resume ?? upper;
-  if (lower !== undefined && upperKey !== undefined) {
-    if (indexedDB.cmp(lower, upperKey) >= 0) return undefined;
-    return { source, range: IDBKeyRange.bound(lower, upperKey, false, true) };
-  }
-  if (lower !== undefined) return { source, range: IDBKeyRange.lowerBound(lower) };
-  if (upperKey !== undefined) return { source, range: IDBKeyRange.upperBound(upperKey, true) };
-  return { source, range: null };
-}
-
-type WriteTransaction = IDBPTransaction<JunctureSchema, StoreNames<JunctureSchema>[], 'readwrite'>;
-
-async function applyOperation(
-  tx: WriteTransaction,
-  operation: WriteOperation,
-  claimed: Set<string>,
-  track: <R>(request: Promise<R>) => Promise<R>,
-): Promise<void> {
+/** Queues the requests of one operation; none of them is awaited. */
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, onTakenKey: () => void): void {
   switch (operation.kind) {
     case 'checkpoint': {
+      tx.objectStore('checkpoints').put(operation.checkpoint);
       const blobs = tx.objectStore('blobs');
-      await Promise.all([
-        track(tx.objectStore('checkpoints').put(operation.checkpoint)),
-        ...operation.blobs.map((blob) => track(blobs.put(blob))),
-      ]);
+      for (const blob of operation.blobs) blobs.put(blob);
       return;
     }
     case 'writes': {
       const store = tx.objectStore('writes');
-      const keyOf = (w: WriteRecord): WriteKey => [w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.idx];
-      const regular = operation.writes.filter((write) => write.idx >= 0);
-      const stored = await Promise.all(regular.map((write) => track(store.getKey(keyOf(write)))));
-      const fresh = regular.filter((write, i) => {
-        const key = JSON.stringify(keyOf(write));
-        if (stored[i] !== undefined || claimed.has(key)) return false;
-        claimed.add(key);
-        return true;
-      });
-      // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
-      const special = operation.writes.filter((write) => write.idx < 0);
-      await Promise.all([...fresh, ...special].map((write) => track(store.put(write))));
+      for (const write of operation.writes) {
+        // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
+        if (write.idx < 0) {
+          store.put(write);
+          continue;
+        }
+        // Regular writes keep the first value stored under their key, also within one batch.
+        store.add(write).onerror = (event) => {
+          if (!isConstraintError(event)) return;
+          if (mode === 'keep-first') event.preventDefault();
+          else onTakenKey();
+        };
+      }
       return;
     }
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
-      await Promise.all([
-        track(tx.objectStore('checkpoints').delete(range)),
-        track(tx.objectStore('blobs').delete(range)),
-        track(tx.objectStore('writes').delete(range)),
-      ]);
-      // A later write in the same batch may recreate the thread: forget what was claimed before.
-      for (const key of claimed) if ((JSON.parse(key) as string[])[0] === operation.thread_id) claimed.delete(key);
+      for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
       return;
     }
   }
+}
+
+/** The stores a batch writes: a smaller scope costs less to open and lets other transactions run alongside. */
+function storesOf(operations: WriteOperation[]): StoreName[] {
+  const stores = new Set<StoreName>();
+  for (const operation of operations) {
+    if (operation.kind === 'checkpoint') stores.add('checkpoints').add('blobs');
+    else if (operation.kind === 'writes') stores.add('writes');
+    else return [...STORE_NAMES];
+  }
+  return [...stores];
+}
+
+/**
+ * Queues every request of a batch at once, without awaiting any, in the order of the operations (so a deletion
+ * followed by a write in the same batch keeps the write). `'at-once'` then commits explicitly: one round trip
+ * to IndexedDB, however many operations. Any failure aborts the transaction, so nothing of the batch is kept.
+ */
+function commitOperations(tx: IDBTransaction, operations: WriteOperation[], mode: BatchMode): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let takenKey = false;
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => {
+      if (takenKey) reject(new TakenWriteKey());
+      else reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+    };
+    try {
+      for (const operation of operations) queueOperation(tx, operation, mode, () => (takenKey = true));
+      if (mode === 'at-once') tx.commit();
+    } catch (error) {
+      // Thrown synchronously (a key or value IndexedDB refuses): report that, not the abort it causes.
+      tx.onabort = null;
+      tx.abort();
+      reject(error);
+    }
+  });
 }
 
 function changesOf(operation: WriteOperation): CheckpointChange[] {
@@ -259,6 +202,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   #connection: Promise<JunctureDatabase> | undefined;
   #closed = false;
   readonly #changes: ChangeBroadcaster;
+  readonly #writer = new CoalescingWriter((operations) => this.commit(operations));
 
   constructor(options: IndexedDBStorageOptions) {
     this.dbName = options.dbName;
@@ -313,8 +257,17 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     }
   }
 
+  /**
+   * Stores one operation atomically. Operations that arrive while a transaction is in flight are committed
+   * together in the next one; if such a batch fails, each is retried alone, so an error fails only its own call.
+   */
   write(operation: WriteOperation): Promise<void> {
-    return this.commit([operation]);
+    return this.#writer.submit(operation);
+  }
+
+  /** Resolves once every write made so far is committed or has failed. */
+  settled(): Promise<void> {
+    return this.#writer.settled();
   }
 
   /**
@@ -324,71 +277,63 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   commit(operations: WriteOperation[]): Promise<void> {
     if (operations.length === 0) return Promise.resolve();
     return this.#run(describeOperations(operations), async (db) => {
-      const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readwrite', { durability: this.durability });
-      await settle(tx, async (track) => {
-        // Regular writes keep the first value stored under their key, also within this batch.
-        const claimed = new Set<string>();
-        for (const operation of operations) await applyOperation(tx, operation, claimed, track);
-      });
+      const stores = storesOf(operations);
+      const transaction = () => unwrap(db).transaction(stores, 'readwrite', { durability: this.durability });
+      try {
+        await commitOperations(transaction(), operations, 'at-once');
+      } catch (error) {
+        // Rare: a task's writes stored again (a retried or resumed task). The first values stay.
+        if (!(error instanceof TakenWriteKey)) throw error;
+        await commitOperations(transaction(), operations, 'keep-first');
+      }
       this.#changes.post(operations.flatMap(changesOf));
     });
   }
 
+  /**
+   * Runs a read in a read-only transaction on every store, after the writes made before it: a transaction sees
+   * what transactions created before it committed, and writes still waiting for their batch have none yet.
+   * A read-only transaction has nothing to commit, so its results are final once its requests succeeded.
+   */
+  async #read<T>(action: string, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    await this.#writer.settled();
+    return this.#run(action, (db) => body(unwrap(db).transaction(STORE_NAMES, 'readonly')));
+  }
+
   getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined> {
-    return this.#run(`Reading checkpoint ${checkpoint_id ?? `latest of thread "${thread_id}"`}`, async (db) => {
-      const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
+    return this.#read(`Reading checkpoint ${checkpoint_id ?? `latest of thread "${thread_id}"`}`, async (tx) => {
       const checkpoints = tx.objectStore('checkpoints');
-      let record: CheckpointRecord | undefined;
-      if (checkpoint_id !== undefined) {
-        record = await checkpoints.get([thread_id, checkpoint_ns, checkpoint_id]);
-      } else {
-        const cursor = await checkpoints.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev');
-        record = cursor?.value;
-      }
-      const tuple = record ? await readTuple(tx, record) : undefined;
-      await tx.done;
+      const record = (
+        checkpoint_id !== undefined
+          ? await requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id]))
+          : (await requestResult(checkpoints.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value
+      ) as CheckpointRecord | undefined;
+      if (!record) return undefined;
+      const [tuple] = await readTuples(tx, [record]);
       return tuple;
     });
   }
 
   listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage> {
-    return this.#run('Listing checkpoints', async (db) => {
-      const walk = queryRange(query, resume);
-      if (!walk) return { records: [] };
-      const tx = db.transaction('checkpoints', 'readonly');
-      const store = tx.objectStore('checkpoints');
-      const source = walk.source === 'store' ? store : store.index(walk.source);
-      const records: CheckpointRecord[] = [];
-      let cursor = await source.openCursor(walk.range, 'prev');
-      let last: IDBValidKey | undefined;
-      while (cursor && records.length < pageSize) {
-        const record = cursor.value;
-        last = cursor.key;
-        if (
-          (query.checkpoint_ns === undefined || record.checkpoint_ns === query.checkpoint_ns) &&
-          (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id) &&
-          inRange(record.step, query.step)
-        ) {
-          records.push(record);
-        }
-        cursor = await cursor.continue();
-      }
-      await tx.done;
-      return cursor && last !== undefined ? { records, resume: last } : { records };
-    });
+    return this.#read('Listing checkpoints', (tx) => readCheckpointPage(tx, query, pageSize, resume));
   }
 
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]> {
     if (records.length === 0) return Promise.resolve([]);
-    return this.#run(`Reading ${records.length} checkpoints`, async (db) => {
-      const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
-      const tuples = await Promise.all(records.map((record) => readTuple(tx, record)));
-      await tx.done;
-      return tuples;
+    return this.#read(`Reading ${records.length} checkpoints`, (tx) => readTuples(tx, records));
+  }
+
+  listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {
+    return this.#read('Listing checkpoints', async (tx) => {
+      const { records, resume: next } = await readCheckpointPage(tx, query, pageSize, resume);
+      const tuples = await readTuples(tx, records);
+      return next === undefined ? { tuples } : { tuples, resume: next };
     });
   }
 
+  /** Commits what was written so far, then closes the connection; later calls reject with `CLOSED`. */
   async close(): Promise<void> {
+    await this.#writer.settled();
     this.#closed = true;
     const connection = this.#connection;
     this.#connection = undefined;

@@ -7,7 +7,7 @@ interface Pending {
 }
 
 /**
- * Groups write operations into as few transactions as possible: the first one commits at once, and every
+ * Groups write operations into as few transactions as possible: the first ones commit at once, and every
  * operation that arrives while a transaction is in flight joins the next one (a superstep's `put` and its
  * `putWrites`, the writes of parallel tasks). If a batch fails, its operations are committed one by one, so
  * that an error fails exactly the calls whose data it concerns.
@@ -40,6 +40,8 @@ export class CoalescingWriter {
   }
 
   async #drain(): Promise<void> {
+    // Operations submitted in the same synchronous run (a batch from the page) join the first transaction.
+    await undefined;
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0);
       try {

@@ -10,6 +10,7 @@ import type {
   Durability,
   ListResume,
   StoredTuple,
+  TuplePage,
   WriteOperation,
 } from '../storage/checkpoint-store.js';
 import type { CheckpointRecord } from '../storage/records.js';
@@ -35,11 +36,21 @@ export interface SerializedCheckpointError {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedCheckpointError };
 
+/** The answer to a batch of writes. */
+export interface WriteAnswer {
+  /** With ack `'committed'`: one outcome per operation, once each committed or failed. With `'queued'`: none. */
+  outcomes: Outcome<void>[];
+  /** With ack `'queued'`: an earlier queued write that failed since the last answer. */
+  failure?: SerializedCheckpointError;
+}
+
 export interface StorageHostApi {
-  write(session: StorageSession, operation: WriteOperation): Promise<Outcome<void>>;
+  /** Stores operations in order, each atomically; the page sends what it has in one call. */
+  write(session: StorageSession, operations: WriteOperation[]): Promise<Outcome<WriteAnswer>>;
   getTuple(session: StorageSession, thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<Outcome<StoredTuple | undefined>>;
   listCheckpoints(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<CheckpointPage>>;
   loadTuples(session: StorageSession, records: CheckpointRecord[]): Promise<Outcome<StoredTuple[]>>;
+  listTuples(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<TuplePage>>;
   /** Waits until every write sent so far is committed; rejects with any failure of a queued write. */
   flush(session: StorageSession): Promise<Outcome<void>>;
   /** Flushes, then closes the session's database connection. */

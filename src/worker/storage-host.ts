@@ -1,55 +1,80 @@
 import * as Comlink from 'comlink';
 import { CheckpointError, storageError } from '../errors.js';
 import { IndexedDBCheckpointStorage, type WriteOperation } from '../storage/checkpoint-store.js';
-import { CoalescingWriter } from '../storage/coalescing-writer.js';
-import type { Outcome, StorageHostApi, StorageSession } from './protocol.js';
-import { buffersOfPage, buffersOfTuples } from './transfer.js';
+import type { Outcome, SerializedCheckpointError, StorageHostApi, StorageSession, WriteAnswer } from './protocol.js';
+import { buffersOfPage, buffersOfTuplePage, buffersOfTuples } from './transfer.js';
 
-/** One database served by the worker: its storage, the writer that batches its transactions, its ack mode. */
+/** One database served by the worker: its storage (which batches its transactions) and its ack mode. */
 class HostedDatabase {
   readonly storage: IndexedDBCheckpointStorage;
-  readonly writer: CoalescingWriter;
   readonly #ack: StorageSession['ack'];
   /** A queued write that failed after it was acknowledged: the next call reports it. */
   #failure: unknown;
 
   constructor(session: StorageSession) {
     this.storage = new IndexedDBCheckpointStorage({ dbName: session.dbName, durability: session.durability });
-    this.writer = new CoalescingWriter((operations) => this.storage.commit(operations));
     this.#ack = session.ack;
   }
 
-  #reportFailure(): void {
-    if (this.#failure === undefined) return;
+  #takeFailure(): unknown {
     const failure = this.#failure;
     this.#failure = undefined;
-    throw failure;
+    return failure;
   }
 
-  async write(operation: WriteOperation): Promise<void> {
-    this.#reportFailure();
-    const committed = this.writer.submit(operation);
-    if (this.#ack === 'committed') return committed;
-    committed.catch((error: unknown) => {
-      this.#failure ??= error;
-    });
+  #reportFailure(): void {
+    const failure = this.#takeFailure();
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Submits operations in order. With ack 'committed', answers once each committed or failed; with 'queued',
+   * at once, with the failure of an earlier queued write if there was one (the page reports it on its next call).
+   */
+  async write(operations: WriteOperation[]): Promise<WriteAnswer> {
+    const committed = operations.map((operation) => this.storage.write(operation));
+    if (this.#ack === 'committed') {
+      const settled = await Promise.allSettled(committed);
+      return {
+        outcomes: settled.map((result): Outcome<void> =>
+          result.status === 'fulfilled' ? { ok: true, value: undefined } : { ok: false, error: serializeError(result.reason) },
+        ),
+      };
+    }
+    for (const commit of committed) {
+      commit.catch((error: unknown) => {
+        this.#failure ??= error;
+      });
+    }
+    const failure = this.#takeFailure();
+    return failure === undefined ? { outcomes: [] } : { outcomes: [], failure: serializeError(failure) };
   }
 
   /** Reads wait for the writes submitted before them, so they always see them. */
   async read<T>(body: () => Promise<T>): Promise<T> {
-    await this.writer.settled();
+    await this.storage.settled();
     this.#reportFailure();
     return body();
   }
 
   async flush(): Promise<void> {
-    await this.writer.settled();
+    await this.storage.settled();
     this.#reportFailure();
   }
 }
 
 function sessionKey(session: StorageSession): string {
   return JSON.stringify([session.dbName, session.durability, session.ack]);
+}
+
+function serializeError(thrown: unknown): SerializedCheckpointError {
+  const error = thrown instanceof CheckpointError ? thrown : storageError('Worker storage call', thrown);
+  const cause = error.cause as { name?: unknown; message?: unknown } | undefined;
+  return {
+    code: error.code,
+    message: error.message,
+    ...(cause ? { cause: { name: String(cause.name ?? 'Error'), message: String(cause.message ?? cause) } } : {}),
+  };
 }
 
 async function outcome<T>(body: () => Promise<T>, transferables: (value: T) => ArrayBuffer[] = () => []): Promise<Outcome<T>> {
@@ -59,16 +84,7 @@ async function outcome<T>(body: () => Promise<T>, transferables: (value: T) => A
     const result: Outcome<T> = { ok: true, value };
     return buffers.length > 0 ? Comlink.transfer(result, buffers) : result;
   } catch (thrown) {
-    const error = thrown instanceof CheckpointError ? thrown : storageError('Worker storage call', thrown);
-    const cause = error.cause as { name?: unknown; message?: unknown } | undefined;
-    return {
-      ok: false,
-      error: {
-        code: error.code,
-        message: error.message,
-        ...(cause ? { cause: { name: String(cause.name ?? 'Error'), message: String(cause.message ?? cause) } } : {}),
-      },
-    };
+    return { ok: false, error: serializeError(thrown) };
   }
 }
 
@@ -86,7 +102,7 @@ export function createStorageHost(): StorageHostApi {
   };
 
   return {
-    write: (session, operation) => outcome(() => databaseOf(session).write(operation)),
+    write: (session, operations) => outcome(() => databaseOf(session).write(operations)),
     getTuple: (session, thread_id, checkpoint_ns, checkpoint_id) => {
       const database = databaseOf(session);
       return outcome(
@@ -101,6 +117,10 @@ export function createStorageHost(): StorageHostApi {
     loadTuples: (session, records) => {
       const database = databaseOf(session);
       return outcome(() => database.read(() => database.storage.loadTuples(records)), buffersOfTuples);
+    },
+    listTuples: (session, query, pageSize, resume) => {
+      const database = databaseOf(session);
+      return outcome(() => database.read(() => database.storage.listTuples(query, pageSize, resume)), buffersOfTuplePage);
     },
     flush: (session) => outcome(() => databaseOf(session).flush()),
     close: (session) =>

@@ -1,4 +1,4 @@
-import type { CheckpointPage, StoredTuple, WriteOperation } from '../storage/checkpoint-store.js';
+import type { CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/checkpoint-store.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
@@ -54,4 +54,8 @@ export function buffersOfPage(page: CheckpointPage): ArrayBuffer[] {
   const buffers = new Buffers();
   for (const record of page.records) buffers.checkpoint(record);
   return buffers.list;
+}
+
+export function buffersOfTuplePage(page: TuplePage): ArrayBuffer[] {
+  return buffersOfTuples(page.tuples);
 }

@@ -96,6 +96,15 @@ describe('WorkerSaver', () => {
       await expect(saver.flush()).rejects.toMatchObject({ name: 'CheckpointError', code: 'STORAGE' });
       await saver.flush();
     });
+
+    it('with ack queued, reports the failure on a later call once, and still stores the writes after it', async () => {
+      const saver = track(new WorkerSaver({ dbName: freshDbName('failing-queued-later'), worker: failingWorker, ack: 'queued' }));
+      await saver.put(threadConfig('poison'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+      await saver.put(threadConfig('kept'), makeCheckpoint(checkpointId(2)), makeMetadata(0), {});
+      await expect(saver.getTuple(threadConfig('kept'))).rejects.toMatchObject({ code: 'STORAGE', message: /The disk refused/ });
+      expect((await saver.getTuple(threadConfig('kept')))?.checkpoint.id).toBe(checkpointId(2));
+      expect(await saver.getTuple(threadConfig('poison'))).toBeUndefined();
+    });
   });
 
   it('rejects calls after close() with CLOSED', async () => {

@@ -1,23 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
-import { callHarness, freshProfile, launchChromium, openHarness, serveBuiltPages, type ServedPages } from '../support/browser.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  callHarness,
+  freshProfile,
+  launchBrowser,
+  openHarness,
+  serveBuiltPages,
+  type EngineBrowser,
+  type EnginePage,
+  type ServedPages,
+} from '../support/browser.js';
 
 type Snapshot = { values: Record<string, unknown>; next: string[]; interrupts: unknown[]; source: string; step: number };
 type Branch = { id: string; parent: string | null; source: string };
 
 const pagesRoot = new URL('./pages/', import.meta.url).pathname;
+// The same tests in each engine: the Vitest project names the one it drives.
+const engine = inject('browserEngine');
+const launch = launchBrowser[engine];
 
-describe.each(['browser', 'worker'])('a LangGraph.js agent on the %s saver in a real page', (saver) => {
+describe.each(['browser', 'worker'])(`a LangGraph.js agent on the %s saver in a real ${engine} page`, (saver) => {
   const address = () => pages.url(`agent.html?saver=${saver}`);
   let pages: ServedPages;
   const profile = freshProfile();
-  let context: BrowserContext;
-  let page: Page;
+  let context: EngineBrowser;
+  let page: EnginePage;
   const call = <T>(method: string, ...args: unknown[]) => callHarness<T>(page, method, ...args);
 
   beforeAll(async () => {
     pages = await serveBuiltPages(pagesRoot, { agent: `${pagesRoot}agent.html` });
-    context = await launchChromium(profile.dir);
+    context = await launch(profile.dir);
     page = await openHarness(context, address());
   });
 
@@ -55,7 +66,7 @@ describe.each(['browser', 'worker'])('a LangGraph.js agent on the %s saver in a 
 
   it('after the browser is closed and launched again on the profile, the same holds', async () => {
     await context.close();
-    context = await launchChromium(profile.dir);
+    context = await launch(profile.dir);
     page = await openHarness(context, address());
     expect(await call<Snapshot>('state', 'reload')).toEqual(resumed.state);
     expect(await call<Snapshot[]>('history', 'reload')).toEqual(resumed.history);

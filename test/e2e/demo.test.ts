@@ -86,10 +86,12 @@ describe('the demo assistant (index.html)', () => {
     await page.getByRole('button', { name: 'Checkpoints' }).click();
     const threads = page.locator('.juncture-panel').getByRole('list', { name: 'Threads' }).getByRole('button');
     await expect.poll(() => threads.count()).toBe(1);
-    const inPage = await threads.allInnerTexts();
+    // The first line of each entry is the thread id (the second, its age, moves on between two reads).
+    const threadIds = (texts: string[]) => texts.map((text) => text.split('\n')[0]);
+    const inPage = threadIds(await threads.allInnerTexts());
     expect(inPage[0]).toMatch(/^chat-/);
     const panel = await openPanelForOnlyTab(context, extensionIdOf(extensionDir));
-    await expect.poll(() => panel.getByRole('list', { name: 'Threads' }).getByRole('button').allInnerTexts()).toEqual(inPage);
+    await expect.poll(async () => threadIds(await panel.getByRole('list', { name: 'Threads' }).getByRole('button').allInnerTexts())).toEqual(inPage);
     await panel.close();
   });
 });

@@ -108,6 +108,62 @@ describe('list', () => {
   });
 });
 
+describe('reading pages of checkpoints', () => {
+  /** What a tuple holds, to compare a page read by `list` with the same checkpoints read one by one. */
+  const contents = (tuple: { checkpoint: { id: string; channel_values: unknown }; pendingWrites?: unknown }) => ({
+    id: tuple.checkpoint.id,
+    values: tuple.checkpoint.channel_values,
+    writes: tuple.pendingWrites,
+  });
+
+  it('reads the same page in range requests as one by one, though other branches\' records lie in between', async () => {
+    const saver = newSaver();
+    // Noise older than the page: versions of channel "c" between the page's, and writes of checkpoints whose
+    // ids sort between the page's, far more than a range read takes at once.
+    for (let n = 1; n <= 60; n += 1) {
+      const version = 100 + n;
+      await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(n), { c: `noise ${n}` }, { c: version }), makeMetadata(0), { c: version });
+    }
+    let parent = threadConfig('t');
+    for (let n = 0; n < 10; n += 1) {
+      const version = 100 * (n + 1);
+      const id = checkpointId(1000 + 10 * n);
+      parent = await saver.put(parent, makeCheckpoint(id, { c: `page ${n}`, fixed: 'same' }, { c: version, fixed: 1 }), makeMetadata(n), n === 0 ? { c: version, fixed: 1 } : { c: version });
+      await saver.putWrites(parent, [['c', `write ${n}`]], `task-${n}`);
+      const between = threadConfig('t', '', checkpointId(1000 + 10 * n + 5));
+      await saver.putWrites(between, Array.from({ length: 50 }, (_, i) => ['noise', i] as [string, unknown]), 'noise');
+    }
+    const page = await collect(saver.list(threadConfig('t', ''), { limit: 10 }));
+    expect(page.map((tuple) => tuple.checkpoint.channel_values['c'])).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0].map((n) => `page ${n}`));
+    const oneByOne = await Promise.all(page.map((tuple) => saver.getTuple(tuple.config)));
+    expect(page.map(contents)).toEqual(oneByOne.map((tuple) => contents(tuple!)));
+    expect(page.every((tuple) => tuple.pendingWrites?.length === 1)).toBe(true);
+  });
+
+  it('lists the same where the browser cannot read a range newest first in one request', async () => {
+    const saver = newSaver();
+    await putChain(saver, 'a', '', [1, 4, 7]);
+    await putChain(saver, 'a', 'sub', [2, 5]);
+    await putChain(saver, 'b', '', [3, 6]);
+    const shapes = [{}, { configurable: { thread_id: 'a' } }, threadConfig('a', '')];
+    const listed = async () => Promise.all(shapes.map(async (config) => (await collect(saver.list(config, { limit: 2 }))).map(contents)));
+    const withRecords = await listed();
+    const prototypes = [IDBObjectStore.prototype, IDBIndex.prototype] as unknown as Record<string, unknown>[];
+    const hidden = prototypes.map((prototype) => Object.getOwnPropertyDescriptor(prototype, 'getAllRecords'));
+    try {
+      for (const prototype of prototypes) delete prototype['getAllRecords'];
+      expect(await listed()).toEqual(withRecords);
+    } finally {
+      prototypes.forEach((prototype, i) => hidden[i] && Object.defineProperty(prototype, 'getAllRecords', hidden[i]!));
+    }
+    expect(withRecords.map((page) => page.map((tuple) => tuple.id))).toEqual([
+      [7, 6].map(checkpointId),
+      [7, 5].map(checkpointId),
+      [7, 4].map(checkpointId),
+    ]);
+  });
+});
+
 describe('put and getTuple', () => {
   it('stores only the channels named in newVersions and rebuilds values from channel_versions', async () => {
     const saver = newSaver();

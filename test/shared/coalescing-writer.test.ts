@@ -41,14 +41,15 @@ describe('CoalescingWriter', () => {
     await IndexedDBCheckpointStorage.deleteDatabase(storage.dbName);
   });
 
-  it('commits what arrives during a transaction together in the next one', async () => {
-    const submitted = [
-      writer.submit(checkpointOperation('t', 'a')),
-      ...['x', 'y', 'z'].map((task) => writer.submit(writesOperation('t', 'a', task, task))),
+  it('commits what is submitted together in one transaction, and what arrives meanwhile in the next one', async () => {
+    const first = [writer.submit(checkpointOperation('t', 'a')), writer.submit(writesOperation('t', 'a', 'x', 'x'))];
+    await vi.waitFor(() => expect(batches).toEqual([2]));
+    const next = [
+      ...['y', 'z'].map((task) => writer.submit(writesOperation('t', 'a', task, task))),
       writer.submit(checkpointOperation('t', 'b')),
     ];
-    await Promise.all(submitted);
-    expect(batches).toEqual([1, 4]);
+    await Promise.all([...first, ...next]);
+    expect(batches).toEqual([2, 3]);
     expect(await countRecords(storage.dbName)).toEqual({ checkpoints: 2, blobs: 0, writes: 3 });
   });
 
@@ -78,7 +79,7 @@ describe('CoalescingWriter', () => {
     const error = (results[2] as PromiseRejectedResult).reason as CheckpointError;
     expect(error).toBeInstanceOf(CheckpointError);
     expect(error.code).toBe('STORAGE');
-    expect(batches).toEqual([1, 3, 1, 1, 1]);
+    expect(batches).toEqual([4, 1, 1, 1, 1]);
     expect(await countRecords(storage.dbName)).toEqual({ checkpoints: 2, blobs: 0, writes: 1 });
   });
 

@@ -1,4 +1,4 @@
-// Helpers for tests that drive real Chromium from Node: profiles, launching, serving built pages.
+// Helpers for tests that drive real Chromium and Firefox from Node: profiles, launching, serving built pages.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
+import { FIREFOX_PREFS, findFirefox } from '../../scripts/firefox.mjs';
 
-/** A new, empty Chromium profile directory; IndexedDB in it lives on disk, as it does for users. */
+/** A new, empty browser profile directory; IndexedDB in it lives on disk, as it does for users. */
 export function freshProfile(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'juncture-e2e-profile-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -30,6 +32,41 @@ export async function launchChromium(profileDir: string, options: LaunchOptions 
     args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);
   }
   return chromium.launchPersistentContext(profileDir, { executablePath, headless: true, args });
+}
+
+/**
+ * Launches headless Firefox on a persistent profile, through puppeteer-core over WebDriver BiDi: Playwright drives
+ * only its own patched Firefox, not the system's.
+ */
+export async function launchFirefox(profileDir: string): Promise<FirefoxBrowser> {
+  const executablePath = findFirefox();
+  if (!executablePath) throw new Error('No Firefox found: run `npm test`, which installs one, or set FIREFOX_PATH.');
+  return puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: profileDir, extraPrefsFirefox: FIREFOX_PREFS });
+}
+
+export type BrowserEngine = 'chromium' | 'firefox';
+
+/** What the tests that run in both engines use of a page: Playwright's pages and Puppeteer's both have it. */
+export interface EnginePage extends HarnessPage {
+  reload(): Promise<unknown>;
+}
+
+/** What the tests that run in both engines use of a browser: Playwright's context, Puppeteer's browser. */
+export interface EngineBrowser extends HarnessBrowser<EnginePage> {
+  close(): Promise<void>;
+}
+
+/** Launches either engine on a persistent profile, for the tests that run in both. */
+export const launchBrowser: Record<BrowserEngine, (profileDir: string) => Promise<EngineBrowser>> = {
+  chromium: launchChromium,
+  firefox: launchFirefox,
+};
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** The engine an end-to-end project drives (its `provide` in the Vitest config). */
+    browserEngine: BrowserEngine;
+  }
 }
 
 export interface KillableChromium {
@@ -165,8 +202,27 @@ export async function serveBuiltApp(configFile: string): Promise<ServedPages> {
   return previewBuild(outDir, outDir);
 }
 
+/** One call into a page's harness, as `callHarness` sends it. */
+interface HarnessCall {
+  method: string;
+  args: unknown[];
+}
+
+/** What the harness helpers use of a page: Playwright's pages and Puppeteer's both have it. */
+export interface HarnessPage {
+  goto(url: string): Promise<unknown>;
+  waitForFunction(predicate: () => boolean): Promise<unknown>;
+  evaluate(pageFunction: (call: HarnessCall) => Promise<unknown>, call: HarnessCall): Promise<unknown>;
+}
+
+/** What `openHarness` uses of a browser: its open tabs and a new one (Playwright's context, Puppeteer's browser). */
+export interface HarnessBrowser<P extends HarnessPage> {
+  pages(): P[] | Promise<P[]>;
+  newPage(): Promise<P>;
+}
+
 /** Calls a function the page put on `window.harness` and returns its JSON result. */
-export async function callHarness<T>(page: Page, method: string, ...args: unknown[]): Promise<T> {
+export async function callHarness<T>(page: HarnessPage, method: string, ...args: unknown[]): Promise<T> {
   return page.evaluate(
     async ({ method, args }) => {
       const harness = (window as unknown as { harness?: Record<string, (...a: unknown[]) => Promise<unknown>> }).harness;
@@ -179,8 +235,8 @@ export async function callHarness<T>(page: Page, method: string, ...args: unknow
 }
 
 /** Opens a page (in the first tab, or a new one) and waits until its harness is ready. */
-export async function openHarness(context: BrowserContext, url: string, options: { newTab?: boolean } = {}): Promise<Page> {
-  const page = (!options.newTab && context.pages()[0]) || (await context.newPage());
+export async function openHarness<P extends HarnessPage>(browser: HarnessBrowser<P>, url: string, options: { newTab?: boolean } = {}): Promise<P> {
+  const page = (!options.newTab && (await browser.pages())[0]) || (await browser.newPage());
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { harness?: unknown }).harness !== undefined);
   return page;

@@ -1,0 +1,265 @@
+// `npm run bench`: builds the benchmark page, drives it in headless Chromium on a fresh on-disk profile, and
+// prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants measured in the same run,
+// alternated round by round, so that a noisy machine slows them alike.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
+import { callHarness, freshProfile, launchChromium, openHarness, serveBuiltPages } from '../test/support/browser.js';
+import type { Harness } from './page/harness.js';
+import { formatMs, markdownTable, median, targetSummary, textTable, type Row, type Section } from './report.js';
+
+const THREAD_SIZES = [100, 1_000, 10_000] as const;
+const GRAPH_STEPS = 1_000;
+const CONCURRENT_TASKS = 8;
+const BYTES_VALUE_LENGTH = 1_024;
+const ROUNDS = { writes: 9, reads: 7, graph: 5 };
+
+const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
+const benchmarksFile = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const RESULTS_START = '<!-- bench:results:start -->';
+const RESULTS_END = '<!-- bench:results:end -->';
+
+type HarnessCall = <M extends keyof Harness>(method: M, ...args: Parameters<Harness[M]>) => Promise<Awaited<ReturnType<Harness[M]>>>;
+
+function harnessOf(page: Page): HarnessCall {
+  return (method, ...args) => callHarness(page, method, ...args);
+}
+
+/**
+ * Runs every variant once as a warm-up, then `rounds` times, each round in another order, and returns each
+ * variant's samples; sample i of every variant comes from round i.
+ */
+async function alternate<T>(label: string, rounds: number, variants: Record<string, () => Promise<T>>): Promise<Record<string, T[]>> {
+  const names = Object.keys(variants);
+  const samples: Record<string, T[]> = Object.fromEntries(names.map((name) => [name, []]));
+  const started = Date.now();
+  for (const name of names) await variants[name]!();
+  for (let round = 0; round < rounds; round += 1) {
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[(round + i) % names.length]!;
+      samples[name]!.push(await variants[name]!());
+    }
+  }
+  console.log(`  ${label}: ${rounds} rounds of ${names.length} variants in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return samples;
+}
+
+/** The median over rounds of `variant / anchor` (`'time'`) or `anchor / variant` (`'rate'`), round by round. */
+function ratioOf(variant: number[], anchor: number[], kind: 'time' | 'rate'): number {
+  return median(variant.map((value, round) => (kind === 'time' ? value / anchor[round]! : anchor[round]! / value)));
+}
+
+async function measureWrites(call: HarnessCall): Promise<Section[]> {
+  const samples = await alternate('writes', ROUNDS.writes, {
+    rawOne: () => call('rawPutOnePerTransaction', 100),
+    rawMany: () => call('rawPutAllInOneTransaction', 1_000),
+    rawWithBlobs: () => call('rawPutWithBlobsPerTransaction', 100),
+    putBrowser: () => call('put', 'browser', 100),
+    putWorker: () => call('put', 'worker', 100),
+    putQueued: () => call('put', 'queued', 100),
+    writesBrowser: () => call('concurrentPutWrites', 'browser', 25, CONCURRENT_TASKS),
+    writesWorker: () => call('concurrentPutWrites', 'worker', 25, CONCURRENT_TASKS),
+  });
+  const rate = (name: string, per: string, target?: number): Omit<Row, 'name'> => ({
+    measured: formatMs(median(samples[name]!), per),
+    ratio: { value: ratioOf(samples[name]!, samples['rawOne']!, 'rate'), against: 'the raw one-put rate' },
+    ...(target === undefined ? {} : { target: { op: '>=', value: target } }),
+  });
+  const tasks = `putWrites, ${CONCURRENT_TASKS} tasks at once (2 writes each)`;
+  return [
+    {
+      title: 'Raw IndexedDB: writes (the anchor)',
+      rows: [
+        { name: 'one put per readwrite transaction (a checkpoint record)', measured: formatMs(median(samples['rawOne']!), 'put') },
+        { name: '1,000 puts in one transaction', ...rate('rawMany', 'put') },
+        { name: 'a checkpoint record with its 2 changed blobs per transaction (what a saver put stores)', ...rate('rawWithBlobs', 'put') },
+      ],
+    },
+    {
+      title: 'Savers: writes, each awaited (LangGraph.js loop checkpoints)',
+      rows: [
+        { name: 'BrowserSaver put', ...rate('putBrowser', 'put', 0.8) },
+        { name: 'WorkerSaver put (ack committed)', ...rate('putWorker', 'put', 0.8) },
+        { name: 'WorkerSaver put (ack queued)', ...rate('putQueued', 'put') },
+        { name: `BrowserSaver ${tasks}`, ...rate('writesBrowser', 'putWrites', 3) },
+        { name: `WorkerSaver ${tasks}`, ...rate('writesWorker', 'putWrites', 3) },
+      ],
+    },
+  ];
+}
+
+async function measureReads(call: HarnessCall): Promise<Section[]> {
+  const variants: Record<string, () => Promise<number>> = {};
+  for (const size of THREAD_SIZES) {
+    variants[`rawLatest${size}`] = () => call('rawLatest', size, 100);
+    variants[`rawLatestWithValues${size}`] = () => call('rawLatestWithValues', size, 100);
+    variants[`rawGetAll${size}`] = () => call('rawGetAllTen', size, 50);
+    for (const kind of ['browser', 'worker'] as const) {
+      variants[`getTuple-${kind}${size}`] = () => call('getTupleLatest', kind, size, 100);
+      variants[`list-${kind}${size}`] = () => call('listTen', kind, size, 50);
+    }
+  }
+  const samples = await alternate('reads', ROUNDS.reads, variants);
+  const count = (size: number) => `${size.toLocaleString('en-US')} checkpoints`;
+  const anchors: Row[] = THREAD_SIZES.flatMap((size) => [
+    { name: `latest via prev cursor, ${count(size)}`, measured: formatMs(median(samples[`rawLatest${size}`]!), 'read') },
+    {
+      name: `latest via prev cursor, then its blobs and writes (what getTuple reads), ${count(size)}`,
+      measured: formatMs(median(samples[`rawLatestWithValues${size}`]!), 'read'),
+      ratio: { value: ratioOf(samples[`rawLatestWithValues${size}`]!, samples[`rawLatest${size}`]!, 'time'), against: 'the raw cursor' },
+    },
+    { name: `getAll(range, 10), ${count(size)}`, measured: formatMs(median(samples[`rawGetAll${size}`]!), 'read') },
+  ]);
+  const savers: Row[] = [];
+  for (const [kind, saver] of [['browser', 'BrowserSaver'], ['worker', 'WorkerSaver']] as const) {
+    for (const size of THREAD_SIZES) {
+      const own = samples[`getTuple-${kind}${size}`]!;
+      savers.push({
+        name: `${saver} getTuple latest, ${count(size)}`,
+        measured: formatMs(median(own), 'read'),
+        ratio: { value: ratioOf(own, samples[`rawLatest${size}`]!, 'time'), against: 'the raw cursor' },
+        target: { op: '<=', value: 2 },
+      });
+    }
+    const largest = samples[`getTuple-${kind}${THREAD_SIZES[2]}`]!;
+    const smallest = samples[`getTuple-${kind}${THREAD_SIZES[0]}`]!;
+    savers.push({
+      name: `${saver} getTuple latest, 10,000 against 100 checkpoints`,
+      measured: `${formatMs(median(largest), '')} / ${formatMs(median(smallest), '')}`,
+      ratio: { value: ratioOf(largest, smallest, 'time'), against: '' },
+      target: { op: '<=', value: 1.5 },
+    });
+    for (const size of THREAD_SIZES) {
+      const own = samples[`list-${kind}${size}`]!;
+      savers.push({
+        name: `${saver} list limit 10, ${count(size)}`,
+        measured: formatMs(median(own), 'list'),
+        ratio: { value: ratioOf(own, samples[`rawGetAll${size}`]!, 'time'), against: 'raw getAll' },
+        target: { op: '<=', value: 2 },
+      });
+    }
+  }
+  return [
+    { title: 'Raw IndexedDB: reads (the anchors)', rows: anchors },
+    { title: 'Savers: reads (threads written by the loop graph)', rows: savers },
+  ];
+}
+
+async function measureGraph(call: HarnessCall, yieldEachStep: boolean): Promise<Section[]> {
+  const variant = yieldEachStep ? 'whose node awaits the next task' : 'running every superstep in one task';
+  const samples = await alternate(`graph ${variant}`, ROUNDS.graph, {
+    memory: () => call('graph', 'memory', GRAPH_STEPS, yieldEachStep),
+    browser: () => call('graph', 'browser', GRAPH_STEPS, yieldEachStep),
+    worker: () => call('graph', 'worker', GRAPH_STEPS, yieldEachStep),
+    queued: () => call('graph', 'queued', GRAPH_STEPS, yieldEachStep),
+  });
+  const times = (name: string) => samples[name]!.map((run) => run.ms);
+  const savers = [
+    ['memory', 'MemorySaver', undefined, undefined],
+    ['browser', 'BrowserSaver', undefined, undefined],
+    ['worker', 'WorkerSaver (ack committed)', 2, 0],
+    ['queued', 'WorkerSaver (ack queued)', 1.25, 0],
+  ] as const;
+  const perStep = (name: string) => formatMs(median(times(name)) / GRAPH_STEPS, 'superstep');
+  const graphRows: Row[] = savers.map(([name, saver, target]) => {
+    if (name === 'memory') return { name: saver, measured: perStep(name) };
+    const committed = median(samples[name]!.map((run) => run.committedMs)) / GRAPH_STEPS;
+    return {
+      name: saver,
+      measured: name === 'queued' ? `${perStep(name)} (all committed: ${formatMs(committed, 'superstep')})` : perStep(name),
+      ratio: { value: ratioOf(times(name), times('memory'), 'time'), against: 'MemorySaver' },
+      // The targets are for the graph as LangGraph runs it on its own, in one task.
+      ...(target === undefined || yieldEachStep ? {} : { target: { op: '<=' as const, value: target } }),
+    };
+  });
+  const longTaskRows: Row[] = savers.map(([name, saver, , target]) => {
+    const durations = samples[name]!.flatMap((run) => run.longTasks);
+    return {
+      name: saver,
+      measured: durations.length === 0 ? 'none' : `longest ${formatMs(Math.max(...durations), '')}, total ${formatMs(durations.reduce((a, b) => a + b, 0), '')}`,
+      ratio: { value: durations.length, against: `in ${ROUNDS.graph} runs`, unit: '' },
+      ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
+    };
+  });
+  const steps = GRAPH_STEPS.toLocaleString('en-US');
+  return [
+    { title: `LangGraph.js loop graph ${variant}, ${steps} supersteps (the anchor: MemorySaver)`, rows: graphRows },
+    { title: `Main-thread long tasks (over 50 ms) during those runs`, rows: longTaskRows },
+  ];
+}
+
+async function measureBytes(call: HarnessCall): Promise<Section[]> {
+  const { stored, changed } = await call('storedBytes', GRAPH_STEPS, BYTES_VALUE_LENGTH);
+  const total = stored.checkpoints + stored.blobs + stored.writes;
+  const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
+  return [
+    {
+      title: 'Bytes stored (summed over records)',
+      rows: [
+        {
+          name: `${GRAPH_STEPS.toLocaleString('en-US')} supersteps, one of five channels changes per step, ${BYTES_VALUE_LENGTH.toLocaleString('en-US')}-character values`,
+          measured: `${kb(total)} (checkpoints ${kb(stored.checkpoints)}, blobs ${kb(stored.blobs)}, writes ${kb(stored.writes)}) for ${kb(changed)} changed`,
+          ratio: { value: total / changed, against: 'the changed bytes' },
+          target: { op: '<=', value: 1.3 },
+        },
+      ],
+    },
+  ];
+}
+
+function machine(browserVersion: string, seconds: number): string {
+  const cpus = os.cpus();
+  return [
+    `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${os.type()} ${os.release()} ${os.arch()}`,
+    `- Browser: Chromium ${browserVersion}, headless, on a fresh on-disk profile; Node ${process.version}`,
+    `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(seconds)} s`,
+    `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
+    '- Reproduce: `npm ci && npm run bench` (it finds Chromium as `npm test` does; set `CHROME_PATH` to choose one)',
+  ].join('\n');
+}
+
+function writeBenchmarks(results: string): void {
+  const section = `${RESULTS_START}\n${results}\n${RESULTS_END}`;
+  if (existsSync(benchmarksFile)) {
+    const current = readFileSync(benchmarksFile, 'utf8');
+    const start = current.indexOf(RESULTS_START);
+    const end = current.indexOf(RESULTS_END);
+    if (start >= 0 && end > start) {
+      writeFileSync(benchmarksFile, current.slice(0, start) + section + current.slice(end + RESULTS_END.length));
+      return;
+    }
+  }
+  writeFileSync(benchmarksFile, `# Benchmarks\n\n${section}\n`);
+}
+
+export async function runBenchmarks(): Promise<void> {
+  const started = Date.now();
+  console.log('Building the benchmark page');
+  const pages = await serveBuiltPages(pageRoot, { index: `${pageRoot}index.html` });
+  const profile = freshProfile();
+  const context = await launchChromium(profile.dir);
+  try {
+    const browserVersion = context.browser()?.version() ?? 'unknown';
+    console.log(`Chromium ${browserVersion}: filling threads of ${THREAD_SIZES.join(', ')} checkpoints`);
+    const call = harnessOf(await openHarness(context, pages.url('index.html')));
+    const filled = await call('fillThreads', [...THREAD_SIZES]);
+    if (filled.some((count, i) => count !== THREAD_SIZES[i])) throw new Error(`The threads hold ${filled.join(', ')} checkpoints.`);
+    const sections = [
+      ...(await measureWrites(call)),
+      ...(await measureReads(call)),
+      ...(await measureGraph(call, false)),
+      ...(await measureGraph(call, true)),
+      ...(await measureBytes(call)),
+    ];
+    const seconds = (Date.now() - started) / 1000;
+    const { met, total } = targetSummary(sections);
+    console.log(`\n${textTable(sections)}\n\n${met} of ${total} targets met.`);
+    writeBenchmarks(`${machine(browserVersion, seconds)}\n\n${markdownTable(sections)}\n\n${met} of ${total} targets met.`);
+    console.log(`Wrote ${benchmarksFile}`);
+  } finally {
+    await context.close();
+    await pages.close();
+    profile.remove();
+  }
+}

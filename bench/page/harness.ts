@@ -1,0 +1,282 @@
+// The benchmark page: each `window.harness` call measures one variant once and returns milliseconds per
+// operation; the driver in Node alternates the variants and repeats them.
+import type { RunnableConfig } from '@langchain/core/runnables';
+import {
+  MemorySaver,
+  uuid6,
+  type BaseCheckpointSaver,
+  type ChannelVersions,
+  type Checkpoint,
+  type CheckpointMetadata,
+} from '@langchain/langgraph-checkpoint';
+import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../src/index.js';
+import { prefixRange } from '../../src/storage/keys.js';
+import { requestResult } from '../../src/storage/reads.js';
+import { STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/storage/records.js';
+import { FIVE_CHANNELS, buildFiveChannelGraph, buildLoopGraph, fiveChannelInput, stepValue } from './graphs.js';
+import {
+  getAllTen,
+  latestByCursor,
+  latestWithValues,
+  openRawDatabase,
+  putAllInOneTransaction,
+  putOnePerTransaction,
+  putWithBlobsPerTransaction,
+  type StoredPut,
+} from './raw-indexeddb.js';
+
+/** The channels the loop graph's supersteps change: its counter, and the branch that runs the node again. */
+const LOOP_CHANGED_CHANNELS = ['count', 'branch:to:tick'];
+
+const DB_NAME = 'bench';
+
+installBrowserAsyncContext();
+
+const longTasks: PerformanceEntry[] = [];
+new PerformanceObserver((list) => longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });
+
+const savers = {
+  browser: new BrowserSaver({ dbName: DB_NAME }),
+  worker: new WorkerSaver({ dbName: DB_NAME }),
+  queued: new WorkerSaver({ dbName: DB_NAME, ack: 'queued' }),
+};
+type SaverKind = keyof typeof savers;
+type GraphSaverKind = SaverKind | 'memory';
+type StoreName = (typeof STORE_NAMES)[number];
+
+/**
+ * The bytes a record holds, as its structured clone carries them: UTF-8 text of strings and property names,
+ * 8 per number, the length of byte arrays, 1 per other primitive. Keys are part of the record (key paths),
+ * so they are counted once; index entries are not counted.
+ */
+function recordBytes(value: unknown): number {
+  if (typeof value === 'string') return new TextEncoder().encode(value).byteLength;
+  if (typeof value === 'number') return 8;
+  if (ArrayBuffer.isView(value)) return value.byteLength;
+  if (Array.isArray(value)) return value.reduce((sum: number, item: unknown) => sum + recordBytes(item), 0);
+  if (typeof value === 'object' && value !== null) {
+    return Object.entries(value).reduce((sum, [key, item]) => sum + recordBytes(key) + recordBytes(item), 0);
+  }
+  return 1;
+}
+
+let rawDatabase: IDBDatabase | undefined;
+async function raw(): Promise<IDBDatabase> {
+  // Opened after a saver created the database, so it has the savers' stores.
+  rawDatabase ??= await openRawDatabase(DB_NAME);
+  return rawDatabase;
+}
+
+/** Every write queued in the workers is committed, so one measurement never pays for the one before. */
+async function settle(): Promise<void> {
+  await Promise.all([savers.worker.flush(), savers.queued.flush()]);
+}
+
+let runs = 0;
+const freshThread = (label: string) => `${label}-${(runs += 1)}`;
+const threadOfSize = (size: number) => `thread-${size}`;
+
+type PutCall = [config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions];
+
+/** Records the `put` calls of a loop graph run, to replay them as LangGraph makes them. */
+class RecordingSaver extends MemorySaver {
+  readonly puts: PutCall[] = [];
+  // LangGraph passes `newVersions` to every saver; MemorySaver's signature leaves it out.
+  override put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions: ChannelVersions = {}) {
+    const { thread_id, checkpoint_ns, checkpoint_id } = config.configurable ?? {};
+    this.puts.push(structuredClone([{ configurable: { thread_id, checkpoint_ns, checkpoint_id } }, checkpoint, metadata, newVersions]));
+    return super.put(config, checkpoint, metadata);
+  }
+}
+
+let recordedPuts: PutCall[] | undefined;
+async function loopGraphPuts(): Promise<PutCall[]> {
+  if (!recordedPuts) {
+    const recorder = new RecordingSaver();
+    await runLoopGraph(recorder, 1000, 'recorded');
+    recordedPuts = recorder.puts;
+  }
+  return recordedPuts;
+}
+
+function withThread(config: RunnableConfig, thread_id: string): RunnableConfig {
+  return { ...config, configurable: { ...config.configurable, thread_id } };
+}
+
+async function runLoopGraph(saver: BaseCheckpointSaver, steps: number, thread_id: string, yieldEachStep = false): Promise<void> {
+  const graph = buildLoopGraph(saver, steps, yieldEachStep);
+  await graph.invoke({ count: 0 }, { configurable: { thread_id }, recursionLimit: steps + 10 });
+}
+
+/** Milliseconds per operation of `body`, which performs `operations` of them. */
+async function timePerOperation(operations: number, body: () => Promise<unknown>): Promise<number> {
+  await settle();
+  const start = performance.now();
+  await body();
+  return (performance.now() - start) / operations;
+}
+
+/**
+ * Checkpoint records of a filled thread with the blobs of the channels each step changed, moved to a new
+ * thread: what a saver's put stores, as records.
+ */
+async function storedPuts(count: number): Promise<StoredPut[]> {
+  const db = await raw();
+  const tx = db.transaction(['checkpoints', 'blobs'], 'readonly');
+  const source = threadOfSize(1000);
+  const records = (await requestResult(tx.objectStore('checkpoints').getAll(prefixRange([source, '']), count))) as CheckpointRecord[];
+  const thread_id = freshThread('raw');
+  return Promise.all(
+    records.map(async (record) => {
+      const blobs = await Promise.all(
+        LOOP_CHANGED_CHANNELS.map((channel) => requestResult(tx.objectStore('blobs').get([source, '', channel, record.channel_versions[channel] ?? -1]))),
+      );
+      return {
+        checkpoint: { ...record, thread_id },
+        blobs: (blobs.filter(Boolean) as BlobRecord[]).map((blob) => ({ ...blob, thread_id })),
+      };
+    }),
+  );
+}
+
+const harness = {
+  /**
+   * Threads of these many checkpoints, for the read rows: the loop graph stores one per superstep, plus its
+   * input's and the first step's. Returns how many each thread holds.
+   */
+  async fillThreads(sizes: number[]): Promise<number[]> {
+    for (const size of sizes) await runLoopGraph(savers.queued, size - 2, threadOfSize(size));
+    await settle();
+    const db = await raw();
+    return Promise.all(
+      sizes.map((size) => requestResult(db.transaction('checkpoints', 'readonly').objectStore('checkpoints').count(prefixRange([threadOfSize(size)])))),
+    );
+  },
+
+  async rawPutOnePerTransaction(count: number): Promise<number> {
+    const [db, puts] = await Promise.all([raw(), storedPuts(count)]);
+    return timePerOperation(count, () => putOnePerTransaction(db, puts.map((put) => put.checkpoint)));
+  },
+
+  async rawPutAllInOneTransaction(count: number): Promise<number> {
+    const [db, puts] = await Promise.all([raw(), storedPuts(count)]);
+    return timePerOperation(count, () => putAllInOneTransaction(db, puts.map((put) => put.checkpoint)));
+  },
+
+  /** What a saver's put stores (a checkpoint and the blobs of its changed channels), one transaction each. */
+  async rawPutWithBlobsPerTransaction(count: number): Promise<number> {
+    const [db, puts] = await Promise.all([raw(), storedPuts(count)]);
+    return timePerOperation(count, () => putWithBlobsPerTransaction(db, puts));
+  },
+
+  async rawLatest(size: number, count: number): Promise<number> {
+    const db = await raw();
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) await latestByCursor(db, threadOfSize(size));
+    });
+  },
+
+  async rawLatestWithValues(size: number, count: number): Promise<number> {
+    const db = await raw();
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) await latestWithValues(db, threadOfSize(size));
+    });
+  },
+
+  async rawGetAllTen(size: number, count: number): Promise<number> {
+    const db = await raw();
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) await getAllTen(db, threadOfSize(size));
+    });
+  },
+
+  /** `count` puts of a loop graph's checkpoints, each awaited before the next, as LangGraph chains them. */
+  async put(kind: SaverKind, count: number): Promise<number> {
+    const saver = savers[kind];
+    const puts = (await loopGraphPuts()).slice(0, count);
+    const thread_id = freshThread(`put-${kind}`);
+    return timePerOperation(count, async () => {
+      for (const [config, checkpoint, metadata, newVersions] of puts) {
+        await saver.put(withThread(config, thread_id), checkpoint, metadata, newVersions);
+      }
+    });
+  },
+
+  /** `rounds` supersteps in which `tasks` tasks each store two writes at once; milliseconds per `putWrites`. */
+  async concurrentPutWrites(kind: SaverKind, rounds: number, tasks: number): Promise<number> {
+    const saver = savers[kind];
+    const thread_id = freshThread(`writes-${kind}`);
+    const steps = Array.from({ length: rounds }, () => ({
+      config: { configurable: { thread_id, checkpoint_ns: '', checkpoint_id: uuid6(-1) } },
+      taskIds: Array.from({ length: tasks }, () => uuid6(-1)),
+    }));
+    return timePerOperation(rounds * tasks, async () => {
+      for (const { config, taskIds } of steps) {
+        await Promise.all(
+          taskIds.map((taskId, task) => saver.putWrites(config, [['count', task], ['notes', `task ${task}`]], taskId)),
+        );
+      }
+    });
+  },
+
+  async getTupleLatest(kind: SaverKind, size: number, count: number): Promise<number> {
+    const saver = savers[kind];
+    const config = { configurable: { thread_id: threadOfSize(size), checkpoint_ns: '' } };
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) await saver.getTuple(config);
+    });
+  },
+
+  async listTen(kind: SaverKind, size: number, count: number): Promise<number> {
+    const saver = savers[kind];
+    const config = { configurable: { thread_id: threadOfSize(size), checkpoint_ns: '' } };
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) {
+        for await (const tuple of saver.list(config, { limit: 10 })) void tuple;
+      }
+    });
+  },
+
+  /**
+   * Bytes of the records a five-channel thread of `steps` supersteps stored, per store, against the bytes of
+   * the values that changed (the input's five, then one per superstep), both as the saver's serializer writes them.
+   */
+  async storedBytes(steps: number, valueLength: number): Promise<{ stored: Record<StoreName, number>; changed: number }> {
+    const saver = savers.browser;
+    const thread_id = freshThread('bytes');
+    const graph = buildFiveChannelGraph(saver, steps, valueLength);
+    await graph.invoke(fiveChannelInput(valueLength), { configurable: { thread_id }, recursionLimit: steps + 10 });
+    const changedValues = FIVE_CHANNELS.map(() => stepValue(0, valueLength));
+    for (let step = 1; step <= steps; step += 1) changedValues.push(stepValue(step, valueLength));
+    const serialized = await Promise.all(changedValues.map((value) => saver.serde.dumpsTyped(value)));
+    const changed = serialized.reduce((sum, [, bytes]) => sum + bytes.byteLength, 0);
+    const db = await raw();
+    const stored = {} as Record<StoreName, number>;
+    for (const store of STORE_NAMES) {
+      const records = await requestResult(db.transaction(store, 'readonly').objectStore(store).getAll(prefixRange([thread_id])));
+      stored[store] = records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
+    }
+    return { stored, changed };
+  },
+
+  /**
+   * One run of the loop graph: its time, the time until everything it wrote is committed (later than the run's
+   * end only with ack 'queued'), and the main thread's long tasks during the run.
+   */
+  async graph(kind: GraphSaverKind, steps: number, yieldEachStep: boolean): Promise<{ ms: number; committedMs: number; longTasks: number[] }> {
+    const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
+    await settle();
+    const start = performance.now();
+    await runLoopGraph(saver, steps, freshThread(`graph-${kind}`), yieldEachStep);
+    const end = performance.now();
+    await settle();
+    const committed = performance.now();
+    // Long-task entries arrive after the task ended: give the observer a turn.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const during = longTasks.filter((entry) => entry.startTime < end && entry.startTime + entry.duration > start);
+    return { ms: end - start, committedMs: committed - start, longTasks: during.map((entry) => entry.duration) };
+  },
+};
+
+(window as unknown as { harness: typeof harness }).harness = harness;
+export type Harness = typeof harness;

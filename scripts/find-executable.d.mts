@@ -1,0 +1,1 @@
+export declare function findExecutable(envVar: string, candidates: readonly string[]): string | undefined;

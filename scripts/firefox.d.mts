@@ -1,0 +1,2 @@
+export declare const FIREFOX_PREFS: Record<string, boolean>;
+export declare function findFirefox(): string | undefined;

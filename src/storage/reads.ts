@@ -1,0 +1,252 @@
+/**
+ * The read side of the storage, on the plain IndexedDB API. In Chromium every request costs the calling thread
+ * about as much as a transaction does, so reads are shaped to need few requests: pages of checkpoints come in one
+ * request, and the values and writes of a page in about one request per channel.
+ */
+import type { CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './checkpoint-store.js';
+import { prefixRange } from './keys.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
+
+const TASKS_CHANNEL = '__pregel_tasks';
+
+/**
+ * A range read returns at most this many records per record wanted: checkpoints of other branches or outside
+ * the page can lie between the wanted ones, and this bounds what is read for nothing before falling back to
+ * reading each wanted key.
+ */
+const RANGE_SLACK = 4;
+
+export function requestResult<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+interface KeyedRecord<T> {
+  key: IDBValidKey;
+  value: T;
+}
+
+/** `getAllRecords` (Chromium 141+): a key range newest first in one request, with the keys to resume from. */
+interface RecordsSource {
+  getAllRecords(options: {
+    query: IDBKeyRange | null;
+    count?: number;
+    direction?: IDBCursorDirection;
+  }): IDBRequest<KeyedRecord<unknown>[]>;
+}
+
+function hasGetAllRecords(source: IDBObjectStore | IDBIndex): source is (IDBObjectStore | IDBIndex) & RecordsSource {
+  return typeof (source as Partial<RecordsSource>).getAllRecords === 'function';
+}
+
+/** Up to `count` records of `range`, newest first: in one request where the browser can, else by cursor. */
+async function newestRecords<T>(source: IDBObjectStore | IDBIndex, range: IDBKeyRange | null, count: number): Promise<KeyedRecord<T>[]> {
+  if (hasGetAllRecords(source)) {
+    return (await requestResult(source.getAllRecords({ query: range, count, direction: 'prev' }))) as KeyedRecord<T>[];
+  }
+  const records: KeyedRecord<T>[] = [];
+  const request = source.openCursor(range, 'prev');
+  let cursor = await requestResult(request);
+  while (cursor) {
+    records.push({ key: cursor.key, value: cursor.value as T });
+    if (records.length === count) break;
+    cursor.continue();
+    cursor = await requestResult(request);
+  }
+  return records;
+}
+
+function inRange(step: number | undefined, range: CheckpointQuery['step']): boolean {
+  if (!range) return true;
+  if (step === undefined) return false;
+  return (range.gte === undefined || step >= range.gte) && (range.lte === undefined || step <= range.lte);
+}
+
+/** The key range a query walks, on the store or on one of its indexes; undefined when it is empty. */
+function queryRange(query: CheckpointQuery, resume: ListResume | undefined):
+  | { source: 'store' | 'by_thread' | 'by_time'; range: IDBKeyRange | null }
+  | undefined {
+  const { thread_id, checkpoint_ns, before, after } = query;
+  let source: 'store' | 'by_thread' | 'by_time';
+  let lower: IDBValidKey[] | undefined;
+  let upper: IDBValidKey[] | undefined;
+  // Bounds are written so that every key with an id <= after sorts below `lower`
+  // and every key with an id >= before sorts at or above `upper`.
+  if (thread_id !== undefined && checkpoint_ns !== undefined) {
+    source = 'store';
+    lower = after !== undefined ? [thread_id, checkpoint_ns, after, []] : [thread_id, checkpoint_ns];
+    upper = before !== undefined ? [thread_id, checkpoint_ns, before] : [thread_id, checkpoint_ns, []];
+  } else if (thread_id !== undefined) {
+    source = 'by_thread';
+    lower = after !== undefined ? [thread_id, after, []] : [thread_id];
+    upper = before !== undefined ? [thread_id, before] : [thread_id, []];
+  } else {
+    source = 'by_time';
+    lower = after !== undefined ? [after, []] : undefined;
+    upper = before !== undefined ? [before] : undefined;
+  }
+  // Pages walk newest first: the next page ends just below the last key the previous one read.
+  const upperKey = resume ?? upper;
+  if (lower !== undefined && upperKey !== undefined) {
+    if (indexedDB.cmp(lower, upperKey) >= 0) return undefined;
+    return { source, range: IDBKeyRange.bound(lower, upperKey, false, true) };
+  }
+  if (lower !== undefined) return { source, range: IDBKeyRange.lowerBound(lower) };
+  if (upperKey !== undefined) return { source, range: IDBKeyRange.upperBound(upperKey, true) };
+  return { source, range: null };
+}
+
+/**
+ * The next page of a query, newest first: `pageSize` records read, of which those that match. A page may hold
+ * fewer matches than `pageSize` and still have a `resume`.
+ */
+export async function readCheckpointPage(
+  tx: IDBTransaction,
+  query: CheckpointQuery,
+  pageSize: number,
+  resume: ListResume | undefined,
+): Promise<CheckpointPage> {
+  const walk = queryRange(query, resume);
+  if (!walk) return { records: [] };
+  const store = tx.objectStore('checkpoints');
+  const source = walk.source === 'store' ? store : store.index(walk.source);
+  const read = await newestRecords<CheckpointRecord>(source, walk.range, pageSize);
+  const records = read
+    .map((entry) => entry.value)
+    .filter(
+      (record) =>
+        (query.checkpoint_ns === undefined || record.checkpoint_ns === query.checkpoint_ns) &&
+        (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id) &&
+        inRange(record.step, query.step),
+    );
+  const last = read.at(-1);
+  return read.length === pageSize && last ? { records, resume: last.key } : { records };
+}
+
+/**
+ * Reads the records of `wanted` keys, which share `prefix` and differ in their last part, in one range request
+ * (one `get` when there is one key). `keyOf` gives a record's last key part, `sameKeys` says which it is.
+ * When the range holds more than `RANGE_SLACK` records per wanted key, the keys it did not reach are read
+ * by `readOne` in a second round.
+ */
+async function readRange<K extends IDBValidKey, R>(
+  store: IDBObjectStore,
+  prefix: IDBValidKey[],
+  wanted: K[],
+  keyOf: (record: R) => K,
+  readOne: (key: K) => Promise<R[]>,
+): Promise<R[]> {
+  if (wanted.length === 1) return readOne(wanted[0]!);
+  const sorted = [...wanted].sort((a, b) => indexedDB.cmp(a, b));
+  const first = sorted[0]!;
+  const last = sorted[sorted.length - 1]!;
+  const limit = wanted.length * RANGE_SLACK;
+  const range = IDBKeyRange.bound([...prefix, first], [...prefix, last, []]);
+  const records = (await requestResult(store.getAll(range, limit))) as R[];
+  const reached = records.at(-1);
+  if (records.length < limit || reached === undefined) return records;
+  // Cut short: the last key reached may be incomplete (several writes share it), so read it again too.
+  const reachedKey = keyOf(reached);
+  const complete = records.filter((record) => indexedDB.cmp(keyOf(record), reachedKey) < 0);
+  const rest = await Promise.all(sorted.filter((key) => indexedDB.cmp(key, reachedKey) >= 0).map(readOne));
+  return [...complete, ...rest.flat()];
+}
+
+/** What a page of checkpoints wants from one (thread, namespace): versions of each channel, writes of checkpoints. */
+interface Wanted {
+  prefix: [thread_id: string, checkpoint_ns: string];
+  versions: Map<string, Set<ChannelVersion>>;
+  checkpointIds: Set<string>;
+}
+
+function wantedOf(records: CheckpointRecord[]): Map<string, Wanted> {
+  const groups = new Map<string, Wanted>();
+  for (const record of records) {
+    const groupKey = JSON.stringify([record.thread_id, record.checkpoint_ns]);
+    let group = groups.get(groupKey);
+    if (!group) {
+      group = { prefix: [record.thread_id, record.checkpoint_ns], versions: new Map(), checkpointIds: new Set() };
+      groups.set(groupKey, group);
+    }
+    for (const [channel, version] of Object.entries(record.channel_versions)) {
+      let versions = group.versions.get(channel);
+      if (!versions) group.versions.set(channel, (versions = new Set()));
+      versions.add(version);
+    }
+    group.checkpointIds.add(record.checkpoint_id);
+    // Checkpoints before format 4 take their pending sends from their parent's writes.
+    if (record.v < 4 && record.parent_checkpoint_id !== undefined) group.checkpointIds.add(record.parent_checkpoint_id);
+  }
+  return groups;
+}
+
+interface Found {
+  blobs: Map<string, Map<ChannelVersion, BlobRecord>>;
+  writes: Map<string, WriteRecord[]>;
+}
+
+/** Issues every read of one group at once: a range request per channel, and one for the writes. */
+async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds }: Wanted): Promise<Found> {
+  const blobStore = tx.objectStore('blobs');
+  const writeStore = tx.objectStore('writes');
+  const [blobLists, writeList] = await Promise.all([
+    Promise.all(
+      [...versions].map(([channel, wanted]) =>
+        readRange<ChannelVersion, BlobRecord>(
+          blobStore,
+          [...prefix, channel],
+          [...wanted],
+          (blob) => blob.version,
+          async (version) => {
+            const blob = (await requestResult(blobStore.get([...prefix, channel, version]))) as BlobRecord | undefined;
+            return blob ? [blob] : [];
+          },
+        ),
+      ),
+    ),
+    readRange<string, WriteRecord>(
+      writeStore,
+      prefix,
+      [...checkpointIds],
+      (write) => write.checkpoint_id,
+      async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
+    ),
+  ]);
+  const found: Found = { blobs: new Map(), writes: new Map() };
+  for (const blob of blobLists.flat()) {
+    let byVersion = found.blobs.get(blob.channel);
+    if (!byVersion) found.blobs.set(blob.channel, (byVersion = new Map()));
+    byVersion.set(blob.version, blob);
+  }
+  for (const write of writeList) {
+    let writes = found.writes.get(write.checkpoint_id);
+    if (!writes) found.writes.set(write.checkpoint_id, (writes = []));
+    writes.push(write);
+  }
+  return found;
+}
+
+/** Blobs and writes for checkpoint records, in the caller's transaction: a few requests for a whole page. */
+export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]): Promise<StoredTuple[]> {
+  const reads = new Map([...wantedOf(records)].map(([groupKey, wanted]) => [groupKey, readWanted(tx, wanted)]));
+  return Promise.all(
+    records.map(async (checkpoint): Promise<StoredTuple> => {
+      const { thread_id, checkpoint_ns, checkpoint_id, channel_versions, v, parent_checkpoint_id } = checkpoint;
+      const found = await reads.get(JSON.stringify([thread_id, checkpoint_ns]))!;
+      const tuple: StoredTuple = {
+        checkpoint,
+        blobs: Object.entries(channel_versions).flatMap(([channel, version]) => {
+          const blob = found.blobs.get(channel)?.get(version);
+          return blob ? [blob] : [];
+        }),
+        writes: found.writes.get(checkpoint_id) ?? [],
+      };
+      if (v < 4 && parent_checkpoint_id !== undefined) {
+        tuple.parentSends = (found.writes.get(parent_checkpoint_id) ?? []).filter((write) => write.channel === TASKS_CHANNEL);
+      }
+      return tuple;
+    }),
+  );
+}
