@@ -1,9 +1,8 @@
-import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import { CheckpointError } from '../errors.js';
 import { IndexedDBCheckpointStorage, type Durability } from '../storage/checkpoint-store.js';
-import { StoredCheckpointSaver } from './stored-saver.js';
+import { StoredCheckpointSaver, type SaverOptions } from './stored-saver.js';
 
-export interface BrowserSaverOptions {
+export interface BrowserSaverOptions extends SaverOptions {
   /** IndexedDB database name; savers on the same name share their checkpoints. Default `'juncture'`. */
   dbName?: string;
   /**
@@ -11,8 +10,6 @@ export interface BrowserSaverOptions {
    * tab or browser crash); `'strict'` waits for the disk flush (also survives power loss), at a higher cost.
    */
   durability?: Durability;
-  /** Serializer for checkpoints, metadata and writes; LangGraph's JSON-plus serializer by default. */
-  serde?: SerializerProtocol;
 }
 
 const DURABILITIES: readonly Durability[] = ['default', 'strict', 'relaxed'];
@@ -44,7 +41,7 @@ export class BrowserSaver extends StoredCheckpointSaver {
 
   constructor(options: BrowserSaverOptions = {}) {
     const { dbName, durability } = resolveStorageOptions(options);
-    super(new IndexedDBCheckpointStorage({ dbName, durability }), dbName, options.serde);
+    super(new IndexedDBCheckpointStorage({ dbName, durability }), dbName, options);
     this.durability = durability;
   }
 

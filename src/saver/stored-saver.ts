@@ -16,6 +16,7 @@ import {
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
 import { CheckpointError } from '../errors.js';
+import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/checkpoint-store.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
@@ -66,6 +67,16 @@ function checkStepRange(step: ListOptions['step']): void {
   }
 }
 
+export interface SaverOptions {
+  /** Serializer for checkpoints, metadata and writes; LangGraph's JSON-plus serializer by default. */
+  serde?: SerializerProtocol;
+  /**
+   * Retention: keep at most this many of the newest checkpoints per namespace of each thread, deleting older ones
+   * (every few puts, so a thread may briefly hold a few more). History older than that is gone for good.
+   */
+  maxCheckpointsPerThread?: number;
+}
+
 /**
  * The LangGraph contract on top of a `CheckpointStorage`: configs are checked, values serialized with
  * `serde` on this side, and each call is one storage transaction. `BrowserSaver` and `WorkerSaver`
@@ -78,10 +89,73 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   /** The IndexedDB database the checkpoints live in. */
   readonly dbName: string;
 
-  protected constructor(storage: CheckpointStorage, dbName: string, serde?: SerializerProtocol) {
-    super(serde);
+  /** Keep at most this many checkpoints per namespace of each thread; see `RetentionOptions`. */
+  readonly maxCheckpointsPerThread: number | undefined;
+  /** Puts per thread since its last prune: pruning every few puts keeps its cost small per put. */
+  readonly #putsSincePrune = new Map<string, number>();
+
+  protected constructor(storage: CheckpointStorage, dbName: string, options: SaverOptions = {}) {
+    super(options.serde);
     this.storage = storage;
     this.dbName = dbName;
+    const max = options.maxCheckpointsPerThread;
+    if (max !== undefined && !(Number.isInteger(max) && max >= 1)) {
+      throw new CheckpointError('INVALID_CONFIG', `maxCheckpointsPerThread must be a whole number of at least 1, got ${JSON.stringify(max)}.`);
+    }
+    this.maxCheckpointsPerThread = max;
+  }
+
+  /**
+   * Deletes all but the newest `keepLatest` checkpoints of each namespace of the threads (every thread when
+   * `threadIds` is absent), with their writes and the values no kept checkpoint names. By default the ancestors
+   * of kept checkpoints stay too, so only abandoned branches go; `keepAncestors: false` cuts history to exactly
+   * `keepLatest`. Resolves with how many checkpoints were deleted.
+   */
+  async prune(options: { threadIds?: string[]; keepLatest: number; keepAncestors?: boolean }): Promise<number> {
+    const { threadIds, keepLatest, keepAncestors = true } = options ?? {};
+    if (!(Number.isInteger(keepLatest) && keepLatest >= 1)) {
+      throw new CheckpointError('INVALID_CONFIG', `prune: keepLatest must be a whole number of at least 1, got ${JSON.stringify(keepLatest)} (deleteThread removes a whole thread).`);
+    }
+    if (threadIds !== undefined && !(Array.isArray(threadIds) && threadIds.every((id) => typeof id === 'string' && id !== ''))) {
+      throw new CheckpointError('INVALID_CONFIG', 'prune: threadIds must be an array of non-empty strings.');
+    }
+    await this.#handOffs;
+    return this.storage.prune(threadIds, { keepLatest, keepAncestors });
+  }
+
+  /** Copies every checkpoint, value and pending write of a thread under a new, unused thread id. */
+  async copyThread(fromThreadId: string, toThreadId: string): Promise<number> {
+    const from = requireString(fromThreadId, 'fromThreadId', 'copyThread');
+    const to = requireString(toThreadId, 'toThreadId', 'copyThread');
+    if (from === to) throw new CheckpointError('INVALID_CONFIG', 'copyThread: the source and target thread ids are the same.');
+    await this.#handOffs;
+    return this.storage.copyThread(from, to);
+  }
+
+  /**
+   * Runs `body` holding the lock of one thread of this database, across every tab and worker of the origin
+   * (Web Locks): two tabs that run the same conversation take turns instead of interleaving their checkpoints.
+   */
+  withThreadLock<T>(threadId: string, body: () => Promise<T> | T): Promise<T> {
+    return withThreadLock(this.dbName, requireString(threadId, 'threadId', 'withThreadLock'), body);
+  }
+
+  /** After a put: prunes the thread every few puts, when `maxCheckpointsPerThread` is set. */
+  async #retain(thread_id: string, checkpoint_id: string): Promise<void> {
+    const max = this.maxCheckpointsPerThread;
+    if (max === undefined) return;
+    const puts = (this.#putsSincePrune.get(thread_id) ?? 0) + 1;
+    if (puts < Math.max(1, Math.ceil(max / 4))) {
+      this.#putsSincePrune.set(thread_id, puts);
+      return;
+    }
+    this.#putsSincePrune.delete(thread_id);
+    try {
+      await this.storage.prune([thread_id], { keepLatest: max, keepAncestors: false });
+    } catch (error) {
+      const cause = error instanceof CheckpointError ? error : undefined;
+      throw new CheckpointError(cause?.code ?? 'STORAGE', `Checkpoint ${checkpoint_id} was stored, but pruning thread "${thread_id}" to ${max} checkpoints failed: ${String((error as Error)?.message ?? error)}`, { cause: error });
+    }
   }
 
   /**
@@ -218,6 +292,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (typeof metadata?.source === 'string') record.source = metadata.source;
       return { kind: 'checkpoint', checkpoint: record, blobs };
     });
+    await this.#retain(thread_id, checkpoint_id);
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
   }
 

@@ -6,6 +6,8 @@ export type CheckpointChange =
   | { kind: 'checkpoint'; thread_id: string; checkpoint_ns: string; checkpoint_id: string }
   | { kind: 'writes'; thread_id: string; checkpoint_ns: string; checkpoint_id: string; task_id: string }
   | { kind: 'delete'; thread_id: string }
+  /** Many checkpoints of the thread changed at once: it was pruned, or copied into. */
+  | { kind: 'rewrite'; thread_id: string }
   /** The connection closed so another tab could upgrade or delete the database; it reopens on next use. */
   | { kind: 'versionchange' };
 

@@ -4,6 +4,7 @@ import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { prefixRange } from './keys.js';
+import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneOptions } from './retention.js';
 import { readCheckpointPage, readTuples, requestResult } from './reads.js';
 import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type WriteRecord } from './records.js';
 
@@ -71,6 +72,10 @@ export interface CheckpointStorage {
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
   /** `listCheckpoints` and `loadTuples` of its records in one transaction, for lists without a metadata filter. */
   listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage>;
+  /** Prunes these threads (all when absent) to their newest checkpoints; resolves with how many were deleted. */
+  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number>;
+  /** Copies a thread under a new id; resolves with how many checkpoints were copied. */
+  copyThread(from: string, to: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -329,6 +334,51 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       const tuples = await readTuples(tx, records);
       return next === undefined ? { tuples } : { tuples, resume: next };
     });
+  }
+
+  /** A read-write transaction on every store after the writes made before it, announcing `changes` once committed. */
+  async #rewrite<T>(action: string, body: (tx: IDBTransaction) => Promise<T>, changes: (result: T) => CheckpointChange[]): Promise<T> {
+    await this.#writer.settled();
+    return this.#run(action, async (db) => {
+      const tx = unwrap(db).transaction(STORE_NAMES, 'readwrite', { durability: this.durability });
+      const done = new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+      });
+      let result: T;
+      try {
+        result = await body(tx);
+      } catch (error) {
+        done.catch(() => undefined);
+        try {
+          tx.abort();
+        } catch {
+          // Already aborted by the failed request.
+        }
+        throw error;
+      }
+      await done;
+      this.#changes.post(changes(result));
+      return result;
+    });
+  }
+
+  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+    let pruned: string[] = [];
+    return this.#rewrite(
+      `Pruning ${threadIds ? threadIds.map((id) => `thread "${id}"`).join(', ') : 'every thread'}`,
+      async (tx) => {
+        pruned = threadIds ?? (await allThreadIds(tx));
+        let deleted = 0;
+        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options);
+        return deleted;
+      },
+      (deleted) => (deleted > 0 ? pruned.map((thread_id): CheckpointChange => ({ kind: 'rewrite', thread_id })) : []),
+    );
+  }
+
+  copyThread(from: string, to: string): Promise<number> {
+    return this.#rewrite(`Copying thread "${from}" to "${to}"`, (tx) => copyThreadRecords(tx, from, to), () => [{ kind: 'rewrite', thread_id: to }]);
   }
 
   /** Commits what was written so far, then closes the connection; later calls reject with `CLOSED`. */

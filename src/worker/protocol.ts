@@ -14,6 +14,7 @@ import type {
   WriteOperation,
 } from '../storage/checkpoint-store.js';
 import type { CheckpointRecord } from '../storage/records.js';
+import type { PruneOptions } from '../storage/retention.js';
 
 /**
  * When a write resolves. `'committed'`: after its transaction completed (durable). `'queued'`: as soon as the
@@ -51,6 +52,8 @@ export interface StorageHostApi {
   listCheckpoints(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<CheckpointPage>>;
   loadTuples(session: StorageSession, records: CheckpointRecord[]): Promise<Outcome<StoredTuple[]>>;
   listTuples(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<TuplePage>>;
+  prune(session: StorageSession, threadIds: string[] | undefined, options: PruneOptions): Promise<Outcome<number>>;
+  copyThread(session: StorageSession, from: string, to: string): Promise<Outcome<number>>;
   /** Waits until every write sent so far is committed; rejects with any failure of a queued write. */
   flush(session: StorageSession): Promise<Outcome<void>>;
   /** Flushes, then closes the session's database connection. */

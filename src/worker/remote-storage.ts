@@ -10,6 +10,7 @@ import type {
   WriteOperation,
 } from '../storage/checkpoint-store.js';
 import type { CheckpointRecord } from '../storage/records.js';
+import type { PruneOptions } from '../storage/retention.js';
 import type { Outcome, SerializedCheckpointError, StorageHostApi, StorageSession, WriteAnswer } from './protocol.js';
 import { buffersOfOperation } from './transfer.js';
 
@@ -152,6 +153,16 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
   async listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {
     this.#beforeCall();
     return unwrap(await this.#host.listTuples(this.#session, query, pageSize, resume));
+  }
+
+  async prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+    this.#beforeCall();
+    return unwrap(await this.#host.prune(this.#session, threadIds, options));
+  }
+
+  async copyThread(from: string, to: string): Promise<number> {
+    this.#beforeCall();
+    return unwrap(await this.#host.copyThread(this.#session, from, to));
   }
 
   async flush(): Promise<void> {

@@ -122,6 +122,14 @@ export function createStorageHost(): StorageHostApi {
       const database = databaseOf(session);
       return outcome(() => database.read(() => database.storage.listTuples(query, pageSize, resume)), buffersOfTuplePage);
     },
+    prune: (session, threadIds, options) => {
+      const database = databaseOf(session);
+      return outcome(() => database.read(() => database.storage.prune(threadIds, options)));
+    },
+    copyThread: (session, from, to) => {
+      const database = databaseOf(session);
+      return outcome(() => database.read(() => database.storage.copyThread(from, to)));
+    },
     flush: (session) => outcome(() => databaseOf(session).flush()),
     close: (session) =>
       outcome(async () => {

@@ -52,7 +52,7 @@ export class WorkerSaver extends StoredCheckpointSaver {
       host[Comlink.releaseProxy]();
       owned.terminate();
     });
-    super(remote, dbName, options.serde);
+    super(remote, dbName, options);
     this.#remote = remote;
     this.durability = durability;
     this.ack = ack;

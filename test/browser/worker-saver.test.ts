@@ -136,3 +136,22 @@ describe('WorkerSaver when another tab changes the database', () => {
     await BrowserSaver.deleteDatabase(saver.dbName);
   });
 });
+
+describe('WorkerSaver retention', () => {
+  it('prunes and copies threads in its worker', async () => {
+    const saver = new WorkerSaver({ dbName: freshDbName('worker-retention'), worker: storageWorker, maxCheckpointsPerThread: 3 });
+    let parent = threadConfig('t');
+    for (let n = 1; n <= 12; n += 1) {
+      parent = await saver.put(parent, makeCheckpoint(checkpointId(n), { n }, { n }), makeMetadata(n), { n });
+    }
+    const kept = [];
+    for await (const tuple of saver.list(threadConfig('t'))) kept.push(tuple.checkpoint.id);
+    expect(kept.length).toBeLessThanOrEqual(4);
+    expect(kept[0]).toBe(checkpointId(12));
+    expect(await saver.copyThread('t', 'copy')).toBe(kept.length);
+    expect((await saver.getTuple(threadConfig('copy')))?.checkpoint.channel_values).toEqual({ n: 12 });
+    expect(await saver.prune({ threadIds: ['copy'], keepLatest: 1, keepAncestors: false })).toBe(kept.length - 1);
+    await saver.close();
+    await BrowserSaver.deleteDatabase(saver.dbName);
+  });
+});

@@ -1,0 +1,84 @@
+import { BrowserSaver, CheckpointError } from '../../src/index.js';
+import { checkpointId, collect, countRecords, freshDbName, makeCheckpoint, makeMetadata, putChain, threadConfig } from '../support/fixtures.js';
+
+const ids = async (saver: BrowserSaver, thread: string, ns = '') =>
+  (await collect(saver.list(threadConfig(thread, ns)))).map((tuple) => tuple.checkpoint.id);
+
+describe('retention', () => {
+  const savers: BrowserSaver[] = [];
+  const newSaver = (options: ConstructorParameters<typeof BrowserSaver>[0] = {}) => {
+    const saver = new BrowserSaver({ dbName: freshDbName('retention'), ...options });
+    savers.push(saver);
+    return saver;
+  };
+  afterEach(async () => {
+    for (const saver of savers.splice(0)) {
+      await saver.close();
+      await BrowserSaver.deleteDatabase(saver.dbName);
+    }
+  });
+
+  it('prune keeps the newest checkpoints and their ancestors, dropping abandoned branches', async () => {
+    const saver = newSaver();
+    // Main line 1-2-3-4-5; an abandoned branch 6 off 2; another thread untouched.
+    await putChain(saver, 't', '', [1, 2, 3, 4, 5]);
+    const fork = await saver.put(threadConfig('t', '', checkpointId(2)), makeCheckpoint(checkpointId(6), { counter: 99 }, { counter: 99 }), makeMetadata(2, { source: 'fork' }), { counter: 99 });
+    await saver.putWrites(fork, [['counter', 100]], 'task');
+    await putChain(saver, 'other', '', [7, 8]);
+    // Newest first in t: 6 (the branch), 5, ... With keepLatest 1 only 6 and its ancestors 2, 1 stay.
+    expect(await saver.prune({ threadIds: ['t'], keepLatest: 1 })).toBe(3);
+    expect(await ids(saver, 't')).toEqual([6, 2, 1].map(checkpointId));
+    expect(await ids(saver, 'other')).toEqual([8, 7].map(checkpointId));
+    // Values of deleted checkpoints are gone; kept ones read whole.
+    expect((await saver.getTuple(threadConfig('t', '', checkpointId(6))))?.checkpoint.channel_values).toEqual({ counter: 99 });
+    expect((await countRecords(saver.dbName, 't')).blobs).toBe(3);
+  });
+
+  it('prune without ancestors cuts each namespace to exactly the newest ones, across all threads', async () => {
+    const saver = newSaver();
+    await putChain(saver, 'a', '', [1, 2, 3, 4]);
+    await putChain(saver, 'a', 'sub', [5, 6, 7]);
+    await putChain(saver, 'b', '', [8, 9]);
+    expect(await saver.prune({ keepLatest: 2, keepAncestors: false })).toBe(3);
+    expect(await ids(saver, 'a')).toEqual([4, 3].map(checkpointId));
+    expect(await ids(saver, 'a', 'sub')).toEqual([7, 6].map(checkpointId));
+    expect(await ids(saver, 'b')).toEqual([9, 8].map(checkpointId));
+    expect((await saver.getTuple(threadConfig('a')))?.checkpoint.channel_values).toEqual({ counter: 3 });
+  });
+
+  it('maxCheckpointsPerThread keeps a running thread near its limit', async () => {
+    const saver = newSaver({ maxCheckpointsPerThread: 4 });
+    await putChain(saver, 't', '', Array.from({ length: 20 }, (_, i) => i + 1));
+    const kept = await ids(saver, 't');
+    expect(kept.length).toBeLessThanOrEqual(4 + 1);
+    expect(kept[0]).toBe(checkpointId(20));
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.channel_values).toEqual({ counter: 19 });
+    expect(() => new BrowserSaver({ maxCheckpointsPerThread: 0 })).toThrow(/maxCheckpointsPerThread must be a whole number of at least 1/);
+  });
+
+  it('copyThread copies checkpoints, values and writes under a new id', async () => {
+    const saver = newSaver();
+    const [, second] = await putChain(saver, 'from', '', [1, 2]);
+    await putChain(saver, 'from', 'sub', [3]);
+    await saver.putWrites(second!, [['counter', 'pending']], 'task', 'path');
+    expect(await saver.copyThread('from', 'to')).toBe(3);
+    const original = await collect(saver.list({ configurable: { thread_id: 'from' } }));
+    const copy = await collect(saver.list({ configurable: { thread_id: 'to' } }));
+    expect(copy.map((tuple) => [tuple.checkpoint, tuple.pendingWrites, tuple.parentConfig?.configurable?.['checkpoint_id']])).toEqual(
+      original.map((tuple) => [tuple.checkpoint, tuple.pendingWrites, tuple.parentConfig?.configurable?.['checkpoint_id']]),
+    );
+    expect(copy.every((tuple) => tuple.config.configurable?.['thread_id'] === 'to')).toBe(true);
+  });
+
+  it('copyThread and prune say what is wrong', async () => {
+    const saver = newSaver();
+    await putChain(saver, 'from', '', [1]);
+    await putChain(saver, 'taken', '', [2]);
+    const codeOf = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: CheckpointError) => `${error.code}: ${error.message}`);
+    expect(await codeOf(saver.copyThread('nothing', 'new'))).toMatch(/^NOT_FOUND: copyThread: thread "nothing" has no checkpoints/);
+    expect(await codeOf(saver.copyThread('from', 'taken'))).toMatch(/^INVALID_CONFIG: copyThread: thread "taken" already has checkpoints/);
+    expect(await codeOf(saver.copyThread('from', 'from'))).toMatch(/^INVALID_CONFIG: .*the same/);
+    expect(await codeOf(saver.prune({ keepLatest: 0 }))).toMatch(/^INVALID_CONFIG: prune: keepLatest must be a whole number/);
+    expect(await ids(saver, 'taken')).toEqual([checkpointId(2)]);
+  });
+});
