@@ -10,20 +10,10 @@ import {
   makeMetadata,
   putChain,
   threadConfig,
+  useFreshSavers,
 } from '../support/fixtures.js';
 
-const savers: BrowserSaver[] = [];
-function newSaver(options: ConstructorParameters<typeof BrowserSaver>[0] = {}): BrowserSaver {
-  const saver = new BrowserSaver({ dbName: freshDbName(), ...options });
-  savers.push(saver);
-  return saver;
-}
-afterEach(async () => {
-  for (const saver of savers.splice(0)) {
-    await saver.close();
-    await BrowserSaver.deleteDatabase(saver.dbName);
-  }
-});
+const newSaver = useFreshSavers();
 
 async function expectCode(promise: Promise<unknown>, code: CheckpointErrorCode, message: RegExp): Promise<CheckpointError> {
   const error = await promise.then(
@@ -264,8 +254,7 @@ describe('durability across instances', () => {
     await first.putWrites(config!, [['greeting', 'pending']], 'task', 'path');
     const before = await collect(first.list({}));
     await first.close();
-    const second = new BrowserSaver({ dbName: first.dbName });
-    savers.push(second);
+    const second = newSaver({ dbName: first.dbName });
     expect(await collect(second.list({}))).toEqual(before);
     expect((await second.getTuple(config!))?.pendingWrites).toEqual([['task', 'greeting', 'pending']]);
   });

@@ -1,22 +1,11 @@
 import { BrowserSaver, CheckpointError } from '../../src/index.js';
-import { checkpointId, collect, countRecords, freshDbName, makeCheckpoint, makeMetadata, putChain, threadConfig } from '../support/fixtures.js';
+import { checkpointId, collect, countRecords, makeCheckpoint, makeMetadata, putChain, threadConfig, useFreshSavers } from '../support/fixtures.js';
 
 const ids = async (saver: BrowserSaver, thread: string, ns = '') =>
   (await collect(saver.list(threadConfig(thread, ns)))).map((tuple) => tuple.checkpoint.id);
 
 describe('retention', () => {
-  const savers: BrowserSaver[] = [];
-  const newSaver = (options: ConstructorParameters<typeof BrowserSaver>[0] = {}) => {
-    const saver = new BrowserSaver({ dbName: freshDbName('retention'), ...options });
-    savers.push(saver);
-    return saver;
-  };
-  afterEach(async () => {
-    for (const saver of savers.splice(0)) {
-      await saver.close();
-      await BrowserSaver.deleteDatabase(saver.dbName);
-    }
-  });
+  const newSaver = useFreshSavers('retention');
 
   it('prune keeps the newest checkpoints and their ancestors, dropping abandoned branches', async () => {
     const saver = newSaver();

@@ -11,6 +11,25 @@ export function freshDbName(label = 'test'): string {
   return `${label}-${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 8)}`;
 }
 
+/**
+ * Savers on fresh databases for the tests of one file; each is closed and its database deleted after each test.
+ * Call at the top level of a test file (or a describe block).
+ */
+export function useFreshSavers(label = 'test'): (options?: ConstructorParameters<typeof BrowserSaver>[0]) => BrowserSaver {
+  const savers: BrowserSaver[] = [];
+  afterEach(async () => {
+    for (const saver of savers.splice(0)) {
+      await saver.close().catch(() => undefined);
+      await BrowserSaver.deleteDatabase(saver.dbName);
+    }
+  });
+  return (options = {}) => {
+    const saver = new BrowserSaver({ dbName: freshDbName(label), ...options });
+    savers.push(saver);
+    return saver;
+  };
+}
+
 /** Checkpoint ids that sort in creation order, as LangGraph's uuid6 ids do. */
 export function checkpointId(n: number): string {
   return `cp-${n.toString().padStart(6, '0')}`;
