@@ -1,19 +1,30 @@
-// `npm run bench`: builds the benchmark page, drives it in headless Chromium on a fresh on-disk profile, and
-// prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants measured in the same run,
-// alternated round by round, so that a noisy machine slows them alike.
+// `npm run bench`: builds the benchmark page, drives it in headless Chromium and then Firefox, each on a fresh
+// on-disk profile, and prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants
+// measured in the same run of the same engine, alternated round by round, so that a noisy machine slows them alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Page } from 'playwright-core';
-import { callHarness, freshProfile, launchChromium, openHarness, serveBuiltPages } from '../test/support/browser.js';
+import { ensureChromium, ensureFirefox } from '../scripts/ensure-browser.mjs';
+import {
+  callHarness,
+  freshProfile,
+  launchChromium,
+  launchFirefox,
+  openHarness,
+  serveBuiltPages,
+  type EngineBrowser,
+  type HarnessPage,
+  type ServedPages,
+} from '../test/support/browser.js';
 import type { Harness } from './page/harness.js';
-import { formatMs, markdownTable, median, targetSummary, textTable, type Row, type Section } from './report.js';
+import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type Row, type Section } from './report.js';
 
 const THREAD_SIZES = [100, 1_000, 10_000] as const;
 const GRAPH_STEPS = 1_000;
 const CONCURRENT_TASKS = 8;
 const BYTES_VALUE_LENGTH = 1_024;
-const ROUNDS = { writes: 9, reads: 7, graph: 5 };
+const PANEL_CHECKPOINTS = 10_000;
+const ROUNDS = { writes: 9, reads: 7, graph: 5, panel: 5 };
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
 const benchmarksFile = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -22,7 +33,7 @@ const RESULTS_END = '<!-- bench:results:end -->';
 
 type HarnessCall = <M extends keyof Harness>(method: M, ...args: Parameters<Harness[M]>) => Promise<Awaited<ReturnType<Harness[M]>>>;
 
-function harnessOf(page: Page): HarnessCall {
+function harnessOf(page: HarnessPage): HarnessCall {
   return (method, ...args) => callHarness(page, method, ...args);
 }
 
@@ -174,7 +185,8 @@ async function measureGraph(call: HarnessCall, yieldEachStep: boolean): Promise<
     };
   });
   const longTaskRows: Row[] = savers.map(([name, saver, , target]) => {
-    const durations = samples[name]!.flatMap((run) => run.longTasks);
+    if (samples[name]!.some((run) => run.longTasks === null)) return { name: saver, measured: 'n/a', ratio: 'n/a' };
+    const durations = samples[name]!.flatMap((run) => run.longTasks ?? []);
     return {
       name: saver,
       measured: durations.length === 0 ? 'none' : `longest ${formatMs(Math.max(...durations), '')}, total ${formatMs(durations.reduce((a, b) => a + b, 0), '')}`,
@@ -208,14 +220,39 @@ async function measureBytes(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
-function machine(browserVersion: string, seconds: number): string {
+async function measurePanel(call: HarnessCall): Promise<Section[]> {
+  const stored = await call('storePanelThread', PANEL_CHECKPOINTS);
+  if (stored !== PANEL_CHECKPOINTS) throw new Error(`The panel's thread holds ${stored} checkpoints.`);
+  const samples = await alternate('panel', ROUNDS.panel, {
+    memory: () => call('panelFromMemory', PANEL_CHECKPOINTS),
+    saver: () => call('panelFromSaver'),
+  });
+  const untilInteractive = (name: string, label: string): Row => {
+    const ms = median(samples[name]!);
+    return { name: label, measured: formatMs(ms, ''), ratio: { value: ms / 1000, against: '', unit: ' s' }, target: { op: '<=', value: 1 } };
+  };
+  const checkpoints = `${PANEL_CHECKPOINTS.toLocaleString('en-US')}-checkpoint thread`;
+  return [
+    {
+      title: `Devtools panel: time until a ${checkpoints} is interactive (rows shown, a clicked row selected)`,
+      rows: [
+        untilInteractive('memory', 'held in memory (createMemoryDataSource)'),
+        untilInteractive('saver', 'stored by BrowserSaver, read from IndexedDB (createPageDataSource)'),
+      ],
+    },
+  ];
+}
+
+/** The lines above the table: the machine, both engines' versions (or why Firefox did not run), the date and rounds. */
+function machine(versions: { chromium: string; firefox: string | undefined }, seconds: number): string {
   const cpus = os.cpus();
+  const firefox = versions.firefox ? `Firefox ${versions.firefox}` : 'Firefox not run (JUNCTURE_SKIP_FIREFOX=1)';
   return [
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${os.type()} ${os.release()} ${os.arch()}`,
-    `- Browser: Chromium ${browserVersion}, headless, on a fresh on-disk profile; Node ${process.version}`,
+    `- Browsers: Chromium ${versions.chromium} and ${firefox}, headless, one after the other, each on a fresh on-disk profile; Node ${process.version}`,
     `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(seconds)} s`,
-    `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
-    '- Reproduce: `npm ci && npm run bench` (it finds Chromium as `npm test` does; set `CHROME_PATH` to choose one)',
+    `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, panel ${ROUNDS.panel}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
+    '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium and Firefox as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` to leave Firefox out)',
   ].join('\n');
 }
 
@@ -233,33 +270,60 @@ function writeBenchmarks(results: string): void {
   writeFileSync(benchmarksFile, `# Benchmarks\n\n${section}\n`);
 }
 
-export async function runBenchmarks(): Promise<void> {
-  const started = Date.now();
-  console.log('Building the benchmark page');
-  const pages = await serveBuiltPages(pageRoot, { index: `${pageRoot}index.html` });
+type Engine = 'Chromium' | 'Firefox';
+
+/** Launches the engine on a fresh profile; `version` without the engine's name. */
+async function launch(engine: Engine, profileDir: string): Promise<{ browser: EngineBrowser; version: string }> {
+  if (engine === 'Chromium') {
+    const context = await launchChromium(profileDir);
+    return { browser: context, version: context.browser()?.version() ?? 'unknown' };
+  }
+  const browser = await launchFirefox(profileDir);
+  return { browser, version: (await browser.version()).replace(/^firefox\//i, '') };
+}
+
+/** Every measurement in one engine, on a profile of its own. */
+async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ results: EngineResults; version: string }> {
   const profile = freshProfile();
-  const context = await launchChromium(profile.dir);
+  const { browser, version } = await launch(engine, profile.dir);
   try {
-    const browserVersion = context.browser()?.version() ?? 'unknown';
-    console.log(`Chromium ${browserVersion}: filling threads of ${THREAD_SIZES.join(', ')} checkpoints`);
-    const call = harnessOf(await openHarness(context, pages.url('index.html')));
+    console.log(`${engine} ${version}: filling threads of ${THREAD_SIZES.join(', ')} checkpoints`);
+    const call = harnessOf(await openHarness(browser, pages.url('index.html')));
     const filled = await call('fillThreads', [...THREAD_SIZES]);
     if (filled.some((count, i) => count !== THREAD_SIZES[i])) throw new Error(`The threads hold ${filled.join(', ')} checkpoints.`);
     const sections = [
+      ...(await measurePanel(call)),
       ...(await measureWrites(call)),
       ...(await measureReads(call)),
       ...(await measureGraph(call, false)),
       ...(await measureGraph(call, true)),
       ...(await measureBytes(call)),
     ];
+    return { results: { engine, sections }, version };
+  } finally {
+    await browser.close();
+    profile.remove();
+  }
+}
+
+export async function runBenchmarks(): Promise<void> {
+  const started = Date.now();
+  const skipFirefox = process.env['JUNCTURE_SKIP_FIREFOX'] === '1';
+  // Set, so that the launchers use what was found or installed.
+  process.env['CHROME_PATH'] = ensureChromium('npm run bench');
+  if (!skipFirefox) process.env['FIREFOX_PATH'] = ensureFirefox('npm run bench');
+  console.log('Building the benchmark page');
+  const pages = await serveBuiltPages(pageRoot, { index: `${pageRoot}index.html` });
+  try {
+    const chromium = await measureEngine('Chromium', pages);
+    const firefox = skipFirefox ? undefined : await measureEngine('Firefox', pages);
     const seconds = (Date.now() - started) / 1000;
-    const { met, total } = targetSummary(sections);
-    console.log(`\n${textTable(sections)}\n\n${met} of ${total} targets met.`);
-    writeBenchmarks(`${machine(browserVersion, seconds)}\n\n${markdownTable(sections)}\n\n${met} of ${total} targets met.`);
+    const summary = [chromium, firefox].map((run) => (run ? `${targetSummary(run.results)}.` : 'Firefox: not run (JUNCTURE_SKIP_FIREFOX=1).')).join(' ');
+    console.log(`\n${textTable(chromium.results, firefox?.results)}\n\n${summary}`);
+    const versions = { chromium: chromium.version, firefox: firefox?.version };
+    writeBenchmarks(`${machine(versions, seconds)}\n\n${markdownTable(chromium.results, firefox?.results)}\n\n${summary}`);
     console.log(`Wrote ${benchmarksFile}`);
   } finally {
-    await context.close();
     await pages.close();
-    profile.remove();
   }
 }

@@ -1,8 +1,7 @@
 // `npm test`: makes sure Chromium and Firefox exist (installing Debian's where it may), then runs every test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { findChromium } from './chromium.mjs';
-import { findFirefox } from './firefox.mjs';
+import { ensureChromium, ensureFirefox } from './ensure-browser.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -10,46 +9,14 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-function canInstallWithApt() {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  return isRoot && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-}
-
-let aptUpdated = false;
-
-/** The browser's path: found, or installed from Debian when running as root with apt-get; otherwise exits. */
-function ensureBrowser({ name, find, envVar, debianPackage }) {
-  const found = find();
-  if (found) return found;
-  if (!canInstallWithApt()) {
-    console.error(
-      `No ${name} found. Install one (Debian: \`sudo apt-get install -y ${debianPackage}\`) or set ${envVar}, then run \`npm test\` again.`,
-    );
-    process.exit(1);
-  }
-  console.log(`No ${name} found: installing Debian's ${debianPackage} with apt-get.`);
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  if ((!aptUpdated && run('apt-get', ['update'], { env }) !== 0) || run('apt-get', ['install', '-y', debianPackage], { env }) !== 0) {
-    console.error(`Installing ${debianPackage} failed; run \`apt-get install -y ${debianPackage}\` as root and try again.`);
-    process.exit(1);
-  }
-  aptUpdated = true;
-  const installed = find();
-  if (!installed) {
-    console.error(`apt-get installed ${debianPackage}, but it is not at a known path; set ${envVar}.`);
-    process.exit(1);
-  }
-  return installed;
-}
-
 // The Firefox layers are skipped only when JUNCTURE_SKIP_FIREFOX=1 asks for it; otherwise a missing Firefox is
 // installed or reported, as Chromium is.
 const skipFirefox = process.env.JUNCTURE_SKIP_FIREFOX === '1';
 const browserEnv = {
-  CHROME_PATH: ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackage: 'chromium' }),
+  CHROME_PATH: ensureChromium('npm test'),
 };
 if (!skipFirefox) {
-  browserEnv.FIREFOX_PATH = ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackage: 'firefox-esr' });
+  browserEnv.FIREFOX_PATH = ensureFirefox('npm test');
 }
 console.log(`Browser tests use ${Object.values(browserEnv).join(' and ')}${skipFirefox ? ' (Firefox skipped: JUNCTURE_SKIP_FIREFOX=1)' : ''}`);
 

@@ -1,6 +1,7 @@
 // The benchmark page: each `window.harness` call measures one variant once and returns milliseconds per
 // operation; the driver in Node alternates the variants and repeats them.
 import type { RunnableConfig } from '@langchain/core/runnables';
+import type { ThreadExport } from '../../src/devtools/data-source.js';
 import {
   MemorySaver,
   uuid6,
@@ -9,10 +10,14 @@ import {
   type Checkpoint,
   type CheckpointMetadata,
 } from '@langchain/langgraph-checkpoint';
+import { createMemoryDataSource } from '../../src/devtools/memory-source.js';
+import { createPageDataSource } from '../../src/devtools/page-source.js';
 import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../src/index.js';
 import { prefixRange } from '../../src/storage/keys.js';
 import { requestResult } from '../../src/storage/reads.js';
 import { STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/storage/records.js';
+import { longThread } from '../../test/support/fixture-threads.js';
+import { writeThreadExport } from '../../test/support/write-thread.js';
 import { FIVE_CHANNELS, buildFiveChannelGraph, buildLoopGraph, fiveChannelInput, stepValue } from './graphs.js';
 import {
   getAllTen,
@@ -24,22 +29,30 @@ import {
   putWithBlobsPerTransaction,
   type StoredPut,
 } from './raw-indexeddb.js';
+import { timeUntilInteractive } from './panel.js';
 
 /** The channels the loop graph's supersteps change: its counter, and the branch that runs the node again. */
 const LOOP_CHANGED_CHANNELS = ['count', 'branch:to:tick'];
 
 const DB_NAME = 'bench';
+/** The panel's own database, so that it lists only the long thread. */
+const PANEL_DB_NAME = 'bench-panel';
 
 installBrowserAsyncContext();
 
+// Firefox has no Long Tasks API: its runs report no figure rather than none.
+const hasLongTasks = PerformanceObserver.supportedEntryTypes.includes('longtask');
 const longTasks: PerformanceEntry[] = [];
-new PerformanceObserver((list) => longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });
+if (hasLongTasks) new PerformanceObserver((list) => longTasks.push(...list.getEntries())).observe({ type: 'longtask', buffered: true });
 
 const savers = {
   browser: new BrowserSaver({ dbName: DB_NAME }),
   worker: new WorkerSaver({ dbName: DB_NAME }),
   queued: new WorkerSaver({ dbName: DB_NAME, ack: 'queued' }),
 };
+const panelSaver = new BrowserSaver({ dbName: PANEL_DB_NAME });
+/** Long threads by size: building one is slow and not part of what the panel row measures. */
+const longThreads = new Map<number, ThreadExport>();
 type SaverKind = keyof typeof savers;
 type GraphSaverKind = SaverKind | 'memory';
 type StoreName = (typeof STORE_NAMES)[number];
@@ -261,9 +274,10 @@ const harness = {
 
   /**
    * One run of the loop graph: its time, the time until everything it wrote is committed (later than the run's
-   * end only with ack 'queued'), and the main thread's long tasks during the run.
+   * end only with ack 'queued'), and the main thread's long tasks during the run (null where the browser cannot
+   * observe them).
    */
-  async graph(kind: GraphSaverKind, steps: number, yieldEachStep: boolean): Promise<{ ms: number; committedMs: number; longTasks: number[] }> {
+  async graph(kind: GraphSaverKind, steps: number, yieldEachStep: boolean): Promise<{ ms: number; committedMs: number; longTasks: number[] | null }> {
     const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
     await settle();
     const start = performance.now();
@@ -274,7 +288,27 @@ const harness = {
     // Long-task entries arrive after the task ended: give the observer a turn.
     await new Promise((resolve) => setTimeout(resolve, 50));
     const during = longTasks.filter((entry) => entry.startTime < end && entry.startTime + entry.duration > start);
-    return { ms: end - start, committedMs: committed - start, longTasks: during.map((entry) => entry.duration) };
+    return { ms: end - start, committedMs: committed - start, longTasks: hasLongTasks ? during.map((entry) => entry.duration) : null };
+  },
+
+  /** Milliseconds until a thread of `checkpoints` checkpoints, held in memory, is interactive in the panel. */
+  async panelFromMemory(checkpoints: number): Promise<number> {
+    const exported = longThreads.get(checkpoints) ?? longThread(checkpoints);
+    longThreads.set(checkpoints, exported);
+    return timeUntilInteractive(createMemoryDataSource([exported]));
+  },
+
+  /** Stores a thread of `checkpoints` checkpoints through BrowserSaver, for `panelFromSaver`; returns how many it holds. */
+  async storePanelThread(checkpoints: number): Promise<number> {
+    const exported = longThread(checkpoints, PANEL_DB_NAME);
+    await writeThreadExport(panelSaver, exported);
+    const history = await createPageDataSource([{ saver: panelSaver }]).history(PANEL_DB_NAME, { thread_id: exported.thread_id, limit: checkpoints + 1 });
+    return history.length;
+  },
+
+  /** Milliseconds until the stored thread is interactive in the panel, read from IndexedDB as the in-page panel reads it. */
+  async panelFromSaver(): Promise<number> {
+    return timeUntilInteractive(createPageDataSource([{ saver: panelSaver }]));
   },
 };
 

@@ -1,0 +1,2 @@
+export declare function ensureChromium(command: string): string;
+export declare function ensureFirefox(command: string): string;
