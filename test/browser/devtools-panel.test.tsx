@@ -181,6 +181,16 @@ describe('DevtoolsPanel', () => {
     await vi.waitFor(() => expect(selectedRow()).toBe('ckpt-000002'));
   });
 
+  it('follows the theme it is given: dark colours for a dark DevTools', async () => {
+    await act(async () => root.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="dark" />));
+    await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0));
+    const panel = $('.juncture-panel')!;
+    expect(panel.dataset['theme']).toBe('dark');
+    expect(getComputedStyle(panel).backgroundColor).toBe('rgb(30, 30, 30)');
+    await act(async () => root.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="light" />));
+    expect(getComputedStyle($('.juncture-panel')!).backgroundColor).toBe('rgb(255, 255, 255)');
+  });
+
   it('renders HTML and script payloads from the page as text, running nothing', async () => {
     await render(createMemoryDataSource([hostileThread()]));
     await vi.waitFor(() => expect($('.juncture-detail')!.textContent).toContain(HOSTILE));
