@@ -39,7 +39,7 @@ export function App({ conversations }: { conversations: Conversations }) {
       if (first) setThreadId(first);
       await refresh(first ?? threadId);
     })();
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, on load
+    // Once, on load.
   }, []);
 
   const run = async (action: () => Promise<unknown>) => {

@@ -1,8 +1,7 @@
 // ISOLATED world, in every page: answers the panel with data it reads from the page origin's IndexedDB itself.
 // From the page it accepts only names of databases, "changed" pings and the outcome of time-travel requests.
-import { readCheckpoint, readDatabaseNames, readHistory, readThreadDetails, readThreads } from '../../src/devtools/reader.js';
-import { searchDetails } from '../../src/devtools/thread-model.js';
-import type { CheckpointKey, ThreadExport } from '../../src/devtools/data-source.js';
+import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from '../../src/devtools/reader.js';
+import type { CheckpointKey } from '../../src/devtools/data-source.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -89,18 +88,9 @@ async function answer(request: PanelRequest): Promise<unknown> {
     case 'checkpoint':
       return (await readCheckpoint(request.dbName, request.key)) ?? null;
     case 'search':
-      return searchDetails(await readThreadDetails(request.dbName, request.thread_id), request.text);
-    case 'export': {
-      const exported: ThreadExport = {
-        format: 'juncture-thread',
-        version: 1,
-        dbName: request.dbName,
-        thread_id: request.thread_id,
-        exported_at: new Date().toISOString(),
-        checkpoints: await readThreadDetails(request.dbName, request.thread_id),
-      };
-      return exported;
-    }
+      return searchThread(request.dbName, request.thread_id, request.text);
+    case 'export':
+      return readThreadExport(request.dbName, request.thread_id);
     case 'time-travel':
       return timeTravel(request.request);
   }

@@ -1,8 +1,7 @@
 import { CheckpointError } from '../errors.js';
 import type { CheckpointDataSource } from './data-source.js';
 import type { InspectableSaver } from './hook.js';
-import { readCheckpoint, readDatabaseNames, readHistory, readThreadDetails, readThreads } from './reader.js';
-import { searchDetails } from './thread-model.js';
+import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from './reader.js';
 import { forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
 
 export interface InspectedSaver {
@@ -30,15 +29,8 @@ export function createPageDataSource(inspected: InspectedSaver[]): CheckpointDat
     threads: (dbName) => readThreads(dbName),
     history: (dbName, query) => readHistory(dbName, query),
     checkpoint: (dbName, key) => readCheckpoint(dbName, key),
-    search: async (dbName, thread_id, text) => searchDetails(await readThreadDetails(dbName, thread_id), text),
-    exportThread: async (dbName, thread_id) => ({
-      format: 'juncture-thread',
-      version: 1,
-      dbName,
-      thread_id,
-      exported_at: new Date().toISOString(),
-      checkpoints: await readThreadDetails(dbName, thread_id),
-    }),
+    search: (dbName, thread_id, text) => searchThread(dbName, thread_id, text),
+    exportThread: (dbName, thread_id) => readThreadExport(dbName, thread_id),
     fork: async (dbName, key, values) => forkAt(graphOf(dbName), key, values),
     resume: async (dbName, key) => resumeAt(graphOf(dbName), key),
     subscribe(listener) {

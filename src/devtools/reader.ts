@@ -1,15 +1,18 @@
-import { openDB, type IDBPDatabase } from 'idb';
+import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { prefixRange } from '../storage/keys.js';
-import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { readCheckpointPage, readTuples } from '../storage/reads.js';
+import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes } from '../storage/records.js';
 import type {
   CheckpointDetail,
   CheckpointKey,
   CheckpointSummary,
   HistoryQuery,
   JsonValue,
+  SearchHit,
+  ThreadExport,
   ThreadSummary,
 } from './data-source.js';
-import { nodesThatRan } from './thread-model.js';
+import { nodesThatRan, searchDetails } from './thread-model.js';
 
 /**
  * Read-only access to checkpoint databases for the devtools, as plain JSON. It never creates a database (an
@@ -160,29 +163,19 @@ export function readThreads(dbName: string): Promise<ThreadSummary[]> {
 
 /** The most checkpoints one history read returns: a whole long thread, for the timeline's lanes. */
 const MAX_HISTORY = 100_000;
-const SHORT_PAGE = 200;
 
 export function readHistory(dbName: string, query: HistoryQuery): Promise<CheckpointSummary[]> {
   const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
+  const { thread_id, checkpoint_ns, before } = query;
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction('checkpoints', 'readonly');
-    const { thread_id, checkpoint_ns, before } = query;
-    const source = checkpoint_ns === undefined ? tx.store.index('by_thread') : tx.store;
-    const prefix = checkpoint_ns === undefined ? [thread_id] : [thread_id, checkpoint_ns];
-    const upper = before === undefined ? [...prefix, []] : [...prefix, before];
-    const range = IDBKeyRange.bound(prefix, upper, false, true);
-    // A short page walks back from the newest; a long one (the whole thread, for the timeline) reads in bulk.
-    let records: CheckpointRecord[] = [];
-    if (limit <= SHORT_PAGE) {
-      let cursor = await source.openCursor(range, 'prev');
-      while (cursor && records.length < limit) {
-        records.push(cursor.value);
-        cursor = await cursor.continue();
-      }
-    } else {
-      records = (await source.getAll(range)).reverse().slice(0, limit);
-    }
-    const summaries = await summarize(tx.store, records);
+    const page = await readCheckpointPage(
+      unwrap(tx),
+      { thread_id, ...(checkpoint_ns !== undefined ? { checkpoint_ns } : {}), ...(before !== undefined ? { before } : {}) },
+      limit,
+      undefined,
+    );
+    const summaries = await summarize(tx.store, page.records);
     await tx.done;
     return summaries;
   });
@@ -190,47 +183,28 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
 
 type ReadTransaction = ReturnType<Database['transaction']>;
 
-/** Full details of records, decoding each stored value once even when many checkpoints share it. */
+/** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
 async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
-  const blobStore = tx.objectStore('blobs');
-  const writeStore = tx.objectStore('writes');
-  const summaries = await summarize(tx.objectStore('checkpoints'), records);
-  const values = new Map<string, Promise<JsonValue | undefined>>();
-  const valueOf = (record: CheckpointRecord, channel: string, version: number | string) => {
-    const key = JSON.stringify([record.checkpoint_ns, channel, version]);
-    let value = values.get(key);
-    if (!value) {
-      value = blobStore.get([record.thread_id, record.checkpoint_ns, channel, version]).then((blob: BlobRecord | undefined) =>
-        blob && blob.value !== null ? decodeForDisplay(blob.value) : undefined,
-      );
-      values.set(key, value);
-    }
-    return value;
+  const [summaries, tuples] = await Promise.all([summarize(tx.objectStore('checkpoints'), records), readTuples(unwrap(tx), records)]);
+  const decoded = new WeakMap<BlobRecord, JsonValue>();
+  const valueOf = (blob: BlobRecord) => {
+    if (!decoded.has(blob)) decoded.set(blob, decodeForDisplay(blob.value));
+    return decoded.get(blob)!;
   };
-  return Promise.all(
-    records.map(async (record, i) => {
-      const [channelEntries, writes] = await Promise.all([
-        Promise.all(Object.entries(record.channel_versions).map(async ([channel, version]) => [channel, await valueOf(record, channel, version)] as const)),
-        writeStore.getAll(prefixRange([record.thread_id, record.checkpoint_ns, record.checkpoint_id])),
-      ]);
-      const channel_values: Record<string, JsonValue> = {};
-      for (const [channel, value] of channelEntries) if (value !== undefined) channel_values[channel] = value;
-      return {
-        ...summaries[i]!,
-        channel_values,
-        channel_versions: { ...record.channel_versions },
-        versions_seen: decodeRecord(record).versions_seen,
-        metadata: decodeForDisplay(record.metadata),
-        pending_writes: (writes as WriteRecord[]).map((write) => ({
-          task_id: write.task_id,
-          task_path: write.task_path,
-          idx: write.idx,
-          channel: write.channel,
-          value: decodeForDisplay(write.value),
-        })),
-      };
-    }),
-  );
+  return tuples.map(({ checkpoint: record, blobs, writes }, i) => ({
+    ...summaries[i]!,
+    channel_values: Object.fromEntries(blobs.filter((blob) => blob.value !== null).map((blob) => [blob.channel, valueOf(blob)])),
+    channel_versions: { ...record.channel_versions },
+    versions_seen: decodeRecord(record).versions_seen,
+    metadata: decodeForDisplay(record.metadata),
+    pending_writes: writes.map((write) => ({
+      task_id: write.task_id,
+      task_path: write.task_path,
+      idx: write.idx,
+      channel: write.channel,
+      value: decodeForDisplay(write.value),
+    })),
+  }));
 }
 
 export function readCheckpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined> {
@@ -252,6 +226,23 @@ export function readThreadDetails(dbName: string, thread_id: string): Promise<Ch
     await tx.done;
     return details;
   });
+}
+
+/** Where text occurs in a thread (see `searchDetails`). */
+export async function searchThread(dbName: string, thread_id: string, text: string): Promise<SearchHit[]> {
+  return searchDetails(await readThreadDetails(dbName, thread_id), text);
+}
+
+/** A thread as an export file holds it. */
+export async function readThreadExport(dbName: string, thread_id: string): Promise<ThreadExport> {
+  return {
+    format: 'juncture-thread',
+    version: 1,
+    dbName,
+    thread_id,
+    exported_at: new Date().toISOString(),
+    checkpoints: await readThreadDetails(dbName, thread_id),
+  };
 }
 
 export { NotACheckpointDatabase };

@@ -18,15 +18,18 @@ export type PanelTheme = 'light' | 'dark' | 'auto';
 /** The whole thread, for the lanes: far beyond any real thread, bounded so a runaway one cannot stall the panel. */
 const HISTORY_LIMIT = 100_000;
 
+const darkQuery = () => (typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : undefined);
+
 function useDarkTheme(theme: PanelTheme): boolean {
-  const query = typeof matchMedia === 'function' ? matchMedia('(prefers-color-scheme: dark)') : undefined;
-  const [prefersDark, setPrefersDark] = useState(query?.matches ?? false);
+  const [prefersDark, setPrefersDark] = useState(() => darkQuery()?.matches ?? false);
   useEffect(() => {
+    if (theme !== 'auto') return;
+    const query = darkQuery();
     if (!query) return;
     const onChange = () => setPrefersDark(query.matches);
     query.addEventListener('change', onChange);
     return () => query.removeEventListener('change', onChange);
-  }, [query]);
+  }, [theme]);
   return theme === 'auto' ? prefersDark : theme === 'dark';
 }
 
@@ -47,7 +50,7 @@ function useLoaded<T>(load: () => Promise<T> | undefined, initial: T, deps: unkn
     return () => {
       current = false;
     };
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- the caller lists the inputs of `load`
+    // The caller lists the inputs of `load` in `deps`.
   }, deps);
   return value;
 }

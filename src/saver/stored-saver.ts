@@ -89,7 +89,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   /** The IndexedDB database the checkpoints live in. */
   readonly dbName: string;
 
-  /** Keep at most this many checkpoints per namespace of each thread; see `RetentionOptions`. */
+  /** Keep at most this many checkpoints per namespace of each thread; see `SaverOptions`. */
   readonly maxCheckpointsPerThread: number | undefined;
   /** Puts per thread since its last prune: pruning every few puts keeps its cost small per put. */
   readonly #putsSincePrune = new Map<string, number>();
