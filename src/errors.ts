@@ -54,3 +54,8 @@ export function storageError(action: string, error: unknown): CheckpointError {
   }
   return new CheckpointError('STORAGE', `${action} failed in IndexedDB (${reason}).`, { cause: error });
 }
+
+/** The error of every call made after `close()`. */
+export function closedError(dbName: string): CheckpointError {
+  return new CheckpointError('CLOSED', `The saver on IndexedDB database "${dbName}" was closed; create a new one.`);
+}

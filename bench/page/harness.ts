@@ -13,8 +13,7 @@ import {
 import { createMemoryDataSource } from '../../src/devtools/memory-source.js';
 import { createPageDataSource } from '../../src/devtools/page-source.js';
 import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../src/index.js';
-import { prefixRange } from '../../src/storage/keys.js';
-import { requestResult } from '../../src/storage/reads.js';
+import { prefixRange, requestResult } from '../../src/storage/requests.js';
 import { STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/storage/records.js';
 import { longThread } from '../../test/support/fixture-threads.js';
 import { writeThreadExport } from '../../test/support/write-thread.js';

@@ -1,7 +1,6 @@
 // The raw IndexedDB anchors: the same records and stores the savers use, through the plain API with no library,
 // so that each saver row's ratio is what the library adds to what IndexedDB itself costs.
-import { prefixRange } from '../../src/storage/keys.js';
-import { requestResult } from '../../src/storage/reads.js';
+import { prefixRange, requestResult } from '../../src/storage/requests.js';
 import type { BlobRecord, CheckpointRecord } from '../../src/storage/records.js';
 
 /** The records of one saver `put`. */

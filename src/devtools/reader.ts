@@ -1,5 +1,5 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
-import { prefixRange } from '../storage/keys.js';
+import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
 import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes } from '../storage/records.js';
 import type {

@@ -1,5 +1,6 @@
 import { CheckpointError } from '../errors.js';
-import { IndexedDBCheckpointStorage, type Durability } from '../storage/checkpoint-store.js';
+import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
+import type { Durability } from '../storage/storage.js';
 import { StoredCheckpointSaver, type SaverOptions } from './stored-saver.js';
 
 export interface BrowserSaverOptions extends SaverOptions {

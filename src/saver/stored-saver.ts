@@ -15,10 +15,10 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
-import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/checkpoint-store.js';
+import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
@@ -57,6 +57,15 @@ function checkChannelName(channel: string, action: string): void {
   }
 }
 
+/**
+ * The channels whose value at this checkpoint LangGraph rebuilds from its ancestors' writes (`DeltaChannel`):
+ * those it counts since their last snapshot.
+ */
+function deltaChannelsOf(metadata: CheckpointMetadata | undefined): string[] {
+  const counters = (metadata as { counters_since_delta_snapshot?: unknown } | undefined)?.counters_since_delta_snapshot;
+  return typeof counters === 'object' && counters !== null ? Object.keys(counters) : [];
+}
+
 function checkStepRange(step: ListOptions['step']): void {
   if (step === undefined) return;
   for (const bound of ['gte', 'lte'] as const) {
@@ -86,6 +95,10 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   protected readonly storage: CheckpointStorage;
   /** Settles once every write called so far has been handed to storage. */
   #handOffs: Promise<void> = Promise.resolve();
+  /** Calls under way: `close()` waits for them. */
+  readonly #calls = new Set<Promise<unknown>>();
+  /** Set by the first `close()`. */
+  #closing: Promise<void> | undefined;
   /** The IndexedDB database the checkpoints live in. */
   readonly dbName: string;
 
@@ -119,8 +132,10 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (threadIds !== undefined && !(Array.isArray(threadIds) && threadIds.every((id) => typeof id === 'string' && id !== ''))) {
       throw new CheckpointError('INVALID_CONFIG', 'prune: threadIds must be an array of non-empty strings.');
     }
-    await this.#handOffs;
-    return this.storage.prune(threadIds, { keepLatest, keepAncestors });
+    return this.#guard(async () => {
+      await this.#handOffs;
+      return this.storage.prune(threadIds, { keepLatest, keepAncestors });
+    });
   }
 
   /** Copies every checkpoint, value and pending write of a thread under a new, unused thread id. */
@@ -128,8 +143,10 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const from = requireString(fromThreadId, 'fromThreadId', 'copyThread');
     const to = requireString(toThreadId, 'toThreadId', 'copyThread');
     if (from === to) throw new CheckpointError('INVALID_CONFIG', 'copyThread: the source and target thread ids are the same.');
-    await this.#handOffs;
-    return this.storage.copyThread(from, to);
+    return this.#guard(async () => {
+      await this.#handOffs;
+      return this.storage.copyThread(from, to);
+    });
   }
 
   /**
@@ -183,9 +200,11 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const thread_id = requireId(config, 'thread_id', action);
     const checkpoint_ns = namespaceOf(config, action);
     const checkpoint_id = optionalId(config, 'checkpoint_id', action);
-    await this.#handOffs;
-    const stored = await this.storage.getTuple(thread_id, checkpoint_ns, checkpoint_id);
-    return stored ? this.#toTuple(stored) : undefined;
+    return this.#guard(async () => {
+      await this.#handOffs;
+      const stored = await this.storage.getTuple(thread_id, checkpoint_ns, checkpoint_id);
+      return stored ? this.#toTuple(stored) : undefined;
+    });
   }
 
   async *list(config: RunnableConfig, options: ListOptions = {}): AsyncGenerator<CheckpointTuple> {
@@ -208,7 +227,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (after !== undefined) query.after = after;
     if (step !== undefined) query.step = step;
 
-    await this.#handOffs;
+    await this.#guard(() => this.#handOffs);
     let resume: IDBValidKey | undefined;
     do {
       if (remaining !== undefined && remaining <= 0) return;
@@ -217,15 +236,17 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       let metadata: (Record<string, unknown> | undefined)[] = [];
       if (filter) {
         // Metadata is decoded here, so the page's records are filtered before their values are read.
-        const page = await this.storage.listCheckpoints(query, pageSize, resume);
+        const page = await this.#guard(() => this.storage.listCheckpoints(query, pageSize, resume));
         resume = page.resume;
         const decoded = await Promise.all(page.records.map((record) => this.#metadataOf(record)));
-        const keep = decoded.map((entry) => matchesFilter(entry, filter));
-        metadata = decoded.filter((_, i) => keep[i]);
-        tuples = await this.storage.loadTuples(page.records.filter((_, i) => keep[i]).slice(0, remaining));
+        const kept = page.records.filter((_, i) => matchesFilter(decoded[i]!, filter)).slice(0, remaining);
+        // Read again with their values: one deleted in between (a prune, a deleteThread) is left out.
+        tuples = await this.#guard(() => this.storage.loadTuples(kept));
+        const metadataById = new Map(page.records.map((record, i) => [record.checkpoint_id + '\u0000' + record.checkpoint_ns, decoded[i]]));
+        metadata = tuples.map(({ checkpoint: record }) => metadataById.get(record.checkpoint_id + '\u0000' + record.checkpoint_ns));
       } else {
         // Without a filter, one transaction reads the page with its values and writes.
-        const page = await this.storage.listTuples(query, pageSize, resume);
+        const page = await this.#guard(() => this.storage.listTuples(query, pageSize, resume));
         resume = page.resume;
         tuples = page.tuples.slice(0, remaining);
       }
@@ -250,7 +271,13 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       throw new CheckpointError('INVALID_CONFIG', 'put: the checkpoint must be an object.');
     }
     const checkpoint_id = requireString(checkpoint.id, 'checkpoint.id', action);
-    const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
+    const versions = checkpoint.channel_versions ?? {};
+    if (newVersions !== undefined && (typeof newVersions !== 'object' || newVersions === null || Array.isArray(newVersions))) {
+      throw new CheckpointError('INVALID_CONFIG', `put: newVersions must be an object of channel versions, got ${typeof newVersions}.`);
+    }
+    // Without newVersions (a direct caller, a wrapper, a migration script) every versioned channel is stored, as
+    // MemorySaver stores them; LangGraph's loop passes only the channels that changed.
+    const stored = newVersions ?? versions;
     for (const [channel, version] of Object.entries({ ...versions, ...newVersions })) {
       checkChannelName(channel, action);
       if (!(typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version)))) {
@@ -260,22 +287,42 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         );
       }
     }
-    await this.#submit(async () => {
+    return this.#guard(async () => {
+      await this.#put(thread_id, checkpoint_ns, checkpoint_id, parent, checkpoint, metadata, stored);
+      await this.#retain(thread_id, checkpoint_id);
+      return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
+    });
+  }
+
+  /** Serializes a checkpoint and the values of the channels in `stored`, and hands them to storage. */
+  #put(
+    thread_id: string,
+    checkpoint_ns: string,
+    checkpoint_id: string,
+    parent: string | undefined,
+    checkpoint: Checkpoint,
+    metadata: CheckpointMetadata,
+    stored: ChannelVersions,
+  ): Promise<void> {
+    const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
+    const deltaChannels = deltaChannelsOf(metadata);
+    return this.#submit(async () => {
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
         encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
         encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),
+        // A channel without a value at its new version gets no blob: reads find none and leave it out.
         Promise.all(
-          Object.entries(newVersions ?? {}).map(
-            async ([channel, version]): Promise<BlobRecord> => ({
-              thread_id,
-              checkpoint_ns,
-              channel,
-              version,
-              value: Object.prototype.hasOwnProperty.call(values, channel)
-                ? await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`)
-                : null,
-            }),
-          ),
+          Object.entries(stored)
+            .filter(([channel]) => Object.prototype.hasOwnProperty.call(values, channel))
+            .map(
+              async ([channel, version]): Promise<BlobRecord> => ({
+                thread_id,
+                checkpoint_ns,
+                channel,
+                version,
+                value: await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`),
+              }),
+            ),
         ),
       ]);
       const record: CheckpointRecord = {
@@ -290,10 +337,9 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (parent !== undefined) record.parent_checkpoint_id = parent;
       if (typeof metadata?.step === 'number') record.step = metadata.step;
       if (typeof metadata?.source === 'string') record.source = metadata.source;
+      if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
       return { kind: 'checkpoint', checkpoint: record, blobs };
     });
-    await this.#retain(thread_id, checkpoint_id);
-    return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
   }
 
   async putWrites(config: RunnableConfig, writes: PendingWrite[], taskId: string, taskPath = ''): Promise<void> {
@@ -315,7 +361,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       checkChannelName(write[0], action);
     }
     if (writes.length === 0) return;
-    await this.#submit(async () => {
+    await this.#guard(() => this.#submit(async () => {
       const records = await Promise.all(
         writes.map(async ([channel, value], position): Promise<WriteRecord> => {
           return {
@@ -323,7 +369,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             checkpoint_ns,
             checkpoint_id,
             task_id,
-            idx: WRITES_IDX_MAP[channel] ?? position,
+            // Own keys only: a channel named like an Object.prototype member ("constructor") is a regular write.
+            idx: Object.prototype.hasOwnProperty.call(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : position,
             channel,
             value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`),
             task_path: taskPath,
@@ -331,12 +378,12 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         }),
       );
       return { kind: 'writes', writes: records };
-    });
+    }));
   }
 
   async deleteThread(threadId: string): Promise<void> {
     const thread_id = requireString(threadId, 'threadId', 'deleteThread');
-    await this.#submit(async () => ({ kind: 'delete', thread_id }));
+    await this.#guard(() => this.#submit(async () => ({ kind: 'delete', thread_id })));
   }
 
   /**
@@ -354,9 +401,37 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return handedOff.then(() => committed);
   }
 
-  /** Closes the database connection; later calls reject with code `CLOSED`. */
-  async close(): Promise<void> {
-    await this.storage.close();
+  /** Runs a call so that `close()` waits for it; once closing, rejects with `CLOSED` instead. */
+  #guard<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(closedError(this.dbName));
+    const running = call();
+    this.#calls.add(running);
+    const done = () => this.#calls.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
+  /**
+   * Resolves once every write called before it (awaited or not) is committed. With `WorkerSaver`'s ack
+   * `'queued'` it rejects with the queued writes that failed and were not reported yet.
+   */
+  flush(): Promise<void> {
+    return this.#guard(async () => {
+      await this.#handOffs;
+      await this.storage.flush();
+    });
+  }
+
+  /**
+   * Waits for every call made before it (writes committed, reads answered), then closes the database
+   * connection; calls made from now on reject with code `CLOSED`.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.allSettled([...this.#calls]);
+      await this.storage.close();
+    })();
+    return this.#closing;
   }
 
   #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {

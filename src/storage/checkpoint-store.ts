@@ -1,83 +1,23 @@
 import { unwrap } from 'idb';
-import { CheckpointError, storageError } from '../errors.js';
+import { closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
-import { prefixRange } from './keys.js';
-import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneOptions } from './retention.js';
-import { readCheckpointPage, readTuples, requestResult } from './reads.js';
-import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type WriteRecord } from './records.js';
-
-export type Durability = 'default' | 'strict' | 'relaxed';
-
-/** A checkpoint record with everything needed to rebuild its tuple. */
-export interface StoredTuple {
-  checkpoint: CheckpointRecord;
-  /** Blobs of the checkpoint's `channel_versions`, those that exist. */
-  blobs: BlobRecord[];
-  /** Pending writes against the checkpoint, in key order. */
-  writes: WriteRecord[];
-  /** For checkpoints older than format 4: the parent's writes to `__pregel_tasks`. */
-  parentSends?: WriteRecord[];
-}
-
-/** Which checkpoints a list walks; all bounds are on checkpoint ids, which sort by time. */
-export interface CheckpointQuery {
-  thread_id?: string;
-  checkpoint_ns?: string;
-  checkpoint_id?: string;
-  /** Only ids strictly less than this. */
-  before?: string;
-  /** Only ids strictly greater than this. */
-  after?: string;
-  /** Only checkpoints whose metadata step lies in this range (inclusive). */
-  step?: { gte?: number; lte?: number };
-}
-
-/** Where the next page of a list starts: the last key the previous page read. */
-export type ListResume = IDBValidKey;
-
-export interface CheckpointPage {
-  records: CheckpointRecord[];
-  /** Absent when the walk reached its end. */
-  resume?: ListResume;
-}
-
-/** A page of `listTuples`: the checkpoints with their blobs and writes. */
-export interface TuplePage {
-  tuples: StoredTuple[];
-  /** Absent when the walk reached its end. */
-  resume?: ListResume;
-}
-
-/** A change to store; a batch of them commits in one transaction, in order. */
-export type WriteOperation =
-  | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
-  /** Writes of one task against one checkpoint. */
-  | { kind: 'writes'; writes: WriteRecord[] }
-  | { kind: 'delete'; thread_id: string };
-
-/**
- * The storage half of the savers: bytes in, bytes out; each write atomic, each read one transaction.
- * It knows nothing about serializers, so it can run in a worker and be called across a message channel.
- */
-export interface CheckpointStorage {
-  /** Stores one operation atomically. */
-  write(operation: WriteOperation): Promise<void>;
-  /** The checkpoint with this id, or the latest of (thread, namespace) when `checkpoint_id` is absent. */
-  getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined>;
-  /** Up to `pageSize` checkpoint records, newest first, continuing from `resume`. */
-  listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage>;
-  /** Blobs and writes for records returned by `listCheckpoints`, in one transaction. */
-  loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
-  /** `listCheckpoints` and `loadTuples` of its records in one transaction, for lists without a metadata filter. */
-  listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage>;
-  /** Prunes these threads (all when absent) to their newest checkpoints; resolves with how many were deleted. */
-  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number>;
-  /** Copies a thread under a new id; resolves with how many checkpoints were copied. */
-  copyThread(from: string, to: string): Promise<number>;
-  close(): Promise<void>;
-}
+import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
+import { readCheckpointPage, readTuples } from './reads.js';
+import { STORE_NAMES, type CheckpointKey, type CheckpointRecord } from './records.js';
+import { prefixRange, requestResult } from './requests.js';
+import type {
+  CheckpointPage,
+  CheckpointQuery,
+  CheckpointStorage,
+  Durability,
+  ListResume,
+  PruneOptions,
+  StoredTuple,
+  TuplePage,
+  WriteOperation,
+} from './storage.js';
 
 type StoreName = (typeof STORE_NAMES)[number];
 
@@ -205,7 +145,12 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   readonly dbName: string;
   readonly durability: Durability;
   #connection: Promise<JunctureDatabase> | undefined;
+  /** Set by `close()`: calls made from then on reject with `CLOSED`. */
+  #closing = false;
+  /** Set once `close()` has closed the connection. */
   #closed = false;
+  /** Reads, prunes and copies under way: `close()` waits for them, as it waits for writes. */
+  readonly #running = new Set<Promise<unknown>>();
   readonly #changes: ChangeBroadcaster;
   readonly #writer = new CoalescingWriter((operations) => this.commit(operations));
 
@@ -220,11 +165,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   }
 
   #database(): Promise<JunctureDatabase> {
-    if (this.#closed) {
-      return Promise.reject(
-        new CheckpointError('CLOSED', `The saver on IndexedDB database "${this.dbName}" was closed; create a new one.`),
-      );
-    }
+    if (this.#closed) return Promise.reject(closedError(this.dbName));
     if (!this.#connection) {
       const opening = openDatabase(this.dbName, {
         // Another tab upgrades or deletes the database: step aside, say so once, and reopen on the next call.
@@ -267,12 +208,14 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * together in the next one; if such a batch fails, each is retried alone, so an error fails only its own call.
    */
   write(operation: WriteOperation): Promise<void> {
+    if (this.#closing) return Promise.reject(closedError(this.dbName));
     return this.#writer.submit(operation);
   }
 
-  /** Resolves once every write made so far is committed or has failed. */
-  settled(): Promise<void> {
-    return this.#writer.settled();
+  /** Resolves once every write made before it is committed or has failed (each failure reached its own caller). */
+  async flush(): Promise<void> {
+    if (this.#closing) throw closedError(this.dbName);
+    await this.#writer.settled();
   }
 
   /**
@@ -295,14 +238,26 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     });
   }
 
+  /** Runs a call that is not a write, so that `close()` can wait for it; rejects with `CLOSED` once closing. */
+  #track<T>(call: () => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(closedError(this.dbName));
+    const running = call();
+    this.#running.add(running);
+    const done = () => this.#running.delete(running);
+    running.then(done, done);
+    return running;
+  }
+
   /**
    * Runs a read in a read-only transaction on every store, after the writes made before it: a transaction sees
    * what transactions created before it committed, and writes still waiting for their batch have none yet.
    * A read-only transaction has nothing to commit, so its results are final once its requests succeeded.
    */
-  async #read<T>(action: string, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
-    await this.#writer.settled();
-    return this.#run(action, (db) => body(unwrap(db).transaction(STORE_NAMES, 'readonly')));
+  #read<T>(action: string, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    return this.#track(async () => {
+      await this.#writer.settled();
+      return this.#run(action, (db) => body(unwrap(db).transaction(STORE_NAMES, 'readonly')));
+    });
   }
 
   getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined> {
@@ -325,7 +280,17 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
 
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]> {
     if (records.length === 0) return Promise.resolve([]);
-    return this.#read(`Reading ${records.length} checkpoints`, (tx) => readTuples(tx, records));
+    return this.#read(`Reading ${records.length} checkpoints`, async (tx) => {
+      // The records were listed in an earlier transaction: read them again here, so that one deleted since is
+      // left out rather than returned without its values.
+      const checkpoints = tx.objectStore('checkpoints');
+      const current = await Promise.all(
+        records.map(({ thread_id, checkpoint_ns, checkpoint_id }) =>
+          requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id] satisfies CheckpointKey)) as Promise<CheckpointRecord | undefined>,
+        ),
+      );
+      return readTuples(tx, current.filter((record): record is CheckpointRecord => record !== undefined));
+    });
   }
 
   listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {
@@ -337,29 +302,31 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   }
 
   /** A read-write transaction on every store after the writes made before it, announcing `changes` once committed. */
-  async #rewrite<T>(action: string, body: (tx: IDBTransaction) => Promise<T>, changes: (result: T) => CheckpointChange[]): Promise<T> {
-    await this.#writer.settled();
-    return this.#run(action, async (db) => {
-      const tx = unwrap(db).transaction(STORE_NAMES, 'readwrite', { durability: this.durability });
-      const done = new Promise<void>((resolve, reject) => {
-        tx.oncomplete = () => resolve();
-        tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
-      });
-      let result: T;
-      try {
-        result = await body(tx);
-      } catch (error) {
-        done.catch(() => undefined);
+  #rewrite<T>(action: string, body: (tx: IDBTransaction) => Promise<T>, changes: (result: T) => CheckpointChange[]): Promise<T> {
+    return this.#track(async () => {
+      await this.#writer.settled();
+      return this.#run(action, async (db) => {
+        const tx = unwrap(db).transaction(STORE_NAMES, 'readwrite', { durability: this.durability });
+        const done = new Promise<void>((resolve, reject) => {
+          tx.oncomplete = () => resolve();
+          tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+        });
+        let result: T;
         try {
-          tx.abort();
-        } catch {
-          // Already aborted by the failed request.
+          result = await body(tx);
+        } catch (error) {
+          done.catch(() => undefined);
+          try {
+            tx.abort();
+          } catch {
+            // Already aborted by the failed request.
+          }
+          throw error;
         }
-        throw error;
-      }
-      await done;
-      this.#changes.post(changes(result));
-      return result;
+        await done;
+        this.#changes.post(changes(result));
+        return result;
+      });
     });
   }
 
@@ -381,9 +348,14 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#rewrite(`Copying thread "${from}" to "${to}"`, (tx) => copyThreadRecords(tx, from, to), () => [{ kind: 'rewrite', thread_id: to }]);
   }
 
-  /** Commits what was written so far, then closes the connection; later calls reject with `CLOSED`. */
+  /**
+   * Waits for every call made before it (writes committed, reads, prunes and copies finished, their changes
+   * announced), then closes the connection; calls made from now on reject with `CLOSED`.
+   */
   async close(): Promise<void> {
-    await this.#writer.settled();
+    if (this.#closing) return;
+    this.#closing = true;
+    await Promise.all([this.#writer.settled(), ...[...this.#running].map((call) => call.catch(() => undefined))]);
     this.#closed = true;
     const connection = this.#connection;
     this.#connection = undefined;

@@ -1,4 +1,4 @@
-import type { WriteOperation } from './checkpoint-store.js';
+import type { WriteOperation } from './storage.js';
 
 interface Pending {
   operation: WriteOperation;
@@ -16,6 +16,8 @@ export class CoalescingWriter {
   readonly #commit: (operations: WriteOperation[]) => Promise<void>;
   #pending: Pending[] = [];
   #inFlight: Promise<void> | undefined;
+  /** Settles with the latest submitted operation: operations settle in the order they were submitted. */
+  #latest: Promise<void> = Promise.resolve();
 
   constructor(commit: (operations: WriteOperation[]) => Promise<void>) {
     this.#commit = commit;
@@ -23,15 +25,20 @@ export class CoalescingWriter {
 
   /** Resolves once the operation is committed; rejects with the error of its own commit. */
   submit(operation: WriteOperation): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const committed = new Promise<void>((resolve, reject) => {
       this.#pending.push({ operation, resolve, reject });
       if (!this.#inFlight) this.#inFlight = this.#drain();
     });
+    this.#latest = committed.catch(() => undefined);
+    return committed;
   }
 
-  /** Resolves once every operation submitted so far is committed or has failed. */
-  async settled(): Promise<void> {
-    while (this.#inFlight) await this.#inFlight;
+  /**
+   * Resolves once every operation submitted before this call is committed or has failed. Operations submitted
+   * later are not waited for, so a read is never held up by writes that began after it.
+   */
+  settled(): Promise<void> {
+    return this.#latest;
   }
 
   /** How many operations wait for a transaction (including the one in flight). */

@@ -3,8 +3,8 @@
  * about as much as a transaction does, so reads are shaped to need few requests: pages of checkpoints come in one
  * request, and the values and writes of a page in about one request per channel.
  */
-import type { CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './checkpoint-store.js';
-import { prefixRange } from './keys.js';
+import type { CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
+import { prefixRange, requestResult } from './requests.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
 
 const TASKS_CHANNEL = '__pregel_tasks';
@@ -15,13 +15,6 @@ const TASKS_CHANNEL = '__pregel_tasks';
  * reading each wanted key.
  */
 const RANGE_SLACK = 4;
-
-export function requestResult<T>(request: IDBRequest<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(request.error);
-  });
-}
 
 interface KeyedRecord<T> {
   key: IDBValidKey;

@@ -26,9 +26,17 @@ export interface CheckpointRecord {
   /** Copied out of the metadata so that lists can filter by step without decoding anything. */
   step?: number;
   source?: string;
+  /**
+   * Channels whose value at this checkpoint is not stored but rebuilt from the writes of its ancestors, back to
+   * the nearest one that stores a value (LangGraph's `DeltaChannel`). Retention keeps those ancestors.
+   */
+  delta_channels?: string[];
 }
 
-/** The value of one channel at one version; `type: 'empty'` records that the channel had no value. */
+/**
+ * The value of one channel at one version. A channel without a value at a version has no blob; databases
+ * written before that rule hold `value: null` for it, which reads treat the same way.
+ */
 export interface BlobRecord {
   thread_id: string;
   checkpoint_ns: string;

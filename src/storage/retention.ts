@@ -3,40 +3,60 @@
  * thread under a new id. Both read what they need first, in the same transaction, so they are atomic.
  */
 import { CheckpointError } from '../errors.js';
-import { prefixRange } from './keys.js';
-import { requestResult } from './reads.js';
+import { prefixRange, requestResult } from './requests.js';
 import type { BlobKey, BlobRecord, CheckpointRecord, WriteRecord } from './records.js';
-
-export interface PruneOptions {
-  /** How many of the newest checkpoints of each namespace of the thread to keep. */
-  keepLatest: number;
-  /**
-   * Also keep every ancestor of a kept checkpoint (default), so kept history stays whole and only abandoned
-   * branches go. `false` cuts the history to exactly `keepLatest`: the oldest kept one loses its parent.
-   */
-  keepAncestors?: boolean;
-}
+import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
 
-/** Deletes the thread's checkpoints that are not kept, their writes, and the values no kept checkpoint names. */
+/**
+ * Deletes the thread's checkpoints that are not kept, their writes, and the values no kept checkpoint names.
+ * Kept: the newest `keepLatest` of each namespace, with all their ancestors unless `keepAncestors` is false, and
+ * always the ancestors whose writes a kept checkpoint's rebuilt channels (`delta_channels`) replay, back to the
+ * one that stores the channel's value: pruning never changes what a kept checkpoint reads back.
+ */
 export async function pruneThread(tx: IDBTransaction, thread_id: string, options: PruneOptions): Promise<number> {
   const checkpoints = tx.objectStore('checkpoints');
-  const records = (await requestResult(checkpoints.getAll(prefixRange([thread_id])))) as CheckpointRecord[];
+  const blobs = tx.objectStore('blobs');
+  const [records, blobKeys] = await Promise.all([
+    requestResult(checkpoints.getAll(prefixRange([thread_id]))) as Promise<CheckpointRecord[]>,
+    requestResult(blobs.getAllKeys(prefixRange([thread_id]))) as Promise<BlobKey[]>,
+  ]);
+  const stored = new Set(blobKeys.map(([, ns, channel, version]) => key(ns, channel, version)));
+  const byId = new Map(records.map((record) => [key(record.checkpoint_ns, record.checkpoint_id), record]));
+  const kept = new Set<string>();
+  const toVisit: CheckpointRecord[] = [];
+  const keep = (record: CheckpointRecord) => {
+    const id = key(record.checkpoint_ns, record.checkpoint_id);
+    if (kept.has(id)) return;
+    kept.add(id);
+    toVisit.push(record);
+  };
+  const parentOf = (record: CheckpointRecord) =>
+    record.parent_checkpoint_id === undefined ? undefined : byId.get(key(record.checkpoint_ns, record.parent_checkpoint_id));
+
   const byNamespace = new Map<string, CheckpointRecord[]>();
   for (const record of records) byNamespace.set(record.checkpoint_ns, [...(byNamespace.get(record.checkpoint_ns) ?? []), record]);
-  const kept = new Set<string>();
-  for (const [ns, inNamespace] of byNamespace) {
+  for (const inNamespace of byNamespace.values()) {
     const newestFirst = [...inNamespace].sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? 1 : -1));
-    const parents = new Map(newestFirst.map((record) => [record.checkpoint_id, record.parent_checkpoint_id]));
-    for (const record of newestFirst.slice(0, options.keepLatest)) {
-      let id: string | undefined = record.checkpoint_id;
-      while (id !== undefined && !kept.has(key(ns, id))) {
-        kept.add(key(ns, id));
-        id = options.keepAncestors === false ? undefined : parents.get(id);
+    for (const record of newestFirst.slice(0, options.keepLatest)) keep(record);
+  }
+  // Each kept checkpoint brings the ancestors it needs, and those bring theirs.
+  for (let record = toVisit.pop(); record !== undefined; record = toVisit.pop()) {
+    if (options.keepAncestors !== false) {
+      const parent = parentOf(record);
+      if (parent) keep(parent);
+      continue;
+    }
+    for (const channel of record.delta_channels ?? []) {
+      for (let ancestor = parentOf(record); ancestor !== undefined; ancestor = parentOf(ancestor)) {
+        keep(ancestor);
+        const version = ancestor.channel_versions[channel];
+        if (version !== undefined && stored.has(key(ancestor.checkpoint_ns, channel, version))) break;
       }
     }
   }
+
   const referenced = new Set<string>();
   let deleted = 0;
   for (const record of records) {
@@ -48,8 +68,7 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
     checkpoints.delete([thread_id, record.checkpoint_ns, record.checkpoint_id]);
     tx.objectStore('writes').delete(prefixRange([thread_id, record.checkpoint_ns, record.checkpoint_id]));
   }
-  const blobs = tx.objectStore('blobs');
-  for (const blobKey of (await requestResult(blobs.getAllKeys(prefixRange([thread_id])))) as BlobKey[]) {
+  for (const blobKey of blobKeys) {
     const [, ns, channel, version] = blobKey;
     if (!referenced.has(key(ns, channel, version))) blobs.delete(blobKey);
   }

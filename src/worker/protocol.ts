@@ -4,21 +4,21 @@
  * so that a `CheckpointError` arrives with its code (Comlink would pass only a plain Error).
  */
 import type { CheckpointErrorCode } from '../errors.js';
+import type { CheckpointRecord } from '../storage/records.js';
 import type {
   CheckpointPage,
   CheckpointQuery,
   Durability,
   ListResume,
+  PruneOptions,
   StoredTuple,
   TuplePage,
   WriteOperation,
-} from '../storage/checkpoint-store.js';
-import type { CheckpointRecord } from '../storage/records.js';
-import type { PruneOptions } from '../storage/retention.js';
+} from '../storage/storage.js';
 
 /**
  * When a write resolves. `'committed'`: after its transaction completed (durable). `'queued'`: as soon as the
- * worker holds it; the worker commits in batches behind it (`flush()` waits for them).
+ * page holds it; it commits in batches behind (`flush()` waits for them).
  */
 export type Acknowledgement = 'committed' | 'queued';
 
@@ -26,7 +26,6 @@ export type Acknowledgement = 'committed' | 'queued';
 export interface StorageSession {
   dbName: string;
   durability: Durability;
-  ack: Acknowledgement;
 }
 
 export interface SerializedCheckpointError {
@@ -37,25 +36,26 @@ export interface SerializedCheckpointError {
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedCheckpointError };
 
-/** The answer to a batch of writes. */
-export interface WriteAnswer {
-  /** With ack `'committed'`: one outcome per operation, once each committed or failed. With `'queued'`: none. */
-  outcomes: Outcome<void>[];
-  /** With ack `'queued'`: an earlier queued write that failed since the last answer. */
-  failure?: SerializedCheckpointError;
+/** The host's answer to `hello`. */
+export interface HostGreeting {
+  /**
+   * A Web Lock the host holds for as long as its context lives: the page asks for it too, and is granted it
+   * once the host's context is gone (terminated, crashed, out of memory). Absent where Web Locks are not.
+   */
+  lifetimeLock?: string;
 }
 
 export interface StorageHostApi {
-  /** Stores operations in order, each atomically; the page sends what it has in one call. */
-  write(session: StorageSession, operations: WriteOperation[]): Promise<Outcome<WriteAnswer>>;
+  /** Answers once the host runs; the page learns from it how to notice that the host has gone. */
+  hello(): Promise<Outcome<HostGreeting>>;
+  /** Stores operations in order, each atomically; answers with one outcome per operation once each settled. */
+  write(session: StorageSession, operations: WriteOperation[]): Promise<Outcome<Outcome<void>[]>>;
   getTuple(session: StorageSession, thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<Outcome<StoredTuple | undefined>>;
   listCheckpoints(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<CheckpointPage>>;
   loadTuples(session: StorageSession, records: CheckpointRecord[]): Promise<Outcome<StoredTuple[]>>;
   listTuples(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<TuplePage>>;
   prune(session: StorageSession, threadIds: string[] | undefined, options: PruneOptions): Promise<Outcome<number>>;
   copyThread(session: StorageSession, from: string, to: string): Promise<Outcome<number>>;
-  /** Waits until every write sent so far is committed; rejects with any failure of a queued write. */
-  flush(session: StorageSession): Promise<Outcome<void>>;
-  /** Flushes, then closes the session's database connection. */
+  /** Waits for the session's calls made before it, then closes its database connection. */
   close(session: StorageSession): Promise<Outcome<void>>;
 }

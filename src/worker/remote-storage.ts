@@ -1,17 +1,18 @@
 import * as Comlink from 'comlink';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, closedError } from '../errors.js';
+import type { CheckpointRecord } from '../storage/records.js';
 import type {
   CheckpointPage,
   CheckpointQuery,
   CheckpointStorage,
   ListResume,
+  PruneOptions,
   StoredTuple,
   TuplePage,
   WriteOperation,
-} from '../storage/checkpoint-store.js';
-import type { CheckpointRecord } from '../storage/records.js';
-import type { PruneOptions } from '../storage/retention.js';
-import type { Outcome, SerializedCheckpointError, StorageHostApi, StorageSession, WriteAnswer } from './protocol.js';
+} from '../storage/storage.js';
+import type { HostLoss } from './liveness.js';
+import type { Acknowledgement, Outcome, SerializedCheckpointError, StorageHostApi, StorageSession } from './protocol.js';
 import { buffersOfOperation } from './transfer.js';
 
 /** Most operations one message carries: a long burst still reaches the worker while it goes on. */
@@ -27,6 +28,17 @@ function unwrap<T>(outcome: Outcome<T>): T {
   throw deserializeError(outcome.error);
 }
 
+function threadOf(operation: WriteOperation): string | undefined {
+  switch (operation.kind) {
+    case 'checkpoint':
+      return operation.checkpoint.thread_id;
+    case 'writes':
+      return operation.writes[0]?.thread_id;
+    case 'delete':
+      return operation.thread_id;
+  }
+}
+
 interface OutgoingWrite {
   operation: WriteOperation;
   settle(outcome: Outcome<void>): void;
@@ -37,62 +49,93 @@ interface OutgoingWrite {
  * together when it ends (or every `MAX_BATCH`), except that with ack 'committed' the first goes at once, since
  * its caller waits for it. A burst of writes (a graph running ahead of its checkpoints) then costs a few
  * messages instead of one each. Every other call first sends what waits, so the worker sees calls in the order
- * they were made.
+ * they were made. Once the host is gone (`lose`), every pending and later call rejects with `UNAVAILABLE`.
  */
 export class RemoteCheckpointStorage implements CheckpointStorage {
   readonly #host: Comlink.Remote<StorageHostApi>;
   readonly #session: StorageSession;
-  readonly #onClose: () => void;
+  readonly #ack: Acknowledgement;
   #closed = false;
   #outbox: OutgoingWrite[] = [];
   /** Set once the current task has written: its later writes wait for its end. */
   #taskEnd: ReturnType<typeof setTimeout> | undefined;
-  /** With ack 'queued': a write that failed after it resolved, for the next call to report. */
-  #failure: CheckpointError | undefined;
+  /** Every write not yet settled, so that `flush()` and `close()` can wait for those made before them. */
+  readonly #unsettled = new Set<Promise<void>>();
+  /** With ack 'queued': per thread, a write that failed after it resolved, for that thread's next write or `flush()`. */
+  readonly #failures = new Map<string, CheckpointError>();
+  /** Rejects once the host is gone; every call races it. */
+  readonly #gone: Promise<never>;
+  #markGone!: (error: CheckpointError) => void;
+  #loss: HostLoss | undefined;
 
-  constructor(host: Comlink.Remote<StorageHostApi>, session: StorageSession, onClose: () => void) {
+  constructor(host: Comlink.Remote<StorageHostApi>, session: StorageSession, ack: Acknowledgement) {
     this.#host = host;
     this.#session = session;
-    this.#onClose = onClose;
+    this.#ack = ack;
+    this.#gone = new Promise<never>((_, reject) => (this.#markGone = reject));
+    this.#gone.catch(() => undefined);
+  }
+
+  /** Why the host cannot answer, once it cannot. */
+  get loss(): HostLoss | undefined {
+    return this.#loss;
+  }
+
+  /** The host is gone: pending calls reject now, and later ones at once. */
+  lose(loss: HostLoss): void {
+    if (this.#loss) return;
+    this.#loss = loss;
+    const advice = loss.canRestart
+      ? 'Calls that were pending did not complete; create a new WorkerSaver to start a new worker.'
+      : 'A new WorkerSaver would fail the same way: fix the worker, or use BrowserSaver, which needs no worker.';
+    this.#markGone(
+      new CheckpointError('UNAVAILABLE', `IndexedDB database "${this.#session.dbName}" cannot be reached: ${loss.reason}. ${advice}`),
+    );
+  }
+
+  /** A call to the host that rejects with `UNAVAILABLE` instead of waiting, once the host is gone. */
+  #call<T>(call: () => Promise<Outcome<T>>): Promise<T> {
+    return Promise.race([call(), this.#gone]).then(unwrap);
   }
 
   #open(): void {
-    if (this.#closed) {
-      throw new CheckpointError('CLOSED', `The saver on IndexedDB database "${this.#session.dbName}" was closed; create a new one.`);
-    }
-  }
-
-  #reportFailure(): void {
-    const failure = this.#failure;
-    this.#failure = undefined;
-    if (failure) throw failure;
+    if (this.#closed) throw closedError(this.#session.dbName);
   }
 
   /**
    * With ack 'committed', resolves once the operation committed. With 'queued', at once: a failure then
-   * reaches the next call, or `flush()`.
+   * rejects the next write of the same thread, or `flush()`, whichever comes first.
    */
   write(operation: WriteOperation): Promise<void> {
+    const thread_id = threadOf(operation);
+    const failure = thread_id === undefined ? undefined : this.#failures.get(thread_id);
     try {
       this.#open();
-      this.#reportFailure();
+      if (failure) {
+        this.#failures.delete(thread_id!);
+        throw failure;
+      }
     } catch (error) {
       return Promise.reject(error);
     }
-    if (this.#session.ack === 'queued') {
-      this.#enqueue({ operation, settle: () => undefined });
-      return Promise.resolve();
-    }
-    return new Promise((resolve, reject) => {
+    const committed = new Promise<void>((resolve, reject) => {
       this.#enqueue({ operation, settle: (outcome) => (outcome.ok ? resolve() : reject(deserializeError(outcome.error))) });
     });
+    const tracked = committed.catch((error: unknown) => {
+      if (this.#ack === 'queued' && thread_id !== undefined && !this.#failures.has(thread_id)) {
+        this.#failures.set(thread_id, error as CheckpointError);
+      }
+    });
+    this.#unsettled.add(tracked);
+    void tracked.then(() => this.#unsettled.delete(tracked));
+    return this.#ack === 'queued' ? Promise.resolve() : committed;
   }
 
   #enqueue(write: OutgoingWrite): void {
     this.#outbox.push(write);
     if (this.#taskEnd === undefined) {
       // A write that resolves only once committed leaves at once; queued ones have no one waiting for them.
-      if (this.#session.ack === 'committed') this.#send();
+      if (this.#ack === 'committed') this.#send();
       this.#taskEnd = setTimeout(() => {
         this.#taskEnd = undefined;
         this.#send();
@@ -107,80 +150,100 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
     const batch = this.#outbox;
     if (batch.length === 0) return;
     this.#outbox = [];
+    this.#post(batch);
+  }
+
+  #post(batch: OutgoingWrite[]): void {
     const operations = batch.map((write) => write.operation);
     // The bytes were made for these calls alone: hand their buffers over instead of copying them.
     const buffers = operations.flatMap(buffersOfOperation);
-    this.#host.write(this.#session, Comlink.transfer(operations, buffers)).then(
-      (outcome) => this.#settle(batch, outcome),
-      (error: unknown) => this.#settle(batch, { ok: false, error: { code: 'STORAGE', message: `The storage worker failed: ${String(error)}` } }),
+    this.#call(() => this.#host.write(this.#session, Comlink.transfer(operations, buffers))).then(
+      (outcomes) => {
+        for (const [i, write] of batch.entries()) write.settle(outcomes[i] ?? { ok: true, value: undefined });
+      },
+      (error: unknown) => {
+        // A message that could not be sent (one operation the structured clone refuses) fails every operation
+        // in it: send them one by one, so that the failure stays with the operation it concerns.
+        if (batch.length > 1 && !this.#loss) {
+          for (const write of batch) this.#post([write]);
+          return;
+        }
+        const failure = error instanceof CheckpointError ? error : undefined;
+        const outcome: Outcome<void> = {
+          ok: false,
+          error: { code: failure?.code ?? 'STORAGE', message: failure?.message ?? `Sending a write to the storage worker failed: ${String(error)}` },
+        };
+        for (const write of batch) write.settle(outcome);
+      },
     );
   }
 
-  #settle(batch: OutgoingWrite[], outcome: Outcome<WriteAnswer>): void {
-    if (!outcome.ok) {
-      for (const write of batch) write.settle(outcome);
-      if (this.#session.ack === 'queued') this.#failure ??= deserializeError(outcome.error);
-      return;
-    }
-    const { outcomes, failure } = outcome.value;
-    for (const [i, write] of batch.entries()) write.settle(outcomes[i] ?? { ok: true, value: undefined });
-    if (failure) this.#failure ??= deserializeError(failure);
-  }
-
-  /** Checks that the saver is open, reports a failed queued write, and sends the waiting writes before a call. */
+  /** Checks that the saver is open, and sends the waiting writes before a call, so it sees them. */
   #beforeCall(): void {
     this.#open();
-    this.#reportFailure();
     this.#send();
   }
 
   async getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined> {
     this.#beforeCall();
-    return unwrap(await this.#host.getTuple(this.#session, thread_id, checkpoint_ns, checkpoint_id));
+    return this.#call(() => this.#host.getTuple(this.#session, thread_id, checkpoint_ns, checkpoint_id));
   }
 
   async listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage> {
     this.#beforeCall();
-    return unwrap(await this.#host.listCheckpoints(this.#session, query, pageSize, resume));
+    return this.#call(() => this.#host.listCheckpoints(this.#session, query, pageSize, resume));
   }
 
   async loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]> {
     this.#beforeCall();
     if (records.length === 0) return [];
-    return unwrap(await this.#host.loadTuples(this.#session, records));
+    return this.#call(() => this.#host.loadTuples(this.#session, records));
   }
 
   async listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {
     this.#beforeCall();
-    return unwrap(await this.#host.listTuples(this.#session, query, pageSize, resume));
+    return this.#call(() => this.#host.listTuples(this.#session, query, pageSize, resume));
   }
 
   async prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
     this.#beforeCall();
-    return unwrap(await this.#host.prune(this.#session, threadIds, options));
+    return this.#call(() => this.#host.prune(this.#session, threadIds, options));
   }
 
   async copyThread(from: string, to: string): Promise<number> {
     this.#beforeCall();
-    return unwrap(await this.#host.copyThread(this.#session, from, to));
+    return this.#call(() => this.#host.copyThread(this.#session, from, to));
   }
 
+  /** Waits for every write made before it; rejects with the queued writes that failed and were not reported yet. */
   async flush(): Promise<void> {
     this.#beforeCall();
-    unwrap(await this.#host.flush(this.#session));
-    // Answers to writes arrive before the flush's own: a failure they brought is reported now.
-    this.#reportFailure();
+    await this.#settleWrites();
   }
 
+  async #settleWrites(): Promise<void> {
+    await Promise.all([...this.#unsettled]);
+    const failures = [...this.#failures.entries()];
+    this.#failures.clear();
+    if (failures.length === 0) return;
+    const [[, first]] = failures as [[string, CheckpointError], ...[string, CheckpointError][]];
+    if (failures.length === 1) throw first;
+    throw new CheckpointError(
+      first.code,
+      `Queued writes of ${failures.length} threads failed (${failures.map(([thread]) => `"${thread}"`).join(', ')}); the first: ${first.message}`,
+      { cause: new AggregateError(failures.map(([, error]) => error)) },
+    );
+  }
+
+  /** Waits for the writes made before it, then closes the database in the worker; reports failed queued writes. */
   async close(): Promise<void> {
     if (this.#closed) return;
-    this.#closed = true;
     this.#send();
+    this.#closed = true;
     try {
-      unwrap(await this.#host.close(this.#session));
-      this.#reportFailure();
+      await this.#settleWrites();
     } finally {
-      this.#onClose();
+      if (!this.#loss) await this.#call(() => this.#host.close(this.#session));
     }
   }
 }

@@ -1,4 +1,4 @@
-import type { CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/checkpoint-store.js';
+import type { CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */

@@ -97,13 +97,44 @@ describe('WorkerSaver', () => {
       await saver.flush();
     });
 
-    it('with ack queued, reports the failure on a later call once, and still stores the writes after it', async () => {
+    it('with ack queued, reports the failure to that thread\'s next write, not to other threads', async () => {
       const saver = track(new WorkerSaver({ dbName: freshDbName('failing-queued-later'), worker: failingWorker, ack: 'queued' }));
       await saver.put(threadConfig('poison'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
       await saver.put(threadConfig('kept'), makeCheckpoint(checkpointId(2)), makeMetadata(0), {});
-      await expect(saver.getTuple(threadConfig('kept'))).rejects.toMatchObject({ code: 'STORAGE', message: /The disk refused/ });
       expect((await saver.getTuple(threadConfig('kept')))?.checkpoint.id).toBe(checkpointId(2));
+      await saver.put(threadConfig('kept', '', checkpointId(2)), makeCheckpoint(checkpointId(3)), makeMetadata(1), {});
+      await expect(saver.put(threadConfig('poison'), makeCheckpoint(checkpointId(4)), makeMetadata(0), {})).rejects.toMatchObject({
+        code: 'STORAGE',
+        message: /The disk refused/,
+      });
+      await saver.flush();
+      expect((await saver.getTuple(threadConfig('kept')))?.checkpoint.id).toBe(checkpointId(3));
       expect(await saver.getTuple(threadConfig('poison'))).toBeUndefined();
+    });
+  });
+
+  describe('when its worker is gone', () => {
+    it('rejects pending and later calls with UNAVAILABLE once the worker was terminated', async () => {
+      const worker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
+      const saver = track(new WorkerSaver({ dbName: freshDbName('terminated'), worker }));
+      await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+      const pending = saver.put(threadConfig('t', '', checkpointId(1)), makeCheckpoint(checkpointId(2)), makeMetadata(1), {});
+      worker.terminate();
+      await expect(pending).rejects.toMatchObject({ name: 'CheckpointError', code: 'UNAVAILABLE', message: /terminated, crashed or ran out of memory/ });
+      await expect(saver.getTuple(threadConfig('t'))).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(saver.flush()).resolves.toBeUndefined();
+      expect(saver.unavailable?.canRestart).toBe(true);
+      // What was committed before is there for the next saver.
+      const next = track(new WorkerSaver({ dbName: saver.dbName, worker: storageWorker }));
+      expect((await next.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(1));
+    });
+
+    it('rejects calls with UNAVAILABLE when its worker script cannot be loaded', async () => {
+      const worker = new Worker(new URL('./no-such-worker.js', import.meta.url), { type: 'module' });
+      const saver = track(new WorkerSaver({ dbName: freshDbName('no-script'), worker }));
+      await expect(saver.getTuple(threadConfig('t'))).rejects.toMatchObject({ code: 'UNAVAILABLE', message: /failed to start.*use BrowserSaver/ });
+      expect(saver.unavailable?.canRestart).toBe(false);
+      worker.terminate();
     });
   });
 

@@ -1,4 +1,5 @@
-import { IndexedDBCheckpointStorage, type WriteOperation } from '../../src/storage/checkpoint-store.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import type { WriteOperation } from '../../src/storage/storage.js';
 import { CoalescingWriter } from '../../src/storage/coalescing-writer.js';
 import type { CheckpointRecord, WriteRecord } from '../../src/storage/records.js';
 import { CheckpointError } from '../../src/index.js';

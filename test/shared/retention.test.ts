@@ -1,11 +1,61 @@
+import { DeltaValue, END, START, StateGraph, StateSchema } from '@langchain/langgraph/web';
+import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import { z } from 'zod';
 import { BrowserSaver, CheckpointError } from '../../src/index.js';
 import { checkpointId, collect, countRecords, makeCheckpoint, makeMetadata, putChain, threadConfig, useFreshSavers } from '../support/fixtures.js';
 
 const ids = async (saver: BrowserSaver, thread: string, ns = '') =>
   (await collect(saver.list(threadConfig(thread, ns)))).map((tuple) => tuple.checkpoint.id);
 
+/** A chat whose history is a DeltaValue (stored as writes, rebuilt by replaying them); each reply counts the history. */
+async function deltaChat(checkpointer: BaseCheckpointSaver, turns: number, afterTurn: (turn: number) => Promise<void> = async () => undefined) {
+  const State = new StateSchema({
+    history: new DeltaValue(z.array(z.string()).default(() => []), {
+      inputSchema: z.array(z.string()),
+      reducer: (current: string[], writes: string[][]) => [...current, ...writes.flat()],
+      snapshotFrequency: 4,
+    }),
+  });
+  const graph = new StateGraph(State)
+    .addNode('reply', (state) => ({ history: [`reply to ${state.history.length} items`] }))
+    .addEdge(START, 'reply')
+    .addEdge('reply', END)
+    .compile({ checkpointer });
+  const config = { configurable: { thread_id: 'chat' } };
+  for (let turn = 1; turn <= turns; turn += 1) {
+    await graph.invoke({ history: [`message ${turn}`] }, config);
+    await afterTurn(turn);
+  }
+  const history = [];
+  for await (const snapshot of graph.getStateHistory(config)) history.push({ step: snapshot.metadata?.step, values: snapshot.values });
+  return { state: (await graph.getState(config)).values, history };
+}
+
 describe('retention', () => {
   const newSaver = useFreshSavers('retention');
+
+  describe('never changes what a kept checkpoint reads back when its channels are rebuilt from earlier writes', () => {
+    // History is newest first; ids differ between runs, so checkpoints are compared by position and step.
+    it('with maxCheckpointsPerThread', async () => {
+      const expected = await deltaChat(new MemorySaver(), 10);
+      expect(expected.state['history']).toHaveLength(20);
+      const pruned = await deltaChat(newSaver({ maxCheckpointsPerThread: 8 }), 10);
+      expect(pruned.state).toEqual(expected.state);
+      expect(pruned.history.length).toBeLessThan(expected.history.length);
+      expect(pruned.history).toEqual(expected.history.slice(0, pruned.history.length));
+    });
+
+    it('with prune({ keepAncestors: false })', async () => {
+      const saver = newSaver();
+      const pruned = await deltaChat(saver, 10, async (turn) => {
+        if (turn === 7) expect(await saver.prune({ keepLatest: 2, keepAncestors: false })).toBeGreaterThan(0);
+      });
+      const expected = await deltaChat(new MemorySaver(), 10);
+      expect(pruned.state).toEqual(expected.state);
+      expect(pruned.history.length).toBeLessThan(expected.history.length);
+      expect(pruned.history).toEqual(expected.history.slice(0, pruned.history.length));
+    });
+  });
 
   it('prune keeps the newest checkpoints and their ancestors, dropping abandoned branches', async () => {
     const saver = newSaver();

@@ -1,0 +1,89 @@
+/**
+ * The storage contract: what the savers ask of a storage, wherever it runs (this context or a worker). Bytes
+ * in, bytes out; each write atomic, each read one transaction. It knows nothing about serializers.
+ */
+import type { BlobRecord, CheckpointRecord, WriteRecord } from './records.js';
+
+export type Durability = 'default' | 'strict' | 'relaxed';
+
+/** A checkpoint record with everything needed to rebuild its tuple. */
+export interface StoredTuple {
+  checkpoint: CheckpointRecord;
+  /** Blobs of the checkpoint's `channel_versions`, those that exist. */
+  blobs: BlobRecord[];
+  /** Pending writes against the checkpoint, in key order. */
+  writes: WriteRecord[];
+  /** For checkpoints older than format 4: the parent's writes to `__pregel_tasks`. */
+  parentSends?: WriteRecord[];
+}
+
+/** Which checkpoints a list walks; all bounds are on checkpoint ids, which sort by time. */
+export interface CheckpointQuery {
+  thread_id?: string;
+  checkpoint_ns?: string;
+  checkpoint_id?: string;
+  /** Only ids strictly less than this. */
+  before?: string;
+  /** Only ids strictly greater than this. */
+  after?: string;
+  /** Only checkpoints whose metadata step lies in this range (inclusive). */
+  step?: { gte?: number; lte?: number };
+}
+
+/** Where the next page of a list starts: the last key the previous page read. */
+export type ListResume = IDBValidKey;
+
+export interface CheckpointPage {
+  records: CheckpointRecord[];
+  /** Absent when the walk reached its end. */
+  resume?: ListResume;
+}
+
+/** A page of `listTuples`: the checkpoints with their blobs and writes. */
+export interface TuplePage {
+  tuples: StoredTuple[];
+  /** Absent when the walk reached its end. */
+  resume?: ListResume;
+}
+
+/** A change to store; a batch of them commits in one transaction, in order. */
+export type WriteOperation =
+  | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
+  /** Writes of one task against one checkpoint. */
+  | { kind: 'writes'; writes: WriteRecord[] }
+  | { kind: 'delete'; thread_id: string };
+
+export interface PruneOptions {
+  /** How many of the newest checkpoints of each namespace of the thread to keep. */
+  keepLatest: number;
+  /**
+   * Also keep every ancestor of a kept checkpoint (default), so kept history stays whole and only abandoned
+   * branches go. `false` cuts the history to the newest `keepLatest`, plus the ancestors that the kept ones'
+   * rebuilt channels (`CheckpointRecord.delta_channels`) replay their writes from.
+   */
+  keepAncestors?: boolean;
+}
+
+export interface CheckpointStorage {
+  /** Stores one operation atomically. */
+  write(operation: WriteOperation): Promise<void>;
+  /** Resolves once every write made before it is committed; rejects with a failure no call has reported yet. */
+  flush(): Promise<void>;
+  /** The checkpoint with this id, or the latest of (thread, namespace) when `checkpoint_id` is absent. */
+  getTuple(thread_id: string, checkpoint_ns: string, checkpoint_id?: string): Promise<StoredTuple | undefined>;
+  /** Up to `pageSize` checkpoint records, newest first, continuing from `resume`. */
+  listCheckpoints(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<CheckpointPage>;
+  /**
+   * Blobs and writes for records returned by `listCheckpoints`, in one transaction. A checkpoint deleted since
+   * (a pruned or deleted thread) is left out, never returned without its values.
+   */
+  loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
+  /** `listCheckpoints` and `loadTuples` of its records in one transaction, for lists without a metadata filter. */
+  listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage>;
+  /** Prunes these threads (all when absent) to their newest checkpoints; resolves with how many were deleted. */
+  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number>;
+  /** Copies a thread under a new id; resolves with how many checkpoints were copied. */
+  copyThread(from: string, to: string): Promise<number>;
+  /** Waits for every call made before it, then closes; later calls reject with `CLOSED`. */
+  close(): Promise<void>;
+}
