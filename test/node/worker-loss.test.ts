@@ -5,8 +5,8 @@ import { checkpointId, freshDbName, makeCheckpoint, makeMetadata, threadConfig }
 
 describe('WorkerSaver whose storage host goes away', () => {
   it('rejects pending and later calls with UNAVAILABLE when the far end of its port closes', async () => {
-    const { port1, port2 } = new MessageChannel();
-    exposeCheckpointStorage(port2);
+    const { port1, port2 } = new (await import('node:worker_threads')).MessageChannel();
+    exposeCheckpointStorage(port2 as unknown as MessagePort);
     const saver = new WorkerSaver({ dbName: freshDbName('port-closed'), worker: port1 as unknown as MessagePort });
     await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
     expect(saver.unavailable).toBeUndefined();

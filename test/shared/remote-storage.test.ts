@@ -4,7 +4,7 @@ import type { CheckpointRecord } from '../../src/storage/records.js';
 import type { WriteOperation } from '../../src/storage/storage.js';
 import type { Acknowledgement, StorageHostApi } from '../../src/worker/protocol.js';
 import { RemoteCheckpointStorage } from '../../src/worker/remote-storage.js';
-import { checkpointId, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { checkpointId, freshDbName, threadConfig } from '../support/fixtures.js';
 
 const bytes = (text: string) => ({ type: 'json', bytes: new TextEncoder().encode(JSON.stringify(text)) });
 
