@@ -1,7 +1,8 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes } from '../storage/records.js';
+import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes } from '../storage/records.js';
+import type { ChannelValue } from '../storage/storage.js';
 import type {
   CheckpointDetail,
   CheckpointKey,
@@ -186,14 +187,16 @@ type ReadTransaction = ReturnType<Database['transaction']>;
 /** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
 async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
   const [summaries, tuples] = await Promise.all([summarize(tx.objectStore('checkpoints'), records), readTuples(unwrap(tx), records)]);
-  const decoded = new WeakMap<BlobRecord, JsonValue>();
-  const valueOf = (blob: BlobRecord) => {
-    if (!decoded.has(blob)) decoded.set(blob, decodeForDisplay(blob.value));
-    return decoded.get(blob)!;
+  // Records are shared between the checkpoints that name them: decode each serialized value once.
+  const decoded = new WeakMap<TypedBytes, JsonValue>();
+  const decode = (typed: TypedBytes) => {
+    if (!decoded.has(typed)) decoded.set(typed, decodeForDisplay(typed));
+    return decoded.get(typed)!;
   };
-  return tuples.map(({ checkpoint: record, blobs, writes }, i) => ({
+  const valueOf = (value: ChannelValue): JsonValue => ('value' in value ? decode(value.value) : value.items.map(decode));
+  return tuples.map(({ checkpoint: record, values, writes }, i) => ({
     ...summaries[i]!,
-    channel_values: Object.fromEntries(blobs.filter((blob) => blob.value !== null).map((blob) => [blob.channel, valueOf(blob)])),
+    channel_values: Object.fromEntries(values.map((value) => [value.channel, valueOf(value)])),
     channel_versions: { ...record.channel_versions },
     versions_seen: decodeRecord(record).versions_seen,
     metadata: decodeForDisplay(record.metadata),

@@ -21,6 +21,7 @@ import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
+import { ListCodec, isListable, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
 
 /** `list` options: LangGraph's, plus paging forward and a step range. */
@@ -106,6 +107,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   readonly maxCheckpointsPerThread: number | undefined;
   /** Puts per thread since its last prune: pruning every few puts keeps its cost small per put. */
   readonly #putsSincePrune = new Map<string, number>();
+  /** How array values are stored as lists of items, building on the list before. */
+  readonly #lists = new ListCodec();
 
   protected constructor(storage: CheckpointStorage, dbName: string, options: SaverOptions = {}) {
     super(options.serde);
@@ -203,7 +206,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return this.#guard(async () => {
       await this.#handOffs;
       const stored = await this.storage.getTuple(thread_id, checkpoint_ns, checkpoint_id);
-      return stored ? this.#toTuple(stored) : undefined;
+      // The checkpoint a graph loads is the one its next checkpoint builds on: its lists are remembered.
+      return stored ? this.#toTuple(stored, undefined, true) : undefined;
     });
   }
 
@@ -288,7 +292,12 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       }
     }
     return this.#guard(async () => {
-      await this.#put(thread_id, checkpoint_ns, checkpoint_id, parent, checkpoint, metadata, stored);
+      try {
+        await this.#put(thread_id, checkpoint_ns, checkpoint_id, parent, checkpoint, metadata, stored);
+      } catch (error) {
+        this.#lists.forgetThread(thread_id);
+        throw error;
+      }
       await this.#retain(thread_id, checkpoint_id);
       return { configurable: { thread_id, checkpoint_ns, checkpoint_id } };
     });
@@ -306,6 +315,14 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   ): Promise<void> {
     const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
     const deltaChannels = deltaChannelsOf(metadata);
+    // Lists are planned now, in call order, so that the next put can build on this one before it is stored.
+    const planned = new Map<string, PlannedList>();
+    for (const channel of Object.keys(versions)) {
+      const scope = { thread_id, checkpoint_ns, channel };
+      if (!Object.prototype.hasOwnProperty.call(stored, channel)) this.#lists.carry(scope, parent, checkpoint_id);
+      else if (isListable(values[channel])) planned.set(channel, this.#lists.plan(scope, parent, checkpoint_id, stored[channel]!, values[channel]));
+      else this.#lists.forget(scope);
+    }
     return this.#submit(async () => {
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
         encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
@@ -314,15 +331,12 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         Promise.all(
           Object.entries(stored)
             .filter(([channel]) => Object.prototype.hasOwnProperty.call(values, channel))
-            .map(
-              async ([channel, version]): Promise<BlobRecord> => ({
-                thread_id,
-                checkpoint_ns,
-                channel,
-                version,
-                value: await encode(this.serde, values[channel], `channel "${channel}" of checkpoint ${checkpoint_id}`),
-              }),
-            ),
+            .map(async ([channel, version]): Promise<BlobRecord> => {
+              const what = `channel "${channel}" of checkpoint ${checkpoint_id}`;
+              const list = planned.get(channel);
+              if (list) return { thread_id, checkpoint_ns, channel, version, value: null, list: await this.#lists.encode(this.serde, list, what) };
+              return { thread_id, checkpoint_ns, channel, version, value: await encode(this.serde, values[channel], what) };
+            }),
         ),
       ]);
       const record: CheckpointRecord = {
@@ -438,7 +452,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`);
   }
 
-  async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>): Promise<CheckpointTuple> {
+  async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>, rememberLists = false): Promise<CheckpointTuple> {
     const { checkpoint: record } = stored;
     const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = record;
     const label = `checkpoint ${checkpoint_id}`;
@@ -447,8 +461,15 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label),
       metadata ?? this.#metadataOf(record),
       this.#decodeWrites(stored.writes),
-      ...stored.blobs.map(async (blob) => {
-        if (blob.value) channel_values[blob.channel] = await decode(this.serde, blob.value, `channel "${blob.channel}" of ${label}`);
+      ...stored.values.map(async (value) => {
+        channel_values[value.channel] = await this.#lists.decode(
+          this.serde,
+          record,
+          checkpoint_id,
+          value,
+          `channel "${value.channel}" of ${label}`,
+          rememberLists,
+        );
       }),
     ]);
     const checkpoint: Checkpoint = { ...rest, channel_values, channel_versions: { ...record.channel_versions } };

@@ -1,11 +1,12 @@
 import { unwrap } from 'idb';
-import { closedError, storageError } from '../errors.js';
+import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readCheckpointPage, readTuples } from './reads.js';
-import { STORE_NAMES, type CheckpointKey, type CheckpointRecord } from './records.js';
+import { listDependencies } from './lists.js';
+import { STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -35,14 +36,47 @@ function isConstraintError(event: Event): boolean {
   return (event.target as IDBRequest).error?.name === 'ConstraintError';
 }
 
-/** Queues the requests of one operation; none of them is awaited. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, onTakenKey: () => void): void {
+/** What the requests of a batch report back while it runs. */
+interface BatchEvents {
+  /** A regular write met a key already stored. */
+  takenKey(): void;
+  /** A list builds on a version of its channel that is not stored (an earlier write of it failed). */
+  missingVersion(blob: BlobRecord, version: ChannelVersion): void;
+}
+
+/**
+ * Checks, in the batch's transaction, that the versions a list builds on are stored: a list must never be
+ * stored without them. Returns whether it queued a check.
+ */
+function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents): boolean {
+  const versions = blob.list ? listDependencies(blob.list) : [];
+  if (versions.length === 0) return false;
+  const { thread_id, checkpoint_ns, channel } = blob;
+  const request = versions.length === 1
+    ? store.getKey([thread_id, checkpoint_ns, channel, versions[0]!])
+    : store.getAllKeys(prefixRange([thread_id, checkpoint_ns, channel]));
+  request.onsuccess = () => {
+    const found = versions.length === 1
+      ? new Set(request.result === undefined ? [] : [versions[0]])
+      : new Set((request.result as BlobKey[]).map((key) => key[3]));
+    const missing = versions.find((version) => !found.has(version));
+    if (missing !== undefined) events.missingVersion(blob, missing);
+  };
+  return true;
+}
+
+/** Queues the requests of one operation; none of them is awaited. Returns whether it queued checks. */
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents): boolean {
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
       const blobs = tx.objectStore('blobs');
-      for (const blob of operation.blobs) blobs.put(blob);
-      return;
+      let checks = false;
+      for (const blob of operation.blobs) {
+        checks = checkListDependencies(blobs, blob, events) || checks;
+        blobs.put(blob);
+      }
+      return checks;
     }
     case 'writes': {
       const store = tx.objectStore('writes');
@@ -56,15 +90,15 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
         store.add(write).onerror = (event) => {
           if (!isConstraintError(event)) return;
           if (mode === 'keep-first') event.preventDefault();
-          else onTakenKey();
+          else events.takenKey();
         };
       }
-      return;
+      return false;
     }
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
       for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
-      return;
+      return false;
     }
   }
 }
@@ -82,20 +116,35 @@ function storesOf(operations: WriteOperation[]): StoreName[] {
 
 /**
  * Queues every request of a batch at once, without awaiting any, in the order of the operations (so a deletion
- * followed by a write in the same batch keeps the write). `'at-once'` then commits explicitly: one round trip
- * to IndexedDB, however many operations. Any failure aborts the transaction, so nothing of the batch is kept.
+ * followed by a write in the same batch keeps the write). `'at-once'` then commits explicitly (one round trip to
+ * IndexedDB, however many operations), unless a list's dependencies are being checked, which may abort it. Any
+ * failure aborts the transaction, so nothing of the batch is kept.
  */
 function commitOperations(tx: IDBTransaction, operations: WriteOperation[], mode: BatchMode): Promise<void> {
   return new Promise((resolve, reject) => {
     let takenKey = false;
+    let missing: CheckpointError | undefined;
+    const events: BatchEvents = {
+      takenKey: () => (takenKey = true),
+      missingVersion: (blob, version) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `The list of channel "${blob.channel}" at version ${String(blob.version)} builds on its version ${String(version)}, ` +
+            'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+        );
+        tx.abort();
+      },
+    };
     tx.oncomplete = () => resolve();
     tx.onabort = () => {
-      if (takenKey) reject(new TakenWriteKey());
+      if (missing) reject(missing);
+      else if (takenKey) reject(new TakenWriteKey());
       else reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
     };
     try {
-      for (const operation of operations) queueOperation(tx, operation, mode, () => (takenKey = true));
-      if (mode === 'at-once') tx.commit();
+      let checks = false;
+      for (const operation of operations) checks = queueOperation(tx, operation, mode, events) || checks;
+      if (mode === 'at-once' && !checks) tx.commit();
     } catch (error) {
       // Thrown synchronously (a key or value IndexedDB refuses): report that, not the abort it causes.
       tx.onabort = null;

@@ -3,7 +3,8 @@
  * about as much as a transaction does, so reads are shaped to need few requests: pages of checkpoints come in one
  * request, and the values and writes of a page in about one request per channel.
  */
-import type { CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
+import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
+import { listClosure, resolveList } from './lists.js';
 import { prefixRange, requestResult } from './requests.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
 
@@ -213,6 +214,16 @@ async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds 
     if (!byVersion) found.blobs.set(blob.channel, (byVersion = new Map()));
     byVersion.set(blob.version, blob);
   }
+  // A list refers to other versions of its channel: when some were not read, read the channel's versions whole
+  // (one request; with lists, each version holds little more than what it added).
+  await Promise.all(
+    [...found.blobs].map(async ([channel, byVersion]) => {
+      const needed = listClosure(byVersion.keys(), byVersion);
+      if ([...needed].every((version) => byVersion.has(version))) return;
+      const all = (await requestResult(blobStore.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
+      found.blobs.set(channel, new Map(all.map((blob) => [blob.version, blob])));
+    }),
+  );
   for (const write of writeList) {
     let writes = found.writes.get(write.checkpoint_id);
     if (!writes) found.writes.set(write.checkpoint_id, (writes = []));
@@ -230,9 +241,11 @@ export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]
       const found = await reads.get(JSON.stringify([thread_id, checkpoint_ns]))!;
       const tuple: StoredTuple = {
         checkpoint,
-        blobs: Object.entries(channel_versions).flatMap(([channel, version]) => {
-          const blob = found.blobs.get(channel)?.get(version);
-          return blob ? [blob] : [];
+        values: Object.entries(channel_versions).flatMap(([channel, version]): ChannelValue[] => {
+          const byVersion = found.blobs.get(channel);
+          const blob = byVersion?.get(version);
+          if (blob?.list) return [{ channel, version, ...resolveList(channel, version, byVersion!) }];
+          return blob?.value ? [{ channel, version, value: blob.value }] : [];
         }),
         writes: found.writes.get(checkpoint_id) ?? [],
       };

@@ -1,4 +1,5 @@
 import type { DBSchema } from 'idb';
+import type { StoredList } from './lists.js';
 
 /** A channel version as LangGraph hands it out: numbers by default, strings for custom savers. */
 export type ChannelVersion = number | string;
@@ -42,7 +43,10 @@ export interface BlobRecord {
   checkpoint_ns: string;
   channel: string;
   version: ChannelVersion;
+  /** The value, serialized whole; null when it is stored as `list`. */
   value: TypedBytes | null;
+  /** An array value stored as items, mostly by reference to earlier versions (see `lists.ts`). */
+  list?: StoredList;
 }
 
 /** One pending write of a task against a checkpoint. `idx` is negative for special channels. */

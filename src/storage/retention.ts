@@ -4,7 +4,8 @@
  */
 import { CheckpointError } from '../errors.js';
 import { prefixRange, requestResult } from './requests.js';
-import type { BlobKey, BlobRecord, CheckpointRecord, WriteRecord } from './records.js';
+import { listClosure } from './lists.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
@@ -18,11 +19,18 @@ const key = (...parts: (string | number)[]) => JSON.stringify(parts);
 export async function pruneThread(tx: IDBTransaction, thread_id: string, options: PruneOptions): Promise<number> {
   const checkpoints = tx.objectStore('checkpoints');
   const blobs = tx.objectStore('blobs');
-  const [records, blobKeys] = await Promise.all([
+  // Values whole: a list names the versions it builds on, which must stay as long as it does.
+  const [records, blobRecords] = await Promise.all([
     requestResult(checkpoints.getAll(prefixRange([thread_id]))) as Promise<CheckpointRecord[]>,
-    requestResult(blobs.getAllKeys(prefixRange([thread_id]))) as Promise<BlobKey[]>,
+    requestResult(blobs.getAll(prefixRange([thread_id]))) as Promise<BlobRecord[]>,
   ]);
-  const stored = new Set(blobKeys.map(([, ns, channel, version]) => key(ns, channel, version)));
+  const channels = new Map<string, Map<ChannelVersion, BlobRecord>>();
+  for (const blob of blobRecords) {
+    const channel = key(blob.checkpoint_ns, blob.channel);
+    if (!channels.has(channel)) channels.set(channel, new Map());
+    channels.get(channel)!.set(blob.version, blob);
+  }
+  const stored = (ns: string, channel: string, version: ChannelVersion) => channels.get(key(ns, channel))?.has(version) ?? false;
   const byId = new Map(records.map((record) => [key(record.checkpoint_ns, record.checkpoint_id), record]));
   const kept = new Set<string>();
   const toVisit: CheckpointRecord[] = [];
@@ -52,25 +60,31 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
       for (let ancestor = parentOf(record); ancestor !== undefined; ancestor = parentOf(ancestor)) {
         keep(ancestor);
         const version = ancestor.channel_versions[channel];
-        if (version !== undefined && stored.has(key(ancestor.checkpoint_ns, channel, version))) break;
+        if (version !== undefined && stored(ancestor.checkpoint_ns, channel, version)) break;
       }
     }
   }
 
-  const referenced = new Set<string>();
+  // Per channel, the versions kept checkpoints name, and those their lists build on.
+  const named = new Map<string, ChannelVersion[]>();
   let deleted = 0;
   for (const record of records) {
     if (kept.has(key(record.checkpoint_ns, record.checkpoint_id))) {
-      for (const [channel, version] of Object.entries(record.channel_versions)) referenced.add(key(record.checkpoint_ns, channel, version));
+      for (const [channel, version] of Object.entries(record.channel_versions)) {
+        const channelKey = key(record.checkpoint_ns, channel);
+        named.set(channelKey, [...(named.get(channelKey) ?? []), version]);
+      }
       continue;
     }
     deleted += 1;
     checkpoints.delete([thread_id, record.checkpoint_ns, record.checkpoint_id]);
     tx.objectStore('writes').delete(prefixRange([thread_id, record.checkpoint_ns, record.checkpoint_id]));
   }
-  for (const blobKey of blobKeys) {
-    const [, ns, channel, version] = blobKey;
-    if (!referenced.has(key(ns, channel, version))) blobs.delete(blobKey);
+  for (const [channelKey, byVersion] of channels) {
+    const referenced = listClosure(named.get(channelKey) ?? [], byVersion);
+    for (const blob of byVersion.values()) {
+      if (!referenced.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
+    }
   }
   return deleted;
 }

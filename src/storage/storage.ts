@@ -2,15 +2,22 @@
  * The storage contract: what the savers ask of a storage, wherever it runs (this context or a worker). Bytes
  * in, bytes out; each write atomic, each read one transaction. It knows nothing about serializers.
  */
-import type { BlobRecord, CheckpointRecord, WriteRecord } from './records.js';
+import type { ItemRef } from './lists.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 
 export type Durability = 'default' | 'strict' | 'relaxed';
+
+/** A channel's value as read: serialized whole, or a list of items serialized one by one. */
+export type ChannelValue =
+  | { channel: string; version: ChannelVersion; value: TypedBytes }
+  /** `refs[i]` says where `items[i]` is stored, so that a writer can refer to it instead of storing it again. */
+  | { channel: string; version: ChannelVersion; items: TypedBytes[]; refs: ItemRef[]; depth: number };
 
 /** A checkpoint record with everything needed to rebuild its tuple. */
 export interface StoredTuple {
   checkpoint: CheckpointRecord;
-  /** Blobs of the checkpoint's `channel_versions`, those that exist. */
-  blobs: BlobRecord[];
+  /** Values of the checkpoint's `channel_versions`, those that have one. */
+  values: ChannelValue[];
   /** Pending writes against the checkpoint, in key order. */
   writes: WriteRecord[];
   /** For checkpoints older than format 4: the parent's writes to `__pregel_tasks`. */

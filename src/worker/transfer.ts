@@ -1,4 +1,4 @@
-import type { CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
+import type { ChannelValue, CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
@@ -19,7 +19,17 @@ class Buffers {
   }
 
   blobs(blobs: BlobRecord[]): void {
-    for (const blob of blobs) this.add(blob.value);
+    for (const blob of blobs) {
+      this.add(blob.value);
+      for (const item of blob.list?.items ?? []) this.add(item);
+    }
+  }
+
+  values(values: ChannelValue[]): void {
+    for (const value of values) {
+      if ('value' in value) this.add(value.value);
+      else for (const item of value.items) this.add(item);
+    }
   }
 
   writes(writes: WriteRecord[] | undefined): void {
@@ -43,7 +53,7 @@ export function buffersOfTuples(tuples: (StoredTuple | undefined)[]): ArrayBuffe
   for (const tuple of tuples) {
     if (!tuple) continue;
     buffers.checkpoint(tuple.checkpoint);
-    buffers.blobs(tuple.blobs);
+    buffers.values(tuple.values);
     buffers.writes(tuple.writes);
     buffers.writes(tuple.parentSends);
   }

@@ -1,0 +1,163 @@
+/**
+ * Which channel values are stored as lists, and how (see `storage/lists.ts`). The codec remembers, per thread,
+ * namespace and channel, the list it last wrote or read with where each of its items is stored. When the next
+ * checkpoint of that thread builds on that one, its list is written as an edit of it: items found again (the
+ * same object, or the same primitive value) are referred to, not serialized again; only new items are.
+ *
+ * An item is matched by identity: an object changed in place after it was stored is not serialized again.
+ * LangGraph's reducers (`messagesStateReducer` replaces a message by id) never do that.
+ */
+import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '../storage/lists.js';
+import type { ChannelVersion, TypedBytes } from '../storage/records.js';
+import type { ChannelValue } from '../storage/storage.js';
+import { decode, encode } from './codec.js';
+
+/** Edits a read follows at most before a list that spells itself. */
+export const MAX_LIST_DEPTH = 32;
+/** Scopes (thread, namespace, channel) whose latest list is remembered. */
+const MAX_REMEMBERED = 64;
+
+interface KnownList {
+  checkpointId: string;
+  version: ChannelVersion;
+  /** The list's items as values, copied so that a caller's later changes to the array do not reach it. */
+  elements: unknown[];
+  refs: ItemRef[];
+  depth: number;
+}
+
+/** A list to store: its new items still to serialize. */
+export interface PlannedList {
+  newItems: unknown[];
+  build(items: TypedBytes[]): StoredList;
+}
+
+/** Arrays whose items serialize one by one exactly as the array does whole. */
+export function isListable(value: unknown): value is unknown[] {
+  if (!Array.isArray(value) || value.length === 0 || Object.getPrototypeOf(value) !== Array.prototype) return false;
+  for (let i = 0; i < value.length; i += 1) {
+    // A hole, undefined or a function turn into null or vanish inside an array, but not on their own.
+    if (!(i in value)) return false;
+    const item: unknown = value[i];
+    if (item === undefined || typeof item === 'function' || typeof item === 'symbol') return false;
+  }
+  return true;
+}
+
+function scopeKey(thread_id: string, checkpoint_ns: string, channel: string): string {
+  return JSON.stringify([thread_id, checkpoint_ns, channel]);
+}
+
+function pushRun<R extends OwnRun | BaseRun | StoredRun>(runs: ListRun[], run: R, continues: (last: ListRun) => boolean): void {
+  const last = runs.at(-1);
+  if (last && continues(last)) last.count += 1;
+  else runs.push(run);
+}
+
+export class ListCodec {
+  readonly #known = new Map<string, KnownList>();
+
+  #remember(key: string, list: KnownList): void {
+    this.#known.delete(key);
+    this.#known.set(key, list);
+    if (this.#known.size > MAX_REMEMBERED) this.#known.delete(this.#known.keys().next().value!);
+  }
+
+  /**
+   * Plans how to store `value` as the list of channel `channel` at `version` in checkpoint `checkpointId`, whose
+   * parent is `parentId`. Synchronous, so that a put called right after builds on this one.
+   */
+  plan(
+    scope: { thread_id: string; checkpoint_ns: string; channel: string },
+    parentId: string | undefined,
+    checkpointId: string,
+    version: ChannelVersion,
+    value: unknown[],
+  ): PlannedList {
+    const key = scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel);
+    const previous = this.#known.get(key);
+    // The same version written again (a put without newVersions) replaces that very record: nothing to build on.
+    const known =
+      previous && parentId !== undefined && previous.checkpointId === parentId && previous.version !== version ? previous : undefined;
+    // An edit of the parent's list while the chain is short; past that, a list that spells itself, still
+    // referring to the items already stored rather than storing them again.
+    const edits = known !== undefined && known.depth < MAX_LIST_DEPTH;
+    // Positions of the known list's items, by identity for objects and by value for primitives.
+    const positions = new Map<unknown, number[]>();
+    known?.elements.forEach((element, position) => {
+      const list = positions.get(element);
+      if (list) list.push(position);
+      else positions.set(element, [position]);
+    });
+    const newItems: unknown[] = [];
+    const runs: ListRun[] = [];
+    const refs: ItemRef[] = [];
+    for (const element of value) {
+      const position = positions.get(element)?.shift();
+      if (position !== undefined) {
+        const ref = known!.refs[position]!;
+        refs.push(ref);
+        if (edits) pushRun(runs, { base: position, count: 1 }, (last) => 'base' in last && last.base + last.count === position);
+        else pushRun(runs, { at: ref[0], own: ref[1], count: 1 }, (last) => 'at' in last && last.at === ref[0] && last.own + last.count === ref[1]);
+        continue;
+      }
+      const own = newItems.push(element) - 1;
+      pushRun(runs, { own, count: 1 }, (last) => 'own' in last && !('at' in last) && last.own + last.count === own);
+      refs.push([version, own]);
+    }
+    const depth = edits ? known.depth + 1 : 0;
+    this.#remember(key, { checkpointId, version, elements: [...value], refs, depth });
+    if (edits) return { newItems, build: (items) => ({ items, base: known.version, depth, runs }) };
+    return { newItems, build: (items) => ({ items, depth, runs }) };
+  }
+
+  /** A checkpoint that keeps a channel's version unchanged keeps its list too. */
+  carry(scope: { thread_id: string; checkpoint_ns: string; channel: string }, parentId: string | undefined, checkpointId: string): void {
+    const key = scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel);
+    const known = this.#known.get(key);
+    if (known && parentId !== undefined && known.checkpointId === parentId) this.#remember(key, { ...known, checkpointId });
+  }
+
+  /** The channel's value is no list at this checkpoint. */
+  forget(scope: { thread_id: string; checkpoint_ns: string; channel: string }): void {
+    this.#known.delete(scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel));
+  }
+
+  /** A write of the thread failed: its later lists must not build on what may not be stored. */
+  forgetThread(thread_id: string): void {
+    for (const key of [...this.#known.keys()]) if ((JSON.parse(key) as string[])[0] === thread_id) this.#known.delete(key);
+  }
+
+  /** Serializes a planned list's new items and builds its record. */
+  async encode(serde: SerializerProtocol, planned: PlannedList, what: string): Promise<StoredList> {
+    const items = await Promise.all(planned.newItems.map((item, i) => encode(serde, item, `item ${i} of ${what}`)));
+    return planned.build(items);
+  }
+
+  /**
+   * Decodes a channel value; a list read by `getTuple` (`remember`) becomes the base of the next checkpoint
+   * built on `checkpointId`.
+   */
+  async decode(
+    serde: SerializerProtocol,
+    scope: { thread_id: string; checkpoint_ns: string },
+    checkpointId: string,
+    stored: ChannelValue,
+    what: string,
+    remember: boolean,
+  ): Promise<unknown> {
+    if ('value' in stored) return decode(serde, stored.value, what);
+    const elements = await Promise.all(stored.items.map((item, i) => decode(serde, item, `item ${i} of ${what}`)));
+    if (remember) {
+      this.#remember(scopeKey(scope.thread_id, scope.checkpoint_ns, stored.channel), {
+        checkpointId,
+        version: stored.version,
+        elements: [...elements],
+        refs: stored.refs,
+        depth: stored.depth,
+      });
+    }
+    return elements;
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * Lists stored as items: a channel whose value is an array (a conversation's messages) is stored per version as
+ * the items new at that version plus how the whole list is made, mostly by reference to the list of an earlier
+ * version of the same channel. A long conversation then stores each message once, not once per turn.
+ *
+ * A list record either edits the list of its `base` version (runs of the base's positions and of its own items)
+ * or spells its whole list (runs of items stored at any version). `depth` counts the edits down to a list that
+ * spells itself, and writers keep it bounded, so a read follows a short chain. Everything here is records and
+ * bytes: which values become lists, and how items are serialized, is the saver's business.
+ */
+import { CheckpointError } from '../errors.js';
+import type { BlobRecord, ChannelVersion, TypedBytes } from './records.js';
+
+/** `count` items from this record's own `items`, from index `own`. */
+export interface OwnRun {
+  own: number;
+  count: number;
+}
+/** `count` items of the base version's list, from position `base`. Only in a list with a `base`. */
+export interface BaseRun {
+  base: number;
+  count: number;
+}
+/** `count` items of the own items stored at version `at`, from index `own`. Only in a list without a `base`. */
+export interface StoredRun {
+  at: ChannelVersion;
+  own: number;
+  count: number;
+}
+export type ListRun = OwnRun | BaseRun | StoredRun;
+
+export interface StoredList {
+  /** Items first stored at this version, each serialized on its own. */
+  items: TypedBytes[];
+  /** The version of the same channel whose list this one edits; absent when `runs` spell the whole list. */
+  base?: ChannelVersion;
+  /** How many lists a read follows from here to one without `base` (0 without `base`). */
+  depth: number;
+  runs: ListRun[];
+}
+
+/** Where an item is stored: the version whose own `items` hold it, and its index there. */
+export type ItemRef = [version: ChannelVersion, index: number];
+
+/** A list as read: its items in order, and where each is stored. */
+export interface ResolvedList {
+  items: TypedBytes[];
+  refs: ItemRef[];
+  /** The stored list's `depth`: a list that edits this one is one deeper. */
+  depth: number;
+}
+
+/** The versions a list record needs besides itself: its base, or the versions its items are stored at. */
+export function listDependencies(list: StoredList): ChannelVersion[] {
+  if (list.base !== undefined) return [list.base];
+  const versions = new Set<ChannelVersion>();
+  for (const run of list.runs) if ('at' in run) versions.add(run.at);
+  return [...versions];
+}
+
+/** The item references of the list stored at `version`, following its chain of edits. */
+function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, depth = 0): ItemRef[] {
+  const blob = blobs.get(version);
+  if (!blob?.list) throw missing(channel, version);
+  const { list } = blob;
+  // Writers keep chains to MAX_LIST_DEPTH; a longer one can only be a cycle in a corrupt database.
+  if (depth > blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
+  const base = list.base === undefined ? [] : refsOf(channel, list.base, blobs, depth + 1);
+  const refs: ItemRef[] = [];
+  for (const run of list.runs) {
+    for (let i = 0; i < run.count; i += 1) {
+      if ('base' in run) refs.push(base[run.base + i]!);
+      else if ('at' in run) refs.push([run.at, run.own + i]);
+      else refs.push([version, run.own + i]);
+    }
+  }
+  return refs;
+}
+
+function missing(channel: string, version: ChannelVersion): CheckpointError {
+  return new CheckpointError(
+    'DESERIALIZE',
+    `The stored list of channel "${channel}" refers to its version ${String(version)}, which is not stored: the database is corrupt.`,
+  );
+}
+
+/** Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs. */
+export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): ResolvedList {
+  const refs = refsOf(channel, version, blobs);
+  const depth = blobs.get(version)!.list!.depth;
+  const items = refs.map(([at, index]) => {
+    const item = blobs.get(at)?.list?.items[index];
+    if (!item) throw missing(channel, at);
+    return item;
+  });
+  return { items, refs, depth };
+}
+
+/** Every version that the blobs at `versions` need, themselves included, found among `blobs`. */
+export function listClosure(versions: Iterable<ChannelVersion>, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): Set<ChannelVersion> {
+  const needed = new Set<ChannelVersion>();
+  const toVisit = [...versions];
+  for (let version = toVisit.pop(); version !== undefined; version = toVisit.pop()) {
+    if (needed.has(version)) continue;
+    needed.add(version);
+    const list = blobs.get(version)?.list;
+    if (list) toVisit.push(...listDependencies(list));
+  }
+  return needed;
+}
