@@ -259,7 +259,10 @@ export function previewOfMessages(values: readonly unknown[]): string | null {
   return previews.length === 0 ? null : oneLine(previews.join(' · '), PREVIEW_LINE);
 }
 
-/** The words of the messages in a value, for search: text, tool names and arguments, as plain text. */
+/**
+ * The words of the messages in a value, for search: text, reasoning, tool names and arguments, as plain text
+ * with runs of white space made one space (a search box holds one line).
+ */
 export function searchableMessageText(value: unknown): string {
   const messages = asChatMessages(value);
   if (!messages) return '';
@@ -269,9 +272,10 @@ export function searchableMessageText(value: unknown): string {
         message.text,
         ...message.parts.flatMap((part) => (part.kind === 'reasoning' ? [part.text] : [])),
         ...message.toolCalls.map((call) => `${call.name} ${JSON.stringify(call.args)}`),
-      ].join('\n'),
+      ].join(' '),
     )
-    .join('\n');
+    .join('\n')
+    .replace(/\s+/g, ' ');
 }
 
 /** Where a value holds messages: the value itself, or some fields of an object (a graph's input, a command). */
