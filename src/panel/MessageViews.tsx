@@ -74,7 +74,10 @@ export function MessageCard({ message, dark, results, change, before }: MessageC
         {change && <span className="change">{change}</span>}
         {message.name && <span className="name">{message.name}</span>}
         {message.role === 'tool' && message.toolCallId && (
-          <span className="answers">answers {answered ? `${answered.name} ` : ''}({message.toolCallId})</span>
+          <span className="answers" title="The tool call this result answers">
+            answers {answered && answered.name !== message.name ? `${answered.name} ` : ''}
+            {message.toolCallId}
+          </span>
         )}
         {message.status === 'error' && <span className="status">error</span>}
         <span className="grow" />

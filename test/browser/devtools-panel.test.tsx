@@ -4,7 +4,7 @@ import { createMemoryDataSource } from '../../src/devtools/memory-source.js';
 import type { CheckpointDataSource, CheckpointKey, JsonValue } from '../../src/devtools/data-source.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
 import { PANEL_CSS } from '../../src/panel/styles.js';
-import { HOSTILE, PIXEL_PNG, ThreadBuilder, conversationThread, failingThread, forkedThread, hostileThread } from '../support/fixture-threads.js';
+import { HOSTILE, PIXEL_PNG, ThreadBuilder, conversationThread, failingThread, forkedThread, hostileThread, storedMessage } from '../support/fixture-threads.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -265,8 +265,8 @@ describe('DevtoolsPanel on a conversation', () => {
     const changes = () => $$('[aria-label="messages changes"] .juncture-transcript > li > .juncture-message');
     expect($('[aria-label="messages changes"] .size')!.textContent).toBe('2 added');
     expect(changes().map((card) => [card.querySelector('.change')!.textContent, card.querySelector('.answers')!.textContent])).toEqual([
-      ['added', 'answers get_weather (call_weather)'],
-      ['added', 'answers get_time (call_time)'],
+      ['added', 'answers call_weather'],
+      ['added', 'answers call_time'],
     ]);
     expect($('.juncture-diff')).toBeNull();
 
@@ -290,8 +290,19 @@ describe('DevtoolsPanel on a conversation', () => {
     await render(createMemoryDataSource([conversationThread()]));
     await open('chat-000003', 'Writes');
     const task = $('.juncture-task')!;
-    expect(texts(within(task, '.juncture-message .answers'))).toEqual(['answers get_weather (call_weather)', 'answers get_time (call_time)']);
+    expect(texts(within(task, '.juncture-message .answers'))).toEqual(['answers call_weather', 'answers call_time']);
     expect(within(task, '.juncture-message.error')).toHaveLength(1);
+
+    // A result without the tool's name is named by the call it answers.
+    act(() => root.unmount());
+    root = createRoot(container);
+    const thread = new ThreadBuilder('fixtures', 'unnamed-tool', 'bare');
+    const calls = storedMessage('AIMessage', { id: 'a', content: '', tool_calls: [{ id: 'c9', name: 'lookup', args: { id: 42 } }] });
+    const result = storedMessage('ToolMessage', { id: 't', content: 'found', tool_call_id: 'c9' });
+    thread.add({ parent: null, source: 'loop', step: 0, values: { messages: [calls] }, writes: [{ task_id: 'tools', task_path: 'tools', idx: 0, channel: 'messages', value: [result] }] });
+    await render(createMemoryDataSource([thread.build()]));
+    await open('bare-000001', 'Writes');
+    expect($('.juncture-task .juncture-message .answers')!.textContent).toBe('answers lookup c9');
   });
 
   it('previews on each timeline row what its step added, and finds message text', async () => {

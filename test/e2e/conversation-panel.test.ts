@@ -26,7 +26,7 @@ async function expectTranscript(panel: Locator) {
   expect(await call.locator('.juncture-json').first().innerText()).toContain('Paris');
   // The tool's answer sits under the call it answers.
   expect(await call.locator('.juncture-message.role-tool .text').innerText()).toBe('It is 18°C and sunny in Paris.');
-  expect(await call.locator('.juncture-message.role-tool .answers').innerText()).toBe('answers get_weather (call-1)');
+  expect(await call.locator('.juncture-message.role-tool .answers').innerText()).toBe('answers call-1');
   expect(await transcript.nth(1).locator('.usage').innerText()).toBe('25 in · 12 out · 37 tokens');
   expect(await transcript.nth(2).locator('.text').innerText()).toBe('It is 18°C and sunny in Paris. Enjoy your day!');
 
