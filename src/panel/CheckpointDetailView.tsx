@@ -1,6 +1,6 @@
 import { useMemo, useState } from 'react';
 import type { CheckpointDetail, JsonValue, PendingWriteView } from '../devtools/data-source.js';
-import { diffChatMessages, messageListsOf, toolCallsById, type MessageChanges } from '../devtools/messages.js';
+import { asChatMessages, diffChatMessages, messageListsOf, toolCallsById, type MessageChanges } from '../devtools/messages.js';
 import { diffValues } from './diff.js';
 import { JsonValueView, copyAsJson } from './JsonValueView.js';
 import { KnownToolCalls, MessageListChanges } from './MessageViews.js';
@@ -85,10 +85,7 @@ function Diff({ parent, detail, dark }: { parent: CheckpointDetail | undefined; 
 
 /** The tool calls in a checkpoint's channels and its parent's, by id. */
 function toolCallsOf(...details: (CheckpointDetail | undefined)[]) {
-  const calls = details.flatMap((detail) =>
-    Object.values(detail?.channel_values ?? {}).flatMap((value) => messageListsOf(undefined, value)?.[1] ?? []),
-  );
-  return toolCallsById(calls);
+  return toolCallsById(details.flatMap((detail) => Object.values(detail?.channel_values ?? {}).flatMap((value) => asChatMessages(value) ?? [])));
 }
 
 export interface TimeTravelControls {

@@ -156,21 +156,23 @@ export function MessagesInValue({ found, dark }: { found: FoundMessages; dark: b
   );
 }
 
-const count = (n: number, what: string) => `${n} ${what}`;
-
 /** What a step did to a channel of messages, each message drawn in full. */
 export function MessageListChanges({ channel, changes, dark }: { channel: string; changes: MessageChanges; dark: boolean }) {
   const { added, replaced, removed } = changes;
-  const summary = [
-    added.length > 0 && count(added.length, 'added'),
-    replaced.length > 0 && count(replaced.length, 'replaced'),
-    removed.length > 0 && count(removed.length, 'removed'),
-  ].filter(Boolean);
+  const summary = (
+    [
+      [added.length, 'added'],
+      [replaced.length, 'replaced'],
+      [removed.length, 'removed'],
+    ] as const
+  )
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`);
   return (
     <section className="juncture-channel" aria-label={`${channel} changes`}>
       <header>
         <strong>{channel}</strong>
-        <span className="size">{summary.length > 0 ? summary.join(', ') : 'reordered'}</span>
+        <span className="size">{summary.join(', ')}</span>
       </header>
       <ol className="juncture-transcript">
         {added.map((message, i) => (
