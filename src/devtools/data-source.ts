@@ -36,6 +36,11 @@ export interface CheckpointSummary extends CheckpointKey {
   ts: string | null;
   /** The nodes that ran in the step that produced this checkpoint (those whose `versions_seen` changed). */
   nodes: string[];
+  /**
+   * One line about the messages the step that made this checkpoint added (`ai: It is 18°C…`, `tool get_weather`),
+   * from the writes stored with its parent; null when it added none.
+   */
+  message_preview: string | null;
 }
 
 export interface PendingWriteView {

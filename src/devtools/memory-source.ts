@@ -1,5 +1,5 @@
 import type { CheckpointDataSource, ThreadExport } from './data-source.js';
-import { searchDetails, summaryOfDetail, threadSummaryOf } from './thread-model.js';
+import { searchDetails, summariesOfDetails, threadSummaryOf } from './thread-model.js';
 
 export interface MemoryDataSource extends CheckpointDataSource {
   /** Replaces the threads shown and tells subscribers. */
@@ -22,14 +22,16 @@ export function createMemoryDataSource(initial: ThreadExport[]): MemoryDataSourc
     threads: async (dbName) =>
       threads
         .filter((entry) => entry.dbName === dbName)
-        .map((entry) => threadSummaryOf(entry.thread_id, entry.checkpoints.map(summaryOfDetail)))
+        .map((entry) => threadSummaryOf(entry.thread_id, entry.checkpoints))
         .sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1)),
-    history: async (dbName, query) =>
-      (threadOf(dbName, query.thread_id)?.checkpoints ?? [])
+    history: async (dbName, query) => {
+      const all = threadOf(dbName, query.thread_id)?.checkpoints ?? [];
+      const page = all
         .filter((detail) => query.checkpoint_ns === undefined || detail.checkpoint_ns === query.checkpoint_ns)
         .filter((detail) => query.before === undefined || detail.checkpoint_id < query.before)
-        .slice(0, query.limit)
-        .map(summaryOfDetail),
+        .slice(0, query.limit);
+      return summariesOfDetails(page, all);
+    },
     checkpoint: async (dbName, key) =>
       threadOf(dbName, key.thread_id)?.checkpoints.find(
         (detail) => detail.checkpoint_ns === key.checkpoint_ns && detail.checkpoint_id === key.checkpoint_id,

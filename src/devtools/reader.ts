@@ -1,7 +1,7 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes } from '../storage/records.js';
+import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import type {
   CheckpointDetail,
@@ -13,7 +13,7 @@ import type {
   ThreadExport,
   ThreadSummary,
 } from './data-source.js';
-import { nodesThatRan, searchDetails } from './thread-model.js';
+import { messagePreviewOf, nodesThatRan, searchDetails } from './thread-model.js';
 
 /**
  * Read-only access to checkpoint databases for the devtools, as plain JSON. It never creates a database (an
@@ -82,7 +82,7 @@ function decodeRecord(record: CheckpointRecord): DecodedRecord {
   return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
 }
 
-function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined): CheckpointSummary {
+function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, message_preview: string | null): CheckpointSummary {
   const { record } = decoded;
   return {
     thread_id: record.thread_id,
@@ -93,24 +93,70 @@ function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined): C
     source: record.source ?? null,
     ts: decoded.ts,
     nodes: nodesThatRan(decoded.versions_seen, parent?.versions_seen),
+    message_preview,
   };
 }
 
+/** Channels that hold LangGraph's bookkeeping, never messages: their writes are not decoded for previews. */
+const isBookkeeping = (channel: string) => channel.startsWith('__') || channel.startsWith('branch:');
+
+/**
+ * The message previews of records: each from the writes stored with its parent, read in one range per
+ * namespace (checkpoint ids sort by time, so a parent's id is never above its child's).
+ */
+async function messagePreviews(writes: SummaryStores['writes'], records: CheckpointRecord[]): Promise<(string | null)[]> {
+  const parentIds = new Map<string, { thread_id: string; ids: string[] }>();
+  for (const record of records) {
+    if (record.parent_checkpoint_id === undefined) continue;
+    const entry = parentIds.get(record.checkpoint_ns) ?? { thread_id: record.thread_id, ids: [] };
+    entry.ids.push(record.parent_checkpoint_id);
+    parentIds.set(record.checkpoint_ns, entry);
+  }
+  const byCheckpoint = new Map<string, JsonValue[]>();
+  await Promise.all(
+    [...parentIds].map(async ([ns, { thread_id, ids }]) => {
+      const wanted = new Set(ids);
+      const sorted = [...wanted].sort();
+      const range = IDBKeyRange.bound([thread_id, ns, sorted[0]!], [thread_id, ns, sorted.at(-1)!, []]);
+      for (const write of await writes.getAll(range)) {
+        if (!wanted.has(write.checkpoint_id) || isBookkeeping(write.channel)) continue;
+        const key = `${ns}\u0000${write.checkpoint_id}`;
+        byCheckpoint.set(key, [...(byCheckpoint.get(key) ?? []), decodeForDisplay(write.value)]);
+      }
+    }),
+  );
+  return records.map((record) => {
+    const values = record.parent_checkpoint_id === undefined ? undefined : byCheckpoint.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`);
+    return values ? messagePreviewOf(values.map((value) => ({ value }))) : null;
+  });
+}
+
+interface SummaryStores {
+  checkpoints: { get(key: [string, string, string]): Promise<CheckpointRecord | undefined> };
+  writes: { getAll(range: IDBKeyRange): Promise<WriteRecord[]> };
+}
+
+const summaryStores = (tx: { objectStore(name: 'checkpoints'): SummaryStores['checkpoints']; objectStore(name: 'writes'): SummaryStores['writes'] }): SummaryStores => ({
+  checkpoints: tx.objectStore('checkpoints'),
+  writes: tx.objectStore('writes'),
+});
+
 /** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
-async function summarize(
-  store: { get(key: [string, string, string]): Promise<CheckpointRecord | undefined> },
-  records: CheckpointRecord[],
-): Promise<CheckpointSummary[]> {
+async function summarize({ checkpoints: store, writes }: SummaryStores, records: CheckpointRecord[]): Promise<CheckpointSummary[]> {
   const decoded = new Map(records.map((record) => [`${record.checkpoint_ns}\u0000${record.checkpoint_id}`, decodeRecord(record)]));
   const missing = records.filter(
     (record) => record.parent_checkpoint_id !== undefined && !decoded.has(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
   );
-  const parents = await Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!])));
+  const [parents, previews] = await Promise.all([
+    Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!]))),
+    messagePreviews(writes, records),
+  ]);
   for (const parent of parents) if (parent) decoded.set(`${parent.checkpoint_ns}\u0000${parent.checkpoint_id}`, decodeRecord(parent));
-  return records.map((record) =>
+  return records.map((record, i) =>
     summaryOf(
       decoded.get(`${record.checkpoint_ns}\u0000${record.checkpoint_id}`)!,
       record.parent_checkpoint_id === undefined ? undefined : decoded.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
+      previews[i]!,
     ),
   );
 }
@@ -169,14 +215,14 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
   const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
   const { thread_id, checkpoint_ns, before } = query;
   return withDatabase(dbName, async (db) => {
-    const tx = db.transaction('checkpoints', 'readonly');
+    const tx = db.transaction(['checkpoints', 'writes'], 'readonly');
     const page = await readCheckpointPage(
       unwrap(tx),
       { thread_id, ...(checkpoint_ns !== undefined ? { checkpoint_ns } : {}), ...(before !== undefined ? { before } : {}) },
       limit,
       undefined,
     );
-    const summaries = await summarize(tx.store, page.records);
+    const summaries = await summarize(summaryStores(tx), page.records);
     await tx.done;
     return summaries;
   });
@@ -186,7 +232,7 @@ type ReadTransaction = ReturnType<Database['transaction']>;
 
 /** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
 async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
-  const [summaries, tuples] = await Promise.all([summarize(tx.objectStore('checkpoints'), records), readTuples(unwrap(tx), records)]);
+  const [summaries, tuples] = await Promise.all([summarize(summaryStores(tx), records), readTuples(unwrap(tx), records)]);
   // Records are shared between the checkpoints that name them: decode each serialized value once.
   const decoded = new WeakMap<TypedBytes, JsonValue>();
   const decode = (typed: TypedBytes) => {

@@ -1,4 +1,5 @@
-import type { CheckpointDetail, CheckpointSummary, JsonValue, SearchHit, ThreadSummary } from './data-source.js';
+import type { CheckpointDetail, CheckpointSummary, JsonValue, PendingWriteView, SearchHit, ThreadSummary } from './data-source.js';
+import { previewOfMessages, searchableMessageText } from './messages.js';
 
 /** The nodes that ran in a step: those whose entry in `versions_seen` differs from the parent checkpoint's. */
 export function nodesThatRan(versionsSeen: JsonValue | undefined, parentVersionsSeen: JsonValue | undefined): string[] {
@@ -9,9 +10,23 @@ export function nodesThatRan(versionsSeen: JsonValue | undefined, parentVersions
     .sort();
 }
 
-export function summaryOfDetail(detail: CheckpointDetail): CheckpointSummary {
+/** The preview of what a step added: the messages among the writes its tasks left on the checkpoint it ran from. */
+export function messagePreviewOf(parentWrites: readonly Pick<PendingWriteView, 'value'>[] | undefined): string | null {
+  return parentWrites ? previewOfMessages(parentWrites.map((write) => write.value)) : null;
+}
+
+/** A checkpoint's summary; its message preview comes from its parent's writes. */
+export function summaryOfDetail(detail: CheckpointDetail, parent: CheckpointDetail | undefined): CheckpointSummary {
   const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, step, source, ts, nodes } = detail;
-  return { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, step, source, ts, nodes };
+  return { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, step, source, ts, nodes, message_preview: messagePreviewOf(parent?.pending_writes) };
+}
+
+/** Summaries of some of a thread's checkpoints, each with its parent looked up among `all`. */
+export function summariesOfDetails(details: readonly CheckpointDetail[], all: readonly CheckpointDetail[]): CheckpointSummary[] {
+  const byKey = new Map(all.map((detail) => [`${detail.checkpoint_ns}\u0000${detail.checkpoint_id}`, detail]));
+  return details.map((detail) =>
+    summaryOfDetail(detail, detail.parent_checkpoint_id === null ? undefined : byKey.get(`${detail.checkpoint_ns}\u0000${detail.parent_checkpoint_id}`)),
+  );
 }
 
 /** A thread's summary from its checkpoints, newest first. */
@@ -28,7 +43,7 @@ export function threadSummaryOf(thread_id: string, newestFirst: readonly Checkpo
 /**
  * Where `text` occurs (case-insensitive) in a thread: channel names and the values a checkpoint introduced
  * (a value carried over unchanged from the parent is reported once, where it first appears), metadata, and
- * pending writes. Values are searched as their JSON text.
+ * pending writes. Values are searched as their JSON text, and messages also as the text they show.
  */
 export function searchDetails(newestFirst: readonly CheckpointDetail[], text: string): SearchHit[] {
   const needle = text.trim().toLowerCase();
@@ -40,7 +55,7 @@ export function searchDetails(newestFirst: readonly CheckpointDetail[], text: st
       if (typeof value !== 'object' || value === null) return String(value).toLowerCase();
       let cached = cache.get(value);
       if (cached === undefined) {
-        cached = JSON.stringify(value).toLowerCase();
+        cached = `${JSON.stringify(value)}\n${searchableMessageText(value)}`.toLowerCase();
         cache.set(value, cached);
       }
       return cached;

@@ -1,7 +1,9 @@
 import { useMemo, useState } from 'react';
 import type { CheckpointDetail, JsonValue, PendingWriteView } from '../devtools/data-source.js';
+import { asChatMessages, diffChatMessages, messageListsOf, toolCallsById, type MessageChanges } from '../devtools/messages.js';
 import { diffValues } from './diff.js';
 import { JsonValueView, copyAsJson } from './JsonValueView.js';
+import { KnownToolCalls, MessageListChanges } from './MessageViews.js';
 
 type Tab = 'state' | 'diff' | 'writes' | 'metadata';
 const TABS: [Tab, string][] = [
@@ -38,22 +40,52 @@ function Writes({ writes, dark }: { writes: PendingWriteView[]; dark: boolean })
   );
 }
 
-function Diff({ parent, detail }: { parent: CheckpointDetail | undefined; detail: CheckpointDetail }) {
-  const lines = useMemo(() => diffValues(parent?.channel_values, detail.channel_values), [parent, detail]);
+/** Channels of messages, split from the rest: their changes are shown message by message. */
+function splitMessageChannels(before: Record<string, JsonValue>, after: Record<string, JsonValue>) {
+  const messageChanges: [string, MessageChanges][] = [];
+  const otherBefore = { ...before };
+  const otherAfter = { ...after };
+  for (const channel of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const lists = messageListsOf(before[channel], after[channel]);
+    if (!lists) continue;
+    delete otherBefore[channel];
+    delete otherAfter[channel];
+    const changes = diffChatMessages(...lists);
+    if (changes.added.length + changes.replaced.length + changes.removed.length > 0) messageChanges.push([channel, changes]);
+  }
+  return { messageChanges, lines: diffValues(otherBefore, otherAfter) };
+}
+
+function Diff({ parent, detail, dark }: { parent: CheckpointDetail | undefined; detail: CheckpointDetail; dark: boolean }) {
+  const { messageChanges, lines } = useMemo(() => splitMessageChannels(parent?.channel_values ?? {}, detail.channel_values), [parent, detail]);
   if (!parent && detail.parent_checkpoint_id) return <p className="juncture-empty">Loading the parent…</p>;
-  if (lines.length === 0) return <p className="juncture-empty">{parent ? 'No change from the parent.' : 'The first checkpoint: nothing to compare.'}</p>;
+  if (lines.length === 0 && messageChanges.length === 0) {
+    return <p className="juncture-empty">{parent ? 'No change from the parent.' : 'The first checkpoint: nothing to compare.'}</p>;
+  }
   const sign = { add: '+', remove: '-', replace: '~', move: '>' };
   return (
-    <pre className="juncture-diff" aria-label="Diff against the parent">
-      {lines.map((line, i) => (
-        <div key={i} className={line.kind}>
-          {sign[line.kind]} {line.path}
-          {line.from !== undefined ? ` from ${line.from}` : ''}
-          {line.value !== undefined ? ` = ${line.value}` : ''}
-        </div>
+    <>
+      {messageChanges.map(([channel, changes]) => (
+        <MessageListChanges key={channel} channel={channel} changes={changes} dark={dark} />
       ))}
-    </pre>
+      {lines.length > 0 && (
+        <pre className="juncture-diff" aria-label="Diff against the parent">
+          {lines.map((line, i) => (
+            <div key={i} className={line.kind}>
+              {sign[line.kind]} {line.path}
+              {line.from !== undefined ? ` from ${line.from}` : ''}
+              {line.value !== undefined ? ` = ${line.value}` : ''}
+            </div>
+          ))}
+        </pre>
+      )}
+    </>
   );
+}
+
+/** The tool calls in a checkpoint's channels and its parent's, by id. */
+function toolCallsOf(...details: (CheckpointDetail | undefined)[]) {
+  return toolCallsById(details.flatMap((detail) => Object.values(detail?.channel_values ?? {}).flatMap((value) => asChatMessages(value) ?? [])));
 }
 
 export interface TimeTravelControls {
@@ -118,8 +150,9 @@ export interface CheckpointDetailViewProps {
 export function CheckpointDetailView({ detail, parent, dark, timeTravel }: CheckpointDetailViewProps) {
   const [tab, setTab] = useState<Tab>('state');
   const config = { thread_id: detail.thread_id, checkpoint_ns: detail.checkpoint_ns, checkpoint_id: detail.checkpoint_id };
+  const knownCalls = useMemo(() => toolCallsOf(parent, detail), [parent, detail]);
   return (
-    <div>
+    <KnownToolCalls.Provider value={knownCalls}>
       <header className="juncture-detail-title">
         <strong>Checkpoint {detail.checkpoint_id}</strong> <button onClick={() => copyAsJson(detail)}>Copy all</button>
         <div className="meta">
@@ -143,7 +176,7 @@ export function CheckpointDetailView({ detail, parent, dark, timeTravel }: Check
         ) : (
           Object.entries(detail.channel_values).map(([channel, value]) => <JsonValueView key={channel} name={channel} value={value} dark={dark} />)
         ))}
-      {tab === 'diff' && <Diff parent={parent} detail={detail} />}
+      {tab === 'diff' && <Diff parent={parent} detail={detail} dark={dark} />}
       {tab === 'writes' && <Writes writes={detail.pending_writes} dark={dark} />}
       {tab === 'metadata' && (
         <>
@@ -154,6 +187,6 @@ export function CheckpointDetailView({ detail, parent, dark, timeTravel }: Check
           <JsonValueView name="versions_seen" value={detail.versions_seen} dark={dark} />
         </>
       )}
-    </div>
+    </KnownToolCalls.Provider>
   );
 }

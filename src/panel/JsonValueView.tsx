@@ -1,22 +1,26 @@
-import { useState } from 'react';
-import { JsonView, darkStyles, defaultStyles } from 'react-json-view-lite';
+import { useMemo, useState } from 'react';
 import type { JsonValue } from '../devtools/data-source.js';
+import { findMessages } from '../devtools/messages.js';
 import { formatBytes, jsonSize } from './format.js';
+import { JsonTree } from './JsonTree.js';
+import { MessagesInValue } from './MessageViews.js';
 
 /** Values above this size start folded, and render only when asked. */
 const LAZY_BYTES = 16 * 1024;
-
-const expandThreeLevels = (level: number) => level < 3;
 
 export function copyAsJson(value: unknown): void {
   void navigator.clipboard?.writeText(JSON.stringify(value, null, 2));
 }
 
-/** A value as a JSON tree (text only, never HTML), with its size and a copy button. */
+/**
+ * A named value with its size and a copy button: messages as a transcript (with a toggle to the raw JSON),
+ * anything else as a JSON tree.
+ */
 export function JsonValueView({ name, value, dark }: { name: string; value: JsonValue; dark: boolean }) {
   const size = jsonSize(value);
   const [open, setOpen] = useState(size <= LAZY_BYTES);
-  const scalar = typeof value !== 'object' || value === null;
+  const [raw, setRaw] = useState(false);
+  const messages = useMemo(() => (open ? findMessages(value) : undefined), [open, value]);
   return (
     <section className="juncture-channel" aria-label={name}>
       <header>
@@ -26,16 +30,13 @@ export function JsonValueView({ name, value, dark }: { name: string; value: Json
           Copy
         </button>
         {!open && <button onClick={() => setOpen(true)}>Show</button>}
+        {messages && (
+          <button aria-pressed={raw} onClick={() => setRaw(!raw)} title="Show the messages as stored">
+            Raw JSON
+          </button>
+        )}
       </header>
-      {open && (
-        <div className="juncture-json">
-          {scalar ? (
-            <code>{JSON.stringify(value)}</code>
-          ) : (
-            <JsonView data={value} shouldExpandNode={expandThreeLevels} style={dark ? darkStyles : defaultStyles} />
-          )}
-        </div>
-      )}
+      {open && (messages && !raw ? <MessagesInValue found={messages} dark={dark} /> : <JsonTree value={value} dark={dark} />)}
     </section>
   );
 }

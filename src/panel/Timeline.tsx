@@ -114,6 +114,11 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
               <span className="step">{entry.step ?? ''}</span>
               <span className="source label">{entry.source ?? ''}</span>
               <span className="nodes">{entry.nodes.join(', ')}</span>
+              {entry.message_preview && (
+                <span className="preview" title={entry.message_preview}>
+                  {entry.message_preview}
+                </span>
+              )}
               <span className="time" title={entry.ts ?? ''}>
                 {relativeTime(entry.ts, now)}
               </span>

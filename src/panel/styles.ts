@@ -4,6 +4,7 @@ export const PANEL_CSS = `
   --bg: #ffffff; --bg-alt: #f3f4f6; --fg: #1f2328; --muted: #6b7280; --border: #d0d7de;
   --accent: #0969da; --accent-bg: #ddf4ff; --ancestry: #8250df; --error: #cf222e; --error-bg: #ffebe9;
   --interrupt: #9a6700; --interrupt-bg: #fff8c5; --add: #1a7f37; --remove: #cf222e; --hit: #fff8c5;
+  --human: #0969da; --ai: #8250df; --tool: #1a7f37; --system: #6b7280;
   --lane-0: #0969da; --lane-1: #bf3989; --lane-2: #1a7f37; --lane-3: #bc4c00; --lane-4: #8250df;
   font: 12px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif;
   color: var(--fg); background: var(--bg);
@@ -14,6 +15,7 @@ export const PANEL_CSS = `
   --bg: #1e1e1e; --bg-alt: #262626; --fg: #e6e6e6; --muted: #9aa0a6; --border: #3c3c3c;
   --accent: #4ea1ff; --accent-bg: #12324f; --ancestry: #c297ff; --error: #ff7b72; --error-bg: #3d1c1c;
   --interrupt: #e3b341; --interrupt-bg: #3a2f12; --add: #56d364; --remove: #ff7b72; --hit: #4d3f12;
+  --human: #4ea1ff; --ai: #c297ff; --tool: #56d364; --system: #9aa0a6;
   --lane-0: #4ea1ff; --lane-1: #ff7eb6; --lane-2: #56d364; --lane-3: #ffa657; --lane-4: #c297ff;
 }
 .juncture-panel * { box-sizing: border-box; }
@@ -36,7 +38,8 @@ export const PANEL_CSS = `
 .juncture-row.hit { background: var(--hit); }
 .juncture-row .step { color: var(--muted); min-width: 34px; text-align: right; }
 .juncture-row .source { font-weight: 600; }
-.juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; }
+.juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; flex: none; max-width: 30%; }
+.juncture-row .preview { overflow: hidden; text-overflow: ellipsis; color: var(--muted); min-width: 0; flex: 1; }
 .juncture-row .time { color: var(--muted); margin-left: auto; }
 .juncture-detail { border-left: 1px solid var(--border); overflow: auto; padding: 6px 10px; min-height: 0; }
 .juncture-detail-title { margin: 4px 0 8px; }
@@ -56,4 +59,32 @@ export const PANEL_CSS = `
 .juncture-alert { color: var(--error); padding: 4px 8px; grid-column: 1 / -1; }
 .juncture-json { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 11px; }
 .juncture-json ul { margin: 0; padding-left: 14px; list-style: none; }
+.juncture-transcript { list-style: none; margin: 4px 0; padding: 0; display: flex; flex-direction: column; gap: 4px; }
+.juncture-message { --role: var(--system); border: 1px solid var(--border); border-left: 3px solid var(--role); border-radius: 4px; padding: 3px 6px; background: var(--bg); }
+.juncture-message.role-human { --role: var(--human); }
+.juncture-message.role-ai { --role: var(--ai); }
+.juncture-message.role-tool { --role: var(--tool); }
+.juncture-message.error { --role: var(--error); background: var(--error-bg); }
+.juncture-message.added { box-shadow: inset 0 0 0 1px var(--add); }
+.juncture-message.removed { opacity: 0.75; box-shadow: inset 0 0 0 1px var(--remove); }
+.juncture-message.replaced { box-shadow: inset 0 0 0 1px var(--interrupt); }
+.juncture-message > header { display: flex; gap: 6px; align-items: baseline; flex-wrap: wrap; font-size: 11px; }
+.juncture-message .role { font-weight: 700; color: var(--role); text-transform: uppercase; }
+.juncture-message .change { font-weight: 600; }
+.juncture-message.added .change { color: var(--add); }
+.juncture-message.removed .change { color: var(--remove); }
+.juncture-message.replaced .change { color: var(--interrupt); }
+.juncture-message .status { color: var(--error); font-weight: 600; }
+.juncture-message .grow { flex: 1; }
+.juncture-message .id, .juncture-message .usage, .juncture-message .answers, .juncture-tool-call .id { color: var(--muted); }
+.juncture-message header button { padding: 0 4px; font-size: 10px; }
+.juncture-message .text { margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.juncture-message .part, .juncture-field { margin: 2px 0; overflow-wrap: anywhere; }
+.juncture-message .kind, .juncture-field > .kind { color: var(--muted); font-size: 11px; margin-right: 4px; }
+.juncture-message .part-image { display: block; max-height: 96px; max-width: 96px; min-width: 24px; min-height: 24px; image-rendering: pixelated; border: 1px solid var(--border); margin: 2px 0; }
+.juncture-message .reasoning summary, .juncture-message .before summary { color: var(--muted); cursor: pointer; font-size: 11px; }
+.juncture-tool-call { border: 1px dashed var(--border); border-radius: 4px; padding: 2px 6px; margin: 3px 0; }
+.juncture-tool-call.error { border-color: var(--error); }
+.juncture-tool-call .head { font-size: 11px; }
+.juncture-tool-call .tool-name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;

@@ -4,7 +4,7 @@ import { createMemoryDataSource } from '../../src/devtools/memory-source.js';
 import type { CheckpointDataSource, CheckpointKey, JsonValue } from '../../src/devtools/data-source.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
 import { PANEL_CSS } from '../../src/panel/styles.js';
-import { HOSTILE, ThreadBuilder, failingThread, forkedThread, hostileThread } from '../support/fixture-threads.js';
+import { HOSTILE, PIXEL_PNG, ThreadBuilder, conversationThread, failingThread, forkedThread, hostileThread, storedMessage } from '../support/fixture-threads.js';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -141,7 +141,7 @@ describe('DevtoolsPanel', () => {
     });
     await vi.waitFor(() => expect(buttonNamed('Back to the live page')).toBeDefined());
     expect($('[aria-label="Databases"]')!.textContent).toContain('from-a-file');
-    expect(rows()).toHaveLength(10);
+    await vi.waitFor(() => expect(rows()).toHaveLength(10));
     const broken = new DataTransfer();
     broken.items.add(new File(['{"format":"other"}'], 'bad.json'));
     await act(async () => {
@@ -194,11 +194,150 @@ describe('DevtoolsPanel', () => {
   it('renders HTML and script payloads from the page as text, running nothing', async () => {
     await render(createMemoryDataSource([hostileThread()]));
     await vi.waitFor(() => expect($('.juncture-detail')!.textContent).toContain(HOSTILE));
-    await click(buttonNamed('Writes (1)'));
+    const messageTexts = () => $$('.juncture-message .text').map((text) => text.textContent);
+    expect(messageTexts()).toEqual([HOSTILE, HOSTILE, HOSTILE, HOSTILE]);
+    expect($$('.juncture-tool-call .tool-name').map((name) => name.textContent)).toEqual([`tool ${HOSTILE}`]);
+    expect($('.juncture-message .part')!.textContent).toContain('onerror="window.__pwned=3');
+    await click(buttonNamed('Writes (2)'));
+    expect(messageTexts()).toEqual([HOSTILE, HOSTILE, HOSTILE]);
     for (const tab of ['Diff', 'Metadata', 'State']) await click(buttonNamed(tab));
     expect(container.textContent).toContain(`thread ${HOSTILE}`);
+    await click(buttonNamed('Raw JSON'));
     expect(container.querySelectorAll('img, script, iframe')).toHaveLength(0);
     await new Promise((done) => setTimeout(done, 50));
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
+  });
+});
+
+describe('DevtoolsPanel on a conversation', () => {
+  const within = (element: Element, selector: string) => [...element.querySelectorAll<HTMLElement>(selector)];
+  const texts = (elements: Element[]) => elements.map((element) => element.textContent);
+  /** The cards at the top of a transcript (tool results answering a call sit inside their call). */
+  const cards = (section: string) => $$(`[aria-label="${section}"] .juncture-transcript > li > .juncture-message`);
+  const open = async (id: string, tab = 'State') => {
+    await click($(`[data-checkpoint-id="${id}"]`));
+    await vi.waitFor(() => expect($('.juncture-detail')!.textContent).toContain(`Checkpoint ${id}`));
+    await click(buttonNamed(new RegExp(`^${tab}`)));
+  };
+
+  it('shows the messages channel as a transcript: roles, text, images, tool calls with their results, usage and ids', async () => {
+    await render(createMemoryDataSource([conversationThread()]));
+    await open('chat-000008');
+    expect(texts(cards('messages').map((card) => card.querySelector('.role')!))).toEqual(['system', 'human', 'ai', 'ai', 'human']);
+    const [, question, calls, reply, photo] = cards('messages');
+    expect(question!.querySelector('.text')!.textContent).toBe('What is the weather in Paris, and what time is it there?');
+    expect(calls!.querySelector('.usage')!.textContent).toBe('52 in · 31 out · 83 tokens');
+    expect(calls!.querySelector('header .id')!.textContent).toBe('ai-1');
+    const toolCalls = within(calls!, '.juncture-tool-call');
+    expect(texts(toolCalls.map((call) => call.querySelector('.tool-name')!))).toEqual(['get_weather', 'get_time']);
+    expect(toolCalls[1]!.querySelector('.juncture-json')!.textContent).toContain('Europe/Paris');
+    // Each result sits under the call it answers, not in the list of its own.
+    const [weather, clock] = toolCalls.map((call) => call.querySelector('.juncture-message.role-tool')!);
+    expect(weather!.querySelector('.text')!.textContent).toBe('It is 18°C and sunny in Paris.');
+    expect(clock!.classList.contains('error')).toBe(true);
+    expect(clock!.querySelector('.status')!.textContent).toBe('error');
+    expect(clock!.querySelector('.text')!.textContent).toBe('Error: the clock service is unreachable.');
+    expect(reply!.querySelector('.text')!.textContent).toBe('It is 18°C and sunny in Paris.');
+    expect(photo!.querySelector('.text')!.textContent).toBe('And what is in this photo?');
+    expect(photo!.querySelector('img')!.getAttribute('src')).toBe(PIXEL_PNG);
+
+    // One message as stored, then the whole channel as stored.
+    await click(within(reply!, 'header button').find((button) => button.textContent === 'JSON'));
+    expect(reply!.querySelector('.juncture-json')!.textContent).toContain('AIMessage');
+    await click(buttonNamed('Raw JSON'));
+    expect(cards('messages')).toHaveLength(0);
+    expect($('[aria-label="messages"] .juncture-json')!.textContent).toContain('constructor');
+    await click(buttonNamed('Raw JSON'));
+    expect(cards('messages')).toHaveLength(5);
+  });
+
+  it('shows a graph\'s input, which holds messages in a field, as messages too', async () => {
+    await render(createMemoryDataSource([conversationThread()]));
+    await open('chat-000001');
+    const input = $('[aria-label="__start__"]')!;
+    expect(texts(within(input, '.juncture-message .role'))).toEqual(['system', 'human']);
+    expect(within(input, '.juncture-field > .kind')[0]!.textContent).toBe('messages');
+  });
+
+  it('diffs a step message by message: added, replaced with the same id, removed', async () => {
+    await render(createMemoryDataSource([conversationThread()]));
+    await open('chat-000004', 'Diff');
+    const changes = () => $$('[aria-label="messages changes"] .juncture-transcript > li > .juncture-message');
+    expect($('[aria-label="messages changes"] .size')!.textContent).toBe('2 added');
+    expect(changes().map((card) => [card.querySelector('.change')!.textContent, card.querySelector('.answers')!.textContent])).toEqual([
+      ['added', 'answers call_weather'],
+      ['added', 'answers call_time'],
+    ]);
+    expect($('.juncture-diff')).toBeNull();
+
+    await open('chat-000006', 'Diff');
+    const [replaced] = changes();
+    expect(replaced!.querySelector('.change')!.textContent).toBe('replaced');
+    expect(replaced!.querySelector('.text')!.textContent).toBe('It is 18°C and sunny in Paris.');
+    expect(replaced!.querySelector('.before .text')!.textContent).toBe('It is 18°C and sunny in Paris. I could not get the local time.');
+
+    await open('chat-000009', 'Diff');
+    expect(changes().map((card) => [card.querySelector('.change')!.textContent, card.querySelector('.text')!.textContent])).toEqual([
+      ['removed', 'Error: the clock service is unreachable.'],
+    ]);
+    // The input's other channel still diffs as JSON.
+    await open('chat-000008', 'Diff');
+    expect(changes().map((card) => card.querySelector('.change')!.textContent)).toEqual(['added']);
+    expect($('.juncture-diff')!.textContent).toContain('- /__start__');
+  });
+
+  it('shows message writes as messages, naming the calls tool results answer', async () => {
+    await render(createMemoryDataSource([conversationThread()]));
+    await open('chat-000003', 'Writes');
+    const task = $('.juncture-task')!;
+    expect(texts(within(task, '.juncture-message .answers'))).toEqual(['answers call_weather', 'answers call_time']);
+    expect(within(task, '.juncture-message.error')).toHaveLength(1);
+
+    // A result without the tool's name is named by the call it answers.
+    act(() => root.unmount());
+    root = createRoot(container);
+    const thread = new ThreadBuilder('fixtures', 'unnamed-tool', 'bare');
+    const calls = storedMessage('AIMessage', { id: 'a', content: '', tool_calls: [{ id: 'c9', name: 'lookup', args: { id: 42 } }] });
+    const result = storedMessage('ToolMessage', { id: 't', content: 'found', tool_call_id: 'c9' });
+    thread.add({ parent: null, source: 'loop', step: 0, values: { messages: [calls] }, writes: [{ task_id: 'tools', task_path: 'tools', idx: 0, channel: 'messages', value: [result] }] });
+    await render(createMemoryDataSource([thread.build()]));
+    await open('bare-000001', 'Writes');
+    expect($('.juncture-task .juncture-message .answers')!.textContent).toBe('answers lookup c9');
+  });
+
+  it('previews on each timeline row what its step added, and finds message text', async () => {
+    await render(createMemoryDataSource([conversationThread()]));
+    const preview = (id: string) => $(`[data-checkpoint-id="${id}"] .preview`)?.textContent;
+    expect(preview('chat-000003')).toBe('ai calls get_weather, get_time');
+    expect(preview('chat-000004')).toBe('tool get_weather · tool get_time (error)');
+    expect(preview('chat-000010')).toBe('ai: A single blue pixel.');
+    expect(preview('chat-000001')).toBeUndefined();
+
+    const input = $<HTMLInputElement>('input[aria-label="Search values"]')!;
+    await act(async () => {
+      const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
+      setValue.call(input, 'a single BLUE pixel');
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await click(buttonNamed('Search'));
+    // The agent's write on the step before, and the channel where the reply arrived.
+    await vi.waitFor(() => expect($('[aria-live="polite"]')?.textContent).toMatch(/^1 of 2/));
+    expect($$('.juncture-row.hit').map((row) => row.dataset['checkpointId'])).toEqual(['chat-000010', 'chat-000009']);
+  });
+
+  it('reads an exported conversation the same way, previews included when the file has none', async () => {
+    await render(createMemoryDataSource([forkedThread()]));
+    const exported = conversationThread('from-a-file');
+    const withoutPreviews = { ...exported, checkpoints: exported.checkpoints.map(({ message_preview: _dropped, ...detail }) => detail) };
+    const input = $<HTMLInputElement>('input[aria-label="Import a thread"]')!;
+    const files = new DataTransfer();
+    files.items.add(new File([JSON.stringify(withoutPreviews)], 'chat.json', { type: 'application/json' }));
+    await act(async () => {
+      input.files = files.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await vi.waitFor(() => expect(rows()).toContain('chat-000003'));
+    expect($('[data-checkpoint-id="chat-000003"] .preview')!.textContent).toBe('ai calls get_weather, get_time');
+    await vi.waitFor(() => expect(cards('messages').length).toBe(6));
   });
 });

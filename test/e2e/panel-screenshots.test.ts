@@ -31,6 +31,18 @@ async function showEditedBranch(panel: Locator) {
   expect(ancestry).toEqual(['ckpt-000009', 'ckpt-000008', 'ckpt-000003', 'ckpt-000002', 'ckpt-000001']);
 }
 
+/** Opens the weather chat where both tools answered (one failed), on `tab`, and checks the messages shown. */
+async function showConversation(panel: Locator, id: string, tab: 'State' | 'Diff') {
+  await panel.getByRole('list', { name: 'Threads' }).getByRole('button', { name: /^weather-chat/ }).click();
+  await panel.locator(`[data-checkpoint-id="${id}"]`).click();
+  await panel.getByRole('tab', { name: tab }).click();
+  const messages = panel.locator(tab === 'State' ? '[aria-label="messages"]' : '[aria-label="messages changes"]');
+  await expect.poll(() => messages.locator('.juncture-tool-call .tool-name, .juncture-message .answers').allInnerTexts()).not.toEqual([]);
+  expect(await panel.locator('[data-checkpoint-id="chat-000003"] .preview').innerText()).toBe('ai calls get_weather, get_time');
+  // Let the picture and the lanes settle before the screenshot.
+  await panel.page().waitForTimeout(200);
+}
+
 describe('the panel on the same fixture threads, in the extension and in the page', () => {
   let pages: ServedPages;
   const profile = freshProfile();
@@ -56,6 +68,7 @@ describe('the panel on the same fixture threads, in the extension and in the pag
     const panel = await openPanelForOnlyTab(context, extensionIdOf(extensionDir));
     await panel.setViewportSize(VIEWPORT);
     await showEditedBranch(panel.locator('.juncture-panel'));
+    await showConversation(panel.locator('.juncture-panel'), 'chat-000008', 'State');
     await panel.screenshot({ path: resolve(screenshots, 'panel-extension.png') });
     await panel.close();
   });
@@ -63,6 +76,7 @@ describe('the panel on the same fixture threads, in the extension and in the pag
   it('in the page, with no extension needed', async () => {
     await page.getByRole('button', { name: 'Checkpoints' }).click();
     await showEditedBranch(page.locator('.juncture-panel'));
+    await showConversation(page.locator('.juncture-panel'), 'chat-000004', 'Diff');
     await page.screenshot({ path: resolve(screenshots, 'panel-in-page.png') });
   });
 });

@@ -1,5 +1,5 @@
 import { openDB } from 'idb';
-import { AIMessage } from '@langchain/core/messages';
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
 import { BrowserSaver } from '../../src/index.js';
 import { createPageDataSource } from '../../src/devtools/index.js';
 import { readDatabaseNames } from '../../src/devtools/reader.js';
@@ -54,6 +54,25 @@ describe('the devtools reader and the in-page data source', () => {
     expect(detail!.channel_values['bytes']).toEqual({ $type: 'bytes', $bytes: 2 });
     expect(detail!.metadata).toMatchObject({ step: 5, note: 'n' });
     expect(detail!.pending_writes).toEqual([{ task_id: 'task-1', task_path: 'path', idx: 0, channel: 'messages', value: 'pending' }]);
+  });
+
+  it('previews the messages each step added, from the writes its tasks left on the parent', async () => {
+    const source = createPageDataSource([{ saver }]);
+    const [root] = await putChain(saver, 'chat', '', [10]);
+    await saver.putWrites(root!, [['messages', [new AIMessage({ id: 'a1', content: 'It is 18°C.' })]], ['branch:to:tools', 'agent']], 'task-agent');
+    const child = await saver.put(root!, makeCheckpoint(checkpointId(11)), makeMetadata(1), {});
+    await saver.putWrites(child, [['notes', 'checked'], ['messages', [new ToolMessage({ content: '18', tool_call_id: 'c1', name: 'get_weather' })]]], 'task-tools');
+    await saver.put(child, makeCheckpoint(checkpointId(12)), makeMetadata(2), {});
+    const history = await source.history(saver.dbName, { thread_id: 'chat', limit: 10 });
+    expect(history.map((entry) => [entry.checkpoint_id, entry.message_preview])).toEqual([
+      [checkpointId(12), 'tool get_weather'],
+      [checkpointId(11), 'ai: It is 18°C.'],
+      [checkpointId(10), null],
+    ]);
+    const paged = await source.history(saver.dbName, { thread_id: 'chat', checkpoint_ns: '', before: checkpointId(12), limit: 1 });
+    expect(paged.map((entry) => entry.message_preview)).toEqual(['ai: It is 18°C.']);
+    const detail = await source.checkpoint(saver.dbName, { thread_id: 'chat', checkpoint_ns: '', checkpoint_id: checkpointId(12) });
+    expect(detail?.message_preview).toBe('tool get_weather');
   });
 
   it('tells the panel when the saver commits', async () => {

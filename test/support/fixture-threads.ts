@@ -1,4 +1,5 @@
 import type { CheckpointDetail, JsonValue, PendingWriteView, ThreadExport } from '../../src/devtools/data-source.js';
+import { messagePreviewOf } from '../../src/devtools/thread-model.js';
 
 /** Builds a thread export checkpoint by checkpoint, with ids and times in creation order. */
 export class ThreadBuilder {
@@ -41,6 +42,7 @@ export class ThreadBuilder {
       source: options.source,
       ts: new Date(Date.UTC(2026, 0, 1, 12, 0, this.#clock)).toISOString(),
       nodes,
+      message_preview: messagePreviewOf(parent?.pending_writes),
       channel_values: options.values,
       channel_versions,
       versions_seen: Object.fromEntries(nodes.map((node) => [node, { step: options.step }])),
@@ -119,8 +121,99 @@ export function hostileThread(dbName = 'fixtures'): ThreadExport {
     parent: first,
     source: 'loop',
     step: 0,
-    values: { [`channel ${HOSTILE}`]: { html: HOSTILE, list: [HOSTILE] } },
-    writes: [{ task_id: `task ${HOSTILE}`, task_path: HOSTILE, idx: 0, channel: HOSTILE, value: HOSTILE }],
+    values: { [`channel ${HOSTILE}`]: { html: HOSTILE, list: [HOSTILE] }, messages: hostileMessages() },
+    writes: [
+      { task_id: `task ${HOSTILE}`, task_path: HOSTILE, idx: 0, channel: HOSTILE, value: HOSTILE },
+      { task_id: `task ${HOSTILE}`, task_path: HOSTILE, idx: 1, channel: 'messages', value: hostileMessages().slice(1) },
+    ],
   });
   return thread.build();
+}
+
+/** A message as the savers store it: LangChain's serialized form. */
+export function storedMessage(className: string, kwargs: Record<string, JsonValue>): JsonValue {
+  return { lc: 1, type: 'constructor', id: ['langchain_core', 'messages', className], kwargs: { additional_kwargs: {}, response_metadata: {}, ...kwargs } };
+}
+
+/** A one-pixel PNG, for an image part. */
+export const PIXEL_PNG = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR42mPgzLwFAAHLAU0rzWsVAAAAAElFTkSuQmCC';
+
+const write = (task: string, node: string, value: JsonValue, channel = 'messages'): PendingWriteView => ({ task_id: task, task_path: `~__pregel_pull, ${node}`, idx: 0, channel, value });
+
+/**
+ * A tool-calling chat as LangGraph stores it on `MessagesAnnotation`: a question, an AI message calling two tools,
+ * a result and an error, the reply, an edit of the reply (same id, by `updateState`), then a second turn with a
+ * picture that first removes the failed result. Each checkpoint's writes are what its tasks added.
+ */
+export function conversationThread(dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, 'weather-chat', 'chat');
+  const system = storedMessage('SystemMessage', { id: 'sys-1', content: 'You answer questions about the weather.' });
+  const question = storedMessage('HumanMessage', { id: 'human-1', content: 'What is the weather in Paris, and what time is it there?' });
+  const calls = storedMessage('AIMessage', {
+    id: 'ai-1',
+    content: '',
+    tool_calls: [
+      { id: 'call_weather', name: 'get_weather', args: { city: 'Paris', unit: 'celsius' }, type: 'tool_call' },
+      { id: 'call_time', name: 'get_time', args: { timezone: 'Europe/Paris' }, type: 'tool_call' },
+    ],
+    invalid_tool_calls: [],
+    usage_metadata: { input_tokens: 52, output_tokens: 31, total_tokens: 83 },
+  });
+  const weather = storedMessage('ToolMessage', { id: 'tool-1', content: 'It is 18°C and sunny in Paris.', tool_call_id: 'call_weather', name: 'get_weather', status: 'success' });
+  const clockError = storedMessage('ToolMessage', { id: 'tool-2', content: 'Error: the clock service is unreachable.', tool_call_id: 'call_time', name: 'get_time', status: 'error' });
+  const reply = storedMessage('AIMessage', {
+    id: 'ai-2',
+    content: 'It is 18°C and sunny in Paris. I could not get the local time.',
+    tool_calls: [],
+    invalid_tool_calls: [],
+    usage_metadata: { input_tokens: 120, output_tokens: 17, total_tokens: 137 },
+  });
+  const editedReply = storedMessage('AIMessage', { id: 'ai-2', content: 'It is 18°C and sunny in Paris.', tool_calls: [], invalid_tool_calls: [] });
+  const photo = storedMessage('HumanMessage', {
+    id: 'human-2',
+    content: [
+      { type: 'text', text: 'And what is in this photo?' },
+      { type: 'image_url', image_url: { url: PIXEL_PNG } },
+    ],
+  });
+  const removal = storedMessage('RemoveMessage', { id: 'tool-2', content: [] });
+  const answer = storedMessage('AIMessage', { id: 'ai-3', content: 'A single blue pixel.', tool_calls: [], invalid_tool_calls: [], usage_metadata: { input_tokens: 160, output_tokens: 6, total_tokens: 166 } });
+  const firstTurn = [system, question];
+
+  let head = thread.add({
+    parent: null,
+    source: 'input',
+    step: -1,
+    values: { __start__: { messages: [{ role: 'system', content: 'You answer questions about the weather.' }, { role: 'user', content: 'What is the weather in Paris, and what time is it there?' }] } },
+    writes: [write('t-start', '__start__', firstTurn)],
+  });
+  head = thread.add({ parent: head, source: 'loop', step: 0, values: { messages: firstTurn }, nodes: ['__start__'], writes: [write('t-agent-1', 'agent', [calls])] });
+  head = thread.add({ parent: head, source: 'loop', step: 1, values: { messages: [...firstTurn, calls] }, nodes: ['agent'], writes: [write('t-tools', 'tools', [weather, clockError])] });
+  head = thread.add({ parent: head, source: 'loop', step: 2, values: { messages: [...firstTurn, calls, weather, clockError] }, nodes: ['tools'], writes: [write('t-agent-2', 'agent', [reply])] });
+  head = thread.add({
+    parent: head,
+    source: 'loop',
+    step: 3,
+    values: { messages: [...firstTurn, calls, weather, clockError, reply] },
+    nodes: ['agent'],
+    writes: [write('t-update', 'agent', [editedReply])],
+  });
+  const edited = [...firstTurn, calls, weather, clockError, editedReply];
+  head = thread.add({ parent: head, source: 'update', step: 4, values: { messages: edited }, nodes: ['agent'] });
+  head = thread.add({ parent: head, source: 'input', step: 5, values: { messages: edited, __start__: { messages: [photo] } }, writes: [write('t-start-2', '__start__', [photo])] });
+  head = thread.add({ parent: head, source: 'loop', step: 6, values: { messages: [...edited, photo] }, nodes: ['__start__'], writes: [write('t-tidy', 'tidy', [removal])] });
+  const tidied = [...firstTurn, calls, weather, editedReply, photo];
+  head = thread.add({ parent: head, source: 'loop', step: 7, values: { messages: tidied }, nodes: ['tidy'], writes: [write('t-agent-3', 'agent', [answer])] });
+  thread.add({ parent: head, source: 'loop', step: 8, values: { messages: [...tidied, answer] }, nodes: ['agent'] });
+  return thread.build();
+}
+
+/** Messages whose text, names, ids, arguments and parts are HTML and script. */
+export function hostileMessages(): JsonValue[] {
+  return [
+    storedMessage('HumanMessage', { id: `human ${HOSTILE}`, content: [{ type: 'text', text: HOSTILE }, { type: 'image_url', image_url: { url: `https://example.invalid/x.png" onerror="window.__pwned=3` } }] }),
+    storedMessage('AIMessage', { id: 'ai-evil', content: HOSTILE, tool_calls: [{ id: `call ${HOSTILE}`, name: `tool ${HOSTILE}`, args: { html: HOSTILE } }], usage_metadata: { input_tokens: 1, output_tokens: 1, total_tokens: 2 } }),
+    storedMessage('ToolMessage', { id: 'tool-evil', content: HOSTILE, tool_call_id: `call ${HOSTILE}`, name: `tool ${HOSTILE}`, status: 'error' }),
+    { role: 'assistant', content: HOSTILE, name: HOSTILE },
+  ];
 }

@@ -2,7 +2,7 @@
 import { BrowserSaver } from '../../../src/index.js';
 import { connectDevtools } from '../../../src/devtools/index.js';
 import { mountDevtoolsPanel } from '../../../src/panel/index.js';
-import { failingThread, forkedThread } from '../../support/fixture-threads.js';
+import { conversationThread, failingThread, forkedThread } from '../../support/fixture-threads.js';
 import { writeThreadExport } from '../../support/write-thread.js';
 
 const saver = new BrowserSaver({ dbName: 'fixtures' });
@@ -10,6 +10,7 @@ const ready = (async () => {
   if (!(await saver.getTuple({ configurable: { thread_id: 'research-thread' } }))) {
     await writeThreadExport(saver, failingThread());
     await writeThreadExport(saver, forkedThread());
+    await writeThreadExport(saver, conversationThread());
   }
   connectDevtools(saver);
   mountDevtoolsPanel({ saver, theme: 'light' });
