@@ -4,6 +4,7 @@ import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
+import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { listDependencies } from './lists.js';
 import { STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord } from './records.js';
@@ -12,6 +13,7 @@ import type {
   CheckpointPage,
   CheckpointQuery,
   CheckpointStorage,
+  DeltaHistory,
   Durability,
   ListResume,
   PruneOptions,
@@ -340,6 +342,12 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       );
       return readTuples(tx, current.filter((record): record is CheckpointRecord => record !== undefined));
     });
+  }
+
+  deltaHistory(thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined, channels: string[]): Promise<DeltaHistory> {
+    return this.#read(`Reading the history of ${channels.length} channels of thread "${thread_id}"`, (tx) =>
+      readDeltaHistory(tx, thread_id, checkpoint_ns, checkpoint_id, channels),
+    );
   }
 
   listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {

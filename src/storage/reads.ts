@@ -36,7 +36,7 @@ function hasGetAllRecords(source: IDBObjectStore | IDBIndex): source is (IDBObje
 }
 
 /** Up to `count` records of `range`, newest first: in one request where the browser can, else by cursor. */
-async function newestRecords<T>(source: IDBObjectStore | IDBIndex, range: IDBKeyRange | null, count: number): Promise<KeyedRecord<T>[]> {
+export async function newestRecords<T>(source: IDBObjectStore | IDBIndex, range: IDBKeyRange | null, count: number): Promise<KeyedRecord<T>[]> {
   if (hasGetAllRecords(source)) {
     return (await requestResult(source.getAllRecords({ query: range, count, direction: 'prev' }))) as KeyedRecord<T>[];
   }
@@ -125,7 +125,7 @@ export async function readCheckpointPage(
  * When the range holds more than `RANGE_SLACK` records per wanted key, the keys it did not reach are read
  * by `readOne` in a second round.
  */
-async function readRange<K extends IDBValidKey, R>(
+export async function readRange<K extends IDBValidKey, R>(
   store: IDBObjectStore,
   prefix: IDBValidKey[],
   wanted: K[],
@@ -181,25 +181,40 @@ interface Found {
   writes: Map<string, WriteRecord[]>;
 }
 
+/**
+ * The blobs of one channel at `versions` (those that exist), with every version their lists build on: a range
+ * request, and when lists need versions outside it, one more for the channel's versions whole (with lists, each
+ * version holds little more than what it added).
+ */
+export async function readChannelBlobs(
+  store: IDBObjectStore,
+  prefix: [thread_id: string, checkpoint_ns: string],
+  channel: string,
+  versions: ChannelVersion[],
+): Promise<Map<ChannelVersion, BlobRecord>> {
+  const blobs = await readRange<ChannelVersion, BlobRecord>(store, [...prefix, channel], versions, (blob) => blob.version, async (version) => {
+    const blob = (await requestResult(store.get([...prefix, channel, version]))) as BlobRecord | undefined;
+    return blob ? [blob] : [];
+  });
+  const byVersion = new Map(blobs.map((blob) => [blob.version, blob]));
+  if ([...listClosure(byVersion.keys(), byVersion)].every((version) => byVersion.has(version))) return byVersion;
+  const all = (await requestResult(store.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
+  return new Map(all.map((blob) => [blob.version, blob]));
+}
+
+/** The value a channel has at `version`, from blobs read by `readChannelBlobs`; undefined when it has none. */
+export function channelValueOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord> | undefined): ChannelValue | undefined {
+  const blob = blobs?.get(version);
+  if (blob?.list) return { channel, version, ...resolveList(channel, version, blobs!) };
+  return blob?.value ? { channel, version, value: blob.value } : undefined;
+}
+
 /** Issues every read of one group at once: a range request per channel, and one for the writes. */
 async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds }: Wanted): Promise<Found> {
   const blobStore = tx.objectStore('blobs');
   const writeStore = tx.objectStore('writes');
-  const [blobLists, writeList] = await Promise.all([
-    Promise.all(
-      [...versions].map(([channel, wanted]) =>
-        readRange<ChannelVersion, BlobRecord>(
-          blobStore,
-          [...prefix, channel],
-          [...wanted],
-          (blob) => blob.version,
-          async (version) => {
-            const blob = (await requestResult(blobStore.get([...prefix, channel, version]))) as BlobRecord | undefined;
-            return blob ? [blob] : [];
-          },
-        ),
-      ),
-    ),
+  const [channels, writeList] = await Promise.all([
+    Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(blobStore, prefix, channel, [...wanted])] as const)),
     readRange<string, WriteRecord>(
       writeStore,
       prefix,
@@ -208,22 +223,7 @@ async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds 
       async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
     ),
   ]);
-  const found: Found = { blobs: new Map(), writes: new Map() };
-  for (const blob of blobLists.flat()) {
-    let byVersion = found.blobs.get(blob.channel);
-    if (!byVersion) found.blobs.set(blob.channel, (byVersion = new Map()));
-    byVersion.set(blob.version, blob);
-  }
-  // A list refers to other versions of its channel: when some were not read, read the channel's versions whole
-  // (one request; with lists, each version holds little more than what it added).
-  await Promise.all(
-    [...found.blobs].map(async ([channel, byVersion]) => {
-      const needed = listClosure(byVersion.keys(), byVersion);
-      if ([...needed].every((version) => byVersion.has(version))) return;
-      const all = (await requestResult(blobStore.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
-      found.blobs.set(channel, new Map(all.map((blob) => [blob.version, blob])));
-    }),
-  );
+  const found: Found = { blobs: new Map(channels), writes: new Map() };
   for (const write of writeList) {
     let writes = found.writes.get(write.checkpoint_id);
     if (!writes) found.writes.set(write.checkpoint_id, (writes = []));
@@ -241,12 +241,7 @@ export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]
       const found = await reads.get(JSON.stringify([thread_id, checkpoint_ns]))!;
       const tuple: StoredTuple = {
         checkpoint,
-        values: Object.entries(channel_versions).flatMap(([channel, version]): ChannelValue[] => {
-          const byVersion = found.blobs.get(channel);
-          const blob = byVersion?.get(version);
-          if (blob?.list) return [{ channel, version, ...resolveList(channel, version, byVersion!) }];
-          return blob?.value ? [{ channel, version, value: blob.value }] : [];
-        }),
+        values: Object.entries(channel_versions).flatMap(([channel, version]) => channelValueOf(channel, version, found.blobs.get(channel)) ?? []),
         writes: found.writes.get(checkpoint_id) ?? [],
       };
       if (v < 4 && parent_checkpoint_id !== undefined) {

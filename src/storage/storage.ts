@@ -60,6 +60,17 @@ export type WriteOperation =
   | { kind: 'writes'; writes: WriteRecord[] }
   | { kind: 'delete'; thread_id: string };
 
+/** What `getDeltaChannelHistory` replays: the ancestors' writes to some channels, and each channel's seed. */
+export interface DeltaHistory {
+  /**
+   * The ancestors of the checkpoint, nearest (its parent) first, up to the farthest seed (or the root), each with
+   * its writes to the channels asked for, in key order.
+   */
+  ancestors: { checkpoint_id: string; writes: WriteRecord[] }[];
+  /** Per channel, the value stored at the nearest ancestor that stores one (`ancestor` indexes `ancestors`). */
+  seeds: Record<string, { ancestor: number; value: ChannelValue }>;
+}
+
 export interface PruneOptions {
   /** How many of the newest checkpoints of each namespace of the thread to keep. */
   keepLatest: number;
@@ -87,6 +98,11 @@ export interface CheckpointStorage {
   loadTuples(records: CheckpointRecord[]): Promise<StoredTuple[]>;
   /** `listCheckpoints` and `loadTuples` of its records in one transaction, for lists without a metadata filter. */
   listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage>;
+  /**
+   * The writes and seeds that rebuild `channels` at a checkpoint (the latest of its namespace when
+   * `checkpoint_id` is absent), in one transaction; empty when the checkpoint does not exist.
+   */
+  deltaHistory(thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined, channels: string[]): Promise<DeltaHistory>;
   /** Prunes these threads (all when absent) to their newest checkpoints; resolves with how many were deleted. */
   prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number>;
   /** Copies a thread under a new id; resolves with how many checkpoints were copied. */

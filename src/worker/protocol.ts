@@ -8,6 +8,7 @@ import type { CheckpointRecord } from '../storage/records.js';
 import type {
   CheckpointPage,
   CheckpointQuery,
+  DeltaHistory,
   Durability,
   ListResume,
   PruneOptions,
@@ -54,6 +55,13 @@ export interface StorageHostApi {
   listCheckpoints(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<CheckpointPage>>;
   loadTuples(session: StorageSession, records: CheckpointRecord[]): Promise<Outcome<StoredTuple[]>>;
   listTuples(session: StorageSession, query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<Outcome<TuplePage>>;
+  deltaHistory(
+    session: StorageSession,
+    thread_id: string,
+    checkpoint_ns: string,
+    checkpoint_id: string | undefined,
+    channels: string[],
+  ): Promise<Outcome<DeltaHistory>>;
   prune(session: StorageSession, threadIds: string[] | undefined, options: PruneOptions): Promise<Outcome<number>>;
   copyThread(session: StorageSession, from: string, to: string): Promise<Outcome<number>>;
   /** Waits for the session's calls made before it, then closes its database connection. */

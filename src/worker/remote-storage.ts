@@ -5,6 +5,7 @@ import type {
   CheckpointPage,
   CheckpointQuery,
   CheckpointStorage,
+  DeltaHistory,
   ListResume,
   PruneOptions,
   StoredTuple,
@@ -203,6 +204,11 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
   async listTuples(query: CheckpointQuery, pageSize: number, resume?: ListResume): Promise<TuplePage> {
     this.#beforeCall();
     return this.#call(() => this.#host.listTuples(this.#session, query, pageSize, resume));
+  }
+
+  async deltaHistory(thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined, channels: string[]): Promise<DeltaHistory> {
+    this.#beforeCall();
+    return this.#call(() => this.#host.deltaHistory(this.#session, thread_id, checkpoint_ns, checkpoint_id, channels));
   }
 
   async prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {

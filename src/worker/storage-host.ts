@@ -2,7 +2,7 @@ import * as Comlink from 'comlink';
 import { CheckpointError, storageError } from '../errors.js';
 import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { HostGreeting, Outcome, SerializedCheckpointError, StorageHostApi, StorageSession } from './protocol.js';
-import { buffersOfPage, buffersOfTuplePage, buffersOfTuples } from './transfer.js';
+import { buffersOfDeltaHistory, buffersOfPage, buffersOfTuplePage, buffersOfTuples } from './transfer.js';
 
 function sessionKey(session: StorageSession): string {
   return JSON.stringify([session.dbName, session.durability]);
@@ -74,6 +74,8 @@ export function createStorageHost(): StorageHostApi {
     loadTuples: (session, records) => outcome(() => storageOf(session).loadTuples(records), buffersOfTuples),
     listTuples: (session, query, pageSize, resume) =>
       outcome(() => storageOf(session).listTuples(query, pageSize, resume), buffersOfTuplePage),
+    deltaHistory: (session, thread_id, checkpoint_ns, checkpoint_id, channels) =>
+      outcome(() => storageOf(session).deltaHistory(thread_id, checkpoint_ns, checkpoint_id, channels), buffersOfDeltaHistory),
     prune: (session, threadIds, options) => outcome(() => storageOf(session).prune(threadIds, options)),
     copyThread: (session, from, to) => outcome(() => storageOf(session).copyThread(from, to)),
     close: (session) =>

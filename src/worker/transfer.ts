@@ -1,4 +1,4 @@
-import type { ChannelValue, CheckpointPage, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
+import type { ChannelValue, CheckpointPage, DeltaHistory, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
@@ -57,6 +57,13 @@ export function buffersOfTuples(tuples: (StoredTuple | undefined)[]): ArrayBuffe
     buffers.writes(tuple.writes);
     buffers.writes(tuple.parentSends);
   }
+  return buffers.list;
+}
+
+export function buffersOfDeltaHistory(history: DeltaHistory): ArrayBuffer[] {
+  const buffers = new Buffers();
+  for (const ancestor of history.ancestors) buffers.writes(ancestor.writes);
+  buffers.values(Object.values(history.seeds).map((seed) => seed.value));
   return buffers.list;
 }
 

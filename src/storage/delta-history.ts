@@ -1,0 +1,95 @@
+/**
+ * What `getDeltaChannelHistory` needs, read in one transaction: the parent chain of a checkpoint, walked through
+ * checkpoint records, with each ancestor's writes to the channels asked for, up to the nearest ancestor that
+ * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
+ */
+import { channelValueOf, newestRecords, readChannelBlobs, readRange } from './reads.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
+import { prefixRange, requestResult } from './requests.js';
+import type { ChannelValue, DeltaHistory } from './storage.js';
+
+/** Checkpoint records read per request while walking up the chain. */
+const WINDOW = 128;
+
+async function recordOf(tx: IDBTransaction, thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined): Promise<CheckpointRecord | undefined> {
+  const store = tx.objectStore('checkpoints');
+  if (checkpoint_id !== undefined) return (await requestResult(store.get([thread_id, checkpoint_ns, checkpoint_id]))) as CheckpointRecord | undefined;
+  return (await requestResult(store.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value as CheckpointRecord | undefined;
+}
+
+/**
+ * The next ancestors after `from`, nearest first: a window of records below it read in one request (a thread's
+ * own branch is usually what lies there), and a single read for a parent the window missed.
+ */
+async function nextAncestors(tx: IDBTransaction, prefix: [string, string], from: CheckpointRecord): Promise<CheckpointRecord[]> {
+  const store = tx.objectStore('checkpoints');
+  const window = await newestRecords<CheckpointRecord>(store, IDBKeyRange.bound(prefix, [...prefix, from.checkpoint_id], false, true), WINDOW);
+  const byId = new Map(window.map(({ value }) => [value.checkpoint_id, value]));
+  const chain: CheckpointRecord[] = [];
+  let parentId = from.parent_checkpoint_id;
+  while (parentId !== undefined) {
+    const parent = byId.get(parentId) ?? (chain.length === 0 ? await recordOf(tx, prefix[0], prefix[1], parentId) : undefined);
+    if (!parent) break;
+    chain.push(parent);
+    parentId = parent.parent_checkpoint_id;
+  }
+  return chain;
+}
+
+export async function readDeltaHistory(
+  tx: IDBTransaction,
+  thread_id: string,
+  checkpoint_ns: string,
+  checkpoint_id: string | undefined,
+  channels: string[],
+): Promise<DeltaHistory> {
+  const prefix: [string, string] = [thread_id, checkpoint_ns];
+  const history: DeltaHistory = { ancestors: [], seeds: {} };
+  const target = await recordOf(tx, thread_id, checkpoint_ns, checkpoint_id);
+  if (!target || channels.length === 0) return history;
+  const blobStore = tx.objectStore('blobs');
+  const writeStore = tx.objectStore('writes');
+  const remaining = new Set(channels);
+  let from = target;
+  while (remaining.size > 0 && from.parent_checkpoint_id !== undefined) {
+    const chain = await nextAncestors(tx, prefix, from);
+    if (chain.length === 0) break;
+    // Which of these ancestors store a value of each channel still looked for.
+    const blobs = new Map<string, Map<ChannelVersion, BlobRecord>>();
+    await Promise.all(
+      [...remaining].map(async (channel) => {
+        const versions = [...new Set(chain.flatMap((record) => (channel in record.channel_versions ? [record.channel_versions[channel]!] : [])))];
+        if (versions.length > 0) blobs.set(channel, await readChannelBlobs(blobStore, prefix, channel, versions));
+      }),
+    );
+    const wanted: CheckpointRecord[] = [];
+    for (const record of chain) {
+      if (remaining.size === 0) break;
+      wanted.push(record);
+      const index = history.ancestors.length + wanted.length - 1;
+      for (const channel of [...remaining]) {
+        const version = record.channel_versions[channel];
+        const seed: ChannelValue | undefined = version === undefined ? undefined : channelValueOf(channel, version, blobs.get(channel));
+        if (!seed) continue;
+        history.seeds[channel] = { ancestor: index, value: seed };
+        remaining.delete(channel);
+      }
+    }
+    const writes = await readRange<string, WriteRecord>(
+      writeStore,
+      prefix,
+      wanted.map((record) => record.checkpoint_id),
+      (write) => write.checkpoint_id,
+      async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
+    );
+    const asked = new Set(channels);
+    for (const record of wanted) {
+      history.ancestors.push({
+        checkpoint_id: record.checkpoint_id,
+        writes: writes.filter((write) => write.checkpoint_id === record.checkpoint_id && asked.has(write.channel)),
+      });
+    }
+    from = chain.at(-1)!;
+  }
+  return history;
+}

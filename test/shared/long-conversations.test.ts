@@ -1,0 +1,101 @@
+import { BaseCheckpointSaver, MemorySaver } from '@langchain/langgraph-checkpoint';
+import { BrowserSaver } from '../../src/index.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { collect, useFreshSavers } from '../support/fixtures.js';
+
+/** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state * 1664525 + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const WORDS = ['hello', 'remove', 'replace', 'fanout', 'sub', 'tell me more', 'and then?'];
+
+/**
+ * Plays one random conversation: turns with every kind of reply, and forks (`updateState` on an earlier
+ * checkpoint, then a turn from there). Returns what a user of the graph sees: the state and the whole history.
+ */
+async function play(checkpointer: BaseCheckpointSaver, seed: number, turns: number, delta: boolean) {
+  const next = random(seed);
+  const graph = buildChatGraph(checkpointer, { delta });
+  const config = { configurable: { thread_id: `chat-${seed}` } };
+  for (let turn = 0; turn < turns; turn += 1) {
+    const text = `${WORDS[Math.floor(next() * WORDS.length)]} ${'x'.repeat(Math.floor(next() * 50))}`;
+    if (turn > 3 && next() < 0.15) {
+      const history = [];
+      for await (const snapshot of graph.getStateHistory(config)) history.push(snapshot);
+      const from = history[Math.floor(next() * history.length)]!;
+      const forked = await graph.updateState(from.config, { messages: [human(`fork ${text}`, turn, 1)] });
+      await graph.invoke({ messages: [human(text, turn, 2)] }, forked);
+      continue;
+    }
+    await graph.invoke({ messages: [human(text, turn)] }, config);
+  }
+  const history = [];
+  for await (const snapshot of graph.getStateHistory(config)) {
+    history.push({ values: snapshot.values, next: snapshot.next, step: snapshot.metadata?.step, source: snapshot.metadata?.source });
+  }
+  return { state: (await graph.getState(config)).values, history };
+}
+
+describe('long conversations: what is stored as lists reads back as MemorySaver keeps it', () => {
+  const newSaver = useFreshSavers('long-conversations');
+
+  for (const delta of [false, true]) {
+    it.each([1, 2, 3])(`random chat ${delta ? 'on DeltaChannel ' : ''}with edits, removals, forks, Send and a subgraph (seed %i)`, async (seed) => {
+      const saver = newSaver();
+      const stored = await play(saver, seed, 30, delta);
+      const expected = await play(new MemorySaver(), seed, 30, delta);
+      expect(stored.state).toEqual(expected.state);
+      expect(stored.history).toEqual(expected.history);
+      // And again through a new saver on the same database, as after a reload.
+      const reopened = newSaver({ dbName: saver.dbName });
+      const graph = buildChatGraph(reopened, { delta });
+      expect((await graph.getState({ configurable: { thread_id: `chat-${seed}` } })).values).toEqual(expected.state);
+    });
+  }
+
+  it('reads the history of DeltaChannel values in one walk, equal to the base class\'s walk at every checkpoint', async () => {
+    const saver = newSaver();
+    await play(saver, 4, 25, true);
+    const checkpoints = await collect(saver.list({ configurable: { thread_id: 'chat-4' } }));
+    expect(checkpoints.length).toBeGreaterThan(50);
+    for (const { config } of checkpoints) {
+      const options = { config, channels: ['messages', 'no-such-channel'] };
+      expect(await saver.getDeltaChannelHistory(options)).toEqual(await BaseCheckpointSaver.prototype.getDeltaChannelHistory.call(saver, options));
+    }
+    expect(await saver.getDeltaChannelHistory({ config: { configurable: { thread_id: 'none' } }, channels: ['messages'] })).toEqual({ messages: { writes: [] } });
+  });
+
+  it('stores each message about once, however long the conversation', async () => {
+    const saver = newSaver();
+    const graph = buildChatGraph(saver);
+    const config = { configurable: { thread_id: 'long' } };
+    const text = 'a message of some length '.repeat(16);
+    for (let turn = 0; turn < 40; turn += 1) await graph.invoke({ messages: [human(`${text}${turn}`, turn)] }, config);
+    const bytes = await storedBytes(saver);
+    // Each turn adds two messages of about 400 characters; every checkpoint holding the whole list again would
+    // store hundreds of kilobytes by now.
+    expect(bytes.blobs).toBeLessThan(40 * 2 * 1_500);
+    expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
+  });
+});
+
+/** Bytes of serialized values in the blobs store, counted from the records themselves. */
+async function storedBytes(saver: BrowserSaver): Promise<{ blobs: number }> {
+  const { openDB } = await import('idb');
+  const db = await openDB(saver.dbName);
+  try {
+    let total = 0;
+    for (const blob of (await db.getAll('blobs')) as { value: { bytes: Uint8Array } | null; list?: { items: { bytes: Uint8Array }[] } }[]) {
+      total += blob.value?.bytes.byteLength ?? 0;
+      for (const item of blob.list?.items ?? []) total += item.bytes.byteLength;
+    }
+    return { blobs: total };
+  } finally {
+    db.close();
+  }
+}
