@@ -1,7 +1,8 @@
-import { BaseCheckpointSaver, MemorySaver } from '@langchain/langgraph-checkpoint';
+import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
+import { writeLegacyDatabase } from '../support/legacy-database.js';
 
 /** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -99,3 +100,32 @@ async function storedBytes(saver: BrowserSaver): Promise<{ blobs: number }> {
     db.close();
   }
 }
+
+describe('a database written by 0.1, before lists', () => {
+  const newSaver = useFreshSavers('legacy');
+
+  it('opens and reads unchanged, and the conversation goes on in it', async () => {
+    const memory = new MemorySaver();
+    const graph = buildChatGraph(memory);
+    const config = { configurable: { thread_id: 'legacy' } };
+    for (let turn = 0; turn < 6; turn += 1) await graph.invoke({ messages: [human(`turn ${turn} replace`, turn)] }, config);
+    const saver = newSaver();
+    const written = await writeLegacyDatabase(saver.dbName, memory, 'legacy');
+    const read = await collect(saver.list({ configurable: { thread_id: 'legacy' } }));
+    const comparable = (tuples: CheckpointTuple[]) =>
+      tuples.map(({ config: at, checkpoint, metadata, pendingWrites, parentConfig }) => ({
+        at: at.configurable,
+        values: Object.fromEntries(Object.entries(checkpoint.channel_values).filter(([channel]) => channel in checkpoint.channel_versions)),
+        metadata,
+        pendingWrites,
+        parent: parentConfig?.configurable?.['checkpoint_id'],
+      }));
+    expect(comparable(read)).toEqual(comparable(written));
+    // Going on in the old database gives what going on in MemorySaver gives.
+    for (let turn = 6; turn < 10; turn += 1) {
+      await buildChatGraph(saver).invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+      await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    }
+    expect((await buildChatGraph(saver).getState(config)).values).toEqual((await graph.getState(config)).values);
+  });
+});
