@@ -199,6 +199,11 @@ export async function serveBuiltPages(
 export async function serveBuiltApp(configFile: string): Promise<ServedPages> {
   const outDir = mkdtempSync(join(tmpdir(), 'juncture-app-'));
   await productionBuild(() => build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } }));
+  return serveBuildOutput(outDir);
+}
+
+/** Serves a folder an app's own build wrote on localhost; `close` also removes it. */
+export function serveBuildOutput(outDir: string): Promise<ServedPages> {
   return previewBuild(outDir, outDir);
 }
 
