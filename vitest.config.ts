@@ -6,6 +6,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
 import type { BrowserEngine } from './test/support/browser.js';
 import { puppeteerFirefox } from './test/support/firefox-provider.js';
+import { webkitWebDriver } from './test/support/webkit-provider.js';
 
 type BrowserOptions = NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>;
 
@@ -82,10 +83,13 @@ export default defineConfig({
       browserLayer('chromium', chromiumProvider),
       // Playwright drives only its own patched Firefox, so the system's runs through a provider on puppeteer-core.
       browserLayer('firefox', puppeteerFirefox()),
+      // WebKit, Safari's engine, as WebKitGTK's MiniBrowser over WebDriver on an Xvfb display.
+      browserLayer('webkit', webkitWebDriver()),
       // Node drives Chromium through playwright-core: reloads, relaunches, extensions, the demo.
       endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
       // The agent tests, which need no extension and no Chromium-only API, in Firefox through puppeteer-core.
       endToEndLayer('e2e-firefox', 'firefox', { include: ['test/e2e/agent-reload.test.ts'] }),
+      endToEndLayer('e2e-webkit', 'webkit', { include: ['test/e2e/agent-reload.test.ts'] }),
     ],
   },
 });
