@@ -45,7 +45,7 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
 function endToEndLayer(
   name: string,
   engine: BrowserEngine,
-  files: { include: string[]; globalSetup?: string[] },
+  files: { include: string[]; exclude?: string[]; globalSetup?: string[] },
 ): TestProjectInlineConfiguration {
   return {
     extends: true,
@@ -86,10 +86,11 @@ export default defineConfig({
       // WebKit, Safari's engine, as WebKitGTK's MiniBrowser over WebDriver on an Xvfb display.
       browserLayer('webkit', webkitWebDriver()),
       // Node drives Chromium through playwright-core: reloads, relaunches, extensions, the demo.
-      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
+      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], exclude: ['test/e2e/demo-webkit.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
       // The agent tests, which need no extension and no Chromium-only API, in Firefox through puppeteer-core.
       endToEndLayer('e2e-firefox', 'firefox', { include: ['test/e2e/agent-reload.test.ts'] }),
-      endToEndLayer('e2e-webkit', 'webkit', { include: ['test/e2e/agent-reload.test.ts'] }),
+      // The agent tests and the demo with its in-page panel, in WebKitGTK through WebKitWebDriver.
+      endToEndLayer('e2e-webkit', 'webkit', { include: ['test/e2e/agent-reload.test.ts', 'test/e2e/demo-webkit.test.ts'] }),
     ],
   },
 });
