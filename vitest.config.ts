@@ -6,6 +6,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
 import type { BrowserEngine } from './test/support/browser.js';
 import { puppeteerFirefox } from './test/support/firefox-provider.js';
+import { webkitWebDriver } from './test/support/webkit-provider.js';
 
 type BrowserOptions = NonNullable<NonNullable<TestProjectInlineConfiguration['test']>['browser']>;
 
@@ -44,7 +45,7 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
 function endToEndLayer(
   name: string,
   engine: BrowserEngine,
-  files: { include: string[]; globalSetup?: string[] },
+  files: { include: string[]; exclude?: string[]; globalSetup?: string[] },
 ): TestProjectInlineConfiguration {
   return {
     extends: true,
@@ -82,10 +83,14 @@ export default defineConfig({
       browserLayer('chromium', chromiumProvider),
       // Playwright drives only its own patched Firefox, so the system's runs through a provider on puppeteer-core.
       browserLayer('firefox', puppeteerFirefox()),
+      // WebKit, Safari's engine, as WebKitGTK's MiniBrowser over WebDriver on an Xvfb display.
+      browserLayer('webkit', webkitWebDriver()),
       // Node drives Chromium through playwright-core: reloads, relaunches, extensions, the demo.
-      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
+      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], exclude: ['test/e2e/demo-webkit.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
       // The agent tests, which need no extension and no Chromium-only API, in Firefox through puppeteer-core.
       endToEndLayer('e2e-firefox', 'firefox', { include: ['test/e2e/agent-reload.test.ts'] }),
+      // The agent tests and the demo with its in-page panel, in WebKitGTK through WebKitWebDriver.
+      endToEndLayer('e2e-webkit', 'webkit', { include: ['test/e2e/agent-reload.test.ts', 'test/e2e/demo-webkit.test.ts'] }),
     ],
   },
 });

@@ -1,8 +1,9 @@
-// Finds Chromium and Firefox for the commands that drive them (`npm test`, `npm run bench`), installing Debian's
-// package when running as root with apt-get; otherwise says how to get one and exits.
+// Finds Chromium, Firefox and WebKit for the commands that drive them (`npm test`, `npm run bench`), installing
+// Debian's packages when running as root with apt-get; otherwise says how to get them and exits.
 import { spawnSync } from 'node:child_process';
 import { findChromium } from './chromium.mjs';
 import { findFirefox } from './firefox.mjs';
+import { findWebKit } from './webkit.mjs';
 
 /** Runs apt-get non-interactively; true when it succeeded. */
 function aptGet(args) {
@@ -18,25 +19,24 @@ function canInstallWithApt() {
 
 let aptUpdated = false;
 
-/** The browser's path: found, or installed from Debian when running as root with apt-get; otherwise exits. */
-function ensureBrowser({ name, find, envVar, debianPackage }, command) {
+/** What `find` found, or installed from Debian when running as root with apt-get; otherwise exits. */
+function ensureBrowser({ name, find, envVar, debianPackages }, command) {
   const found = find();
   if (found) return found;
+  const packages = debianPackages.join(' ');
   if (!canInstallWithApt()) {
-    console.error(
-      `No ${name} found. Install one (Debian: \`sudo apt-get install -y ${debianPackage}\`) or set ${envVar}, then run \`${command}\` again.`,
-    );
+    console.error(`No ${name} found. Install it (Debian: \`sudo apt-get install -y ${packages}\`) or set ${envVar}, then run \`${command}\` again.`);
     process.exit(1);
   }
-  console.log(`No ${name} found: installing Debian's ${debianPackage} with apt-get.`);
-  if ((!aptUpdated && !aptGet(['update'])) || !aptGet(['install', '-y', debianPackage])) {
-    console.error(`Installing ${debianPackage} failed; run \`apt-get install -y ${debianPackage}\` as root and try again.`);
+  console.log(`No ${name} found: installing Debian's ${packages} with apt-get.`);
+  if ((!aptUpdated && !aptGet(['update'])) || !aptGet(['install', '-y', ...debianPackages])) {
+    console.error(`Installing ${packages} failed; run \`apt-get install -y ${packages}\` as root and try again.`);
     process.exit(1);
   }
   aptUpdated = true;
   const installed = find();
   if (!installed) {
-    console.error(`apt-get installed ${debianPackage}, but it is not at a known path; set ${envVar}.`);
+    console.error(`apt-get installed ${packages}, but ${name} is not at a known path; set ${envVar}.`);
     process.exit(1);
   }
   return installed;
@@ -44,10 +44,26 @@ function ensureBrowser({ name, find, envVar, debianPackage }, command) {
 
 /** Chromium's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureChromium(command) {
-  return ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackage: 'chromium' }, command);
+  return ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackages: ['chromium'] }, command);
 }
 
 /** Firefox's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureFirefox(command) {
-  return ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackage: 'firefox-esr' }, command);
+  return ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackages: ['firefox-esr'] }, command);
+}
+
+/**
+ * WebKitGTK's MiniBrowser, its WebDriver server and Xvfb (`{ browser, driver, xvfb }`), found or installed
+ * (`webkit2gtk-driver` brings the driver and, through libwebkit2gtk, MiniBrowser); `command` as above.
+ */
+export function ensureWebKit(command) {
+  return ensureBrowser(
+    {
+      name: 'WebKitGTK (MiniBrowser, WebKitWebDriver and Xvfb)',
+      find: findWebKit,
+      envVar: 'WEBKIT_BROWSER_PATH, WEBKIT_DRIVER_PATH and XVFB_PATH',
+      debianPackages: ['webkit2gtk-driver', 'xvfb'],
+    },
+    command,
+  );
 }

@@ -1,7 +1,8 @@
-// `npm test`: makes sure Chromium and Firefox exist (installing Debian's where it may), then runs every test layer.
+// `npm test`: makes sure Chromium, Firefox and WebKitGTK exist (installing Debian's where it may), then runs every
+// test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { ensureChromium, ensureFirefox } from './ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensureWebKit } from './ensure-browser.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -9,24 +10,34 @@ function run(command, args, options = {}) {
   return result.status ?? 1;
 }
 
-// The Firefox layers are skipped only when JUNCTURE_SKIP_FIREFOX=1 asks for it; otherwise a missing Firefox is
-// installed or reported, as Chromium is.
-const skipFirefox = process.env.JUNCTURE_SKIP_FIREFOX === '1';
+// The Firefox and WebKit layers are skipped only when JUNCTURE_SKIP_FIREFOX=1 or JUNCTURE_SKIP_WEBKIT=1 asks for
+// it; otherwise what is missing is installed or reported, as Chromium is.
+const skipped = {
+  firefox: process.env.JUNCTURE_SKIP_FIREFOX === '1' ? 'JUNCTURE_SKIP_FIREFOX=1' : undefined,
+  webkit: process.env.JUNCTURE_SKIP_WEBKIT === '1' ? 'JUNCTURE_SKIP_WEBKIT=1' : undefined,
+};
 const browserEnv = {
   CHROME_PATH: ensureChromium('npm test'),
 };
-if (!skipFirefox) {
+if (!skipped.firefox) {
   browserEnv.FIREFOX_PATH = ensureFirefox('npm test');
 }
-console.log(`Browser tests use ${Object.values(browserEnv).join(' and ')}${skipFirefox ? ' (Firefox skipped: JUNCTURE_SKIP_FIREFOX=1)' : ''}`);
+if (!skipped.webkit) {
+  const webkit = ensureWebKit('npm test');
+  Object.assign(browserEnv, { WEBKIT_BROWSER_PATH: webkit.browser, WEBKIT_DRIVER_PATH: webkit.driver, XVFB_PATH: webkit.xvfb });
+}
+const skips = Object.values(skipped).filter(Boolean);
+console.log(`Browser tests use ${Object.values(browserEnv).join(', ')}${skips.length ? ` (skipped: ${skips.join(', ')})` : ''}`);
 
 // Each layer runs on its own, so its count is reported on its own line at the end.
 const LAYERS = [
   { project: 'node', label: 'node (fake-indexeddb)' },
   { project: 'chromium', label: 'chromium (Vitest browser mode)' },
-  { project: 'firefox', label: 'firefox (Vitest browser mode, puppeteer-core)', firefox: true },
+  { project: 'firefox', label: 'firefox (Vitest browser mode, puppeteer-core)', engine: 'firefox' },
+  { project: 'webkit', label: 'webkit (Vitest browser mode, WebKitGTK over WebKitWebDriver)', engine: 'webkit' },
   { project: 'e2e', label: 'e2e (Chromium pages via playwright-core)' },
-  { project: 'e2e-firefox', label: 'e2e-firefox (Firefox pages via puppeteer-core)', firefox: true },
+  { project: 'e2e-firefox', label: 'e2e-firefox (Firefox pages via puppeteer-core)', engine: 'firefox' },
+  { project: 'e2e-webkit', label: 'e2e-webkit (WebKitGTK pages via WebKitWebDriver)', engine: 'webkit' },
 ];
 mkdirSync('test-results', { recursive: true });
 const summary = [];
@@ -38,9 +49,9 @@ if (typecheck !== 0) {
   console.error('Type errors: fix them first (npm run typecheck).');
   failed = true;
 }
-for (const { project, label, firefox } of LAYERS) {
-  if (firefox && skipFirefox) {
-    summary.push({ label, skippedLayer: true });
+for (const { project, label, engine } of LAYERS) {
+  if (engine && skipped[engine]) {
+    summary.push({ label, skippedBy: skipped[engine] });
     continue;
   }
   const resultsFile = `test-results/${project}.json`;
@@ -62,12 +73,12 @@ for (const { project, label, firefox } of LAYERS) {
 }
 
 console.log('');
-for (const { label, passed, failed: failures, skipped, status, skippedLayer } of summary) {
-  if (skippedLayer) {
-    console.log(`${label}: not run (JUNCTURE_SKIP_FIREFOX=1)`);
+for (const { label, passed, failed: failures, skipped: skippedTests, status, skippedBy } of summary) {
+  if (skippedBy) {
+    console.log(`${label}: not run (${skippedBy})`);
     continue;
   }
-  console.log(`${label}: ${passed} passed, ${failures} failed, ${skipped} skipped${status === 0 ? '' : ` (exit ${status})`}`);
+  console.log(`${label}: ${passed} passed, ${failures} failed, ${skippedTests} skipped${status === 0 ? '' : ` (exit ${status})`}`);
 }
 const total = (key) => summary.reduce((sum, layer) => sum + (layer[key] ?? 0), 0);
 console.log(`tests: ${total('passed')} passed, ${total('failed')} failed`);

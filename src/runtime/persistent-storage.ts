@@ -19,7 +19,7 @@ export async function requestPersistentStorage(): Promise<StorageReport> {
   if (!storage || typeof storage.persist !== 'function') {
     throw new CheckpointError(
       'UNAVAILABLE',
-      'Persistent storage can only be requested from a page (navigator.storage.persist); this context has none.',
+      'Persistent storage cannot be requested here: this context has no navigator.storage.persist (workers have none, nor has WebKitGTK).',
     );
   }
   const persisted = (await storage.persisted()) || (await storage.persist());

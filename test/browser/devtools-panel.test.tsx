@@ -140,7 +140,8 @@ describe('DevtoolsPanel', () => {
       input.dispatchEvent(new Event('change', { bubbles: true }));
     });
     await vi.waitFor(() => expect(buttonNamed('Back to the live page')).toBeDefined());
-    expect($('[aria-label="Databases"]')!.textContent).toContain('from-a-file');
+    // The imported thread's database and rows load as the live ones do, a moment after the file is read.
+    await vi.waitFor(() => expect($('[aria-label="Databases"]')!.textContent).toContain('from-a-file'));
     await vi.waitFor(() => expect(rows()).toHaveLength(10));
     const broken = new DataTransfer();
     broken.items.add(new File(['{"format":"other"}'], 'bad.json'));

@@ -1,4 +1,4 @@
-// Helpers for tests that drive real Chromium and Firefox from Node: profiles, launching, serving built pages.
+// Helpers for tests that drive real Chromium, Firefox and WebKit from Node: profiles, launching, serving built pages.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
@@ -10,6 +10,7 @@ import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { FIREFOX_PREFS, findFirefox } from '../../scripts/firefox.mjs';
+import { launchWebKit } from './webkit.js';
 
 /** A new, empty browser profile directory; IndexedDB in it lives on disk, as it does for users. */
 export function freshProfile(): { dir: string; remove(): void } {
@@ -44,23 +45,30 @@ export async function launchFirefox(profileDir: string): Promise<FirefoxBrowser>
   return puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: profileDir, extraPrefsFirefox: FIREFOX_PREFS });
 }
 
-export type BrowserEngine = 'chromium' | 'firefox';
+export type BrowserEngine = 'chromium' | 'firefox' | 'webkit';
 
-/** What the tests that run in both engines use of a page: Playwright's pages and Puppeteer's both have it. */
+/** What the tests that run in every engine use of a page: Playwright's, Puppeteer's and ours for WebKit have it. */
 export interface EnginePage extends HarnessPage {
   reload(): Promise<unknown>;
 }
 
-/** What the tests that run in both engines use of a browser: Playwright's context, Puppeteer's browser. */
+/** What the tests that run in every engine use of a browser: Playwright's context, Puppeteer's browser, WebKit's. */
 export interface EngineBrowser extends HarnessBrowser<EnginePage> {
   close(): Promise<void>;
 }
 
-/** Launches either engine on a persistent profile, for the tests that run in both. */
+/** Launches an engine on a profile, for the tests that run in every engine. */
 export const launchBrowser: Record<BrowserEngine, (profileDir: string) => Promise<EngineBrowser>> = {
   chromium: launchChromium,
   firefox: launchFirefox,
+  webkit: launchWebKit,
 };
+
+/**
+ * Whether an engine keeps IndexedDB on the profile across a relaunch. WebKitGTK's automation mode keeps website
+ * data in memory only (see `launchWebKit`), so its data lasts until the browser ends.
+ */
+export const keepsStorageAcrossRelaunch: Record<BrowserEngine, boolean> = { chromium: true, firefox: true, webkit: false };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -199,6 +207,11 @@ export async function serveBuiltPages(
 export async function serveBuiltApp(configFile: string): Promise<ServedPages> {
   const outDir = mkdtempSync(join(tmpdir(), 'juncture-app-'));
   await productionBuild(() => build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } }));
+  return serveBuildOutput(outDir);
+}
+
+/** Serves a folder an app's own build wrote on localhost; `close` also removes it. */
+export function serveBuildOutput(outDir: string): Promise<ServedPages> {
   return previewBuild(outDir, outDir);
 }
 

@@ -1,4 +1,4 @@
-// Uses the built package as an app does: `new WorkerSaver()` with no worker configuration.
+// The app's page: uses the installed package as an app does: `new WorkerSaver()` with no worker configuration.
 import { WorkerSaver, type CheckpointChange } from 'juncture-browser';
 import { emptyCheckpoint } from '@langchain/langgraph-checkpoint';
 
