@@ -1,2 +1,3 @@
 export declare function ensureChromium(command: string): string;
 export declare function ensureFirefox(command: string): string;
+export declare function ensurePostgres(command: string): string;

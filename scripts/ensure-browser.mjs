@@ -1,8 +1,9 @@
-// Finds Chromium and Firefox for the commands that drive them (`npm test`, `npm run bench`), installing Debian's
-// package when running as root with apt-get; otherwise says how to get one and exits.
+// Finds Chromium, Firefox and PostgreSQL for the commands that use them (`npm test`, `npm run bench`), installing
+// Debian's package when running as root with apt-get; otherwise says how to get one and exits.
 import { spawnSync } from 'node:child_process';
 import { findChromium } from './chromium.mjs';
 import { findFirefox } from './firefox.mjs';
+import { findPostgresBin } from './postgres.mjs';
 
 /** Runs apt-get non-interactively; true when it succeeded. */
 function aptGet(args) {
@@ -18,8 +19,8 @@ function canInstallWithApt() {
 
 let aptUpdated = false;
 
-/** The browser's path: found, or installed from Debian when running as root with apt-get; otherwise exits. */
-function ensureBrowser({ name, find, envVar, debianPackage }, command) {
+/** The program's path: found, or installed from Debian when running as root with apt-get; otherwise exits. */
+function ensureInstalled({ name, find, envVar, debianPackage }, command) {
   const found = find();
   if (found) return found;
   if (!canInstallWithApt()) {
@@ -44,10 +45,15 @@ function ensureBrowser({ name, find, envVar, debianPackage }, command) {
 
 /** Chromium's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureChromium(command) {
-  return ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackage: 'chromium' }, command);
+  return ensureInstalled({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackage: 'chromium' }, command);
 }
 
 /** Firefox's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureFirefox(command) {
-  return ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackage: 'firefox-esr' }, command);
+  return ensureInstalled({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackage: 'firefox-esr' }, command);
+}
+
+/** The folder of PostgreSQL's server binaries (initdb, pg_ctl), found or installed. */
+export function ensurePostgres(command) {
+  return ensureInstalled({ name: 'PostgreSQL server', find: findPostgresBin, envVar: 'JUNCTURE_PG_BIN', debianPackage: 'postgresql' }, command);
 }

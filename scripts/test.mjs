@@ -1,7 +1,7 @@
 // `npm test`: makes sure Chromium and Firefox exist (installing Debian's where it may), then runs every test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { ensureChromium, ensureFirefox } from './ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensurePostgres } from './ensure-browser.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -19,10 +19,14 @@ if (!skipFirefox) {
   browserEnv.FIREFOX_PATH = ensureFirefox('npm test');
 }
 console.log(`Browser tests use ${Object.values(browserEnv).join(' and ')}${skipFirefox ? ' (Firefox skipped: JUNCTURE_SKIP_FIREFOX=1)' : ''}`);
+// The server layer starts its own throwaway PostgreSQL cluster from these binaries.
+browserEnv.JUNCTURE_PG_BIN = ensurePostgres('npm test');
+console.log(`Server tests use PostgreSQL from ${browserEnv.JUNCTURE_PG_BIN}`);
 
 // Each layer runs on its own, so its count is reported on its own line at the end.
 const LAYERS = [
   { project: 'node', label: 'node (fake-indexeddb)' },
+  { project: 'server', label: 'server (Node, PostgreSQL)' },
   { project: 'chromium', label: 'chromium (Vitest browser mode)' },
   { project: 'firefox', label: 'firefox (Vitest browser mode, puppeteer-core)', firefox: true },
   { project: 'e2e', label: 'e2e (Chromium pages via playwright-core)' },

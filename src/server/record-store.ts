@@ -251,7 +251,7 @@ export class RecordStore {
         const parsed = options.cursor === null ? undefined : CURSOR.exec(options.cursor);
         const known = parsed !== undefined && parsed !== null && parsed[1] === epoch && Number(parsed[2]) <= head;
         const after = known ? Number(parsed[2]) : 0;
-        const threadFilter = options.threads ? `AND thread_id = ANY($4::text[])` : '';
+        const threadFilter = 'AND ($4::text[] IS NULL OR thread_id = ANY($4::text[]))';
         const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string }>(
           `(SELECT seq, body, thread_id FROM ${this.tables.records}
              WHERE owner = $1 AND seq > $2 ${threadFilter} AND origin IS DISTINCT FROM $5
@@ -261,7 +261,7 @@ export class RecordStore {
              WHERE owner = $1 AND deleted_seq > $2 ${threadFilter}
              ORDER BY deleted_seq LIMIT $3)
            ORDER BY 1 LIMIT $3`,
-          [userId, after, options.limit, options.threads ?? [], options.clientId ?? null],
+          [userId, after, options.limit, options.threads ?? null, options.clientId ?? null],
         );
         const changes: string[] = [];
         let bytes = 0;
