@@ -140,15 +140,14 @@ export class RecordStore {
    * the user's head. Rows of deleted threads are dropped; rows already stored are left as they are, except special
    * writes with a new body.
    */
-  commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null): Promise<CommitResult> {
+  async commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null): Promise<CommitResult> {
     const t = this.tables;
+    // The user's row is created on its own first, so that the writing transaction only locks a committed row,
+    // which readers never wait for.
+    await this.#ensureUser(userId);
     return inTransaction(this.pool, async (client) => {
       // Takes the user's row lock, held to commit: numbers are handed out in commit order.
-      const { rows: users } = await client.query<{ head: string }>(
-        `INSERT INTO ${t.users} (user_id, epoch) VALUES ($1, $2)
-         ON CONFLICT (user_id) DO UPDATE SET head = ${t.users}.head RETURNING head`,
-        [userId, randomUUID().replaceAll('-', '')],
-      );
+      const { rows: users } = await client.query<{ head: string }>(`SELECT head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
       let seq = Number(users[0]!.head);
       const first = seq;
       for (const thread_id of deletions) {
@@ -222,7 +221,10 @@ export class RecordStore {
     return `${epoch}.${head}`;
   }
 
+  /** Creates the user's row if missing; a plain read first, so that a reader never waits for a writer's lock. */
   async #ensureUser(userId: string): Promise<void> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.tables.users} WHERE user_id = $1`, [userId]);
+    if (rowCount) return;
     await this.pool.query(`INSERT INTO ${this.tables.users} (user_id, epoch) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
       userId,
       randomUUID().replaceAll('-', ''),
@@ -254,7 +256,7 @@ export class RecordStore {
         const threadFilter = 'AND ($4::text[] IS NULL OR thread_id = ANY($4::text[]))';
         const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string }>(
           `(SELECT seq, body, thread_id FROM ${this.tables.records}
-             WHERE owner = $1 AND seq > $2 ${threadFilter} AND origin IS DISTINCT FROM $5
+             WHERE owner = $1 AND seq > $2 ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
              ORDER BY seq LIMIT $3)
            UNION ALL
            (SELECT deleted_seq, NULL, thread_id FROM ${this.tables.threads}
