@@ -80,6 +80,19 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'server',
+          environment: 'node',
+          include: ['test/server/**/*.test.ts'],
+          // Devices are savers on fake-indexeddb; the server runs on a PostgreSQL cluster of its own.
+          setupFiles: ['test/support/setup-node.ts'],
+          globalSetup: ['test/server/global-setup.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
       browserLayer('chromium', chromiumProvider),
       // Playwright drives only its own patched Firefox, so the system's runs through a provider on puppeteer-core.
       browserLayer('firefox', puppeteerFirefox()),

@@ -1,8 +1,9 @@
-// Finds Chromium, Firefox and WebKit for the commands that drive them (`npm test`, `npm run bench`), installing
-// Debian's packages when running as root with apt-get; otherwise says how to get them and exits.
+// Finds Chromium, Firefox, WebKit and PostgreSQL for the commands that use them (`npm test`, `npm run bench`),
+// installing Debian's packages when running as root with apt-get; otherwise says how to get them and exits.
 import { spawnSync } from 'node:child_process';
 import { findChromium } from './chromium.mjs';
 import { findFirefox } from './firefox.mjs';
+import { findPostgresBin } from './postgres.mjs';
 import { findWebKit } from './webkit.mjs';
 
 /** Runs apt-get non-interactively; true when it succeeded. */
@@ -20,7 +21,7 @@ function canInstallWithApt() {
 let aptUpdated = false;
 
 /** What `find` found, or installed from Debian when running as root with apt-get; otherwise exits. */
-function ensureBrowser({ name, find, envVar, debianPackages }, command) {
+function ensureInstalled({ name, find, envVar, debianPackages }, command) {
   const found = find();
   if (found) return found;
   const packages = debianPackages.join(' ');
@@ -44,12 +45,12 @@ function ensureBrowser({ name, find, envVar, debianPackages }, command) {
 
 /** Chromium's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureChromium(command) {
-  return ensureBrowser({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackages: ['chromium'] }, command);
+  return ensureInstalled({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackages: ['chromium'] }, command);
 }
 
 /** Firefox's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureFirefox(command) {
-  return ensureBrowser({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackages: ['firefox-esr'] }, command);
+  return ensureInstalled({ name: 'Firefox', find: findFirefox, envVar: 'FIREFOX_PATH', debianPackages: ['firefox-esr'] }, command);
 }
 
 /**
@@ -57,7 +58,7 @@ export function ensureFirefox(command) {
  * (`webkit2gtk-driver` brings the driver and, through libwebkit2gtk, MiniBrowser); `command` as above.
  */
 export function ensureWebKit(command) {
-  return ensureBrowser(
+  return ensureInstalled(
     {
       name: 'WebKitGTK (MiniBrowser, WebKitWebDriver and Xvfb)',
       find: findWebKit,
@@ -66,4 +67,9 @@ export function ensureWebKit(command) {
     },
     command,
   );
+}
+
+/** The folder of PostgreSQL's server binaries (initdb, pg_ctl), found or installed. */
+export function ensurePostgres(command) {
+  return ensureInstalled({ name: 'PostgreSQL server', find: findPostgresBin, envVar: 'JUNCTURE_PG_BIN', debianPackages: ['postgresql'] }, command);
 }

@@ -2,7 +2,7 @@
 // test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { ensureChromium, ensureFirefox, ensureWebKit } from './ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensurePostgres, ensureWebKit } from './ensure-browser.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -28,10 +28,14 @@ if (!skipped.webkit) {
 }
 const skips = Object.values(skipped).filter(Boolean);
 console.log(`Browser tests use ${Object.values(browserEnv).join(', ')}${skips.length ? ` (skipped: ${skips.join(', ')})` : ''}`);
+// The server layer starts its own throwaway PostgreSQL cluster from these binaries.
+browserEnv.JUNCTURE_PG_BIN = ensurePostgres('npm test');
+console.log(`Server tests use PostgreSQL from ${browserEnv.JUNCTURE_PG_BIN}`);
 
 // Each layer runs on its own, so its count is reported on its own line at the end.
 const LAYERS = [
   { project: 'node', label: 'node (fake-indexeddb)' },
+  { project: 'server', label: 'server (Node, PostgreSQL)' },
   { project: 'chromium', label: 'chromium (Vitest browser mode)' },
   { project: 'firefox', label: 'firefox (Vitest browser mode, puppeteer-core)', engine: 'firefox' },
   { project: 'webkit', label: 'webkit (Vitest browser mode, WebKitGTK over WebKitWebDriver)', engine: 'webkit' },

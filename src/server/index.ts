@@ -1,0 +1,7 @@
+// juncture-browser/server: the sync endpoints (Node only; see docs/sync-protocol.md).
+export { createSyncHandler, type SyncHandler, type SyncHandlerOptions, type SyncLimits } from './handler.js';
+export { toNodeListener } from './node.js';
+export { SyncedSaver, type SyncedSaverOptions } from './synced-saver.js';
+export { setupSyncTables } from './tables.js';
+export type * from '../wire/protocol.js';
+export type { WireRecord, WireBytes, WireCheckpoint, WireBlob, WireWrite, WireTombstone, WireList } from '../wire/records.js';

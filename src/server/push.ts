@@ -1,0 +1,225 @@
+/**
+ * A push, all or nothing: every record is checked and every value decoded before anything is written; the
+ * saver is written first and sync's tables last, so a record the tables hold is always in the saver too, and a
+ * push cut off halfway is completed by its retry (every step is idempotent).
+ */
+import type { BaseCheckpointSaver, ChannelVersions, PendingWrite } from '@langchain/langgraph-checkpoint';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import type { PushResponse } from '../wire/protocol.js';
+import { blobKey, type SyncRecord } from '../wire/records.js';
+import { SyncHttpError, badRequest } from './http-error.js';
+import { recordRow, rowKey, type RecordRow, type RecordStore } from './record-store.js';
+import { blobValue, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
+
+type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
+type Blob = { kind: 'blob' } & BlobRecord;
+
+interface Entry {
+  record: Stored;
+  row: RecordRow;
+  /** Position in the request, for messages. */
+  at: number;
+}
+
+/** What the saver is given: puts, then writes per task. */
+interface SaverOps {
+  puts: { entry: Entry; record: CheckpointRecord; values: Record<string, unknown>; newVersions: ChannelVersions }[];
+  writes: { first: WriteRecord; writes: PendingWrite[] }[];
+}
+
+export interface PushContext {
+  store: RecordStore;
+  saver: BaseCheckpointSaver;
+}
+
+function scopeKey(record: { thread_id: string; checkpoint_ns: string }, ...rest: (string | number)[]): string {
+  return JSON.stringify([record.thread_id, record.checkpoint_ns, ...rest]);
+}
+
+/** Blobs in an order where every list comes after the versions of its channel it builds on. */
+function dependencyOrder(blobs: Entry[]): Entry[] {
+  const byKey = new Map(blobs.map((entry) => [entry.row.record_key + entry.row.thread_id + '\u0000' + entry.row.checkpoint_ns, entry]));
+  const ordered: Entry[] = [];
+  const visited = new Set<Entry>();
+  const visit = (entry: Entry) => {
+    if (visited.has(entry)) return;
+    visited.add(entry);
+    const blob = entry.record as Blob;
+    const list = blob.list;
+    const needs: ChannelVersion[] = list ? (list.base !== undefined ? [list.base] : list.runs.flatMap((run) => ('at' in run ? [run.at] : []))) : [];
+    for (const version of needs) {
+      const dependency = byKey.get(blobKey(blob.channel, version) + blob.thread_id + '\u0000' + blob.checkpoint_ns);
+      if (dependency) visit(dependency);
+    }
+    ordered.push(entry);
+  };
+  blobs.forEach(visit);
+  return ordered;
+}
+
+/**
+ * Loads, from the stored records, what resolving the lists of `blobs` needs beyond the batch: each list's chain
+ * of bases and the versions its runs name. Returns the channel's versions by version.
+ */
+async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<ChannelVersion, BlobRecord>> {
+  const first = batch[0]!;
+  const known = new Map<ChannelVersion, BlobRecord>(batch.map((blob) => [blob.version, blob]));
+  const named = new Set<ChannelVersion>();
+  let chain: ChannelVersion[] = batch.map((blob) => blob.version);
+  // One query per level of list edits: writers keep chains short (see MAX_WIRE_LIST_DEPTH).
+  while (chain.length > 0) {
+    const missing = chain.filter((version) => !known.has(version));
+    for (const blob of await store.blobs(first.thread_id, first.checkpoint_ns, first.channel, missing)) known.set(blob.version, blob);
+    const next: ChannelVersion[] = [];
+    for (const version of chain) {
+      const list = known.get(version)?.list;
+      if (!list) continue;
+      if (list.base !== undefined && !next.includes(list.base)) next.push(list.base);
+      for (const run of list.runs) if ('at' in run) named.add(run.at);
+    }
+    chain = next.filter((version) => !known.has(version));
+  }
+  const missing = [...named].filter((version) => !known.has(version));
+  for (const blob of await store.blobs(first.thread_id, first.checkpoint_ns, first.channel, missing)) known.set(blob.version, blob);
+  return known;
+}
+
+/** Decodes the new records into what the saver is given; a record that does not decode rejects the push. */
+async function planSaverOps(context: PushContext, entries: Entry[]): Promise<SaverOps> {
+  const { serde } = context.saver;
+  const blobs = new Map<string, Entry>();
+  const byChannel = new Map<string, Blob[]>();
+  for (const entry of entries) {
+    if (entry.record.kind !== 'blob') continue;
+    const blob = entry.record;
+    blobs.set(scopeKey(blob, blob.channel, JSON.stringify(blob.version)), entry);
+    const channel = scopeKey(blob, blob.channel);
+    byChannel.set(channel, [...(byChannel.get(channel) ?? []), blob]);
+  }
+  const values = new Map<Entry, unknown>();
+  for (const batch of byChannel.values()) {
+    const known = await channelVersions(context.store, batch);
+    for (const blob of batch) {
+      const entry = blobs.get(scopeKey(blob, blob.channel, JSON.stringify(blob.version)))!;
+      values.set(entry, await describe(entry, () => blobValue(serde, blob, known)));
+    }
+  }
+  const ops: SaverOps = { puts: [], writes: [] };
+  const assigned = new Set<Entry>();
+  for (const entry of entries) {
+    if (entry.record.kind !== 'checkpoint') continue;
+    const record = entry.record;
+    const channelValues: Record<string, unknown> = {};
+    const newVersions: ChannelVersions = {};
+    for (const [channel, version] of Object.entries(record.channel_versions)) {
+      const blob = blobs.get(scopeKey(record, channel, JSON.stringify(version)));
+      if (!blob || assigned.has(blob)) continue;
+      assigned.add(blob);
+      channelValues[channel] = values.get(blob);
+      newVersions[channel] = version;
+    }
+    ops.puts.push({ entry, record, values: channelValues, newVersions });
+  }
+  for (const entry of entries) {
+    if (entry.record.kind === 'blob' && !assigned.has(entry)) {
+      throw badRequest(
+        `records[${entry.at}]: the value of channel "${entry.record.channel}" at version ${String(entry.record.version)} comes with no new checkpoint that names it; a checkpoint's new values travel in the same push as the checkpoint.`,
+      );
+    }
+  }
+  // Checkpoints are decoded now, so that a bad one rejects the push before the saver is written.
+  for (const put of ops.puts) await describe(put.entry, () => checkpointOf(serde, put.record, {}));
+  const tasks = new Map<string, Entry[]>();
+  for (const entry of entries) {
+    if (entry.record.kind !== 'write') continue;
+    const key = scopeKey(entry.record, entry.record.checkpoint_id, entry.record.task_id);
+    tasks.set(key, [...(tasks.get(key) ?? []), entry]);
+  }
+  for (const group of tasks.values()) {
+    const writes = group.map((entry) => entry.record as WriteRecord);
+    const arranged = await describe(group[0]!, () => pendingWritesOf(serde, writes));
+    if (!arranged) {
+      throw badRequest(
+        `records[${group[0]!.at}]: the writes of task "${writes[0]!.task_id}" skip positions that no write of theirs fills; the writes of one task travel together.`,
+      );
+    }
+    ops.writes.push({ first: writes[0]!, writes: arranged });
+  }
+  return ops;
+}
+
+/** Runs a decoding step, turning its failure into a 400 that names the record. */
+async function describe<T>(entry: Entry, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw badRequest(`records[${entry.at}] (${entry.record.kind} of thread ${JSON.stringify(entry.record.thread_id)}) cannot be read: ${reason}`);
+  }
+}
+
+async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<void> {
+  for (const { record, values, newVersions } of ops.puts) {
+    const { checkpoint, metadata } = await checkpointOf(saver.serde, record, values);
+    const config = { configurable: { thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, checkpoint_id: record.parent_checkpoint_id } };
+    await saver.put(config, checkpoint, metadata, newVersions);
+  }
+  for (const { first, writes } of ops.writes) {
+    const config = { configurable: { thread_id: first.thread_id, checkpoint_ns: first.checkpoint_ns, checkpoint_id: first.checkpoint_id } };
+    await saver.putWrites(config, writes, first.task_id, first.task_path);
+  }
+}
+
+export async function push(context: PushContext, userId: string, records: SyncRecord[], origin: string | null): Promise<PushResponse> {
+  const { store, saver } = context;
+  const tombstones = [...new Set(records.flatMap((record) => (record.kind === 'delete' ? [record.thread_id] : [])))];
+  for (const [at, record] of records.entries()) {
+    if (record.kind === 'write' && !hasConsistentIdx(record)) {
+      throw badRequest(`records[${at}].idx: ${record.idx} is not the index LangGraph gives a write to channel "${record.channel}".`);
+    }
+  }
+  const threadIds = [...new Set(records.map((record) => record.thread_id))];
+  const states = await store.threads(threadIds);
+  const foreign = threadIds.filter((thread_id) => states.has(thread_id) && states.get(thread_id)!.owner !== userId);
+  if (foreign.length > 0) throw forbidden(foreign);
+  const deleted = new Set([...tombstones, ...threadIds.filter((thread_id) => states.get(thread_id)?.deleted)]);
+
+  // One entry per key: the first of a record, the last of a special write (which replaces).
+  const byKey = new Map<string, Entry>();
+  let duplicates = 0;
+  for (const [at, record] of records.entries()) {
+    if (record.kind === 'delete' || deleted.has(record.thread_id)) continue;
+    const row = recordRow(record);
+    const key = rowKey(row);
+    if (byKey.has(key)) duplicates += 1;
+    if (!byKey.has(key) || row.replaces) byKey.set(key, { record, row, at });
+  }
+  const existing = await store.existing([...byKey.values()].map((entry) => entry.row));
+  const fresh: Entry[] = [];
+  for (const [key, entry] of byKey) {
+    const body = existing.get(key);
+    if (body !== undefined && (!entry.row.replaces || body === entry.row.body)) duplicates += 1;
+    else fresh.push(entry);
+  }
+  const ops = await planSaverOps(context, fresh);
+
+  const stillForeign = await store.claim(userId, threadIds);
+  if (stillForeign.length > 0) throw forbidden(stillForeign);
+  await applyToSaver(saver, ops);
+  const ordered = [
+    ...dependencyOrder(fresh.filter((entry) => entry.record.kind === 'blob')),
+    ...fresh.filter((entry) => entry.record.kind === 'checkpoint'),
+    ...fresh.filter((entry) => entry.record.kind === 'write'),
+  ];
+  const result = await store.commit(userId, ordered.map((entry) => entry.row), tombstones, origin);
+  // Deleted after the tombstone is committed, and again for a thread deleted while this push wrote the saver:
+  // whichever of a push and a delete writes the saver last, the thread ends up gone.
+  const gone = [...new Set([...tombstones, ...result.deletedThreads])];
+  for (const thread_id of gone) await saver.deleteThread(thread_id);
+  return { stored: result.stored, duplicates, deletedThreads: [...new Set([...deleted, ...result.deletedThreads])] };
+}
+
+function forbidden(threadIds: string[]): SyncHttpError {
+  const named = threadIds.slice(0, 3).map((id) => JSON.stringify(id)).join(', ');
+  return new SyncHttpError(403, 'forbidden', `Thread ${named}${threadIds.length > 3 ? ' and others' : ''} cannot be written by this user. Nothing of this push was stored.`);
+}

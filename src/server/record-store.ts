@@ -1,0 +1,290 @@
+/**
+ * Queries on sync's own tables. The pull cursor is a per-user sequence number handed out inside the writing
+ * transaction while it holds the user's row lock: a writer that started earlier but commits later cannot take a
+ * smaller number than one already visible, so a pull never skips a slow writer's changes (a plain sequence or a
+ * clock would). Writers of different users never wait for each other.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import type { BlobRecord, ChannelVersion } from '../storage/records.js';
+import { blobKey, readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../wire/records.js';
+import type { TableNames } from './tables.js';
+
+/** A record ready to store: its key columns and its body in the wire format. */
+export interface RecordRow {
+  thread_id: string;
+  checkpoint_ns: string;
+  kind: 'checkpoint' | 'blob' | 'write';
+  record_key: string;
+  body: string;
+  /** A special write (negative idx), which replaces an earlier one with the same key, as LangGraph's do. */
+  replaces: boolean;
+}
+
+/** The row of a record: its body is the record in the wire format, as the server checked it. */
+export function recordRow(record: Exclude<SyncRecord, { kind: 'delete' }>): RecordRow {
+  return {
+    thread_id: record.thread_id,
+    checkpoint_ns: record.checkpoint_ns,
+    kind: record.kind,
+    record_key: recordKey(record),
+    body: JSON.stringify(toWireRecord(record)),
+    replaces: record.kind === 'write' && record.idx < 0,
+  };
+}
+
+export interface ThreadState {
+  owner: string;
+  deleted: boolean;
+}
+
+export interface CommitResult {
+  stored: number;
+  /** Threads found deleted: their rows were dropped. */
+  deletedThreads: string[];
+}
+
+export interface PullPage {
+  /** Bodies in the wire format, in sequence order. */
+  changes: string[];
+  cursor: string;
+  more: boolean;
+  resync: boolean;
+}
+
+const CURSOR = /^([0-9a-f]{32})\.(\d{1,15})$/;
+
+export function rowKey(row: { thread_id: string; checkpoint_ns: string; kind: string; record_key: string }): string {
+  return JSON.stringify([row.thread_id, row.checkpoint_ns, row.kind, row.record_key]);
+}
+
+async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const result = await body(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+export class RecordStore {
+  constructor(
+    readonly pool: Pool,
+    readonly tables: TableNames,
+  ) {}
+
+  /** Owner and state of those of `threadIds` that someone pushed. */
+  async threads(threadIds: string[]): Promise<Map<string, ThreadState>> {
+    const { rows } = await this.pool.query<{ thread_id: string; owner: string; deleted: boolean }>(
+      `SELECT thread_id, owner, deleted_seq IS NOT NULL AS deleted FROM ${this.tables.threads} WHERE thread_id = ANY($1::text[])`,
+      [threadIds],
+    );
+    return new Map(rows.map((row) => [row.thread_id, { owner: row.owner, deleted: row.deleted }]));
+  }
+
+  /**
+   * Gives the unowned of `threadIds` to `userId`. Resolves with the threads that belong to someone else, in
+   * which case nothing was claimed.
+   */
+  claim(userId: string, threadIds: string[]): Promise<string[]> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO ${this.tables.threads} (thread_id, owner) SELECT unnest($1::text[]), $2 ON CONFLICT (thread_id) DO NOTHING`,
+        [threadIds, userId],
+      );
+      const { rows } = await client.query<{ thread_id: string }>(
+        `SELECT thread_id FROM ${this.tables.threads} WHERE thread_id = ANY($1::text[]) AND owner <> $2`,
+        [threadIds, userId],
+      );
+      if (rows.length > 0) throw new ForeignThreads(rows.map((row) => row.thread_id));
+      return [];
+    }).catch((error: unknown) => {
+      if (error instanceof ForeignThreads) return error.threadIds;
+      throw error;
+    });
+  }
+
+  /** The bodies already stored under the keys of `rows`, by `rowKey`. */
+  async existing(rows: RecordRow[]): Promise<Map<string, string>> {
+    if (rows.length === 0) return new Map();
+    const { rows: found } = await this.pool.query<RecordRow>(
+      `SELECT r.thread_id, r.checkpoint_ns, r.kind, r.record_key, r.body FROM ${this.tables.records} r
+       JOIN unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS k(thread_id, checkpoint_ns, kind, record_key)
+       USING (thread_id, checkpoint_ns, kind, record_key)`,
+      [rows.map((row) => row.thread_id), rows.map((row) => row.checkpoint_ns), rows.map((row) => row.kind), rows.map((row) => row.record_key)],
+    );
+    return new Map(found.map((row) => [rowKey(row), row.body]));
+  }
+
+  /** The stored values of a channel at `versions` (those stored), as records. */
+  async blobs(thread_id: string, checkpoint_ns: string, channel: string, versions: ChannelVersion[]): Promise<BlobRecord[]> {
+    if (versions.length === 0) return [];
+    const { rows } = await this.pool.query<{ body: string }>(
+      `SELECT body FROM ${this.tables.records} WHERE thread_id = $1 AND checkpoint_ns = $2 AND kind = 'blob' AND record_key = ANY($3::text[])`,
+      [thread_id, checkpoint_ns, versions.map((version) => blobKey(channel, version))],
+    );
+    return rows.map(({ body }) => {
+      const { kind: _kind, ...blob } = readWireRecord(JSON.parse(body), 'stored blob') as { kind: 'blob' } & BlobRecord;
+      return blob;
+    });
+  }
+
+  /**
+   * Stores `rows` and the tombstones of `deletions` for `userId` in one transaction, numbering them in order after
+   * the user's head. Rows of deleted threads are dropped; rows already stored are left as they are, except special
+   * writes with a new body.
+   */
+  async commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null): Promise<CommitResult> {
+    const t = this.tables;
+    // The user's row is created on its own first, so that the writing transaction only locks a committed row,
+    // which readers never wait for.
+    await this.#ensureUser(userId);
+    return inTransaction(this.pool, async (client) => {
+      // Takes the user's row lock, held to commit: numbers are handed out in commit order.
+      const { rows: users } = await client.query<{ head: string }>(`SELECT head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
+      let seq = Number(users[0]!.head);
+      const first = seq;
+      for (const thread_id of deletions) {
+        seq += 1;
+        await client.query(
+          `INSERT INTO ${t.threads} (thread_id, owner, deleted_seq) VALUES ($1, $2, $3)
+           ON CONFLICT (thread_id) DO UPDATE SET deleted_seq = $3
+           WHERE ${t.threads}.owner = $2 AND ${t.threads}.deleted_seq IS NULL`,
+          [thread_id, userId, seq],
+        );
+      }
+      if (deletions.length > 0) await client.query(`DELETE FROM ${t.records} WHERE thread_id = ANY($1::text[])`, [deletions]);
+      const threadIds = [...new Set(rows.map((row) => row.thread_id))];
+      const { rows: states } = await client.query<{ thread_id: string; owner: string; deleted: boolean }>(
+        `SELECT thread_id, owner, deleted_seq IS NOT NULL AS deleted FROM ${t.threads} WHERE thread_id = ANY($1::text[])`,
+        [threadIds],
+      );
+      const byThread = new Map(states.map((state) => [state.thread_id, state]));
+      for (const thread_id of threadIds) {
+        const state = byThread.get(thread_id);
+        // Claimed before the saver was written; anything else is a bug, and nothing may be stored.
+        if (state?.owner !== userId) throw new Error(`Thread ${JSON.stringify(thread_id)} is not owned by the writing user.`);
+      }
+      const deletedThreads = threadIds.filter((thread_id) => byThread.get(thread_id)!.deleted);
+      const live = rows.filter((row) => !byThread.get(row.thread_id)!.deleted);
+      // Numbered in order; a row already stored leaves a gap, which cursors do not mind.
+      const numbered = live.map((row, i) => ({ row, seq: seq + 1 + i }));
+      seq += live.length;
+      const stored =
+        (await this.#insert(client, userId, origin, numbered.filter(({ row }) => !row.replaces), false)) +
+        (await this.#insert(client, userId, origin, numbered.filter(({ row }) => row.replaces), true));
+      if (seq > first) {
+        await client.query(`UPDATE ${t.users} SET head = $2 WHERE user_id = $1`, [userId, seq]);
+        // Delivered at commit, to every server process listening.
+        await client.query(`SELECT pg_notify($1, $2)`, [t.channel, userId]);
+      }
+      return { stored, deletedThreads };
+    });
+  }
+
+  /** Inserts rows; an existing one stays, or with `replace` takes the new body when it differs. */
+  async #insert(client: PoolClient, userId: string, origin: string | null, rows: { row: RecordRow; seq: number }[], replace: boolean): Promise<number> {
+    if (rows.length === 0) return 0;
+    const onConflict = replace
+      ? 'DO UPDATE SET body = EXCLUDED.body, seq = EXCLUDED.seq, origin = EXCLUDED.origin WHERE r.body <> EXCLUDED.body'
+      : 'DO NOTHING';
+    const { rowCount } = await client.query(
+      `INSERT INTO ${this.tables.records} AS r (thread_id, checkpoint_ns, kind, record_key, owner, seq, origin, body)
+       SELECT thread_id, checkpoint_ns, kind, record_key, $7, seq, $8, body
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+         AS n(thread_id, checkpoint_ns, kind, record_key, seq, body)
+       ON CONFLICT (thread_id, checkpoint_ns, kind, record_key) ${onConflict}`,
+      [
+        rows.map(({ row }) => row.thread_id),
+        rows.map(({ row }) => row.checkpoint_ns),
+        rows.map(({ row }) => row.kind),
+        rows.map(({ row }) => row.record_key),
+        rows.map(({ seq }) => seq),
+        rows.map(({ row }) => row.body),
+        userId,
+        origin,
+      ],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** The cursor at the user's newest change. */
+  async head(userId: string): Promise<string> {
+    await this.#ensureUser(userId);
+    const { epoch, head } = await this.#user(this.pool, userId);
+    return `${epoch}.${head}`;
+  }
+
+  /** Creates the user's row if missing; a plain read first, so that a reader never waits for a writer's lock. */
+  async #ensureUser(userId: string): Promise<void> {
+    const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.tables.users} WHERE user_id = $1`, [userId]);
+    if (rowCount) return;
+    await this.pool.query(`INSERT INTO ${this.tables.users} (user_id, epoch) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
+      userId,
+      randomUUID().replaceAll('-', ''),
+    ]);
+  }
+
+  async #user(client: Pool | PoolClient, userId: string): Promise<{ epoch: string; head: number }> {
+    const { rows } = await client.query<{ epoch: string; head: string }>(`SELECT epoch, head FROM ${this.tables.users} WHERE user_id = $1`, [userId]);
+    return { epoch: rows[0]!.epoch, head: Number(rows[0]!.head) };
+  }
+
+  /**
+   * The user's changes after `cursor`, at most `limit` of them and about `maxBytes` (at least one), in one
+   * snapshot. A cursor this server did not issue to this user starts from the beginning, saying so.
+   */
+  async pull(
+    userId: string,
+    options: { cursor: string | null; limit: number; maxBytes: number; threads?: string[]; clientId?: string },
+  ): Promise<PullPage> {
+    // The user's row exists before the snapshot is taken, so a new user reads a consistent empty page.
+    await this.#ensureUser(userId);
+    return inTransaction(
+      this.pool,
+      async (client) => {
+        const { epoch, head } = await this.#user(client, userId);
+        const parsed = options.cursor === null ? undefined : CURSOR.exec(options.cursor);
+        const known = parsed !== undefined && parsed !== null && parsed[1] === epoch && Number(parsed[2]) <= head;
+        const after = known ? Number(parsed[2]) : 0;
+        const threadFilter = 'AND ($4::text[] IS NULL OR thread_id = ANY($4::text[]))';
+        const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string }>(
+          `(SELECT seq, body, thread_id FROM ${this.tables.records}
+             WHERE owner = $1 AND seq > $2 ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
+             ORDER BY seq LIMIT $3)
+           UNION ALL
+           (SELECT deleted_seq, NULL, thread_id FROM ${this.tables.threads}
+             WHERE owner = $1 AND deleted_seq > $2 ${threadFilter}
+             ORDER BY deleted_seq LIMIT $3)
+           ORDER BY 1 LIMIT $3`,
+          [userId, after, options.limit, options.threads ?? null, options.clientId ?? null],
+        );
+        const changes: string[] = [];
+        let bytes = 0;
+        let last = after;
+        for (const row of rows) {
+          const body = row.body ?? JSON.stringify({ kind: 'delete', thread_id: row.thread_id } satisfies WireRecord);
+          if (changes.length > 0 && bytes + body.length > options.maxBytes) break;
+          changes.push(body);
+          bytes += body.length;
+          last = Number(row.seq);
+        }
+        const more = changes.length < rows.length || rows.length === options.limit;
+        return { changes, cursor: `${epoch}.${more ? last : head}`, more, resync: options.cursor !== null && !known };
+      },
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+    );
+  }
+}
+
+class ForeignThreads extends Error {
+  constructor(readonly threadIds: string[]) {
+    super('Some threads belong to another user.');
+  }
+}

@@ -1,0 +1,216 @@
+// A sync server on a fresh PostgreSQL database, and devices: BrowserSavers on fake-indexeddb with a minimal
+// push/pull loop over their raw records (the real client is another piece).
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { openDB } from 'idb';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { BrowserSaver } from '../../src/index.js';
+import { createSyncHandler, type SyncHandler, type SyncHandlerOptions } from '../../src/server/index.js';
+import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
+import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
+import { freshDbName } from '../support/fixtures.js';
+
+let databases = 0;
+
+/** A new, empty database on the test cluster; its URL. */
+export async function freshDatabase(): Promise<string> {
+  const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+  await admin.connect();
+  databases += 1;
+  const name = `sync_${process.pid}_${Date.now().toString(36)}_${databases}`;
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(inject('databaseUrl'));
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export const USERS = { alice: 'token-alice', bob: 'token-bob' } as const;
+export type User = keyof typeof USERS;
+
+export interface TestServer {
+  url: string;
+  pool: pg.Pool;
+  saver: PostgresSaver;
+  handler: SyncHandler;
+  errors: unknown[];
+  /** Calls the handler as a client would. */
+  call(path: string, init?: { user?: User | null; body?: unknown; raw?: string; headers?: Record<string, string>; method?: string }): Promise<Response>;
+  push(user: User, records: WireRecord[], clientId?: string): Promise<PushResponse>;
+  pull(user: User, request?: Record<string, unknown>): Promise<PullResponse>;
+  /** Every change of a user, from the beginning. */
+  pullAll(user: User, request?: Record<string, unknown>): Promise<WireRecord[]>;
+  close(): Promise<void>;
+}
+
+/** The handler with bearer tokens for alice and bob, on a fresh database. */
+export async function startServer(options: Partial<SyncHandlerOptions> = {}): Promise<TestServer> {
+  const url = await freshDatabase();
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const saver = PostgresSaver.fromConnString(url);
+  await saver.setup();
+  const errors: unknown[] = [];
+  const handler = createSyncHandler({
+    saver,
+    pool,
+    authenticate: (request) => {
+      const token = request.headers.get('authorization')?.replace(/^Bearer /, '');
+      const user = Object.entries(USERS).find(([, known]) => known === token)?.[0];
+      return user ? { userId: user } : null;
+    },
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  await handler.setup();
+  const call: TestServer['call'] = (path, init = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+    if (init.user !== null) headers['authorization'] = `Bearer ${USERS[init.user ?? 'alice']}`;
+    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    return handler(new Request(`http://sync.test/sync/${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
+  };
+  const ok = async <T>(response: Response): Promise<T> => {
+    if (response.status !== 200) throw new Error(`${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const server: TestServer = {
+    url,
+    pool,
+    saver,
+    handler,
+    errors,
+    call,
+    push: async (user, records, clientId) => ok(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
+    pull: async (user, request = {}) => ok(await call('pull', { user, body: request })),
+    pullAll: async (user, request = {}) => {
+      const changes: WireRecord[] = [];
+      let cursor: string | null = null;
+      for (;;) {
+        const page = await server.pull(user, { ...request, cursor });
+        changes.push(...page.changes);
+        cursor = page.cursor;
+        if (!page.more) return changes;
+      }
+    },
+    close: async () => {
+      await handler.close();
+      await saver.end();
+      await pool.end();
+    },
+  };
+  return server;
+}
+
+type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
+const STORES = { checkpoint: 'checkpoints', blob: 'blobs', write: 'writes' } as const;
+
+function keyOf(record: Stored): string {
+  return JSON.stringify([record.kind, record.thread_id, record.checkpoint_ns, recordKey(record)]);
+}
+
+/** Every raw record of a saver's database, as the stores hold them. */
+export async function rawRecords(dbName: string): Promise<Stored[]> {
+  const db = await openDB(dbName);
+  try {
+    const records: Stored[] = [];
+    for (const [kind, store] of Object.entries(STORES) as [Stored['kind'], string][]) {
+      if (!db.objectStoreNames.contains(store)) continue;
+      for (const record of await db.getAll(store)) records.push({ kind, ...record } as Stored);
+    }
+    return records;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A device: a BrowserSaver with a cursor and the keys of the records the server has (pushed or pulled). Pushes
+ * send what the server does not have yet, as the records are stored; pulls write what others wrote into the stores.
+ */
+export class Device {
+  readonly saver: BrowserSaver;
+  readonly clientId = `client-${Math.random().toString(36).slice(2)}`;
+  cursor: string | null = null;
+  readonly #synced = new Set<string>();
+  readonly #tombstones: string[] = [];
+
+  constructor(
+    readonly server: TestServer,
+    readonly user: User,
+  ) {
+    this.saver = new BrowserSaver({ dbName: freshDbName('device') });
+  }
+
+  /** Deletes a thread here and queues its tombstone for the next push. */
+  async deleteThread(threadId: string): Promise<void> {
+    await this.saver.deleteThread(threadId);
+    this.#tombstones.push(threadId);
+  }
+
+  /** The records not pushed yet, checkpoints' values first. */
+  async outbox(): Promise<WireRecord[]> {
+    await this.#open();
+    const order = { blob: 0, checkpoint: 1, write: 2 };
+    const records = (await rawRecords(this.saver.dbName)).filter((record) => !this.#synced.has(keyOf(record)));
+    records.sort((a, b) => order[a.kind] - order[b.kind]);
+    return [...records.map(toWireRecord), ...this.#tombstones.map((thread_id): WireRecord => ({ kind: 'delete', thread_id }))];
+  }
+
+  async push(): Promise<PushResponse> {
+    const outbox = await this.outbox();
+    const answer = await this.server.push(this.user, outbox, this.clientId);
+    for (const record of outbox) if (record.kind !== 'delete') this.#synced.add(keyOf(readWireRecord(record, 'sent') as Stored));
+    this.#tombstones.length = 0;
+    for (const thread_id of answer.deletedThreads) await this.saver.deleteThread(thread_id);
+    return answer;
+  }
+
+  /** Pulls every page and stores it, each page in one transaction. */
+  async pull(): Promise<WireRecord[]> {
+    const received: WireRecord[] = [];
+    for (;;) {
+      const page = await this.server.pull(this.user, { cursor: this.cursor, clientId: this.clientId, limit: 50 });
+      await this.#store(page.changes);
+      received.push(...page.changes);
+      this.cursor = page.cursor;
+      if (!page.more) return received;
+    }
+  }
+
+  async sync(): Promise<void> {
+    await this.push();
+    await this.pull();
+  }
+
+  /** Waits for the saver's writes; a read opens its database, creating its stores on a device that never wrote. */
+  async #open(): Promise<void> {
+    await this.saver.flush();
+    await this.saver.getTuple({ configurable: { thread_id: 'none' } });
+  }
+
+  async #store(changes: WireRecord[]): Promise<void> {
+    const records = changes.map((change, i) => readWireRecord(change, `changes[${i}]`));
+    for (const record of records) if (record.kind === 'delete') await this.saver.deleteThread(record.thread_id);
+    await this.#open();
+    const db = await openDB(this.saver.dbName);
+    try {
+      const tx = db.transaction(Object.values(STORES), 'readwrite');
+      for (const record of records) {
+        if (record.kind === 'delete') continue;
+        const { kind, ...stored } = record;
+        await tx.objectStore(STORES[kind]).put(stored);
+        this.#synced.add(keyOf(record));
+      }
+      await tx.done;
+    } finally {
+      db.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.saver.close();
+    await BrowserSaver.deleteDatabase(this.saver.dbName);
+  }
+}
