@@ -25,6 +25,11 @@ const CONCURRENT_TASKS = 8;
 const BYTES_VALUE_LENGTH = 1_024;
 const PANEL_CHECKPOINTS = 10_000;
 const ROUNDS = { writes: 9, reads: 7, graph: 5, panel: 5 };
+const CHAT_TURNS = Number(process.env['JUNCTURE_BENCH_CHAT_TURNS'] ?? 1_000);
+const CHAT_MESSAGE_LENGTH = 400;
+const CHAT_WINDOW = 50;
+/** `JUNCTURE_BENCH_ONLY=long,bytes` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
+const ONLY = process.env['JUNCTURE_BENCH_ONLY']?.split(',');
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
 const benchmarksFile = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
@@ -220,6 +225,54 @@ async function measureBytes(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
+async function measureLongConversations(call: HarnessCall): Promise<Section[]> {
+  const turns = CHAT_TURNS.toLocaleString('en-US');
+  const runs: Record<string, Awaited<ReturnType<Harness['longChat']>>> = {};
+  const started = Date.now();
+  for (const delta of [false, true]) {
+    for (const kind of ['memory', 'browser', 'worker'] as const) runs[`${kind}-${delta}`] = await call('longChat', kind, delta, CHAT_TURNS, CHAT_MESSAGE_LENGTH);
+  }
+  console.log(`  long conversations: 6 chats of ${turns} turns in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const last = (run: (typeof runs)[string]) => median(run.invokeMs.slice(-CHAT_WINDOW));
+  const first = (run: (typeof runs)[string]) => median(run.invokeMs.slice(0, CHAT_WINDOW));
+  const memoryPlain = runs['memory-false']!;
+  const sections: Section[] = [];
+  for (const delta of [false, true]) {
+    const reducer = delta ? 'DeltaChannel (MessagesDeltaValue)' : 'plain reducer (MessagesAnnotation)';
+    const savers = [
+      ['memory', 'MemorySaver'],
+      ['browser', 'BrowserSaver'],
+      ['worker', 'WorkerSaver'],
+    ] as const;
+    const rows: Row[] = [];
+    for (const [kind, name] of savers) {
+      const run = runs[`${kind}-${delta}`]!;
+      if (kind !== 'memory') {
+        rows.push({
+          name: `${name}: bytes stored`,
+          measured: `${(run.stored / 2 ** 20).toFixed(2)} MiB for ${(run.messages / 2 ** 20).toFixed(2)} MiB of messages`,
+          ratio: { value: run.stored / run.messages, against: "the messages' own bytes" },
+          target: { op: '<=', value: 3 },
+        });
+      }
+      rows.push({
+        name: `${name}: invoke, median of the last ${CHAT_WINDOW} turns`,
+        measured: formatMs(last(run), 'turn'),
+        ratio: { value: last(run) / last(memoryPlain), against: `MemorySaver's last ${CHAT_WINDOW} (plain reducer)` },
+        ...(kind === 'memory' ? {} : { target: { op: '<=' as const, value: delta ? 1.5 : 1 } }),
+      });
+      rows.push({
+        name: `${name}: last ${CHAT_WINDOW} turns against the first ${CHAT_WINDOW}`,
+        measured: `${formatMs(last(run), '')} / ${formatMs(first(run), '')}`,
+        ratio: { value: last(run) / first(run), against: `its first ${CHAT_WINDOW}` },
+      });
+      rows.push({ name: `${name}: getState at turn ${turns}`, measured: formatMs(run.getStateMs, '') });
+    }
+    sections.push({ title: `Long conversations, ${reducer}: ${turns} turns, two ${CHAT_MESSAGE_LENGTH}-character messages a turn (one run each)`, rows });
+  }
+  return sections;
+}
+
 async function measurePanel(call: HarnessCall): Promise<Section[]> {
   const stored = await call('storePanelThread', PANEL_CHECKPOINTS);
   if (stored !== PANEL_CHECKPOINTS) throw new Error(`The panel's thread holds ${stored} checkpoints.`);
@@ -291,14 +344,16 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
     const call = harnessOf(await openHarness(browser, pages.url('index.html')));
     const filled = await call('fillThreads', [...THREAD_SIZES]);
     if (filled.some((count, i) => count !== THREAD_SIZES[i])) throw new Error(`The threads hold ${filled.join(', ')} checkpoints.`);
-    const sections = [
-      ...(await measurePanel(call)),
-      ...(await measureWrites(call)),
-      ...(await measureReads(call)),
-      ...(await measureGraph(call, false)),
-      ...(await measureGraph(call, true)),
-      ...(await measureBytes(call)),
+    const measures: [string, () => Promise<Section[]>][] = [
+      ['panel', () => measurePanel(call)],
+      ['writes', () => measureWrites(call)],
+      ['reads', () => measureReads(call)],
+      ['graph', async () => [...(await measureGraph(call, false)), ...(await measureGraph(call, true))]],
+      ['bytes', () => measureBytes(call)],
+      ['long', () => measureLongConversations(call)],
     ];
+    const sections: Section[] = [];
+    for (const [name, measure] of measures) if (!ONLY || ONLY.includes(name)) sections.push(...(await measure()));
     return { results: { engine, sections }, version };
   } finally {
     await browser.close();
@@ -321,6 +376,7 @@ export async function runBenchmarks(): Promise<void> {
     const summary = [chromium, firefox].map((run) => (run ? `${targetSummary(run.results)}.` : 'Firefox: not run (JUNCTURE_SKIP_FIREFOX=1).')).join(' ');
     console.log(`\n${textTable(chromium.results, firefox?.results)}\n\n${summary}`);
     const versions = { chromium: chromium.version, firefox: firefox?.version };
+    if (ONLY) return;
     writeBenchmarks(`${machine(versions, seconds)}\n\n${markdownTable(chromium.results, firefox?.results)}\n\n${summary}`);
     console.log(`Wrote ${benchmarksFile}`);
   } finally {

@@ -1,6 +1,16 @@
 // The graphs the benchmark runs: a fast loop (the cost per superstep is almost all LangGraph and the saver),
-// and a five-channel graph for the bytes a thread stores.
-import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph/web';
+// a five-channel graph for the bytes a thread stores, and a chat for long conversations.
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import {
+  Annotation,
+  END,
+  MessagesAnnotation,
+  MessagesDeltaValue,
+  START,
+  StateGraph,
+  StateSchema,
+  type BaseCheckpointSaver,
+} from '@langchain/langgraph/web';
 
 const LoopState = Annotation.Root({ count: Annotation<number>() });
 
@@ -67,4 +77,23 @@ export function buildFiveChannelGraph(checkpointer: BaseCheckpointSaver, steps: 
 export function fiveChannelInput(valueLength: number): FiveChannelValues {
   const value = stepValue(0, valueLength);
   return { a: value, b: value, c: value, d: value, e: value };
+}
+
+/** `length` characters of text that differ from turn to turn. */
+export function chatText(turn: number, who: string, length: number): string {
+  const prefix = `${who} ${turn}: `;
+  return prefix + 'lorem ipsum dolor sit amet '.repeat(Math.ceil(length / 27)).slice(0, Math.max(0, length - prefix.length));
+}
+
+/**
+ * A chat on messages: one node answers each human message with one AI message of `length` characters. The
+ * messages are kept by LangGraph's plain reducer (`MessagesAnnotation`), or by `DeltaChannel` (`MessagesDeltaValue`).
+ */
+export function buildChatGraph(checkpointer: BaseCheckpointSaver, delta: boolean, length: number) {
+  const schema = delta ? new StateSchema({ messages: MessagesDeltaValue }) : MessagesAnnotation;
+  return new StateGraph(schema as typeof MessagesAnnotation)
+    .addNode('reply', (state: { messages: BaseMessage[] }) => ({ messages: [new AIMessage(chatText(state.messages.length, 'ai', length))] }))
+    .addEdge(START, 'reply')
+    .addEdge('reply', END)
+    .compile({ checkpointer });
 }

@@ -17,7 +17,8 @@ import { prefixRange, requestResult } from '../../src/storage/requests.js';
 import { STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/storage/records.js';
 import { longThread } from '../../test/support/fixture-threads.js';
 import { writeThreadExport } from '../../test/support/write-thread.js';
-import { FIVE_CHANNELS, buildFiveChannelGraph, buildLoopGraph, fiveChannelInput, stepValue } from './graphs.js';
+import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { FIVE_CHANNELS, buildChatGraph, buildFiveChannelGraph, buildLoopGraph, chatText, fiveChannelInput, stepValue } from './graphs.js';
 import {
   getAllTen,
   latestByCursor,
@@ -269,6 +270,41 @@ const harness = {
       stored[store] = records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
     }
     return { stored, changed };
+  },
+
+  /**
+   * A chat of `turns` turns (a human message and a reply of `length` characters each): the time of every
+   * `invoke`, of `getState` at the end, the bytes the thread's records hold, and the bytes of its messages, each
+   * serialized once by the saver's serializer.
+   */
+  async longChat(kind: GraphSaverKind, delta: boolean, turns: number, length: number): Promise<{ invokeMs: number[]; getStateMs: number; stored: number; messages: number }> {
+    const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
+    const thread_id = freshThread(`chat-${kind}-${delta ? 'delta' : 'plain'}`);
+    const config = { configurable: { thread_id } };
+    const graph = buildChatGraph(saver, delta, length);
+    await settle();
+    const invokeMs: number[] = [];
+    for (let turn = 0; turn < turns; turn += 1) {
+      const start = performance.now();
+      await graph.invoke({ messages: [new HumanMessage(chatText(turn, 'human', length))] }, config);
+      invokeMs.push(performance.now() - start);
+    }
+    const start = performance.now();
+    const state = await graph.getState(config);
+    const getStateMs = performance.now() - start;
+    const messages = state.values.messages as BaseMessage[];
+    if (messages.length !== 2 * turns) throw new Error(`The chat holds ${messages.length} messages after ${turns} turns.`);
+    const serialized = await Promise.all(messages.map((message) => saver.serde.dumpsTyped(message)));
+    await settle();
+    let stored = 0;
+    if (kind !== 'memory') {
+      const db = await raw();
+      for (const store of STORE_NAMES) {
+        const records = await requestResult(db.transaction(store, 'readonly').objectStore(store).getAll(prefixRange([thread_id])));
+        stored += records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
+      }
+    }
+    return { invokeMs, getStateMs, stored, messages: serialized.reduce((sum, [, bytes]) => sum + bytes.length, 0) };
   },
 
   /**

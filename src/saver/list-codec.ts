@@ -11,10 +11,10 @@ import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
-import { decode, encode } from './codec.js';
+import { decode, decodeItems, encode } from './codec.js';
 
 /** Edits a read follows at most before a list that spells itself. */
-export const MAX_LIST_DEPTH = 32;
+export const MAX_LIST_DEPTH = 256;
 /** Scopes (thread, namespace, channel) whose latest list is remembered. */
 const MAX_REMEMBERED = 64;
 
@@ -148,7 +148,7 @@ export class ListCodec {
     remember: boolean,
   ): Promise<unknown> {
     if ('value' in stored) return decode(serde, stored.value, what);
-    const elements = await Promise.all(stored.items.map((item, i) => decode(serde, item, `item ${i} of ${what}`)));
+    const elements = await decodeItems(serde, stored.items, what);
     if (remember) {
       this.#remember(scopeKey(scope.thread_id, scope.checkpoint_ns, stored.channel), {
         checkpointId,

@@ -66,4 +66,10 @@ export interface StorageHostApi {
   copyThread(session: StorageSession, from: string, to: string): Promise<Outcome<number>>;
   /** Waits for the session's calls made before it, then closes its database connection. */
   close(session: StorageSession): Promise<Outcome<void>>;
+  /**
+   * Closes every database, then ends the worker from inside once it has answered. Only the saver that started
+   * the worker asks: a worker that ends itself lets the browser finish closing its connections, where one
+   * terminated from outside may leave them open (WebKit), blocking later upgrades and deletions.
+   */
+  end(): Promise<Outcome<void>>;
 }

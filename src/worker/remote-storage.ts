@@ -16,6 +16,14 @@ import type { HostLoss } from './liveness.js';
 import type { Acknowledgement, Outcome, SerializedCheckpointError, StorageHostApi, StorageSession } from './protocol.js';
 import { buffersOfOperation } from './transfer.js';
 
+/**
+ * While calls wait for answers, the worker is asked every `PING_EVERY` ms whether it still answers; no answer
+ * within `PING_TIMEOUT` ms means it is gone. The other signals (see `liveness.ts`) miss a worker terminated in
+ * WebKit, which may keep its lifetime lock.
+ */
+const PING_EVERY = 2_000;
+const PING_TIMEOUT = 5_000;
+
 /** Most operations one message carries: a long burst still reaches the worker while it goes on. */
 const MAX_BATCH = 256;
 
@@ -68,6 +76,9 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
   readonly #gone: Promise<never>;
   #markGone!: (error: CheckpointError) => void;
   #loss: HostLoss | undefined;
+  /** Calls waiting for an answer, and the timer that asks the worker whether it still answers. */
+  #waiting = 0;
+  #ping: ReturnType<typeof setInterval> | undefined;
 
   constructor(host: Comlink.Remote<StorageHostApi>, session: StorageSession, ack: Acknowledgement) {
     this.#host = host;
@@ -86,6 +97,8 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
   lose(loss: HostLoss): void {
     if (this.#loss) return;
     this.#loss = loss;
+    if (this.#ping !== undefined) clearInterval(this.#ping);
+    this.#ping = undefined;
     const advice = loss.canRestart
       ? 'Calls that were pending did not complete; create a new WorkerSaver to start a new worker.'
       : 'A new WorkerSaver would fail the same way: fix the worker, or use BrowserSaver, which needs no worker.';
@@ -96,7 +109,27 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
 
   /** A call to the host that rejects with `UNAVAILABLE` instead of waiting, once the host is gone. */
   #call<T>(call: () => Promise<Outcome<T>>): Promise<T> {
-    return Promise.race([call(), this.#gone]).then(unwrap);
+    this.#waiting += 1;
+    this.#ping ??= setInterval(() => this.#checkHost(), PING_EVERY);
+    const answered = Promise.race([call(), this.#gone]);
+    const done = () => {
+      this.#waiting -= 1;
+      if (this.#waiting === 0 && this.#ping !== undefined) {
+        clearInterval(this.#ping);
+        this.#ping = undefined;
+      }
+    };
+    answered.then(done, done);
+    return answered.then(unwrap);
+  }
+
+  /** Asks the worker for a sign of life; a worker busy with IndexedDB still answers, a gone one never does. */
+  #checkHost(): void {
+    const timeout = setTimeout(() => this.lose({ reason: `the storage worker stopped answering (nothing for ${PING_TIMEOUT} ms)`, canRestart: true }), PING_TIMEOUT);
+    this.#host.hello().then(
+      () => clearTimeout(timeout),
+      () => clearTimeout(timeout),
+    );
   }
 
   #open(): void {
@@ -239,6 +272,20 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
       `Queued writes of ${failures.length} threads failed (${failures.map(([thread]) => `"${thread}"`).join(', ')}); the first: ${first.message}`,
       { cause: new AggregateError(failures.map(([, error]) => error)) },
     );
+  }
+
+  /**
+   * Asks the worker to close every database and end itself, and waits until it has ended (or `grace` ms), so
+   * that its connections are closed before anything else opens the database. For the worker the saver started.
+   */
+  async endHost(grace: number): Promise<void> {
+    if (this.#loss) return;
+    try {
+      await this.#call(() => this.#host.end());
+      await Promise.race([this.#gone, new Promise((resolve) => setTimeout(resolve, grace))]);
+    } catch {
+      // Gone already, or it ended itself: either way it is over.
+    }
   }
 
   /** Waits for the writes made before it, then closes the database in the worker; reports failed queued writes. */

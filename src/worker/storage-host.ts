@@ -78,6 +78,15 @@ export function createStorageHost(): StorageHostApi {
       outcome(() => storageOf(session).deltaHistory(thread_id, checkpoint_ns, checkpoint_id, channels), buffersOfDeltaHistory),
     prune: (session, threadIds, options) => outcome(() => storageOf(session).prune(threadIds, options)),
     copyThread: (session, from, to) => outcome(() => storageOf(session).copyThread(from, to)),
+    end: () =>
+      outcome(async () => {
+        const open = [...databases.values()];
+        databases.clear();
+        await Promise.all(open.map((storage) => storage.close()));
+        const scope = globalThis as { WorkerGlobalScope?: abstract new () => unknown; close?: () => void };
+        // In a worker only: exposeCheckpointStorage(port) may run in a page, which must never be closed.
+        if (scope.WorkerGlobalScope && globalThis instanceof scope.WorkerGlobalScope) setTimeout(() => scope.close?.(), 0);
+      }),
     close: (session) =>
       outcome(async () => {
         const key = sessionKey(session);

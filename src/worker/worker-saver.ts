@@ -25,6 +25,8 @@ export interface WorkerSaverOptions extends BrowserSaverOptions {
 
 const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = ['committed', 'queued'];
 const DEFAULT_START_TIMEOUT = 10_000;
+/** How long `close()` waits for the saver's own worker to end itself before terminating it. */
+const END_GRACE = 2_000;
 
 function startOwnWorker(): Worker {
   try {
@@ -47,7 +49,7 @@ export class WorkerSaver extends StoredCheckpointSaver {
   readonly durability: Durability;
   readonly ack: Acknowledgement;
   readonly #remote: RemoteCheckpointStorage;
-  readonly #release: () => void;
+  readonly #release: () => Promise<void>;
   readonly #flushOnHide = () => {
     void this.flush().catch((error: unknown) => console.error('juncture-browser: flushing on page hide failed', error));
   };
@@ -78,11 +80,12 @@ export class WorkerSaver extends StoredCheckpointSaver {
     super(remote, dbName, options);
     this.#remote = remote;
     let released = false;
-    this.#release = () => {
+    this.#release = async () => {
       if (released) return;
       released = true;
+      // A caller's worker may serve other savers: only our own is ended, from inside first (see `end`).
+      if (owned) await remote.endHost(END_GRACE);
       stopWatching();
-      // Releasing tells the other end to stop serving; a caller's worker may serve other savers, so only our own.
       if (!owned) return;
       host[Comlink.releaseProxy]();
       owned.terminate();
@@ -106,7 +109,7 @@ export class WorkerSaver extends StoredCheckpointSaver {
     try {
       await super.close();
     } finally {
-      this.#release();
+      await this.#release();
     }
   }
 }
