@@ -15,12 +15,19 @@ const State = Annotation.Root({
   b: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
   c: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
   d: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
+  // A list that grows by one entry a step, as a conversation does: stored as edits of the list before.
+  log: Annotation<string[]>({ reducer: (list, more) => [...list, ...more], default: () => [] }),
 });
+const STATE_CHANNELS = ['step', 'a', 'b', 'c', 'd', 'log'];
 
 function buildLoop(saver: BaseCheckpointSaver) {
   const channels = ['a', 'b', 'c', 'd'] as const;
   return new StateGraph(State)
-    .addNode('work', (state) => ({ step: state.step + 1, [channels[state.step % 4]!]: `step ${state.step + 1} `.repeat(500) }))
+    .addNode('work', (state) => ({
+      step: state.step + 1,
+      [channels[state.step % 4]!]: `step ${state.step + 1} `.repeat(500),
+      log: [`entry ${state.step + 1} `.repeat(20)],
+    }))
     .addEdge(START, 'work')
     // Runs of 500 steps: a recursion limit in the millions makes LangGraph allocate for all of them up front.
     .addConditionalEdges('work', (state) => (state.step % 500 === 0 ? END : 'work'), { work: 'work', [END]: END })
@@ -48,7 +55,11 @@ declare global {
       for (let step = 0; ; ) step = (await graph.invoke({ step }, { configurable: { thread_id: 'crash' }, recursionLimit: 1000 })).step;
     })();
   },
-  /** After the relaunch: which reported checkpoints are missing or not whole, and whether any stored one lacks a value. */
+  /**
+   * After the relaunch: which reported checkpoints are missing, and which stored ones are not whole: a state
+   * channel version without its value record (a half-written put), or a state that does not read back as written
+   * (the list one entry a step, every version it builds on there).
+   */
   verify: async (reported: string[]) => {
     const saver = new BrowserSaver({ dbName });
     const missing: string[] = [];
@@ -56,14 +67,18 @@ declare global {
       const tuple = await saver.getTuple({ configurable: { thread_id: 'crash', checkpoint_ns: '', checkpoint_id } });
       if (!tuple) missing.push(checkpoint_id);
     }
-    await saver.close();
-    // Every stored checkpoint has a value record for each channel version it names: no half-written put.
-    const db = await openDB(dbName);
-    let stored = 0;
     const withoutValues: string[] = [];
-    for (const record of (await db.getAll('checkpoints')) as { checkpoint_id: string; thread_id: string; checkpoint_ns: string; channel_versions: Record<string, number | string> }[]) {
+    let stored = 0;
+    for await (const { checkpoint } of saver.list({ configurable: { thread_id: 'crash' } })) {
       stored += 1;
+      const { step, log } = checkpoint.channel_values as { step?: number; log?: string[] };
+      if (step !== undefined && (log?.length ?? 0) !== step) withoutValues.push(`${checkpoint.id}/log has ${log?.length} entries at step ${step}`);
+    }
+    await saver.close();
+    const db = await openDB(dbName);
+    for (const record of (await db.getAll('checkpoints')) as { checkpoint_id: string; thread_id: string; checkpoint_ns: string; channel_versions: Record<string, number | string> }[]) {
       for (const [channel, version] of Object.entries(record.channel_versions)) {
+        if (!STATE_CHANNELS.includes(channel)) continue;
         if ((await db.getKey('blobs', [record.thread_id, record.checkpoint_ns, channel, version])) === undefined) withoutValues.push(`${record.checkpoint_id}/${channel}`);
       }
     }
