@@ -10,3 +10,5 @@ export type { Acknowledgement } from './worker/protocol.js';
 export { exposeCheckpointStorage } from './worker/storage-host.js';
 export { requestPersistentStorage, type StorageReport } from './runtime/persistent-storage.js';
 export { withThreadLock } from './runtime/thread-lock.js';
+export { BrowserStore, type BrowserStoreOptions } from './store/browser-store.js';
+export type { StoreIndexConfig, StoreOptions, StorePutOperation, StoreGetOperation, StoreSearchOperation, StoreTtlConfig } from './store/stored-store.js';

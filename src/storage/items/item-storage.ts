@@ -1,0 +1,369 @@
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import { CheckpointError } from '../../errors.js';
+import { LazyConnection } from '../connection.js';
+import { deleteDatabase } from '../database.js';
+import { prefixRange } from '../keys.js';
+import { compileFilter, type ItemFilter } from './filter.js';
+import { ITEM_LAYOUT, ITEM_STORE_NAMES, type ItemRecord, type ItemSchema, type VectorRecord } from './records.js';
+
+/** An item as reads return it. */
+export interface StoredItem {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown>;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A search result: `score` is the best cosine similarity of the item's vectors to the query's, when ranked. */
+export interface ScoredItem extends StoredItem {
+  score?: number;
+}
+
+/** `'*'` in a namespace pattern matches any one label. */
+export const ANY_LABEL = '*';
+
+export type ItemRead =
+  | { kind: 'get'; namespace: string[]; key: string; refreshTtl: boolean }
+  | {
+      kind: 'search';
+      prefix: string[];
+      filter?: ItemFilter;
+      limit: number;
+      offset: number;
+      /** Keeps items whose text holds every word of it (case-insensitive); results keep key order. */
+      text?: string;
+      /** Ranks items by the cosine similarity of their vectors to it; items without vectors come last. */
+      vector?: number[];
+      refreshTtl: boolean;
+    }
+  | { kind: 'namespaces'; prefix?: string[]; suffix?: string[]; maxDepth?: number; limit: number; offset: number };
+
+export type ItemReadResult = StoredItem | null | ScoredItem[] | string[][];
+
+/** Stores (`value` an object) or deletes (`value` null) one item; `vectors` replace all the item had. */
+export interface ItemWrite {
+  namespace: string[];
+  key: string;
+  value: Record<string, unknown> | null;
+  /** Minutes until the item expires; absent: never. */
+  ttlMinutes?: number;
+  vectors: { field: string; vector: number[] }[];
+}
+
+/** Reads and writes run in one transaction: every read sees the state before the writes, which apply in order. */
+export interface ItemBatch {
+  reads: ItemRead[];
+  writes: ItemWrite[];
+}
+
+/** Where items live: IndexedDB in this context, or a worker's. */
+export interface ItemStorage {
+  readonly dbName: string;
+  execute(batch: ItemBatch): Promise<ItemReadResult[]>;
+  /** Deletes every expired item and its vectors now; resolves with how many. */
+  sweepExpired(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export type ItemDurability = 'default' | 'strict' | 'relaxed';
+
+type ItemTransaction = IDBPTransaction<ItemSchema, ('items' | 'vectors' | 'namespaces')[], 'readonly' | 'readwrite'>;
+type WriteTransaction = IDBPTransaction<ItemSchema, ('items' | 'vectors' | 'namespaces')[], 'readwrite'>;
+
+/** Items read per request when walking a namespace range: enough to amortise a request, few enough to stop early. */
+const CHUNK = 256;
+
+/** Every `[namespace, key...]` key whose namespace starts with `prefix`: nested arrays sort after strings. */
+function namespacePrefixRange(prefix: string[]): IDBKeyRange {
+  return IDBKeyRange.bound([prefix], [[...prefix, []]], false, true);
+}
+
+function isExpired(record: ItemRecord, now: number): boolean {
+  return record.expiresAt !== undefined && record.expiresAt <= now;
+}
+
+function publicItem({ namespace, key, value, createdAt, updatedAt }: ItemRecord): StoredItem {
+  return { namespace, key, value, createdAt, updatedAt };
+}
+
+function sameLabels(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((label, i) => label === b[i]);
+}
+
+function matchesPattern(labels: readonly string[], pattern: readonly string[]): boolean {
+  return pattern.every((label, i) => label === ANY_LABEL || label === labels[i]);
+}
+
+function euclideanNorm(vector: ArrayLike<number>): number {
+  let sum = 0;
+  for (let i = 0; i < vector.length; i += 1) sum += vector[i]! * vector[i]!;
+  return Math.sqrt(sum);
+}
+
+/** The words an item's text search looks in: its string, number and boolean leaves. */
+function leafText(value: unknown, into: string[]): string[] {
+  if (typeof value === 'string') into.push(value.toLowerCase());
+  else if (typeof value === 'number' || typeof value === 'boolean') into.push(String(value));
+  else if (Array.isArray(value)) for (const item of value) leafText(item, into);
+  else if (typeof value === 'object' && value !== null) for (const item of Object.values(value)) leafText(item, into);
+  return into;
+}
+
+function textMatcher(text: string | undefined): (value: Record<string, unknown>) => boolean {
+  const words = text?.toLowerCase().split(/\s+/).filter((word) => word !== '') ?? [];
+  if (words.length === 0) return () => true;
+  return (value) => {
+    const haystack = leafText(value, []).join('\n');
+    return words.every((word) => haystack.includes(word));
+  };
+}
+
+/** Walks the items under a namespace prefix in key order, a chunk per request. */
+async function* itemsUnder(transaction: ItemTransaction, prefix: string[]): AsyncGenerator<ItemRecord> {
+  const store = transaction.objectStore('items');
+  const full = namespacePrefixRange(prefix);
+  let range = full;
+  for (;;) {
+    const chunk = await store.getAll(range, CHUNK);
+    yield* chunk;
+    if (chunk.length < CHUNK) return;
+    const last = chunk[chunk.length - 1]!;
+    range = IDBKeyRange.bound([last.namespace, last.key], full.upper, true, true);
+  }
+}
+
+/** `ItemStorage` on one IndexedDB database of its own, opened on first use. */
+export class IndexedDBItemStorage implements ItemStorage {
+  readonly dbName: string;
+  readonly durability: ItemDurability;
+  readonly #connection: LazyConnection<ItemSchema>;
+
+  constructor(options: { dbName: string; durability: ItemDurability }) {
+    this.dbName = options.dbName;
+    this.durability = options.durability;
+    this.#connection = new LazyConnection(options.dbName, ITEM_LAYOUT, 'store');
+  }
+
+  static deleteDatabase(dbName: string): Promise<void> {
+    return deleteDatabase(dbName);
+  }
+
+  execute(batch: ItemBatch): Promise<ItemReadResult[]> {
+    // Filters fail before any transaction opens.
+    const filters = batch.reads.map((read) => (read.kind === 'search' ? compileFilter(read.filter) : undefined));
+    for (const { ttlMinutes } of batch.writes) {
+      if (ttlMinutes !== undefined && !(typeof ttlMinutes === 'number' && ttlMinutes > 0)) {
+        throw new CheckpointError('INVALID_CONFIG', `ttl must be a positive number of minutes, got ${String(ttlMinutes)}.`);
+      }
+    }
+    const writing = batch.writes.length > 0 || batch.reads.some((read) => read.kind === 'namespaces' || ('refreshTtl' in read && read.refreshTtl));
+    return this.#connection.run('Running a store batch', async (db) => {
+      const now = Date.now();
+      if (!writing) {
+        const transaction = db.transaction(['items', 'vectors'], 'readonly') as unknown as ItemTransaction;
+        const results = await this.#read(transaction, batch.reads, filters, now, []);
+        await transaction.done;
+        return results;
+      }
+      const transaction = this.#writeTransaction(db);
+      return abortOnError(transaction, async () => {
+        const counts = new NamespaceCounts();
+        await sweep(transaction, now, counts);
+        const refreshed: ItemRecord[] = [];
+        const results = await this.#read(transaction, batch.reads, filters, now, refreshed);
+        const itemStore = transaction.objectStore('items');
+        for (const record of refreshed) await itemStore.put({ ...record, expiresAt: now + record.ttlMinutes! * 60_000 });
+        for (const write of batch.writes) await applyWrite(transaction, write, now, counts);
+        await counts.store(transaction);
+        await transaction.done;
+        return results;
+      });
+    });
+  }
+
+  sweepExpired(): Promise<number> {
+    return this.#connection.run('Sweeping expired items', async (db) => {
+      const transaction = this.#writeTransaction(db);
+      const counts = new NamespaceCounts();
+      const swept = await sweep(transaction, Date.now(), counts);
+      await counts.store(transaction);
+      await transaction.done;
+      return swept;
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#connection.close();
+  }
+
+  #writeTransaction(db: IDBPDatabase<ItemSchema>): WriteTransaction {
+    return db.transaction([...ITEM_STORE_NAMES], 'readwrite', { durability: this.durability });
+  }
+
+  async #read(
+    transaction: ItemTransaction,
+    reads: ItemRead[],
+    filters: (((value: Record<string, unknown>) => boolean) | undefined)[],
+    now: number,
+    refreshed: ItemRecord[],
+  ): Promise<ItemReadResult[]> {
+    const results: ItemReadResult[] = [];
+    for (const [i, read] of reads.entries()) {
+      if (read.kind === 'get') {
+        const record = await transaction.objectStore('items').get([read.namespace, read.key]);
+        const live = record && !isExpired(record, now) ? record : undefined;
+        if (live?.ttlMinutes !== undefined && read.refreshTtl) refreshed.push(live);
+        results.push(live ? publicItem(live) : null);
+      } else if (read.kind === 'search') {
+        const found = await search(transaction, read, filters[i]!, now);
+        if (read.refreshTtl) refreshed.push(...found.records.filter((record) => record.ttlMinutes !== undefined));
+        results.push(found.items);
+      } else {
+        results.push(await listNamespaces(transaction as WriteTransaction, read));
+      }
+    }
+    return results;
+  }
+}
+
+/** Runs `body` in `transaction`, which it aborts if `body` fails, so that nothing of a failed batch is stored. */
+async function abortOnError<T>(transaction: WriteTransaction, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    try {
+      transaction.abort();
+    } catch {
+      // Already finished or aborted by the failure itself.
+    }
+    transaction.done.catch(() => undefined);
+    throw error;
+  }
+}
+
+async function search(
+  transaction: ItemTransaction,
+  read: Extract<ItemRead, { kind: 'search' }>,
+  filter: (value: Record<string, unknown>) => boolean,
+  now: number,
+): Promise<{ items: ScoredItem[]; records: ItemRecord[] }> {
+  const matchesText = textMatcher(read.text);
+  const accepts = (record: ItemRecord) => !isExpired(record, now) && filter(record.value) && matchesText(record.value);
+  if (!read.vector) {
+    const records: ItemRecord[] = [];
+    let skipped = 0;
+    if (read.limit === 0) return { items: [], records };
+    for await (const record of itemsUnder(transaction, read.prefix)) {
+      if (!accepts(record)) continue;
+      if (skipped < read.offset) skipped += 1;
+      else if (records.push(record) >= read.limit) break;
+    }
+    return { items: records.map(publicItem), records };
+  }
+
+  // Ranked: every accepted item, its best score over its vectors, then the page.
+  const candidates = new Map<string, { record: ItemRecord; score?: number }>();
+  for await (const record of itemsUnder(transaction, read.prefix)) {
+    if (accepts(record)) candidates.set(JSON.stringify([record.namespace, record.key]), { record });
+  }
+  const query = read.vector;
+  const queryNorm = euclideanNorm(query);
+  const vectors: VectorRecord[] = await transaction.objectStore('vectors').getAll(namespacePrefixRange(read.prefix));
+  for (const { namespace, key, vector, norm } of vectors) {
+    const candidate = candidates.get(JSON.stringify([namespace, key]));
+    if (!candidate) continue;
+    let dot = 0;
+    for (let d = 0; d < vector.length; d += 1) dot += vector[d]! * query[d]!;
+    const score = queryNorm && norm ? dot / (queryNorm * norm) : 0;
+    if (candidate.score === undefined || score > candidate.score) candidate.score = score;
+  }
+  // Stable sort: equal scores, and the unscored items after them, keep key order.
+  const ranked = [...candidates.values()].sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
+  const page = ranked.slice(read.offset, read.offset + read.limit);
+  return {
+    items: page.map(({ record, score }) => ({ ...publicItem(record), ...(score === undefined ? {} : { score }) })),
+    records: page.map(({ record }) => record),
+  };
+}
+
+async function listNamespaces(
+  transaction: WriteTransaction,
+  read: Extract<ItemRead, { kind: 'namespaces' }>,
+): Promise<string[][]> {
+  const prefix = read.prefix ?? [];
+  const wildcard = prefix.indexOf(ANY_LABEL);
+  const literal = wildcard === -1 ? prefix : prefix.slice(0, wildcard);
+  const records = await transaction.objectStore('namespaces').getAll(prefixRange(literal));
+  const listed: string[][] = [];
+  for (const { namespace, items } of records) {
+    if (items <= 0 || namespace.length < prefix.length || !matchesPattern(namespace, prefix)) continue;
+    const suffix = read.suffix ?? [];
+    if (namespace.length < suffix.length || !matchesPattern(namespace.slice(namespace.length - suffix.length), suffix)) continue;
+    const shown = read.maxDepth === undefined ? namespace : namespace.slice(0, read.maxDepth);
+    // Namespaces come in key order, so the ones a depth limit makes equal are neighbours.
+    const previous = listed[listed.length - 1];
+    if (!previous || !sameLabels(previous, shown)) listed.push(shown);
+  }
+  return listed.slice(read.offset, read.offset + read.limit);
+}
+
+/** Changes to the item count of each namespace within one transaction, stored once at its end. */
+class NamespaceCounts {
+  readonly #deltas = new Map<string, { namespace: string[]; delta: number }>();
+
+  add(namespace: string[], delta: number): void {
+    const id = JSON.stringify(namespace);
+    const entry = this.#deltas.get(id) ?? { namespace, delta: 0 };
+    entry.delta += delta;
+    this.#deltas.set(id, entry);
+  }
+
+  async store(transaction: WriteTransaction): Promise<void> {
+    const namespaces = transaction.objectStore('namespaces');
+    for (const { namespace, delta } of this.#deltas.values()) {
+      if (delta === 0) continue;
+      const items = ((await namespaces.get(namespace))?.items ?? 0) + delta;
+      if (items > 0) await namespaces.put({ namespace, items });
+      else await namespaces.delete(namespace);
+    }
+    this.#deltas.clear();
+  }
+}
+
+async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<number> {
+  const expired = await transaction.objectStore('items').index('by_expiry').getAll(IDBKeyRange.upperBound(now));
+  for (const record of expired) {
+    await transaction.objectStore('items').delete([record.namespace, record.key]);
+    await transaction.objectStore('vectors').delete(prefixRange([record.namespace, record.key]));
+    counts.add(record.namespace, -1);
+  }
+  return expired.length;
+}
+
+async function applyWrite(transaction: WriteTransaction, write: ItemWrite, now: number, counts: NamespaceCounts): Promise<void> {
+  const items = transaction.objectStore('items');
+  const vectors = transaction.objectStore('vectors');
+  const existing = await items.get([write.namespace, write.key]);
+  await vectors.delete(prefixRange([write.namespace, write.key]));
+  if (write.value === null) {
+    if (!existing) return;
+    await items.delete([write.namespace, write.key]);
+    counts.add(write.namespace, -1);
+    return;
+  }
+  const record: ItemRecord = {
+    namespace: write.namespace,
+    key: write.key,
+    value: write.value,
+    createdAt: existing && !isExpired(existing, now) ? existing.createdAt : now,
+    updatedAt: now,
+    ...(write.ttlMinutes === undefined ? {} : { expiresAt: now + write.ttlMinutes * 60_000, ttlMinutes: write.ttlMinutes }),
+  };
+  await items.put(record);
+  if (!existing) counts.add(write.namespace, 1);
+  for (const { field, vector } of write.vectors) {
+    const stored = Float32Array.from(vector);
+    await vectors.put({ namespace: write.namespace, key: write.key, field, vector: stored, norm: euclideanNorm(stored) });
+  }
+}
