@@ -12,3 +12,5 @@ export { requestPersistentStorage, type StorageReport } from './runtime/persiste
 export { withThreadLock } from './runtime/thread-lock.js';
 export { BrowserStore, type BrowserStoreOptions } from './store/browser-store.js';
 export type { StoreIndexConfig, StoreOptions, StorePutOperation, StoreGetOperation, StoreSearchOperation, StoreTtlConfig } from './store/stored-store.js';
+export { WorkerStore, type WorkerStoreOptions } from './worker/worker-store.js';
+export { exposeJunctureStorage } from './worker/store-host.js';
