@@ -170,6 +170,8 @@ export class IndexedDBItemStorage implements ItemStorage {
       return abortOnError(transaction, async () => {
         const counts = new NamespaceCounts();
         await sweep(transaction, now, counts);
+        // Stored before the reads, so that a listing no longer shows a namespace the sweep emptied.
+        await counts.store(transaction);
         const refreshed: ItemRecord[] = [];
         const results = await this.#read(transaction, batch.reads, filters, now, refreshed);
         const itemStore = transaction.objectStore('items');
