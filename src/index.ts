@@ -14,3 +14,5 @@ export { BrowserStore, type BrowserStoreOptions } from './store/browser-store.js
 export type { StoreIndexConfig, StoreOptions, StorePutOperation, StoreGetOperation, StoreSearchOperation, StoreTtlConfig } from './store/stored-store.js';
 export { WorkerStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { exposeJunctureStorage } from './worker/store-host.js';
+export { openStoreReader, type StoreReader } from './storage/items/item-reader.js';
+export type { ItemChange, StoredItem } from './storage/items/item-storage.js';

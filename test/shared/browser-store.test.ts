@@ -1,4 +1,4 @@
-import { BrowserStore } from '../../src/index.js';
+import { BrowserStore, openStoreReader, type ItemChange } from '../../src/index.js';
 import { freshDbName } from '../support/fixtures.js';
 import { countRecordsRead, countRecords } from '../support/store-probes.js';
 import { useFreshStores } from '../support/store-fixtures.js';
@@ -114,5 +114,30 @@ describe('BrowserStore', () => {
     await a.close();
     await b.close();
     await BrowserStore.deleteDatabase(dbName);
+  });
+
+  it('has a read-only reader for inspection: namespaces, items with their expiry, text search, changes', async () => {
+    const store = freshStore();
+    const reader = openStoreReader(store.dbName);
+    const changes: ItemChange[] = [];
+    const unsubscribe = reader.subscribe((change) => changes.push(change));
+    await store.put(['users', 'ada'], 'likes', { text: 'green tea' }, undefined, { ttl: 60 });
+    await store.put(['users', 'bob'], 'likes', { text: 'coffee' });
+    await store.delete(['users', 'bob'], 'likes');
+    expect(await reader.listNamespaces({ maxDepth: 1 })).toEqual([['users']]);
+    expect(await reader.listNamespaces()).toEqual([['users', 'ada']]);
+    const [item] = await reader.listItems(['users'], { text: 'tea' });
+    expect(item).toMatchObject({ namespace: ['users', 'ada'], key: 'likes', value: { text: 'green tea' } });
+    expect(item!.expiresAt! - item!.updatedAt).toBe(60 * 60_000);
+    // Reading does not push the expiry on, as the store's own reads do.
+    expect((await reader.getItem(['users', 'ada'], 'likes'))!.expiresAt).toBe(item!.expiresAt);
+    await vi.waitFor(() => expect(changes).toHaveLength(3));
+    expect(changes).toEqual([
+      { kind: 'put', namespace: ['users', 'ada'], key: 'likes' },
+      { kind: 'put', namespace: ['users', 'bob'], key: 'likes' },
+      { kind: 'delete', namespace: ['users', 'bob'], key: 'likes' },
+    ]);
+    unsubscribe();
+    await reader.close();
   });
 });

@@ -1,5 +1,6 @@
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
 import { CheckpointError } from '../../errors.js';
+import { ChangeBroadcaster } from '../changes.js';
 import { LazyConnection } from '../connection.js';
 import { deleteDatabase } from '../database.js';
 import { prefixRange } from '../keys.js';
@@ -13,6 +14,15 @@ export interface StoredItem {
   value: Record<string, unknown>;
   createdAt: number;
   updatedAt: number;
+  /** When it expires (ms since the epoch), for items put with a TTL. */
+  expiresAt?: number;
+}
+
+/** What a committed batch or sweep changed, posted on the database's change channel (see `subscribeToChanges`). */
+export interface ItemChange {
+  kind: 'put' | 'delete' | 'expire';
+  namespace: string[];
+  key: string;
 }
 
 /** A search result: `score` is the best cosine similarity of the item's vectors to the query's, when ranked. */
@@ -83,8 +93,8 @@ function isExpired(record: ItemRecord, now: number): boolean {
   return record.expiresAt !== undefined && record.expiresAt <= now;
 }
 
-function publicItem({ namespace, key, value, createdAt, updatedAt }: ItemRecord): StoredItem {
-  return { namespace, key, value, createdAt, updatedAt };
+function publicItem({ namespace, key, value, createdAt, updatedAt, expiresAt }: ItemRecord): StoredItem {
+  return { namespace, key, value, createdAt, updatedAt, ...(expiresAt === undefined ? {} : { expiresAt }) };
 }
 
 function sameLabels(a: readonly string[], b: readonly string[]): boolean {
@@ -138,11 +148,13 @@ export class IndexedDBItemStorage implements ItemStorage {
   readonly dbName: string;
   readonly durability: ItemDurability;
   readonly #connection: LazyConnection<ItemSchema>;
+  readonly #changes: ChangeBroadcaster<ItemChange>;
 
   constructor(options: { dbName: string; durability: ItemDurability }) {
     this.dbName = options.dbName;
     this.durability = options.durability;
     this.#connection = new LazyConnection(options.dbName, ITEM_LAYOUT, 'store');
+    this.#changes = new ChangeBroadcaster<ItemChange>(options.dbName);
   }
 
   static deleteDatabase(dbName: string): Promise<void> {
@@ -169,7 +181,7 @@ export class IndexedDBItemStorage implements ItemStorage {
       const transaction = this.#writeTransaction(db);
       return abortOnError(transaction, async () => {
         const counts = new NamespaceCounts();
-        await sweep(transaction, now, counts);
+        const expired = await sweep(transaction, now, counts);
         // Stored before the reads, so that a listing no longer shows a namespace the sweep emptied.
         await counts.store(transaction);
         const refreshed: ItemRecord[] = [];
@@ -179,6 +191,10 @@ export class IndexedDBItemStorage implements ItemStorage {
         for (const write of batch.writes) await applyWrite(transaction, write, now, counts);
         await counts.store(transaction);
         await transaction.done;
+        this.#changes.post([
+          ...expired,
+          ...batch.writes.map(({ namespace, key, value }): ItemChange => ({ kind: value === null ? 'delete' : 'put', namespace, key })),
+        ]);
         return results;
       });
     });
@@ -187,15 +203,19 @@ export class IndexedDBItemStorage implements ItemStorage {
   sweepExpired(): Promise<number> {
     return this.#connection.run('Sweeping expired items', async (db) => {
       const transaction = this.#writeTransaction(db);
-      const counts = new NamespaceCounts();
-      const swept = await sweep(transaction, Date.now(), counts);
-      await counts.store(transaction);
-      await transaction.done;
-      return swept;
+      return abortOnError(transaction, async () => {
+        const counts = new NamespaceCounts();
+        const expired = await sweep(transaction, Date.now(), counts);
+        await counts.store(transaction);
+        await transaction.done;
+        this.#changes.post(expired);
+        return expired.length;
+      });
     });
   }
 
   close(): Promise<void> {
+    this.#changes.close();
     return this.#connection.close();
   }
 
@@ -333,14 +353,15 @@ class NamespaceCounts {
   }
 }
 
-async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<number> {
+/** Deletes every item expired by `now`, with its vectors; resolves with what it deleted. */
+async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<ItemChange[]> {
   const expired = await transaction.objectStore('items').index('by_expiry').getAll(IDBKeyRange.upperBound(now));
   for (const record of expired) {
     await transaction.objectStore('items').delete([record.namespace, record.key]);
     await transaction.objectStore('vectors').delete(prefixRange([record.namespace, record.key]));
     counts.add(record.namespace, -1);
   }
-  return expired.length;
+  return expired.map(({ namespace, key }) => ({ kind: 'expire', namespace, key }));
 }
 
 async function applyWrite(transaction: WriteTransaction, write: ItemWrite, now: number, counts: NamespaceCounts): Promise<void> {
