@@ -182,13 +182,13 @@ export class IndexedDBItemStorage implements ItemStorage {
       return abortOnError(transaction, async () => {
         const counts = new NamespaceCounts();
         const expired = await sweep(transaction, now, counts);
-        // Stored before the reads, so that a listing no longer shows a namespace the sweep emptied.
-        await counts.store(transaction);
+        // Stored before a listing, so that it no longer shows a namespace the sweep emptied.
+        if (batch.reads.some((read) => read.kind === 'namespaces')) await counts.store(transaction);
         const refreshed: ItemRecord[] = [];
         const results = await this.#read(transaction, batch.reads, filters, now, refreshed);
         const itemStore = transaction.objectStore('items');
-        for (const record of refreshed) await itemStore.put({ ...record, expiresAt: now + record.ttlMinutes! * 60_000 });
-        for (const write of batch.writes) await applyWrite(transaction, write, now, counts);
+        for (const record of refreshed) queue(itemStore.put({ ...record, expiresAt: now + record.ttlMinutes! * 60_000 }));
+        await applyWrites(transaction, batch.writes, now, counts);
         await counts.store(transaction);
         await transaction.done;
         this.#changes.post([
@@ -330,7 +330,16 @@ async function listNamespaces(
   return listed.slice(read.offset, read.offset + read.limit);
 }
 
-/** Changes to the item count of each namespace within one transaction, stored once at its end. */
+/**
+ * Queues a request of the transaction without waiting for its answer: requests run in the order they were made,
+ * and a failure aborts the transaction, which `transaction.done` reports. Waiting for each answer would cost a
+ * round trip per request.
+ */
+function queue(request: Promise<unknown>): void {
+  request.catch(() => undefined);
+}
+
+/** Changes to the item count of each namespace within one transaction, stored in one round trip. */
 class NamespaceCounts {
   readonly #deltas = new Map<string, { namespace: string[]; delta: number }>();
 
@@ -343,13 +352,13 @@ class NamespaceCounts {
 
   async store(transaction: WriteTransaction): Promise<void> {
     const namespaces = transaction.objectStore('namespaces');
-    for (const { namespace, delta } of this.#deltas.values()) {
-      if (delta === 0) continue;
-      const items = ((await namespaces.get(namespace))?.items ?? 0) + delta;
-      if (items > 0) await namespaces.put({ namespace, items });
-      else await namespaces.delete(namespace);
-    }
+    const changed = [...this.#deltas.values()].filter(({ delta }) => delta !== 0);
     this.#deltas.clear();
+    const current = await Promise.all(changed.map(({ namespace }) => namespaces.get(namespace)));
+    changed.forEach(({ namespace, delta }, i) => {
+      const items = (current[i]?.items ?? 0) + delta;
+      queue(items > 0 ? namespaces.put({ namespace, items }) : namespaces.delete(namespace));
+    });
   }
 }
 
@@ -357,36 +366,41 @@ class NamespaceCounts {
 async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<ItemChange[]> {
   const expired = await transaction.objectStore('items').index('by_expiry').getAll(IDBKeyRange.upperBound(now));
   for (const record of expired) {
-    await transaction.objectStore('items').delete([record.namespace, record.key]);
-    await transaction.objectStore('vectors').delete(prefixRange([record.namespace, record.key]));
+    queue(transaction.objectStore('items').delete([record.namespace, record.key]));
+    queue(transaction.objectStore('vectors').delete(prefixRange([record.namespace, record.key])));
     counts.add(record.namespace, -1);
   }
   return expired.map(({ namespace, key }) => ({ kind: 'expire', namespace, key }));
 }
 
-async function applyWrite(transaction: WriteTransaction, write: ItemWrite, now: number, counts: NamespaceCounts): Promise<void> {
+/** Applies the last write of each key: reads what they replace, then queues their requests. */
+async function applyWrites(transaction: WriteTransaction, allWrites: ItemWrite[], now: number, counts: NamespaceCounts): Promise<void> {
+  const writes = [...new Map(allWrites.map((write) => [JSON.stringify([write.namespace, write.key]), write])).values()];
   const items = transaction.objectStore('items');
   const vectors = transaction.objectStore('vectors');
-  const existing = await items.get([write.namespace, write.key]);
-  await vectors.delete(prefixRange([write.namespace, write.key]));
-  if (write.value === null) {
-    if (!existing) return;
-    await items.delete([write.namespace, write.key]);
-    counts.add(write.namespace, -1);
-    return;
-  }
-  const record: ItemRecord = {
-    namespace: write.namespace,
-    key: write.key,
-    value: write.value,
-    createdAt: existing && !isExpired(existing, now) ? existing.createdAt : now,
-    updatedAt: now,
-    ...(write.ttlMinutes === undefined ? {} : { expiresAt: now + write.ttlMinutes * 60_000, ttlMinutes: write.ttlMinutes }),
-  };
-  await items.put(record);
-  if (!existing) counts.add(write.namespace, 1);
-  for (const { field, vector } of write.vectors) {
-    const stored = Float32Array.from(vector);
-    await vectors.put({ namespace: write.namespace, key: write.key, field, vector: stored, norm: euclideanNorm(stored) });
-  }
+  const existing = await Promise.all(writes.map((write) => items.get([write.namespace, write.key])));
+  writes.forEach((write, i) => {
+    const previous = existing[i];
+    queue(vectors.delete(prefixRange([write.namespace, write.key])));
+    if (write.value === null) {
+      if (!previous) return;
+      queue(items.delete([write.namespace, write.key]));
+      counts.add(write.namespace, -1);
+      return;
+    }
+    const record: ItemRecord = {
+      namespace: write.namespace,
+      key: write.key,
+      value: write.value,
+      createdAt: previous && !isExpired(previous, now) ? previous.createdAt : now,
+      updatedAt: now,
+      ...(write.ttlMinutes === undefined ? {} : { expiresAt: now + write.ttlMinutes * 60_000, ttlMinutes: write.ttlMinutes }),
+    };
+    queue(items.put(record));
+    if (!previous) counts.add(write.namespace, 1);
+    for (const { field, vector } of write.vectors) {
+      const stored = Float32Array.from(vector);
+      queue(vectors.put({ namespace: write.namespace, key: write.key, field, vector: stored, norm: euclideanNorm(stored) }));
+    }
+  });
 }
