@@ -161,7 +161,7 @@ export class IndexedDBItemStorage implements ItemStorage {
     return deleteDatabase(dbName);
   }
 
-  execute(batch: ItemBatch): Promise<ItemReadResult[]> {
+  async execute(batch: ItemBatch): Promise<ItemReadResult[]> {
     // Filters fail before any transaction opens.
     const filters = batch.reads.map((read) => (read.kind === 'search' ? compileFilter(read.filter) : undefined));
     for (const { ttlMinutes } of batch.writes) {
@@ -170,7 +170,7 @@ export class IndexedDBItemStorage implements ItemStorage {
       }
     }
     const writing = batch.writes.length > 0 || batch.reads.some((read) => read.kind === 'namespaces' || ('refreshTtl' in read && read.refreshTtl));
-    return this.#connection.run('Running a store batch', async (db) => {
+    return await this.#connection.run('Running a store batch', async (db) => {
       const now = Date.now();
       if (!writing) {
         const transaction = db.transaction(['items', 'vectors'], 'readonly') as unknown as ItemTransaction;
