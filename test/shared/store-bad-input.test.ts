@@ -1,6 +1,8 @@
 import { CheckpointError, type CheckpointErrorCode } from '../../src/index.js';
 import { useFreshStores, WordCountEmbeddings } from '../support/store-fixtures.js';
 import { BrowserStore } from '../../src/index.js';
+import { openDB } from 'idb';
+import { freshDbName } from '../support/fixtures.js';
 
 async function failure(promise: Promise<unknown>): Promise<CheckpointError> {
   const error = await promise.then(() => undefined, (thrown: unknown) => thrown);
@@ -102,5 +104,31 @@ describe('BrowserStore refuses bad input with typed errors', () => {
     await store.put(['a'], 'k', { v: 1 });
     await store.close();
     expect((await failure(store.get(['a'], 'k'))).code).toBe('CLOSED');
+  });
+
+  it('UNAVAILABLE where there is no IndexedDB', async () => {
+    const descriptor = Object.getOwnPropertyDescriptor(globalThis, 'indexedDB')!;
+    Object.defineProperty(globalThis, 'indexedDB', { value: undefined, configurable: true, writable: true });
+    try {
+      const error = await failure(new BrowserStore({ dbName: freshDbName() }).get(['a'], 'k'));
+      expect(error.code).toBe('UNAVAILABLE');
+    } finally {
+      Object.defineProperty(globalThis, 'indexedDB', descriptor);
+    }
+  });
+
+  it('MIGRATION for a store database of a newer schema, which stays as it was', async () => {
+    const dbName = freshDbName('newer-store');
+    const newer = await openDB(dbName, 7, { upgrade: (db) => void db.createObjectStore('future') });
+    newer.close();
+    const store = new BrowserStore({ dbName });
+    const error = await failure(store.put(['a'], 'k', { v: 1 }));
+    expect(error.code).toBe('MIGRATION');
+    expect(error.message).toMatch(/newer schema/);
+    const reopened = await openDB(dbName);
+    expect([reopened.version, [...reopened.objectStoreNames]]).toEqual([7, ['future']]);
+    reopened.close();
+    await store.close();
+    await BrowserStore.deleteDatabase(dbName);
   });
 });
