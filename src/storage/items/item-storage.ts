@@ -5,7 +5,7 @@ import { LazyConnection } from '../connection.js';
 import { deleteDatabase } from '../database.js';
 import { prefixRange } from '../keys.js';
 import { compileFilter, type ItemFilter } from './filter.js';
-import { ITEM_LAYOUT, ITEM_STORE_NAMES, type ItemRecord, type ItemSchema, type VectorRecord } from './records.js';
+import { ITEM_LAYOUT, ITEM_STORE_NAMES, type ItemRecord, type ItemSchema } from './records.js';
 
 /** An item as reads return it. */
 export interface StoredItem {
@@ -272,41 +272,69 @@ async function search(
 ): Promise<{ items: ScoredItem[]; records: ItemRecord[] }> {
   const matchesText = textMatcher(read.text);
   const accepts = (record: ItemRecord) => !isExpired(record, now) && filter(record.value) && matchesText(record.value);
-  if (!read.vector) {
-    const records: ItemRecord[] = [];
-    let skipped = 0;
-    if (read.limit === 0) return { items: [], records };
-    for await (const record of itemsUnder(transaction, read.prefix)) {
-      if (!accepts(record)) continue;
+  const entries = read.vector ? ranked(transaction, read, read.vector, accepts) : unranked(transaction, read.prefix, accepts);
+  const page: { record: ItemRecord; score?: number }[] = [];
+  let skipped = 0;
+  if (read.limit > 0) {
+    for await (const entry of entries) {
       if (skipped < read.offset) skipped += 1;
-      else if (records.push(record) >= read.limit) break;
+      else if (page.push(entry) >= read.limit) break;
     }
-    return { items: records.map(publicItem), records };
   }
-
-  // Ranked: every accepted item, its best score over its vectors, then the page.
-  const candidates = new Map<string, { record: ItemRecord; score?: number }>();
-  for await (const record of itemsUnder(transaction, read.prefix)) {
-    if (accepts(record)) candidates.set(JSON.stringify([record.namespace, record.key]), { record });
-  }
-  const query = read.vector;
-  const queryNorm = euclideanNorm(query);
-  const vectors: VectorRecord[] = await transaction.objectStore('vectors').getAll(namespacePrefixRange(read.prefix));
-  for (const { namespace, key, vector, norm } of vectors) {
-    const candidate = candidates.get(JSON.stringify([namespace, key]));
-    if (!candidate) continue;
-    let dot = 0;
-    for (let d = 0; d < vector.length; d += 1) dot += vector[d]! * query[d]!;
-    const score = queryNorm && norm ? dot / (queryNorm * norm) : 0;
-    if (candidate.score === undefined || score > candidate.score) candidate.score = score;
-  }
-  // Stable sort: equal scores, and the unscored items after them, keep key order.
-  const ranked = [...candidates.values()].sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity));
-  const page = ranked.slice(read.offset, read.offset + read.limit);
   return {
     items: page.map(({ record, score }) => ({ ...publicItem(record), ...(score === undefined ? {} : { score }) })),
     records: page.map(({ record }) => record),
   };
+}
+
+async function* unranked(transaction: ItemTransaction, prefix: string[], accepts: (record: ItemRecord) => boolean) {
+  for await (const record of itemsUnder(transaction, prefix)) if (accepts(record)) yield { record };
+}
+
+const idOf = ({ namespace, key }: { namespace: string[]; key: string }) => JSON.stringify([namespace, key]);
+
+/**
+ * Accepted items by the best cosine similarity of their vectors to `query`, equal scores in key order, then the
+ * items without vectors in key order. Without a filter or text to check, items are read only as far as the page
+ * needs them, best first; otherwise every item under the prefix is read once to check them.
+ */
+async function* ranked(
+  transaction: ItemTransaction,
+  read: Extract<ItemRead, { kind: 'search' }>,
+  query: number[],
+  accepts: (record: ItemRecord) => boolean,
+): AsyncGenerator<{ record: ItemRecord; score?: number }> {
+  const queryNorm = euclideanNorm(query);
+  const scores = new Map<string, { namespace: string[]; key: string; score: number }>();
+  for (const { namespace, key, vector, norm } of await transaction.objectStore('vectors').getAll(namespacePrefixRange(read.prefix))) {
+    let dot = 0;
+    for (let d = 0; d < vector.length; d += 1) dot += vector[d]! * query[d]!;
+    const score = queryNorm && norm ? dot / (queryNorm * norm) : 0;
+    const id = idOf({ namespace, key });
+    const best = scores.get(id);
+    if (!best) scores.set(id, { namespace, key, score });
+    else if (score > best.score) best.score = score;
+  }
+  // Stable: vectors come in key order, so equal scores keep it.
+  const order = [...scores.values()].sort((a, b) => b.score - a.score);
+  if (read.filter === undefined && !read.text) {
+    const items = transaction.objectStore('items');
+    const slice = Math.max(16, read.offset + read.limit);
+    for (let start = 0; start < order.length; start += slice) {
+      const next = order.slice(start, start + slice);
+      const records = await Promise.all(next.map(({ namespace, key }) => items.get([namespace, key])));
+      for (const [i, record] of records.entries()) if (record && accepts(record)) yield { record, score: next[i]!.score };
+    }
+    for await (const record of itemsUnder(transaction, read.prefix)) if (!scores.has(idOf(record)) && accepts(record)) yield { record };
+    return;
+  }
+  const accepted = new Map<string, ItemRecord>();
+  for await (const record of itemsUnder(transaction, read.prefix)) if (accepts(record)) accepted.set(idOf(record), record);
+  for (const { namespace, key, score } of order) {
+    const record = accepted.get(idOf({ namespace, key }));
+    if (record) yield { record, score };
+  }
+  for (const [id, record] of accepted) if (!scores.has(id)) yield { record };
 }
 
 async function listNamespaces(
