@@ -1,5 +1,5 @@
 import { BrowserStore, CheckpointError } from '../../src/index.js';
-import { countRecords } from '../support/store-probes.js';
+import { countRecords, readRecords } from '../support/store-probes.js';
 import { useFreshStores, WordCountEmbeddings } from '../support/store-fixtures.js';
 
 const MINUTE = 60_000;
@@ -40,14 +40,19 @@ describe('BrowserStore TTL', () => {
     expect(await countRecords(store.dbName, 'namespaces')).toBe(1);
   });
 
-  it('puts an expired key again as a new item', async () => {
+  it('puts an expired key again as a new item, and deletes an expired one as already gone', async () => {
     const store = freshStore();
     await store.put(['t'], 'k', { v: 1 }, undefined, { ttl: 1 });
+    await store.put(['gone'], 'k', { v: 1 }, undefined, { ttl: 1 });
     at(5);
-    await store.put(['t'], 'k', { v: 2 });
+    await store.batch([
+      { namespace: ['t'], key: 'k', value: { v: 2 } },
+      { namespace: ['gone'], key: 'k', value: null },
+    ]);
     const item = (await store.get(['t'], 'k'))!;
     expect(item.createdAt.getTime()).toBe(now);
     expect(await store.listNamespaces()).toEqual([['t']]);
+    expect(await readRecords(store.dbName, 'namespaces')).toEqual([{ namespace: ['t'], items: 1 }]);
   });
 
   it('applies the store default, which a put may override or turn off with null', async () => {

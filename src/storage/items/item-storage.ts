@@ -181,14 +181,16 @@ export class IndexedDBItemStorage implements ItemStorage {
       const transaction = this.#writeTransaction(db);
       return abortOnError(transaction, async () => {
         const counts = new NamespaceCounts();
-        const expired = await sweep(transaction, now, counts);
-        // Stored before a listing, so that it no longer shows a namespace the sweep emptied.
-        if (batch.reads.some((read) => read.kind === 'namespaces')) await counts.store(transaction);
+        // A listing needs the sweep (and the counts it changed) before it reads; otherwise the sweep goes with
+        // the writes' own reads. Other reads skip expired items either way.
+        const listing = batch.reads.some((read) => read.kind === 'namespaces');
+        const expired = listing ? await sweep(transaction, now, counts) : [];
+        if (listing) await counts.store(transaction);
         const refreshed: ItemRecord[] = [];
         const results = await this.#read(transaction, batch.reads, filters, now, refreshed);
         const itemStore = transaction.objectStore('items');
         for (const record of refreshed) queue(itemStore.put({ ...record, expiresAt: now + record.ttlMinutes! * 60_000 }));
-        await applyWrites(transaction, batch.writes, now, counts);
+        expired.push(...(await applyWrites(transaction, batch.writes, now, counts, !listing)));
         await counts.store(transaction);
         await transaction.done;
         this.#changes.post([
@@ -370,6 +372,8 @@ function queue(request: Promise<unknown>): void {
 /** Changes to the item count of each namespace within one transaction, stored in one round trip. */
 class NamespaceCounts {
   readonly #deltas = new Map<string, { namespace: string[]; delta: number }>();
+  /** Counts already read in this transaction, so that storing needs no second read. */
+  readonly #known = new Map<string, number>();
 
   add(namespace: string[], delta: number): void {
     const id = JSON.stringify(namespace);
@@ -378,21 +382,31 @@ class NamespaceCounts {
     this.#deltas.set(id, entry);
   }
 
+  know(namespace: string[], items: number): void {
+    this.#known.set(JSON.stringify(namespace), items);
+  }
+
   async store(transaction: WriteTransaction): Promise<void> {
     const namespaces = transaction.objectStore('namespaces');
-    const changed = [...this.#deltas.values()].filter(({ delta }) => delta !== 0);
+    const changed = [...this.#deltas.entries()].filter(([, { delta }]) => delta !== 0);
     this.#deltas.clear();
-    const current = await Promise.all(changed.map(({ namespace }) => namespaces.get(namespace)));
-    changed.forEach(({ namespace, delta }, i) => {
-      const items = (current[i]?.items ?? 0) + delta;
+    const current = await Promise.all(
+      changed.map(async ([id, { namespace }]) => this.#known.get(id) ?? (await namespaces.get(namespace))?.items ?? 0),
+    );
+    changed.forEach(([id, { namespace, delta }], i) => {
+      const items = current[i]! + delta;
+      this.#known.set(id, items);
       queue(items > 0 ? namespaces.put({ namespace, items }) : namespaces.delete(namespace));
     });
   }
 }
 
-/** Deletes every item expired by `now`, with its vectors; resolves with what it deleted. */
-async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<ItemChange[]> {
-  const expired = await transaction.objectStore('items').index('by_expiry').getAll(IDBKeyRange.upperBound(now));
+function expiredBy(transaction: WriteTransaction, now: number): Promise<ItemRecord[]> {
+  return transaction.objectStore('items').index('by_expiry').getAll(IDBKeyRange.upperBound(now));
+}
+
+/** Queues the deletion of expired items and their vectors; returns what it deletes. */
+function deleteExpired(transaction: WriteTransaction, expired: ItemRecord[], counts: NamespaceCounts): ItemChange[] {
   for (const record of expired) {
     queue(transaction.objectStore('items').delete([record.namespace, record.key]));
     queue(transaction.objectStore('vectors').delete(prefixRange([record.namespace, record.key])));
@@ -401,17 +415,40 @@ async function sweep(transaction: WriteTransaction, now: number, counts: Namespa
   return expired.map(({ namespace, key }) => ({ kind: 'expire', namespace, key }));
 }
 
-/** Applies the last write of each key: reads what they replace, then queues their requests. */
-async function applyWrites(transaction: WriteTransaction, allWrites: ItemWrite[], now: number, counts: NamespaceCounts): Promise<void> {
+/** Deletes every item expired by `now`, with its vectors; resolves with what it deleted. */
+async function sweep(transaction: WriteTransaction, now: number, counts: NamespaceCounts): Promise<ItemChange[]> {
+  return deleteExpired(transaction, await expiredBy(transaction, now), counts);
+}
+
+/**
+ * Applies the last write of each key. One round trip reads what they replace and their namespaces' counts (and,
+ * with `sweepToo`, the expired items, deleted first); then every request is queued. An expired item a write
+ * replaces counts as absent: the sweep of this transaction, now or earlier, deletes it.
+ */
+async function applyWrites(
+  transaction: WriteTransaction,
+  allWrites: ItemWrite[],
+  now: number,
+  counts: NamespaceCounts,
+  sweepToo: boolean,
+): Promise<ItemChange[]> {
   const writes = [...new Map(allWrites.map((write) => [JSON.stringify([write.namespace, write.key]), write])).values()];
   const items = transaction.objectStore('items');
   const vectors = transaction.objectStore('vectors');
-  const existing = await Promise.all(writes.map((write) => items.get([write.namespace, write.key])));
+  const namespaces = [...new Map(writes.map(({ namespace }) => [JSON.stringify(namespace), namespace])).values()];
+  const [expired, existing, known] = await Promise.all([
+    sweepToo ? expiredBy(transaction, now) : [],
+    Promise.all(writes.map((write) => items.get([write.namespace, write.key]))),
+    Promise.all(namespaces.map((namespace) => transaction.objectStore('namespaces').get(namespace))),
+  ]);
+  namespaces.forEach((namespace, i) => counts.know(namespace, known[i]?.items ?? 0));
+  const swept = deleteExpired(transaction, expired, counts);
   writes.forEach((write, i) => {
     const previous = existing[i];
+    const live = previous && !isExpired(previous, now) ? previous : undefined;
     queue(vectors.delete(prefixRange([write.namespace, write.key])));
     if (write.value === null) {
-      if (!previous) return;
+      if (!live) return;
       queue(items.delete([write.namespace, write.key]));
       counts.add(write.namespace, -1);
       return;
@@ -420,15 +457,16 @@ async function applyWrites(transaction: WriteTransaction, allWrites: ItemWrite[]
       namespace: write.namespace,
       key: write.key,
       value: write.value,
-      createdAt: previous && !isExpired(previous, now) ? previous.createdAt : now,
+      createdAt: live ? live.createdAt : now,
       updatedAt: now,
       ...(write.ttlMinutes === undefined ? {} : { expiresAt: now + write.ttlMinutes * 60_000, ttlMinutes: write.ttlMinutes }),
     };
     queue(items.put(record));
-    if (!previous) counts.add(write.namespace, 1);
+    if (!live) counts.add(write.namespace, 1);
     for (const { field, vector } of write.vectors) {
       const stored = Float32Array.from(vector);
       queue(vectors.put({ namespace: write.namespace, key: write.key, field, vector: stored, norm: euclideanNorm(stored) }));
     }
   });
+  return swept;
 }
