@@ -24,11 +24,13 @@ const GRAPH_STEPS = 1_000;
 const CONCURRENT_TASKS = 8;
 const BYTES_VALUE_LENGTH = 1_024;
 const PANEL_CHECKPOINTS = 10_000;
-const ROUNDS = { writes: 9, reads: 7, graph: 5, panel: 5 };
+const ROUNDS = { writes: 9, reads: 7, graph: 5, panel: 5, store: 5 };
+/** The store rows' vectors: the deterministic embeddings' dimensions, as the page sets them. */
+const DIMS_LABEL = '64-dimension vectors';
 const CHAT_TURNS = Number(process.env['JUNCTURE_BENCH_CHAT_TURNS'] ?? 1_000);
 const CHAT_MESSAGE_LENGTH = 400;
 const CHAT_WINDOW = 50;
-/** `JUNCTURE_BENCH_ONLY=long,bytes` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
+/** `JUNCTURE_BENCH_ONLY=long,store` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
 const ONLY = process.env['JUNCTURE_BENCH_ONLY']?.split(',');
 
 const pageRoot = fileURLToPath(new URL('./page/', import.meta.url));
@@ -273,6 +275,43 @@ async function measureLongConversations(call: HarnessCall): Promise<Section[]> {
   return sections;
 }
 
+const STORE_ITEMS = 10_000;
+
+async function measureStore(call: HarnessCall): Promise<Section[]> {
+  const filled = await call('fillStores', STORE_ITEMS);
+  if (filled !== STORE_ITEMS) throw new Error(`The store holds ${filled} items.`);
+  const kinds = ['browser', 'worker', 'memory'] as const;
+  const variants: Record<string, () => Promise<number>> = {
+    rawPut: () => call('rawPut', 50),
+    rawGet: () => call('rawGet', 100),
+    rawFiltered: () => call('rawFilteredSearch', 20),
+    rawVector: () => call('rawVectorSearch', 10),
+  };
+  for (const kind of kinds) {
+    variants[`put-${kind}`] = () => call('storePut', kind, 50);
+    variants[`get-${kind}`] = () => call('storeGet', kind, 100);
+    variants[`filtered-${kind}`] = () => call('storeFilteredSearch', kind, 20);
+    variants[`vector-${kind}`] = () => call('storeVectorSearch', kind, 10);
+  }
+  const samples = await alternate('store', ROUNDS.store, variants);
+  const names = { browser: 'BrowserStore', worker: 'WorkerStore', memory: 'InMemoryStore' };
+  const operations = [
+    ['put', 'rawPut', 'put, each awaited (item, vector, namespace count; embedding first)', 'put'],
+    ['get', 'rawGet', 'get by key', 'get'],
+    ['filtered', 'rawFiltered', 'search with a filter (colour and a number range), first 10', 'search'],
+    ['vector', 'rawVector', `search by vector over ${STORE_ITEMS.toLocaleString('en-US')} ${DIMS_LABEL}, first 10`, 'search'],
+  ] as const;
+  const rows: Row[] = operations.flatMap(([operation, anchor, label, per]) => [
+    { name: `raw IndexedDB ${label}`, measured: formatMs(median(samples[anchor]!), per) },
+    ...kinds.map((kind): Row => ({
+      name: `${names[kind]} ${label}`,
+      measured: formatMs(median(samples[`${operation}-${kind}`]!), per),
+      ratio: { value: ratioOf(samples[`${operation}-${kind}`]!, samples[anchor]!, 'time'), against: 'raw IndexedDB' },
+    })),
+  ]);
+  return [{ title: `Long-term memory: stores over ${STORE_ITEMS.toLocaleString('en-US')} items (the anchor: raw IndexedDB on the same records)`, rows }];
+}
+
 async function measurePanel(call: HarnessCall): Promise<Section[]> {
   const stored = await call('storePanelThread', PANEL_CHECKPOINTS);
   if (stored !== PANEL_CHECKPOINTS) throw new Error(`The panel's thread holds ${stored} checkpoints.`);
@@ -304,7 +343,7 @@ function machine(versions: { chromium: string; firefox: string | undefined }, se
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${os.type()} ${os.release()} ${os.arch()}`,
     `- Browsers: Chromium ${versions.chromium} and ${firefox}, headless, one after the other, each on a fresh on-disk profile; Node ${process.version}`,
     `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(seconds)} s`,
-    `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, panel ${ROUNDS.panel}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
+    `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, panel ${ROUNDS.panel}, store ${ROUNDS.store}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
     '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium and Firefox as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` to leave Firefox out)',
   ].join('\n');
 }
@@ -340,10 +379,13 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
   const profile = freshProfile();
   const { browser, version } = await launch(engine, profile.dir);
   try {
-    console.log(`${engine} ${version}: filling threads of ${THREAD_SIZES.join(', ')} checkpoints`);
     const call = harnessOf(await openHarness(browser, pages.url('index.html')));
-    const filled = await call('fillThreads', [...THREAD_SIZES]);
-    if (filled.some((count, i) => count !== THREAD_SIZES[i])) throw new Error(`The threads hold ${filled.join(', ')} checkpoints.`);
+    // The write and read rows use threads of known sizes; the other sections make their own.
+    if (!ONLY || ONLY.some((name) => name === 'writes' || name === 'reads')) {
+      console.log(`${engine} ${version}: filling threads of ${THREAD_SIZES.join(', ')} checkpoints`);
+      const filled = await call('fillThreads', [...THREAD_SIZES]);
+      if (filled.some((count, i) => count !== THREAD_SIZES[i])) throw new Error(`The threads hold ${filled.join(', ')} checkpoints.`);
+    }
     const measures: [string, () => Promise<Section[]>][] = [
       ['panel', () => measurePanel(call)],
       ['writes', () => measureWrites(call)],
@@ -351,6 +393,7 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
       ['graph', async () => [...(await measureGraph(call, false)), ...(await measureGraph(call, true))]],
       ['bytes', () => measureBytes(call)],
       ['long', () => measureLongConversations(call)],
+      ['store', () => measureStore(call)],
     ];
     const sections: Section[] = [];
     for (const [name, measure] of measures) if (!ONLY || ONLY.includes(name)) sections.push(...(await measure()));

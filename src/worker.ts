@@ -1,4 +1,4 @@
-// The package's worker entry (`juncture-browser/worker`): `new WorkerSaver()` starts it.
-import { exposeCheckpointStorage } from './worker/storage-host.js';
+// The package's worker entry (`juncture-browser/worker`): `new WorkerSaver()` and `new WorkerStore()` start it.
+import { exposeJunctureStorage } from './worker/store-host.js';
 
-exposeCheckpointStorage();
+exposeJunctureStorage();

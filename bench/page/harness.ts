@@ -30,6 +30,7 @@ import {
   type StoredPut,
 } from './raw-indexeddb.js';
 import { timeUntilInteractive } from './panel.js';
+import { storeHarness } from './store.js';
 
 /** The channels the loop graph's supersteps change: its counter, and the branch that runs the node again. */
 const LOOP_CHANGED_CHANNELS = ['count', 'branch:to:tick'];
@@ -345,6 +346,8 @@ const harness = {
   async panelFromSaver(): Promise<number> {
     return timeUntilInteractive(createPageDataSource([{ saver: panelSaver }]));
   },
+
+  ...storeHarness,
 };
 
 (window as unknown as { harness: typeof harness }).harness = harness;

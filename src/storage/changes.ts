@@ -13,23 +13,26 @@ export type CheckpointChange =
 
 export type ChangeListener = (change: CheckpointChange) => void;
 
-interface ChangeMessage {
+interface ChangeMessage<Change> {
   source: 'juncture-browser';
   dbName: string;
-  changes: CheckpointChange[];
+  changes: Change[];
 }
 
 export function changeChannelName(dbName: string): string {
   return `juncture:${dbName}`;
 }
 
-function isChangeMessage(data: unknown, dbName: string): data is ChangeMessage {
-  const message = data as Partial<ChangeMessage> | null;
+function isChangeMessage<Change>(data: unknown, dbName: string): data is ChangeMessage<Change> {
+  const message = data as Partial<ChangeMessage<Change>> | null;
   return message?.source === 'juncture-browser' && message.dbName === dbName && Array.isArray(message.changes);
 }
 
-/** Posts changes of one database. Creates its channel on first use; a context without BroadcastChannel posts nothing. */
-export class ChangeBroadcaster {
+/**
+ * Posts changes of one database (checkpoints, or a store's items: their databases never share a name). Creates its
+ * channel on first use; a context without BroadcastChannel posts nothing.
+ */
+export class ChangeBroadcaster<Change = CheckpointChange> {
   readonly #dbName: string;
   #channel: BroadcastChannel | undefined;
 
@@ -37,10 +40,10 @@ export class ChangeBroadcaster {
     this.#dbName = dbName;
   }
 
-  post(changes: CheckpointChange[]): void {
+  post(changes: Change[]): void {
     if (changes.length === 0 || typeof BroadcastChannel === 'undefined') return;
     this.#channel ??= new BroadcastChannel(changeChannelName(this.#dbName));
-    const message: ChangeMessage = { source: 'juncture-browser', dbName: this.#dbName, changes };
+    const message: ChangeMessage<Change> = { source: 'juncture-browser', dbName: this.#dbName, changes };
     this.#channel.postMessage(message);
   }
 
@@ -54,11 +57,11 @@ export class ChangeBroadcaster {
  * Calls `listener` for every change committed to the database, by this context or any other on the origin.
  * Returns the function that stops listening.
  */
-export function subscribeToChanges(dbName: string, listener: ChangeListener): () => void {
+export function subscribeToChanges<Change = CheckpointChange>(dbName: string, listener: (change: Change) => void): () => void {
   if (typeof BroadcastChannel === 'undefined') return () => undefined;
   const channel = new BroadcastChannel(changeChannelName(dbName));
   channel.onmessage = (event: MessageEvent) => {
-    if (!isChangeMessage(event.data, dbName)) return;
+    if (!isChangeMessage<Change>(event.data, dbName)) return;
     for (const change of event.data.changes) listener(change);
   };
   return () => channel.close();

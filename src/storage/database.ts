@@ -1,7 +1,7 @@
-import { deleteDB, openDB, type IDBPDatabase } from 'idb';
+import { deleteDB, openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
 import { STORE_NAMES, type JunctureSchema } from './records.js';
-import { SCHEMA_VERSION, UPGRADE_STEPS } from './schema.js';
+import { UPGRADE_STEPS } from './schema.js';
 
 export type JunctureDatabase = IDBPDatabase<JunctureSchema>;
 
@@ -10,7 +10,7 @@ function requireIndexedDB(): IDBFactory {
   if (!factory) {
     throw new CheckpointError(
       'UNAVAILABLE',
-      'IndexedDB is not available in this context. BrowserSaver needs a window or worker with `indexedDB` ' +
+      'IndexedDB is not available in this context. juncture-browser needs a window or worker with `indexedDB` ' +
         '(in Node tests, load `fake-indexeddb/auto` first).',
     );
   }
@@ -24,17 +24,28 @@ export interface OpenHandlers {
   onTerminated(): void;
 }
 
-/** Opens (creating or upgrading) the database and checks that it has our stores. */
-export async function openDatabase(name: string, handlers: OpenHandlers): Promise<JunctureDatabase> {
+/** A database layout: its upgrade steps in order (step `i` takes version `i` to `i + 1`) and the stores it must have. */
+export interface DatabaseLayout<Schema extends DBSchema> {
+  upgradeSteps: ReadonlyArray<(db: IDBPDatabase<Schema>, tx: IDBPTransaction<Schema, StoreNames<Schema>[], 'versionchange'>) => void>;
+  storeNames: readonly StoreNames<Schema>[];
+}
+
+/** Opens (creating or upgrading) a database of the given layout and checks that it has its stores. */
+export async function openLayoutDatabase<Schema extends DBSchema>(
+  name: string,
+  layout: DatabaseLayout<Schema>,
+  handlers: OpenHandlers,
+): Promise<IDBPDatabase<Schema>> {
   requireIndexedDB();
-  let db: JunctureDatabase;
+  const version = layout.upgradeSteps.length;
+  let db: IDBPDatabase<Schema>;
   let upgradeFailure: unknown;
   try {
-    db = await openDB<JunctureSchema>(name, SCHEMA_VERSION, {
+    db = await openDB<Schema>(name, version, {
       upgrade(database, oldVersion, newVersion, transaction) {
         try {
-          for (let step = oldVersion; step < (newVersion ?? SCHEMA_VERSION); step += 1) {
-            UPGRADE_STEPS[step]!(database, transaction);
+          for (let step = oldVersion; step < (newVersion ?? version); step += 1) {
+            layout.upgradeSteps[step]!(database, transaction);
           }
         } catch (error) {
           upgradeFailure = error;
@@ -53,21 +64,21 @@ export async function openDatabase(name: string, handlers: OpenHandlers): Promis
       throw new CheckpointError(
         'MIGRATION',
         `IndexedDB database "${name}" has a newer schema than this version of juncture-browser reads ` +
-          `(schema ${SCHEMA_VERSION}); update juncture-browser or use another dbName.`,
+          `(schema ${version}); update juncture-browser or use another dbName.`,
         { cause: error },
       );
     }
     if (upgradeFailure !== undefined) {
       throw new CheckpointError(
         'MIGRATION',
-        `Upgrading IndexedDB database "${name}" to schema ${SCHEMA_VERSION} failed; it keeps its old version. ` +
+        `Upgrading IndexedDB database "${name}" to schema ${version} failed; it keeps its old version. ` +
           `Cause: ${String(upgradeFailure)}`,
         { cause: upgradeFailure },
       );
     }
     throw storageError(`Opening IndexedDB database "${name}"`, error);
   }
-  const missing = STORE_NAMES.filter((store) => !db.objectStoreNames.contains(store));
+  const missing = layout.storeNames.filter((store) => !db.objectStoreNames.contains(store));
   if (missing.length > 0) {
     db.close();
     throw new CheckpointError(
@@ -77,6 +88,11 @@ export async function openDatabase(name: string, handlers: OpenHandlers): Promis
     );
   }
   return db;
+}
+
+/** Opens (creating or upgrading) the checkpoint database and checks that it has our stores. */
+export function openDatabase(name: string, handlers: OpenHandlers): Promise<JunctureDatabase> {
+  return openLayoutDatabase<JunctureSchema>(name, { upgradeSteps: UPGRADE_STEPS, storeNames: STORE_NAMES }, handlers);
 }
 
 /** Deletes the whole database; open savers on it close their connection when asked. */
