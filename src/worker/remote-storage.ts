@@ -13,7 +13,8 @@ import type {
   WriteOperation,
 } from '../storage/storage.js';
 import type { HostLoss } from './liveness.js';
-import type { Acknowledgement, Outcome, SerializedCheckpointError, StorageHostApi, StorageSession } from './protocol.js';
+import { valueOf } from './outcome.js';
+import type { Acknowledgement, Outcome, StorageHostApi, StorageSession } from './protocol.js';
 import { buffersOfOperation } from './transfer.js';
 
 /**
@@ -27,15 +28,6 @@ const PING_TIMEOUT = 5_000;
 /** Most operations one message carries: a long burst still reaches the worker while it goes on. */
 const MAX_BATCH = 256;
 
-function deserializeError({ code, message, cause }: SerializedCheckpointError): CheckpointError {
-  const original = cause ? Object.assign(new Error(cause.message), { name: cause.name }) : undefined;
-  return new CheckpointError(code, message, original ? { cause: original } : undefined);
-}
-
-function unwrap<T>(outcome: Outcome<T>): T {
-  if (outcome.ok) return outcome.value;
-  throw deserializeError(outcome.error);
-}
 
 function threadOf(operation: WriteOperation): string | undefined {
   switch (operation.kind) {
@@ -120,7 +112,7 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
       }
     };
     answered.then(done, done);
-    return answered.then(unwrap);
+    return answered.then(valueOf);
   }
 
   /** Asks the worker for a sign of life; a worker busy with IndexedDB still answers, a gone one never does. */
@@ -153,7 +145,16 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
       return Promise.reject(error);
     }
     const committed = new Promise<void>((resolve, reject) => {
-      this.#enqueue({ operation, settle: (outcome) => (outcome.ok ? resolve() : reject(deserializeError(outcome.error))) });
+      this.#enqueue({
+        operation,
+        settle: (outcome) => {
+          try {
+            resolve(valueOf(outcome));
+          } catch (error) {
+            reject(error);
+          }
+        },
+      });
     });
     const tracked = committed.catch((error: unknown) => {
       if (this.#ack === 'queued' && thread_id !== undefined && !this.#failures.has(thread_id)) {

@@ -1,32 +1,18 @@
 import * as Comlink from 'comlink';
-import { CheckpointError, storageError } from '../errors.js';
 import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
-import type { HostGreeting, Outcome, SerializedCheckpointError, StorageHostApi, StorageSession } from './protocol.js';
+import { outcomeOf, serializeError } from './outcome.js';
+import type { HostGreeting, Outcome, StorageHostApi, StorageSession } from './protocol.js';
 import { buffersOfDeltaHistory, buffersOfPage, buffersOfTuplePage, buffersOfTuples } from './transfer.js';
 
 function sessionKey(session: StorageSession): string {
   return JSON.stringify([session.dbName, session.durability]);
 }
 
-function serializeError(thrown: unknown): SerializedCheckpointError {
-  const error = thrown instanceof CheckpointError ? thrown : storageError('Worker storage call', thrown);
-  const cause = error.cause as { name?: unknown; message?: unknown } | undefined;
-  return {
-    code: error.code,
-    message: error.message,
-    ...(cause ? { cause: { name: String(cause.name ?? 'Error'), message: String(cause.message ?? cause) } } : {}),
-  };
-}
-
+/** `outcomeOf`, handing over the buffers of the value's bytes instead of copying them. */
 async function outcome<T>(body: () => Promise<T>, transferables: (value: T) => ArrayBuffer[] = () => []): Promise<Outcome<T>> {
-  try {
-    const value = await body();
-    const buffers = transferables(value);
-    const result: Outcome<T> = { ok: true, value };
-    return buffers.length > 0 ? Comlink.transfer(result, buffers) : result;
-  } catch (thrown) {
-    return { ok: false, error: serializeError(thrown) };
-  }
+  const result = await outcomeOf(body);
+  const buffers = result.ok ? transferables(result.value) : [];
+  return buffers.length > 0 ? Comlink.transfer(result, buffers) : result;
 }
 
 /** Takes a Web Lock that is released only when this context ends, and resolves with its name once held. */
