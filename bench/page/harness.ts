@@ -153,6 +153,9 @@ async function storedPuts(count: number): Promise<StoredPut[]> {
   );
 }
 
+/** Chats under way, by thread. */
+const chats = new Map<string, { kind: GraphSaverKind; saver: BaseCheckpointSaver; graph: ReturnType<typeof buildChatGraph>; length: number; turns: number }>();
+
 const harness = {
   /**
    * Threads of these many checkpoints, for the read rows: the loop graph stores one per superstep, plus its
@@ -274,38 +277,53 @@ const harness = {
   },
 
   /**
-   * A chat of `turns` turns (a human message and a reply of `length` characters each): the time of every
-   * `invoke`, of `getState` at the end, the bytes the thread's records hold, and the bytes of its messages, each
-   * serialized once by the saver's serializer.
+   * Starts a chat (a human message and a reply of `length` characters a turn) on a new thread; `chatTurns` runs
+   * its turns, in calls short enough for the driver's protocol, and `endChat` measures what it left.
    */
-  async longChat(kind: GraphSaverKind, delta: boolean, turns: number, length: number): Promise<{ invokeMs: number[]; getStateMs: number; stored: number; messages: number }> {
+  startChat(kind: GraphSaverKind, delta: boolean, length: number): string {
     const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
     const thread_id = freshThread(`chat-${kind}-${delta ? 'delta' : 'plain'}`);
-    const config = { configurable: { thread_id } };
-    const graph = buildChatGraph(saver, delta, length);
+    chats.set(thread_id, { kind, saver, graph: buildChatGraph(saver, delta, length), length, turns: 0 });
+    return thread_id;
+  },
+
+  /** Runs `turns` more turns of a chat; the time of each `invoke`. */
+  async chatTurns(thread_id: string, turns: number): Promise<number[]> {
+    const chat = chats.get(thread_id)!;
     await settle();
     const invokeMs: number[] = [];
-    for (let turn = 0; turn < turns; turn += 1) {
+    for (let i = 0; i < turns; i += 1) {
       const start = performance.now();
-      await graph.invoke({ messages: [new HumanMessage(chatText(turn, 'human', length))] }, config);
+      await chat.graph.invoke({ messages: [new HumanMessage(chatText(chat.turns, 'human', chat.length))] }, { configurable: { thread_id } });
       invokeMs.push(performance.now() - start);
+      chat.turns += 1;
     }
+    return invokeMs;
+  },
+
+  /**
+   * The time of `getState` at the chat's end, the bytes its thread's records hold, and the bytes of its messages,
+   * each serialized once by the saver's serializer.
+   */
+  async endChat(thread_id: string): Promise<{ getStateMs: number; stored: number; messages: number }> {
+    const chat = chats.get(thread_id)!;
+    chats.delete(thread_id);
     const start = performance.now();
-    const state = await graph.getState(config);
+    const state = await chat.graph.getState({ configurable: { thread_id } });
     const getStateMs = performance.now() - start;
     const messages = state.values.messages as BaseMessage[];
-    if (messages.length !== 2 * turns) throw new Error(`The chat holds ${messages.length} messages after ${turns} turns.`);
-    const serialized = await Promise.all(messages.map((message) => saver.serde.dumpsTyped(message)));
+    if (messages.length !== 2 * chat.turns) throw new Error(`The chat holds ${messages.length} messages after ${chat.turns} turns.`);
+    const serialized = await Promise.all(messages.map((message) => chat.saver.serde.dumpsTyped(message)));
     await settle();
     let stored = 0;
-    if (kind !== 'memory') {
+    if (chat.kind !== 'memory') {
       const db = await raw();
       for (const store of STORE_NAMES) {
         const records = await requestResult(db.transaction(store, 'readonly').objectStore(store).getAll(prefixRange([thread_id])));
         stored += records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
       }
     }
-    return { invokeMs, getStateMs, stored, messages: serialized.reduce((sum, [, bytes]) => sum + bytes.length, 0) };
+    return { getStateMs, stored, messages: serialized.reduce((sum, [, bytes]) => sum + bytes.length, 0) };
   },
 
   /**
