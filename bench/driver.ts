@@ -244,6 +244,7 @@ async function measureLongConversations(call: HarnessCall): Promise<Section[]> {
   const last = (run: (typeof runs)[string]) => median(run.invokeMs.slice(-CHAT_WINDOW));
   const first = (run: (typeof runs)[string]) => median(run.invokeMs.slice(0, CHAT_WINDOW));
   const memoryPlain = runs['memory-false']!;
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(2)} MiB`;
   const sections: Section[] = [];
   for (const delta of [false, true]) {
     const reducer = delta ? 'DeltaChannel (MessagesDeltaValue)' : 'plain reducer (MessagesAnnotation)';
@@ -258,7 +259,9 @@ async function measureLongConversations(call: HarnessCall): Promise<Section[]> {
       if (kind !== 'memory') {
         rows.push({
           name: `${name}: bytes stored`,
-          measured: `${(run.stored / 2 ** 20).toFixed(2)} MiB for ${(run.messages / 2 ** 20).toFixed(2)} MiB of messages`,
+          measured:
+            `${mib(run.stored)} (checkpoints ${mib(run.byStore.checkpoints)}, values ${mib(run.byStore.blobs)}, ` +
+            `writes ${mib(run.byStore.writes)}) for ${mib(run.messages)} of messages`,
           ratio: { value: run.stored / run.messages, against: "the messages' own bytes" },
           target: { op: '<=', value: 3 },
         });

@@ -305,7 +305,7 @@ const harness = {
    * The time of `getState` at the chat's end, the bytes its thread's records hold, and the bytes of its messages,
    * each serialized once by the saver's serializer.
    */
-  async endChat(thread_id: string): Promise<{ getStateMs: number; stored: number; messages: number }> {
+  async endChat(thread_id: string): Promise<{ getStateMs: number; stored: number; byStore: Record<StoreName, number>; messages: number }> {
     const chat = chats.get(thread_id)!;
     chats.delete(thread_id);
     const start = performance.now();
@@ -315,15 +315,16 @@ const harness = {
     if (messages.length !== 2 * chat.turns) throw new Error(`The chat holds ${messages.length} messages after ${chat.turns} turns.`);
     const serialized = await Promise.all(messages.map((message) => chat.saver.serde.dumpsTyped(message)));
     await settle();
-    let stored = 0;
+    const byStore = { checkpoints: 0, blobs: 0, writes: 0 } as Record<StoreName, number>;
     if (chat.kind !== 'memory') {
       const db = await raw();
       for (const store of STORE_NAMES) {
         const records = await requestResult(db.transaction(store, 'readonly').objectStore(store).getAll(prefixRange([thread_id])));
-        stored += records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
+        byStore[store] = records.reduce((sum: number, record: unknown) => sum + recordBytes(record), 0);
       }
     }
-    return { getStateMs, stored, messages: serialized.reduce((sum, [, bytes]) => sum + bytes.length, 0) };
+    const stored = byStore.checkpoints + byStore.blobs + byStore.writes;
+    return { getStateMs, stored, byStore, messages: serialized.reduce((sum, [, bytes]) => sum + bytes.length, 0) };
   },
 
   /**
