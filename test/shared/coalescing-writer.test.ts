@@ -1,27 +1,13 @@
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import type { WriteOperation } from '../../src/storage/storage.js';
 import { CoalescingWriter } from '../../src/storage/coalescing-writer.js';
-import type { CheckpointRecord, WriteRecord } from '../../src/storage/records.js';
+import type { WriteRecord } from '../../src/storage/records.js';
 import { CheckpointError } from '../../src/index.js';
-import { countRecords, freshDbName } from '../support/fixtures.js';
+import { checkpointOperation, countRecords, freshDbName, jsonBytes } from '../support/fixtures.js';
 
-const bytes = (text: string) => ({ type: 'json', bytes: new TextEncoder().encode(JSON.stringify(text)) });
-
-function checkpointOperation(thread_id: string, checkpoint_id: string): WriteOperation {
-  const checkpoint: CheckpointRecord = {
-    thread_id,
-    checkpoint_ns: '',
-    checkpoint_id,
-    v: 4,
-    channel_versions: {},
-    checkpoint: bytes('checkpoint'),
-    metadata: bytes('metadata'),
-  };
-  return { kind: 'checkpoint', checkpoint, blobs: [] };
-}
 
 function writesOperation(thread_id: string, checkpoint_id: string, task_id: string, value: string): WriteOperation {
-  const write: WriteRecord = { thread_id, checkpoint_ns: '', checkpoint_id, task_id, idx: 0, channel: 'c', value: bytes(value), task_path: '' };
+  const write: WriteRecord = { thread_id, checkpoint_ns: '', checkpoint_id, task_id, idx: 0, channel: 'c', value: jsonBytes(value), task_path: '' };
   return { kind: 'writes', writes: [write] };
 }
 

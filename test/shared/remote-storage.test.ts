@@ -1,25 +1,10 @@
 import * as Comlink from 'comlink';
 import { BrowserSaver, CheckpointError, WorkerSaver, exposeCheckpointStorage } from '../../src/index.js';
 import type { CheckpointRecord } from '../../src/storage/records.js';
-import type { WriteOperation } from '../../src/storage/storage.js';
 import type { Acknowledgement, StorageHostApi } from '../../src/worker/protocol.js';
 import { RemoteCheckpointStorage } from '../../src/worker/remote-storage.js';
-import { checkpointId, freshDbName, threadConfig } from '../support/fixtures.js';
+import { checkpointId, checkpointOperation, freshDbName, threadConfig } from '../support/fixtures.js';
 
-const bytes = (text: string) => ({ type: 'json', bytes: new TextEncoder().encode(JSON.stringify(text)) });
-
-function checkpointOperation(thread_id: string, checkpoint_id: string | number): WriteOperation {
-  const checkpoint = {
-    thread_id,
-    checkpoint_ns: '',
-    checkpoint_id,
-    v: 4,
-    channel_versions: {},
-    checkpoint: bytes('checkpoint'),
-    metadata: bytes('metadata'),
-  } as CheckpointRecord;
-  return { kind: 'checkpoint', checkpoint, blobs: [] };
-}
 
 /** A storage host served on a MessageChannel in this context, and the page-side storage talking to it. */
 function connect(ack: Acknowledgement) {

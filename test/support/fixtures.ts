@@ -2,6 +2,8 @@ import { openDB } from 'idb';
 import { emptyCheckpoint, type Checkpoint, type CheckpointMetadata } from '@langchain/langgraph-checkpoint';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { BrowserSaver } from '../../src/index.js';
+import type { CheckpointRecord } from '../../src/storage/records.js';
+import type { WriteOperation } from '../../src/storage/storage.js';
 
 let counter = 0;
 
@@ -91,4 +93,26 @@ export async function collect<T>(iterable: AsyncIterable<T>): Promise<T[]> {
   const items: T[] = [];
   for await (const item of iterable) items.push(item);
   return items;
+}
+
+/** Serialized JSON as the savers store it. */
+export function jsonBytes(text: string): { type: string; bytes: Uint8Array } {
+  return { type: 'json', bytes: new TextEncoder().encode(JSON.stringify(text)) };
+}
+
+/**
+ * A storage operation storing a bare checkpoint record. `checkpoint_id` may be a value IndexedDB refuses as a key
+ * (a number such as NaN), to make a write fail on its own.
+ */
+export function checkpointOperation(thread_id: string, checkpoint_id: string | number): WriteOperation {
+  const checkpoint = {
+    thread_id,
+    checkpoint_ns: '',
+    checkpoint_id,
+    v: 4,
+    channel_versions: {},
+    checkpoint: jsonBytes('checkpoint'),
+    metadata: jsonBytes('metadata'),
+  } as CheckpointRecord;
+  return { kind: 'checkpoint', checkpoint, blobs: [] };
 }
