@@ -4,9 +4,14 @@ const CACHE = 'juncture-demo-v1';
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
+// The sync endpoint beside the page (demo/server) is never cached: its live stream never ends, and a stale answer
+// is worse than a failed one.
+const SYNC = new URL('sync/', self.registration.scope).pathname;
+
 self.addEventListener('fetch', (event) => {
   const { request } = event;
-  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin || url.pathname.startsWith(SYNC)) return;
   event.respondWith(
     fetch(request)
       .then((response) => {
