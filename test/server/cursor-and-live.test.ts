@@ -6,7 +6,7 @@ import pg from 'pg';
 import { toNodeListener } from '../../src/server/index.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { threadConfig } from '../support/fixtures.js';
-import { Device, USERS, startServer, type TestServer } from './support.js';
+import { Device, USERS, eventsOf, startServer, type TestServer } from './support.js';
 
 let server: TestServer;
 const devices: Device[] = [];
@@ -114,27 +114,6 @@ describe('live stream', () => {
     http.closeAllConnections();
     await new Promise((resolve) => http.close(resolve));
   });
-
-  /** Server-sent events of a response, one at a time. */
-  function eventsOf(response: Response) {
-    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-    let buffer = '';
-    return {
-      async next(): Promise<{ event: string; data: string }> {
-        for (;;) {
-          const match = /^event: (.*)\ndata: (.*)\n\n/m.exec(buffer);
-          if (match) {
-            buffer = buffer.slice(match.index + match[0].length);
-            return { event: match[1]!, data: match[2]! };
-          }
-          const { done, value } = await reader.read();
-          if (done) throw new Error('The stream ended.');
-          buffer += value;
-        }
-      },
-      close: () => reader.cancel(),
-    };
-  }
 
   it('tells a device of each commit of its user, over http, and not of other users', async () => {
     const response = await fetch(`${base}/live`, { headers: { authorization: `Bearer ${USERS.alice}` } });

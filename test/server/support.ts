@@ -31,7 +31,13 @@ export async function freshDatabase(): Promise<string> {
 export const USERS = { alice: 'token-alice', bob: 'token-bob' } as const;
 export type User = keyof typeof USERS;
 
-export interface TestServer {
+/** What a device needs of a server: push and pull as a user. */
+export interface SyncEndpoint {
+  push(user: User, records: WireRecord[], clientId?: string): Promise<PushResponse>;
+  pull(user: User, request?: Record<string, unknown>): Promise<PullResponse>;
+}
+
+export interface TestServer extends SyncEndpoint {
   url: string;
   pool: pg.Pool;
   saver: PostgresSaver;
@@ -39,8 +45,6 @@ export interface TestServer {
   errors: unknown[];
   /** Calls the handler as a client would. */
   call(path: string, init?: { user?: User | null; body?: unknown; raw?: string; headers?: Record<string, string>; method?: string }): Promise<Response>;
-  push(user: User, records: WireRecord[], clientId?: string): Promise<PushResponse>;
-  pull(user: User, request?: Record<string, unknown>): Promise<PullResponse>;
   /** Every change of a user, from the beginning. */
   pullAll(user: User, request?: Record<string, unknown>): Promise<WireRecord[]>;
   close(): Promise<void>;
@@ -71,10 +75,6 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
     return handler(new Request(`http://sync.test/sync/${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
   };
-  const ok = async <T>(response: Response): Promise<T> => {
-    if (response.status !== 200) throw new Error(`${response.status}: ${await response.text()}`);
-    return (await response.json()) as T;
-  };
   const server: TestServer = {
     url,
     pool,
@@ -82,8 +82,8 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     handler,
     errors,
     call,
-    push: async (user, records, clientId) => ok(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
-    pull: async (user, request = {}) => ok(await call('pull', { user, body: request })),
+    push: async (user, records, clientId) => answerOf(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
+    pull: async (user, request = {}) => answerOf(await call('pull', { user, body: request })),
     pullAll: async (user, request = {}) => {
       const changes: WireRecord[] = [];
       let cursor: string | null = null;
@@ -101,6 +101,48 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     },
   };
   return server;
+}
+
+async function answerOf<T>(response: Response): Promise<T> {
+  if (response.status !== 200) throw new Error(`${response.status}: ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** A sync endpoint over HTTP at `base` (for example `http://127.0.0.1:4173/sync`), with the test users' tokens. */
+export function endpointAt(base: string): SyncEndpoint {
+  const post = async <T>(path: string, user: User, body: unknown): Promise<T> =>
+    answerOf<T>(
+      await fetch(`${base}/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${USERS[user]}` },
+        body: JSON.stringify(body),
+      }),
+    );
+  return {
+    push: (user, records, clientId) => post('push', user, { records, ...(clientId ? { clientId } : {}) }),
+    pull: (user, request = {}) => post('pull', user, request),
+  };
+}
+
+/** The server-sent events of a response, one at a time. */
+export function eventsOf(response: Response) {
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  return {
+    async next(): Promise<{ event: string; data: string }> {
+      for (;;) {
+        const match = /^event: (.*)\ndata: (.*)\n\n/m.exec(buffer);
+        if (match) {
+          buffer = buffer.slice(match.index + match[0].length);
+          return { event: match[1]!, data: match[2]! };
+        }
+        const { done, value } = await reader.read();
+        if (done) throw new Error('The stream ended.');
+        buffer += value;
+      }
+    },
+    close: () => reader.cancel(),
+  };
 }
 
 type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
@@ -137,7 +179,7 @@ export class Device {
   readonly #tombstones: string[] = [];
 
   constructor(
-    readonly server: TestServer,
+    readonly server: SyncEndpoint,
     readonly user: User,
   ) {
     this.saver = new BrowserSaver({ dbName: freshDbName('device') });

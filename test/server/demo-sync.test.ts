@@ -1,0 +1,113 @@
+// The demo's server as `npm run demo` starts it (`vite preview` with the sync endpoint at /sync), as a child
+// process: on its embedded PGlite and on PostgreSQL through JUNCTURE_DATABASE_URL. Devices push and pull over HTTP;
+// what they pushed outlives a stop and a SIGKILL of the server.
+import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { startDemoServer, type DemoServer, type DemoServerOptions } from '../support/demo-server.js';
+import { collect, threadConfig } from '../support/fixtures.js';
+import { Device, endpointAt, eventsOf, freshDatabase, type SyncEndpoint } from './support.js';
+
+const databases: [string, () => Promise<DemoServerOptions>][] = [
+  ['the embedded PGlite', async () => ({})],
+  ['PostgreSQL from JUNCTURE_DATABASE_URL', async () => ({ databaseUrl: await freshDatabase() })],
+];
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`No ${what} within ${ms} ms.`)), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+async function stateOf(saver: BaseCheckpointSaver, thread: string) {
+  const history = await collect(buildChatGraph(saver).getStateHistory(threadConfig(thread)));
+  return history.map((snapshot) => ({ values: snapshot.values, id: snapshot.config.configurable?.['checkpoint_id'] }));
+}
+
+describe.each(databases)('the demo server on %s', (_label, options) => {
+  let server: DemoServer;
+  let endpoint: SyncEndpoint;
+  const devices: Device[] = [];
+
+  function device(): Device {
+    // The demo takes every request as its one user, whatever the device says.
+    const created = new Device(endpoint, 'alice');
+    devices.push(created);
+    return created;
+  }
+
+  beforeAll(async () => {
+    server = await startDemoServer(await options());
+    endpoint = endpointAt(server.syncUrl);
+  }, 180_000);
+  afterEach(async () => {
+    for (const created of devices.splice(0)) await created.close();
+  });
+  afterAll(async () => {
+    await server?.dispose();
+  });
+
+  it('carries a thread from one client to another, and keeps it across a stop and a SIGKILL of the server', async () => {
+    const a = device();
+    const b = device();
+    const graph = buildChatGraph(a.saver);
+    for (const [turn, text] of ['hello', 'tell me more', 'fanout please'].entries()) {
+      await graph.invoke({ messages: [human(text, turn)] }, threadConfig('kept'));
+    }
+    const first = await a.push();
+    expect(first.stored).toBeGreaterThan(0);
+    expect(await b.pull()).not.toEqual([]);
+    expect(await stateOf(b.saver, 'kept')).toEqual(await stateOf(a.saver, 'kept'));
+
+    // Stopped and started again: a new client gets everything; the old cursor is still the server's.
+    await server.stop();
+    expect(server.running).toBe(false);
+    await server.start();
+    const c = device();
+    await c.pull();
+    expect(await stateOf(c.saver, 'kept')).toEqual(await stateOf(a.saver, 'kept'));
+    expect(await endpoint.pull('alice', { cursor: b.cursor, clientId: b.clientId })).toMatchObject({ changes: [], resync: false });
+
+    // Killed right after it acknowledged a push: what it acknowledged is there after the restart.
+    await graph.invoke({ messages: [human('sub please', 3)] }, threadConfig('kept'));
+    const outbox = await a.outbox();
+    expect(await a.push()).toMatchObject({ stored: outbox.length });
+    await server.kill();
+    await server.start();
+    await b.pull();
+    await c.pull();
+    const expected = await stateOf(a.saver, 'kept');
+    expect(expected).toHaveLength((await stateOf(b.saver, 'kept')).length);
+    expect(await stateOf(b.saver, 'kept')).toEqual(expected);
+    expect(await stateOf(c.saver, 'kept')).toEqual(expected);
+    // A client that missed the acknowledgement pushes again: nothing is stored twice.
+    expect(await endpoint.push('alice', outbox, a.clientId)).toEqual({ stored: 0, duplicates: outbox.length, deletedThreads: [] });
+  }, 240_000);
+
+  it('tells a live stream of each push, and stores pushes of two clients at once', async () => {
+    const response = await fetch(`${server.syncUrl}/live`);
+    expect(response.status).toBe(200);
+    const events = eventsOf(response);
+    try {
+      const start = JSON.parse((await events.next()).data).cursor as string;
+      const a = device();
+      const b = device();
+      await buildChatGraph(a.saver).invoke({ messages: [human('from a', 0)] }, threadConfig('live-a'));
+      await buildChatGraph(b.saver).invoke({ messages: [human('from b', 0, 1)] }, threadConfig('live-b'));
+      await Promise.all([a.push(), b.push()]);
+      // One event per commit, each with the newest cursor at the time: they reach the head.
+      const head = (await endpoint.pull('alice', { cursor: start })).cursor;
+      expect(head).not.toBe(start);
+      for (let announced = start; announced !== head; ) {
+        const event = await within(events.next(), 15_000, 'live event');
+        expect(event.event).toBe('change');
+        announced = JSON.parse(event.data).cursor as string;
+      }
+      const reader = device();
+      await reader.pull();
+      expect(await stateOf(reader.saver, 'live-a')).toEqual(await stateOf(a.saver, 'live-a'));
+      expect(await stateOf(reader.saver, 'live-b')).toEqual(await stateOf(b.saver, 'live-b'));
+    } finally {
+      await events.close();
+    }
+  }, 120_000);
+});
