@@ -3,12 +3,13 @@
  * compiled to WebAssembly, running in this process) with its files in a folder, so that the demo needs no install
  * and keeps its data across restarts. Both are reached through a node-postgres pool, as the sync server expects.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
+import { CheckpointError } from '../../src/errors.js';
 
 export interface SyncDatabase {
   pool: pg.Pool;
@@ -21,7 +22,7 @@ export interface SyncDatabase {
 export interface SyncDatabaseOptions {
   /** A PostgreSQL connection string; without it, PGlite in `dataDir`. */
   databaseUrl?: string | undefined;
-  /** PGlite's folder, created when missing. */
+  /** The folder of the embedded database (`pgdata/`, and `server.pid` while a server has it open); created when missing. */
   dataDir: string;
 }
 
@@ -38,7 +39,14 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
     return { pool, description: `PostgreSQL at ${host || 'localhost'}:${port || POSTGRES_PORT}${pathname}`, close: () => pool.end() };
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir: options.dataDir });
+  const unlock = lockDataDir(options.dataDir);
+  let db: PGlite;
+  try {
+    db = await PGlite.create({ dataDir: join(options.dataDir, 'pgdata') });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
   // PGlite's PostgreSQL wire server, on a Unix socket in a private folder: node-postgres connects to it as to
   // PostgreSQL, and nothing else on the network can. Several connections share the one PGlite backend; the server
   // runs their statements one at a time and keeps a transaction's statements together.
@@ -49,6 +57,7 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
   } catch (error) {
     await db.close();
     rmSync(socketDir, { recursive: true, force: true });
+    unlock();
     throw error;
   }
   const pool = new pg.Pool({ host: socketDir, port: POSTGRES_PORT, user: 'postgres', database: 'postgres', max: EMBEDDED_POOL_SIZE });
@@ -63,9 +72,50 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
         await db.close();
       } finally {
         rmSync(socketDir, { recursive: true, force: true });
+        unlock();
       }
     },
   };
+}
+
+const lockedHere = new Set<string>();
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One server at a time on a PGlite folder: PGlite has no lock of its own, and two processes on one folder each
+ * keep their own copy and overwrite each other's commits. A lock left by a killed process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = join(dataDir, 'server.pid');
+  if (lockedHere.has(lockFile)) throw new CheckpointError('INVALID_CONFIG', `The sync database in ${dataDir} is already open in this process.`);
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      lockedHere.add(lockFile);
+      return () => {
+        lockedHere.delete(lockFile);
+        rmSync(lockFile, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8').trim());
+      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
+        throw new CheckpointError(
+          'INVALID_CONFIG',
+          `The sync database in ${dataDir} is open in process ${holder}: stop that server, or give this one another folder (JUNCTURE_DEMO_DATA_DIR).`,
+        );
+      }
+      rmSync(lockFile, { force: true });
+    }
+  }
 }
 
 /**

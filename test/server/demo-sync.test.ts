@@ -7,9 +7,9 @@ import { startDemoServer, type DemoServer, type DemoServerOptions } from '../sup
 import { collect, threadConfig } from '../support/fixtures.js';
 import { Device, endpointAt, eventsOf, freshDatabase, type SyncEndpoint } from './support.js';
 
-const databases: [string, () => Promise<DemoServerOptions>][] = [
-  ['the embedded PGlite', async () => ({})],
-  ['PostgreSQL from JUNCTURE_DATABASE_URL', async () => ({ databaseUrl: await freshDatabase() })],
+const databases: [string, { embedded: boolean; options: () => Promise<DemoServerOptions> }][] = [
+  ['the embedded PGlite', { embedded: true, options: async () => ({}) }],
+  ['PostgreSQL from JUNCTURE_DATABASE_URL', { embedded: false, options: async () => ({ databaseUrl: await freshDatabase() }) }],
 ];
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -23,7 +23,7 @@ async function stateOf(saver: BaseCheckpointSaver, thread: string) {
   return history.map((snapshot) => ({ values: snapshot.values, id: snapshot.config.configurable?.['checkpoint_id'] }));
 }
 
-describe.each(databases)('the demo server on %s', (_label, options) => {
+describe.each(databases)('the demo server on %s', (_label, { embedded, options }) => {
   let server: DemoServer;
   let endpoint: SyncEndpoint;
   const devices: Device[] = [];
@@ -110,4 +110,12 @@ describe.each(databases)('the demo server on %s', (_label, options) => {
       await events.close();
     }
   }, 120_000);
+
+  if (embedded) {
+    it('refuses to open the embedded database a running server has open, naming that server', async () => {
+      const second = startDemoServer({ dataDir: server.dataDir });
+      await expect(second).rejects.toThrow(/The sync database in .* is open in process \d+: stop that server, or give this one another folder/);
+      expect(await endpoint.pull('alice', { cursor: null })).toMatchObject({ resync: false });
+    }, 120_000);
+  }
 });
