@@ -1,9 +1,11 @@
 // The demo's server as `npm run demo` starts it (`vite preview` with the sync endpoint at /sync), as a child
 // process: on its embedded PGlite and on PostgreSQL through JUNCTURE_DATABASE_URL. Devices push and pull over HTTP;
 // what they pushed outlives a stop and a SIGKILL of the server.
+import { rmSync } from 'node:fs';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import { buildApp } from '../support/build-app.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { startDemoServer, type DemoServer, type DemoServerOptions } from '../support/demo-server.js';
+import { DEMO_CONFIG, startDemoServer, type DemoServer, type DemoServerOptions } from '../support/demo-server.js';
 import { collect, threadConfig } from '../support/fixtures.js';
 import { Device, endpointAt, eventsOf, freshDatabase, type SyncEndpoint } from './support.js';
 
@@ -35,8 +37,11 @@ describe.each(databases)('the demo server on %s', (_label, { embedded, options }
     return created;
   }
 
+  let outDir: string | undefined;
+
   beforeAll(async () => {
-    server = await startDemoServer(await options());
+    outDir = await buildApp(DEMO_CONFIG);
+    server = await startDemoServer({ ...(await options()), outDir });
     endpoint = endpointAt(server.syncUrl);
   }, 180_000);
   afterEach(async () => {
@@ -44,6 +49,16 @@ describe.each(databases)('the demo server on %s', (_label, { embedded, options }
   });
   afterAll(async () => {
     await server?.dispose();
+    if (outDir) rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('serves the built page and the sync endpoint on one origin', async () => {
+    const page = await fetch(`${server.origin}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<div id="root">');
+    const pulled = await fetch(`${server.syncUrl}/pull`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"cursor":null}' });
+    expect(pulled.status).toBe(200);
+    expect(await pulled.json()).toMatchObject({ changes: expect.any(Array), resync: false });
   });
 
   it('carries a thread from one client to another, and keeps it across a stop and a SIGKILL of the server', async () => {

@@ -10,6 +10,7 @@ import puppeteer, { type Browser as FirefoxBrowser } from 'puppeteer-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { FIREFOX_PREFS, findFirefox } from '../../scripts/firefox.mjs';
+import { buildApp, productionBuild } from './build-app.js';
 import { launchWebKit } from './webkit.js';
 
 /** A new, empty browser profile directory; IndexedDB in it lives on disk, as it does for users. */
@@ -147,20 +148,6 @@ export interface ServedPages {
   close(): Promise<void>;
 }
 
-/**
- * Runs a Vite build as a production build. Under Vitest `NODE_ENV` is `test`, which Vite would keep, building
- * React's development bundle and `import.meta.env.PROD === false`: not what an app ships.
- */
-async function productionBuild(run: () => Promise<unknown>): Promise<void> {
-  const previous = process.env['NODE_ENV'];
-  process.env['NODE_ENV'] = 'production';
-  try {
-    await run();
-  } finally {
-    process.env['NODE_ENV'] = previous;
-  }
-}
-
 /** Serves a finished build on localhost with `vite preview`; `close` also removes the build. */
 async function previewBuild(root: string, outDir: string): Promise<ServedPages> {
   const server: PreviewServer = await preview({
@@ -205,9 +192,7 @@ export async function serveBuiltPages(
 
 /** Builds an app with its own Vite config (into a temporary folder) and serves it on localhost. */
 export async function serveBuiltApp(configFile: string): Promise<ServedPages> {
-  const outDir = mkdtempSync(join(tmpdir(), 'juncture-app-'));
-  await productionBuild(() => build({ configFile, logLevel: 'warn', build: { outDir, emptyOutDir: true } }));
-  return serveBuildOutput(outDir);
+  return serveBuildOutput(await buildApp(configFile));
 }
 
 /** Serves a folder an app's own build wrote on localhost; `close` also removes it. */

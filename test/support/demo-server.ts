@@ -9,7 +9,8 @@ import { freePort } from './free-port.js';
 
 const checkout = fileURLToPath(new URL('../..', import.meta.url));
 const viteCli = join(checkout, 'node_modules/vite/bin/vite.js');
-const demoConfig = join(checkout, 'demo/vite.config.ts');
+/** The demo's Vite config: build it with `buildApp(DEMO_CONFIG)` (test/support/build-app.ts) to serve the page too. */
+export const DEMO_CONFIG = join(checkout, 'demo/vite.config.ts');
 /** The first start of the embedded database runs initdb in WebAssembly: seconds on a busy machine. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -18,7 +19,7 @@ export interface DemoServerOptions {
   databaseUrl?: string;
   /** PGlite's folder; by default a new temporary one, removed by `dispose()`. */
   dataDir?: string;
-  /** A built demo to serve beside the endpoint; without it, only `/sync` answers. */
+  /** A built demo (`buildApp(DEMO_CONFIG)`) to serve beside the endpoint, as `npm run demo` does; without it, only `/sync` answers. */
   outDir?: string;
 }
 
@@ -88,7 +89,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
     async start() {
       if (server.running) return;
       log += `--- start on port ${port}\n`;
-      const started = spawn(process.execPath, [viteCli, 'preview', '--config', demoConfig, '--port', String(port), '--strictPort', '--outDir', outDir], {
+      const started = spawn(process.execPath, [viteCli, 'preview', '--config', DEMO_CONFIG, '--port', String(port), '--strictPort', '--outDir', outDir], {
         cwd: checkout,
         env,
         // Vite closes its preview server when stdin ends: an open pipe keeps it up until the test stops it.
