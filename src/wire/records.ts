@@ -45,8 +45,8 @@ export type SyncRecord =
 export const MAX_NAME_LENGTH = 512;
 /** Longest serializer type tag accepted. */
 const MAX_TYPE_LENGTH = 64;
-/** Deepest chain of list edits accepted; writers keep theirs at 32. */
-export const MAX_WIRE_LIST_DEPTH = 64;
+/** Deepest chain of list edits accepted: as deep as the savers write them (MAX_LIST_DEPTH, src/saver/list-codec.ts). */
+export const MAX_WIRE_LIST_DEPTH = 256;
 /** Channels per checkpoint accepted. */
 const MAX_CHANNELS = 10_000;
 

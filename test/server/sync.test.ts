@@ -112,6 +112,20 @@ describe('sync through the server', () => {
     }
   });
 
+  it('carries a conversation whose lists chain further than 64 edits, as deep as the savers write them', async () => {
+    const a = device();
+    const b = device();
+    await chat(a.saver, 'long', Array.from({ length: 40 }, (_, turn) => `turn ${turn}`));
+    const outbox = await a.outbox();
+    const depths = outbox.map((record) => (record.kind === 'blob' ? (record.list?.depth ?? 0) : 0));
+    expect(Math.max(...depths)).toBeGreaterThan(64);
+    expect(await a.push()).toMatchObject({ stored: outbox.length });
+    await b.pull();
+    expect((await buildChatGraph(b.saver).getState(threadConfig('long'))).values).toEqual(
+      (await buildChatGraph(a.saver).getState(threadConfig('long'))).values,
+    );
+  });
+
   it('lets a server agent resume an interrupted thread, and the device sees the result', async () => {
     const a = device();
     const deviceGraph = buildAgentGraph(a.saver);
