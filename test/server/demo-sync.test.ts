@@ -98,6 +98,32 @@ describe.each(databases)('the demo server on %s', (_label, { embedded, options }
     expect(await endpoint.push('alice', outbox, a.clientId)).toEqual({ stored: 0, duplicates: outbox.length, deletedThreads: [] });
   }, 240_000);
 
+  it('stores a push whole when its retry follows a SIGKILL of the server in the middle of it', async () => {
+    const a = device();
+    const graph = buildChatGraph(a.saver);
+    for (let turn = 0; turn < 24; turn += 1) {
+      await graph.invoke({ messages: [human(turn % 3 === 0 ? `turn ${turn}, fanout please` : `turn ${turn}`, turn)] }, threadConfig('cut'));
+    }
+    const outbox = await a.outbox();
+    const started = Date.now();
+    const cut = a.push().then(
+      () => 'acknowledged',
+      () => 'failed',
+    );
+    // Killed while the push is under way (or, on a fast machine, just after): either way the retry must settle it.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await server.kill();
+    const outcome = await cut;
+    console.info(`push of ${outbox.length} records: ${outcome} when the server was killed after ${Date.now() - started} ms`);
+    await server.start();
+    const retried = await endpoint.push('alice', outbox, a.clientId);
+    expect(retried.stored + retried.duplicates).toBe(outbox.length);
+    if (outcome === 'acknowledged') expect(retried.stored).toBe(0);
+    const b = device();
+    await b.pull();
+    expect(await stateOf(b.saver, 'cut')).toEqual(await stateOf(a.saver, 'cut'));
+  }, 240_000);
+
   it('tells a live stream of each push, and stores pushes of two clients at once', async () => {
     const response = await fetch(`${server.syncUrl}/live`);
     expect(response.status).toBe(200);
