@@ -54,10 +54,10 @@ export function demoSyncPlugin(): Plugin {
   return {
     name: 'juncture-demo-sync',
     async configurePreviewServer(server) {
-      sync = await startDemoSync({
-        databaseUrl: process.env['JUNCTURE_DATABASE_URL'] || undefined,
-        dataDir: process.env['JUNCTURE_DEMO_DATA_DIR'] || DEFAULT_DATA_DIR,
-      });
+      const databaseUrl = process.env['JUNCTURE_DATABASE_URL'] || undefined;
+      // PGlite's first start in a folder creates the database, which takes a few seconds.
+      if (!databaseUrl) server.config.logger.info('  sync: opening the embedded database...');
+      sync = await startDemoSync({ databaseUrl, dataDir: process.env['JUNCTURE_DEMO_DATA_DIR'] || DEFAULT_DATA_DIR });
       server.middlewares.use(SYNC_PATH, toNodeListener(sync.handler));
       server.config.logger.info(`  sync: ${SYNC_PATH}/ on ${sync.description}, every request as the user "${DEMO_USER}"`);
     },
