@@ -35,8 +35,9 @@ const POSTGRES_PORT = 5432;
 export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<SyncDatabase> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl });
-    const { host, port, pathname } = new URL(options.databaseUrl);
-    return { pool, description: `PostgreSQL at ${host || 'localhost'}:${port || POSTGRES_PORT}${pathname}`, close: () => pool.end() };
+    // Host, port and database only: the URL may hold a password.
+    const { hostname, port, pathname } = new URL(options.databaseUrl);
+    return { pool, description: `PostgreSQL at ${hostname || 'localhost'}:${port || POSTGRES_PORT}${pathname}`, close: () => pool.end() };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const unlock = lockDataDir(options.dataDir);
