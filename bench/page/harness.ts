@@ -55,7 +55,40 @@ const panelSaver = new BrowserSaver({ dbName: PANEL_DB_NAME });
 /** Long threads by size: building one is slow and not part of what the panel row measures. */
 const longThreads = new Map<number, ThreadExport>();
 type SaverKind = keyof typeof savers;
-type GraphSaverKind = SaverKind | 'memory';
+type GraphSaverKind = SaverKind | 'memory' | 'floor';
+
+/**
+ * The floor of a saver that acknowledges a put once it is committed: MemorySaver's own work, plus one raw
+ * IndexedDB transaction per put, committed before the put resolves, holding what a saver's put stores (the
+ * checkpoint record and a blob for each channel that changed).
+ */
+class CommittingMemorySaver extends MemorySaver {
+  override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata, newVersions?: ChannelVersions): Promise<RunnableConfig> {
+    const stored = await super.put(config, checkpoint, metadata);
+    const db = await raw();
+    const thread_id = `floor-${String(config.configurable?.['thread_id'])}`;
+    const record: CheckpointRecord = {
+      thread_id,
+      checkpoint_ns: '',
+      checkpoint_id: checkpoint.id,
+      v: checkpoint.v,
+      channel_versions: checkpoint.channel_versions,
+      checkpoint: { type: 'json', bytes: new Uint8Array(200) },
+      metadata: { type: 'json', bytes: new Uint8Array(40) },
+    };
+    const blobs = Object.entries(newVersions ?? {}).map(([channel, version]): BlobRecord => ({
+      thread_id,
+      checkpoint_ns: '',
+      channel,
+      version,
+      value: { type: 'json', bytes: new Uint8Array(8) },
+    }));
+    await putWithBlobsPerTransaction(db, [{ checkpoint: record, blobs }]);
+    return stored;
+  }
+}
+const graphSaver = (kind: GraphSaverKind): BaseCheckpointSaver =>
+  kind === 'memory' ? new MemorySaver() : kind === 'floor' ? new CommittingMemorySaver() : savers[kind];
 type StoreName = (typeof STORE_NAMES)[number];
 
 /**
@@ -76,7 +109,8 @@ function recordBytes(value: unknown): number {
 
 let rawDatabase: IDBDatabase | undefined;
 async function raw(): Promise<IDBDatabase> {
-  // Opened after a saver created the database, so it has the savers' stores.
+  // Opened after a saver created the database (a read opens it), so it has the savers' stores.
+  if (!rawDatabase) await savers.browser.getTuple({ configurable: { thread_id: 'none' } });
   rawDatabase ??= await openRawDatabase(DB_NAME);
   return rawDatabase;
 }
@@ -281,7 +315,7 @@ const harness = {
    * its turns, in calls short enough for the driver's protocol, and `endChat` measures what it left.
    */
   startChat(kind: GraphSaverKind, delta: boolean, length: number): string {
-    const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
+    const saver = graphSaver(kind);
     const thread_id = freshThread(`chat-${kind}-${delta ? 'delta' : 'plain'}`);
     chats.set(thread_id, { kind, saver, graph: buildChatGraph(saver, delta, length), length, turns: 0 });
     return thread_id;
@@ -333,7 +367,7 @@ const harness = {
    * observe them).
    */
   async graph(kind: GraphSaverKind, steps: number, yieldEachStep: boolean): Promise<{ ms: number; committedMs: number; longTasks: number[] | null }> {
-    const saver = kind === 'memory' ? new MemorySaver() : savers[kind];
+    const saver = graphSaver(kind);
     await settle();
     const start = performance.now();
     await runLoopGraph(saver, steps, freshThread(`graph-${kind}`), yieldEachStep);

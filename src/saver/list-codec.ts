@@ -6,8 +6,14 @@
  *
  * An item is matched by identity: an object changed in place after it was stored is not serialized again.
  * LangGraph's reducers (`messagesStateReducer` replaces a message by id) never do that.
+ *
+ * A `DeltaChannel`'s snapshot (LangGraph stores the channel's whole array every so many updates) is stored as
+ * the list it wraps, tagged so that a read wraps it again. Its items are looked up in the channel's last list
+ * known, whichever checkpoint that was (the previous snapshot, or the seed its history was rebuilt from), and it
+ * spells itself from the versions that store them: only the items new since are stored.
  */
-import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import { DeltaSnapshot, isDeltaSnapshot, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import { CheckpointError } from '../errors.js';
 import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
@@ -25,6 +31,23 @@ interface KnownList {
   elements: unknown[];
   refs: ItemRef[];
   depth: number;
+}
+
+/** The tag of a list stored from a `DeltaSnapshot`'s array. */
+const DELTA_SNAPSHOT = 'delta_snapshot';
+
+/** The array a channel value is stored as, with its tag, or undefined for a value stored whole. */
+export function listOf(value: unknown): { elements: unknown[]; tag?: string } | undefined {
+  if (isListable(value)) return { elements: value };
+  if (isDeltaSnapshot(value) && value instanceof DeltaSnapshot && isListable(value.value)) return { elements: value.value, tag: DELTA_SNAPSHOT };
+  return undefined;
+}
+
+/** The value a list read back stands for: its items as they are, or wrapped as its tag says. */
+export function listValue(elements: unknown[], tag: string | undefined, what: string): unknown {
+  if (tag === undefined) return elements;
+  if (tag === DELTA_SNAPSHOT) return new DeltaSnapshot(elements);
+  throw new CheckpointError('DESERIALIZE', `The stored list of ${what} has the unknown tag "${tag}": it was written by a newer release.`);
 }
 
 /** A list to store: its new items still to serialize. */
@@ -73,16 +96,18 @@ export class ListCodec {
     parentId: string | undefined,
     checkpointId: string,
     version: ChannelVersion,
-    value: unknown[],
+    { elements: value, tag }: { elements: unknown[]; tag?: string },
   ): PlannedList {
     const key = scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel);
     const previous = this.#known.get(key);
     // The same version written again (a put without newVersions) replaces that very record: nothing to build on.
-    const known =
-      previous && parentId !== undefined && previous.checkpointId === parentId && previous.version !== version ? previous : undefined;
-    // An edit of the parent's list while the chain is short; past that, a list that spells itself, still
-    // referring to the items already stored rather than storing them again.
-    const edits = known !== undefined && known.depth < MAX_LIST_DEPTH;
+    // A snapshot builds on the channel's last list known, many checkpoints back; a plain list on its parent's.
+    const builds = previous !== undefined && previous.version !== version && (tag !== undefined || (parentId !== undefined && previous.checkpointId === parentId));
+    const known = builds ? previous : undefined;
+    // An edit of the parent's list while the chain is short; past that (or for a snapshot, whose base may be on
+    // another branch of the thread) a list that spells itself, still referring to the items already stored
+    // rather than storing them again.
+    const edits = known !== undefined && tag === undefined && known.depth < MAX_LIST_DEPTH;
     // Positions of the known list's items, by identity for objects and by value for primitives.
     const positions = new Map<unknown, number[]>();
     known?.elements.forEach((element, position) => {
@@ -109,6 +134,7 @@ export class ListCodec {
     const depth = edits ? known.depth + 1 : 0;
     this.#remember(key, { checkpointId, version, elements: [...value], refs, depth });
     if (edits) return { newItems, build: (items) => ({ items, base: known.version, depth, runs }) };
+    if (tag !== undefined) return { newItems, build: (items) => ({ items, depth, runs, tag }) };
     return { newItems, build: (items) => ({ items, depth, runs }) };
   }
 
@@ -149,6 +175,7 @@ export class ListCodec {
   ): Promise<unknown> {
     if ('value' in stored) return decode(serde, stored.value, what);
     const elements = await decodeItems(serde, stored.items, what);
+    const value = listValue(elements, stored.tag, what);
     if (remember) {
       this.#remember(scopeKey(scope.thread_id, scope.checkpoint_ns, stored.channel), {
         checkpointId,
@@ -158,6 +185,6 @@ export class ListCodec {
         depth: stored.depth,
       });
     }
-    return elements;
+    return value;
   }
 }

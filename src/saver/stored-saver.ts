@@ -22,7 +22,7 @@ import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
 import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
-import { ListCodec, isListable, type PlannedList } from './list-codec.js';
+import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
 
 /** `list` options: LangGraph's, plus paging forward and a step range. */
@@ -247,7 +247,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           const entry: DeltaChannelHistory = { writes: blocks.flat() };
           if (seed) {
             const { checkpoint_id: at } = history.ancestors[seed.ancestor]!;
-            entry.seed = await this.#lists.decode(this.serde, { thread_id, checkpoint_ns }, at, seed.value, `channel "${channel}" of checkpoint ${at}`, false);
+            // Remembered: the channel's next snapshot refers to the seed's items rather than storing them again.
+            entry.seed = await this.#lists.decode(this.serde, { thread_id, checkpoint_ns }, at, seed.value, `channel "${channel}" of checkpoint ${at}`, true);
           }
           result[channel] = entry;
         }),
@@ -364,9 +365,11 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const planned = new Map<string, PlannedList>();
     for (const channel of Object.keys(versions)) {
       const scope = { thread_id, checkpoint_ns, channel };
+      const list = listOf(values[channel]);
       if (!Object.prototype.hasOwnProperty.call(stored, channel)) this.#lists.carry(scope, parent, checkpoint_id);
-      else if (isListable(values[channel])) planned.set(channel, this.#lists.plan(scope, parent, checkpoint_id, stored[channel]!, values[channel]));
-      else this.#lists.forget(scope);
+      else if (list) planned.set(channel, this.#lists.plan(scope, parent, checkpoint_id, stored[channel]!, list));
+      // A channel rebuilt from writes (no value at this version) keeps its last list for its next snapshot.
+      else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
     return this.#submit(async () => {
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([

@@ -11,6 +11,7 @@ import {
   WRITES_IDX_MAP,
 } from '@langchain/langgraph-checkpoint';
 import { decode, encode } from '../saver/codec.js';
+import { listValue } from '../saver/list-codec.js';
 import { resolveList } from '../storage/lists.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import type { SyncRecord } from '../wire/records.js';
@@ -19,8 +20,8 @@ import type { SyncRecord } from '../wire/records.js';
 export async function blobValue(serde: SerializerProtocol, blob: BlobRecord, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): Promise<unknown> {
   const what = `channel "${blob.channel}" at version ${String(blob.version)}`;
   if (blob.value !== null) return decode(serde, blob.value, what);
-  const { items } = resolveList(blob.channel, blob.version, blobs);
-  return Promise.all(items.map((item, i) => decode(serde, item, `item ${i} of ${what}`)));
+  const { items, tag } = resolveList(blob.channel, blob.version, blobs);
+  return listValue(await Promise.all(items.map((item, i) => decode(serde, item, `item ${i} of ${what}`))), tag, what);
 }
 
 /** A checkpoint record with the values it names, as LangGraph's `put` takes it. */

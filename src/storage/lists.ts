@@ -37,6 +37,11 @@ export interface StoredList {
   /** How many lists a read follows from here to one without `base` (0 without `base`). */
   depth: number;
   runs: ListRun[];
+  /**
+   * Opaque here: what the saver wraps the list in when it reads it back (a value that holds its list in a
+   * wrapper, as LangGraph's delta snapshots do). Absent for a value that is the list itself.
+   */
+  tag?: string;
 }
 
 /** Where an item is stored: the version whose own `items` hold it, and its index there. */
@@ -48,6 +53,8 @@ export interface ResolvedList {
   refs: ItemRef[];
   /** The stored list's `depth`: a list that edits this one is one deeper. */
   depth: number;
+  /** The stored list's `tag`, when it has one. */
+  tag?: string;
 }
 
 /** The versions a list record needs besides itself: its base, or the versions its items are stored at. */
@@ -87,13 +94,13 @@ function missing(channel: string, version: ChannelVersion): CheckpointError {
 /** Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs. */
 export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): ResolvedList {
   const refs = refsOf(channel, version, blobs);
-  const depth = blobs.get(version)!.list!.depth;
+  const { depth, tag } = blobs.get(version)!.list!;
   const items = refs.map(([at, index]) => {
     const item = blobs.get(at)?.list?.items[index];
     if (!item) throw missing(channel, at);
     return item;
   });
-  return { items, refs, depth };
+  return tag === undefined ? { items, refs, depth } : { items, refs, depth, tag };
 }
 
 /** Every version that the blobs at `versions` need, themselves included, found among `blobs`. */

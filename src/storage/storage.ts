@@ -11,7 +11,7 @@ export type Durability = 'default' | 'strict' | 'relaxed';
 export type ChannelValue =
   | { channel: string; version: ChannelVersion; value: TypedBytes }
   /** `refs[i]` says where `items[i]` is stored, so that a writer can refer to it instead of storing it again. */
-  | { channel: string; version: ChannelVersion; items: TypedBytes[]; refs: ItemRef[]; depth: number };
+  | { channel: string; version: ChannelVersion; items: TypedBytes[]; refs: ItemRef[]; depth: number; tag?: string };
 
 /** A checkpoint record with everything needed to rebuild its tuple. */
 export interface StoredTuple {

@@ -18,6 +18,7 @@ export interface WireList {
   base?: ChannelVersion;
   depth: number;
   runs: ListRun[];
+  tag?: string;
 }
 
 export type WireCheckpoint = Omit<CheckpointRecord, 'checkpoint' | 'metadata'> & {
@@ -194,6 +195,7 @@ function readList(value: unknown, path: string): StoredList {
     depth,
     runs: [],
   };
+  if (reader.has('tag')) list.tag = reader.name('tag');
   if (reader.has('base')) list.base = readVersion(reader.value['base'], `${path}.base`);
   else if (depth !== 0) throw invalid(`${path}.depth`, 'must be 0 for a list without a base');
   list.runs = runs.map((run, i) => readRun(run, `${path}.runs[${i}]`, list.base !== undefined));

@@ -70,6 +70,22 @@ describe('sync through the server', () => {
     expect(await server.push('alice', outbox, a.clientId)).toEqual({ stored: 0, duplicates: outbox.length, deletedThreads: [] });
   });
 
+  it('carries DeltaChannel snapshots, stored as lists that refer to earlier snapshots, to the server and back', async () => {
+    const a = device();
+    const b = device();
+    const graphA = buildChatGraph(a.saver, { delta: true, snapshotFrequency: 3 });
+    for (let turn = 0; turn < 8; turn += 1) await graphA.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('delta'));
+    const outbox = await a.outbox();
+    expect(outbox.some((record) => record.kind === 'blob' && record.list?.tag === 'delta_snapshot' && record.list.runs.some((run) => 'at' in run))).toBe(true);
+    await a.push();
+    const stateA = await graphA.getState(threadConfig('delta'));
+    const onServer = await buildChatGraph(server.saver, { delta: true, snapshotFrequency: 3 }).getState(threadConfig('delta'));
+    expect(onServer.values).toEqual(stateA.values);
+    await b.pull();
+    const stateB = await buildChatGraph(b.saver, { delta: true, snapshotFrequency: 3 }).getState(threadConfig('delta'));
+    expect(stateB.values).toEqual(stateA.values);
+  });
+
   it('keeps both branches when two offline devices continue and fork the same thread', async () => {
     const a = device();
     const b = device();

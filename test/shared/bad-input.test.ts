@@ -193,6 +193,20 @@ const CASES: Case[] = [
       return saver.getTuple(stored);
     },
   },
+  {
+    name: 'a stored list with a tag this release does not know',
+    code: 'DESERIALIZE',
+    message: /stored list of channel "counter" of checkpoint cp-000001 has the unknown tag "future-wrapper"/,
+    call: async (saver, stored) => {
+      const db = await openDB(saver.dbName);
+      const key = (await db.getAllKeys('blobs'))[0]!;
+      const blob = await db.get('blobs', key);
+      const list = { items: [{ type: 'json', bytes: new TextEncoder().encode('1') }], depth: 0, runs: [{ own: 0, count: 1 }], tag: 'future-wrapper' };
+      await db.put('blobs', { ...blob, value: null, list });
+      db.close();
+      return saver.getTuple(stored);
+    },
+  },
 ];
 
 /** Cases about the database itself, where nothing of ours can be stored first. */

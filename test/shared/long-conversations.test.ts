@@ -1,5 +1,6 @@
 import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
+import type { BlobRecord } from '../../src/storage/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
 import { writeLegacyDatabase } from '../support/legacy-database.js';
@@ -19,9 +20,9 @@ const WORDS = ['hello', 'remove', 'replace', 'fanout', 'sub', 'tell me more', 'a
  * Plays one random conversation: turns with every kind of reply, and forks (`updateState` on an earlier
  * checkpoint, then a turn from there). Returns what a user of the graph sees: the state and the whole history.
  */
-async function play(checkpointer: BaseCheckpointSaver, seed: number, turns: number, delta: boolean) {
+async function play(checkpointer: BaseCheckpointSaver, seed: number, turns: number, delta: boolean, snapshotFrequency?: number) {
   const next = random(seed);
-  const graph = buildChatGraph(checkpointer, { delta });
+  const graph = buildChatGraph(checkpointer, snapshotFrequency === undefined ? { delta } : { delta, snapshotFrequency });
   const config = { configurable: { thread_id: `chat-${seed}` } };
   for (let turn = 0; turn < turns; turn += 1) {
     const text = `${WORDS[Math.floor(next() * WORDS.length)]} ${'x'.repeat(Math.floor(next() * 50))}`;
@@ -59,6 +60,37 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     });
   }
 
+  // LangGraph snapshots a DeltaChannel's whole array every so many updates; every third here, so that forks,
+  // removals and replacements fall between snapshots and snapshots build on snapshots of other branches.
+  it.each([1, 2])('random chat on DeltaChannel with a snapshot every third update (seed %i)', async (seed) => {
+    const saver = newSaver();
+    const stored = await play(saver, seed, 30, true, 3);
+    const expected = await play(new MemorySaver(), seed, 30, true, 3);
+    expect(stored.state).toEqual(expected.state);
+    expect(stored.history).toEqual(expected.history);
+    // The subgraph keeps its messages with the plain reducer, in a namespace of its own.
+    const snapshots = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages' && blob.checkpoint_ns === '');
+    expect(snapshots.length).toBeGreaterThan(5);
+    expect(snapshots.every((blob) => blob.list?.tag === 'delta_snapshot')).toBe(true);
+    const reopened = newSaver({ dbName: saver.dbName });
+    const graph = buildChatGraph(reopened, { delta: true, snapshotFrequency: 3 });
+    expect((await graph.getState({ configurable: { thread_id: `chat-${seed}` } })).values).toEqual(expected.state);
+  });
+
+  it('stores a DeltaChannel snapshot as the messages new since the one before, not the whole array again', async () => {
+    const saver = newSaver();
+    const graph = buildChatGraph(saver, { delta: true, snapshotFrequency: 4 });
+    const config = { configurable: { thread_id: 'long-delta' } };
+    for (let turn = 0; turn < 40; turn += 1) await graph.invoke({ messages: [human(`message ${turn}`, turn)] }, config);
+    const snapshots = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages');
+    // Two updates a turn: a snapshot every second turn, each holding the whole conversation so far.
+    expect(snapshots.length).toBe(20);
+    const storedItems = snapshots.reduce((sum, blob) => sum + (blob.list?.items.length ?? 0), 0);
+    // Each message stored once among the snapshots (whole arrays would be 2 + 4 + ... + 80 = 840 items).
+    expect(storedItems).toBe(80);
+    expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
+  });
+
   it('reads the history of DeltaChannel values in one walk, equal to the base class\'s walk at every checkpoint', async () => {
     const saver = newSaver();
     await play(saver, 4, 25, true);
@@ -84,6 +116,16 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
   });
 });
+
+async function blobRecords(saver: BrowserSaver): Promise<BlobRecord[]> {
+  const { openDB } = await import('idb');
+  const db = await openDB(saver.dbName);
+  try {
+    return (await db.getAll('blobs')) as BlobRecord[];
+  } finally {
+    db.close();
+  }
+}
 
 /** Bytes of serialized values in the blobs store, counted from the records themselves. */
 async function storedBytes(saver: BrowserSaver): Promise<{ blobs: number }> {

@@ -3,6 +3,7 @@ import {
   END,
   MessagesAnnotation,
   MessagesDeltaValue,
+  DeltaValue,
   START,
   Send,
   StateGraph,
@@ -36,8 +37,15 @@ function route(state: ChatState): string | Send[] {
   return 'chat';
 }
 
-export function buildChatGraph(checkpointer: BaseCheckpointSaver, options: { delta?: boolean } = {}) {
-  const schema = options.delta ? new StateSchema({ messages: MessagesDeltaValue }) : MessagesAnnotation;
+/** `MessagesDeltaValue` with LangGraph's snapshot every `snapshotFrequency` updates instead of every 100. */
+function messagesDelta(snapshotFrequency: number | undefined) {
+  if (snapshotFrequency === undefined) return MessagesDeltaValue;
+  const { valueSchema, inputSchema, reducer } = MessagesDeltaValue;
+  return new DeltaValue(valueSchema, { inputSchema, reducer, snapshotFrequency });
+}
+
+export function buildChatGraph(checkpointer: BaseCheckpointSaver, options: { delta?: boolean; snapshotFrequency?: number } = {}) {
+  const schema = options.delta ? new StateSchema({ messages: messagesDelta(options.snapshotFrequency) }) : MessagesAnnotation;
   const summary = new StateGraph(MessagesAnnotation)
     .addNode('summarize', (state) => ({ messages: [new AIMessage({ id: `sub-${state.messages.length}`, content: `summary of ${state.messages.length}` })] }))
     .addEdge(START, 'summarize')
