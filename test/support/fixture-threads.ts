@@ -1,10 +1,12 @@
 import type { CheckpointDetail, JsonValue, PendingWriteView, ThreadExport } from '../../src/devtools/data-source.js';
-import { messagePreviewOf } from '../../src/devtools/thread-model.js';
+import { messagePreviewOf, pendingTasksOfDetail } from '../../src/devtools/thread-model.js';
 
 /** Builds a thread export checkpoint by checkpoint, with ids and times in creation order. */
 export class ThreadBuilder {
   readonly #checkpoints: CheckpointDetail[] = [];
   #clock = 0;
+  /** Milliseconds since the first checkpoint's time, 2026-01-01 12:00:00 UTC. */
+  #elapsed = 0;
 
   constructor(
     readonly dbName: string,
@@ -21,8 +23,11 @@ export class ThreadBuilder {
     ns?: string;
     writes?: PendingWriteView[];
     metadata?: Record<string, JsonValue>;
+    /** How long the step took: its time after the checkpoint before it in creation order (one second by default). */
+    tookMs?: number;
   }): string {
     this.#clock += 1;
+    this.#elapsed += options.tookMs ?? 1000;
     const checkpoint_ns = options.ns ?? '';
     const checkpoint_id = `${this.idPrefix}-${String(this.#clock).padStart(6, '0')}`;
     const parent = this.#checkpoints.find((entry) => entry.checkpoint_id === options.parent && entry.checkpoint_ns === checkpoint_ns);
@@ -33,14 +38,14 @@ export class ThreadBuilder {
       channel_versions[channel] = same && previous !== undefined ? previous : this.#clock;
     }
     const nodes = options.nodes ?? [];
-    this.#checkpoints.unshift({
+    const detail = {
       thread_id: this.thread_id,
       checkpoint_ns,
       checkpoint_id,
       parent_checkpoint_id: options.parent,
       step: options.step,
       source: options.source,
-      ts: new Date(Date.UTC(2026, 0, 1, 12, 0, this.#clock)).toISOString(),
+      ts: new Date(Date.UTC(2026, 0, 1, 12, 0, 0) + this.#elapsed).toISOString(),
       nodes,
       message_preview: messagePreviewOf(parent?.pending_writes),
       channel_values: options.values,
@@ -48,7 +53,8 @@ export class ThreadBuilder {
       versions_seen: Object.fromEntries(nodes.map((node) => [node, { step: options.step }])),
       metadata: { source: options.source, step: options.step, parents: {}, ...options.metadata },
       pending_writes: options.writes ?? [],
-    });
+    };
+    this.#checkpoints.unshift({ ...detail, ...pendingTasksOfDetail(detail) });
     return checkpoint_id;
   }
 
