@@ -42,9 +42,9 @@ export interface CheckpointSummary extends CheckpointKey {
    */
   message_preview: string | null;
   /**
-   * The nodes this checkpoint waits to run, read from its channel versions as LangGraph decides them (a node whose
-   * trigger channel moved since the node last saw it), less the tasks that already finished. Nodes reached by
-   * `Send` are known only from a checkpoint's values, so they appear in `nextNodesOf(detail)`, not here.
+   * The nodes of the step that runs from this checkpoint, as LangGraph's `getState().next` names them, read from
+   * its channel versions (a node whose trigger channel moved since the node last saw it). Nodes reached by `Send`
+   * are known only from the checkpoint's values: a `CheckpointDetail` has them, a summary read from IndexedDB not.
    */
   next: string[];
   /** The nodes whose tasks stopped on `interrupt()` at this checkpoint. */

@@ -14,8 +14,6 @@ type Version = number | string;
 
 const PULL_TASK = '~__pregel_pull, ';
 const PUSH_TASK = '~__pregel_push, ';
-/** Channels a task writes without finishing: it stopped there. */
-const STOPPED_CHANNELS = new Set(['__interrupt__', '__error__', '__resume__']);
 
 const isRecord = (value: JsonValue | undefined): value is { [key: string]: JsonValue } =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -60,8 +58,8 @@ export interface PendingTaskInput {
 }
 
 /**
- * What a checkpoint waits to run, as LangGraph decides it: a node whose trigger moved and holds a value
- * (`movedTriggers`), and the node of each `Send`. Tasks that already wrote their results are done; those that
+ * What a checkpoint's step runs, as LangGraph's `getState().next` reports it: each node whose trigger moved and
+ * holds a value (`movedTriggers`), and the node of each `Send`, whether or not the step has run since. Tasks that
  * wrote `__interrupt__` are its interrupts.
  */
 export function pendingTasksOf(input: PendingTaskInput): { next: string[]; interrupts: string[] } {
@@ -69,19 +67,12 @@ export function pendingTasksOf(input: PendingTaskInput): { next: string[]; inter
   const pulls = movedTriggers(input.channel_versions, input.versions_seen)
     .filter(({ channel }) => input.hasValue(channel))
     .map(({ node }) => node);
-  const finished = new Set<string>();
   const interrupts = new Set<string>();
   for (const write of input.writes) {
     const node = nodeOfTaskPath(write.task_path, sends);
-    if (node === undefined) continue;
-    if (write.channel === '__interrupt__') interrupts.add(node);
-    else if (!STOPPED_CHANNELS.has(write.channel)) finished.add(write.task_path);
+    if (node !== undefined && write.channel === '__interrupt__') interrupts.add(node);
   }
-  const next = [
-    ...pulls.filter((node) => !finished.has(PULL_TASK + node)),
-    ...sends.filter((node, index) => node !== '' && ![...finished].some((path) => path.startsWith(`${PUSH_TASK}${String(index).padStart(10, '0')}`))),
-  ];
-  return { next: [...new Set(next)].sort(), interrupts: [...interrupts].sort() };
+  return { next: [...new Set([...pulls, ...sends.filter((node) => node !== '')])].sort(), interrupts: [...interrupts].sort() };
 }
 
 /** A detail's pending tasks, from everything it holds: Sends included. */
