@@ -67,7 +67,8 @@ export function GraphView({ graph, inferred, highlights, breakpoints }: GraphVie
           </marker>
         </defs>
         {layout.clusters.map((cluster) => (
-          <g key={cluster.id} className="juncture-graph-cluster" data-subgraph={cluster.id}>
+          // A subgraph that ran as one node of its parent is marked as a whole.
+          <g key={cluster.id} className={`juncture-graph-cluster ${stateOf(cluster.id, highlights)}`.trim()} data-subgraph={cluster.id} data-state={stateOf(cluster.id, highlights) || undefined}>
             <rect x={cluster.x - cluster.width / 2} y={cluster.y - cluster.height / 2} width={cluster.width} height={cluster.height} rx={6} />
             <text x={cluster.x - cluster.width / 2 + 6} y={cluster.y - cluster.height / 2 + 12}>
               {cluster.name}

@@ -99,6 +99,9 @@ export const PANEL_CSS = `
 .juncture-graph-drawing text { font: 12px system-ui, sans-serif; fill: var(--fg); }
 .juncture-graph-cluster rect { fill: var(--bg-alt); stroke: var(--border); }
 .juncture-graph-cluster text { fill: var(--muted); font-size: 11px; }
+.juncture-graph-cluster.ran rect { stroke: var(--ancestry); stroke-width: 3; }
+.juncture-graph-cluster.next rect { stroke: var(--accent); stroke-width: 3; }
+.juncture-graph-cluster.interrupt rect { stroke: var(--interrupt); stroke-width: 3; }
 .juncture-graph-edge { fill: none; stroke: var(--muted); stroke-width: 1.5; }
 .juncture-graph-arrow { fill: var(--muted); }
 .juncture-graph-edge-label { fill: var(--muted); font-size: 10px; }
