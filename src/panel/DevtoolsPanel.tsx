@@ -145,7 +145,13 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
     onError,
   );
 
-  const pageGraph = useLoaded<GraphDescription | null>(() => (dbName ? source.graph(dbName) : undefined), null, [source, dbName], onError);
+  // Asked again when the page announces its graph (in the extension, the page may announce after the panel opened).
+  const pageGraph = useLoaded<GraphDescription | null>(
+    () => (dbName ? source.graph(dbName) : undefined),
+    null,
+    [source, dbName, database?.timeTravel],
+    onError,
+  );
   const inferred = useMemo(() => inferGraph(history), [history]);
   const graph: PanelGraph = pageGraph ? { description: pageGraph, inferred: false } : { description: inferred, inferred: true };
   const [breakpoints, setBreakpoints] = useState<Breakpoints>(NO_BREAKPOINTS);

@@ -55,9 +55,9 @@ export function GraphView({ graph, inferred, highlights, breakpoints }: GraphVie
       </div>
       <svg
         className="juncture-graph-drawing"
-        width={layout.width}
-        height={layout.height}
-        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        width={layout.bounds.width}
+        height={layout.bounds.height}
+        viewBox={`${layout.bounds.x} ${layout.bounds.y} ${layout.bounds.width} ${layout.bounds.height}`}
         role="img"
         aria-label={inferred ? 'Graph inferred from the checkpoints' : 'The agent graph'}
       >

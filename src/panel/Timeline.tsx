@@ -126,13 +126,13 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
               )}
               {entry.interrupts.length > 0 ? (
                 <span className="pause" title="interrupt()">
-                  ⏸ interrupt in {entry.interrupts.join(', ')}
+                  interrupt in {entry.interrupts.join(', ')}
                 </span>
               ) : (
                 entry.next.length > 0 &&
                 !continued.has(entry.checkpoint_id) && (
                   <span className="pause" title="The run stopped here with nodes still to run">
-                    ⏸ paused before {entry.next.join(', ')}
+                    paused before {entry.next.join(', ')}
                   </span>
                 )
               )}

@@ -9,8 +9,6 @@ import type { CheckpointSummary, GraphDescription } from '../devtools/data-sourc
 export interface PlacedNode {
   id: string;
   name: string;
-  /** The subgraph path the node sits in (`summarize`), empty at the root. */
-  subgraph: string;
   x: number;
   y: number;
   width: number;
@@ -38,15 +36,15 @@ export interface GraphLayout {
   nodes: PlacedNode[];
   clusters: PlacedCluster[];
   edges: PlacedEdge[];
-  width: number;
-  height: number;
+  /** The box around everything drawn: edges routed around a subgraph may leave the graph's own box. */
+  bounds: { x: number; y: number; width: number; height: number };
 }
 
 const NODE_HEIGHT = 28;
 const CHAR_WIDTH = 7;
 const NODE_PADDING = 24;
 /** Names longer than this are cut in the drawing (the full name is the node's tooltip). */
-export const MAX_LABEL_CHARS = 96;
+const MAX_LABEL_CHARS = 96;
 
 export const labelOf = (name: string) => (name.length > MAX_LABEL_CHARS ? `${name.slice(0, MAX_LABEL_CHARS - 1)}…` : name);
 
@@ -56,7 +54,7 @@ const clusterId = (path: string) => `cluster ${path}`;
 
 export function layoutGraph(description: GraphDescription): GraphLayout {
   const graph = new dagre.graphlib.Graph({ compound: true, multigraph: true });
-  graph.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 40, marginx: 12, marginy: 16 });
+  graph.setGraph({ rankdir: 'TB', nodesep: 28, ranksep: 40 });
   graph.setDefaultEdgeLabel(() => ({}));
   const ids = new Set(description.nodes.map((node) => node.id));
   const clusters = new Set<string>();
@@ -73,9 +71,8 @@ export function layoutGraph(description: GraphDescription): GraphLayout {
   dagre.layout(graph);
 
   const placed = (id: string) => graph.node(id) as { x: number; y: number; width: number; height: number };
-  const size = graph.graph() as { width?: number; height?: number };
-  return {
-    nodes: description.nodes.map((node) => ({ id: node.id, name: node.name, subgraph: subgraphOf(node.id), ...pick(placed(node.id)) })),
+  const layout = {
+    nodes: description.nodes.map((node) => ({ id: node.id, name: node.name, ...pick(placed(node.id)) })),
     clusters: [...clusters].map((path) => ({ id: path, name: path.slice(path.lastIndexOf(':') + 1), ...pick(placed(clusterId(path))) })),
     edges: edges.map((edge, index) => ({
       ...edge,
@@ -83,9 +80,26 @@ export function layoutGraph(description: GraphDescription): GraphLayout {
         ({ x, y }) => ({ x, y }),
       ),
     })),
-    width: size.width ?? 0,
-    height: size.height ?? 0,
   };
+  return { ...layout, bounds: boundsOf(layout) };
+}
+
+const MARGIN = 16;
+
+function boundsOf({ nodes, clusters, edges }: Omit<GraphLayout, 'bounds'>): GraphLayout['bounds'] {
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (const box of [...nodes, ...clusters]) {
+    xs.push(box.x - box.width / 2, box.x + box.width / 2);
+    ys.push(box.y - box.height / 2, box.y + box.height / 2);
+  }
+  for (const point of edges.flatMap((edge) => edge.points)) {
+    xs.push(point.x);
+    ys.push(point.y);
+  }
+  if (xs.length === 0) return { x: 0, y: 0, width: 0, height: 0 };
+  const [left, top] = [Math.min(...xs) - MARGIN, Math.min(...ys) - MARGIN];
+  return { x: left, y: top, width: Math.max(...xs) + MARGIN - left, height: Math.max(...ys) + MARGIN - top };
 }
 
 const pick = ({ x, y, width, height }: { x: number; y: number; width: number; height: number }) => ({ x, y, width, height });

@@ -147,7 +147,7 @@ describe('timing', () => {
 
   it('shows an interrupt on its timeline row', async () => {
     await render(createMemoryDataSource([timedThread()]));
-    expect($('[data-checkpoint-id="timed-000006"] .pause')!.textContent).toBe('⏸ interrupt in review');
+    expect($('[data-checkpoint-id="timed-000006"] .pause')!.textContent).toBe('interrupt in review');
     expect($$('.juncture-row .pause')).toHaveLength(1);
   });
 });
@@ -182,14 +182,14 @@ describe('breakpoints', () => {
       await render(createPageDataSource([{ saver, graph }]));
       await vi.waitFor(() => expect(rows()).toHaveLength(5));
       // The run waits on review's interrupt.
-      expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['⏸ interrupt in review']);
+      expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['interrupt in review']);
       const afterPlan = $$('.juncture-row').find((row) => row.querySelector('.nodes')!.textContent === 'plan')!.dataset['checkpointId']!;
       await openGraph(afterPlan);
       await vi.waitFor(() => expect(nodeState('research')).toBe('next'));
       expect(nodeState('plan')).toBe('ran');
       await click($('input[aria-label="Pause before review"]'));
       await click(buttonNamed('Resume from here'));
-      await vi.waitFor(() => expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['⏸ paused before review', '⏸ interrupt in review']), {
+      await vi.waitFor(() => expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['paused before review', 'interrupt in review']), {
         timeout: 15_000,
       });
       const state = await graph.getState({ configurable: { thread_id: 'agent' } });

@@ -54,11 +54,11 @@ describe('the graph view in the devtools extension', () => {
       .locator('.juncture-graph-edge[stroke-dasharray]')
       .evaluateAll((edges) => edges.map((edge) => `${edge.getAttribute('data-source')}→${edge.getAttribute('data-target')}`).sort());
     expect(dashed).toEqual(['plan→__end__', 'plan→research', 'plan→review', 'plan→summarize:count']);
-    expect(await panel.locator('[data-subgraph="summarize"] text').innerText()).toBe('summarize');
+    expect(await panel.locator('[data-subgraph="summarize"] text').textContent()).toBe('summarize');
     // The run waits on review's interrupt, after the summarize subgraph ran.
     expect(await nodeState(panel, 'review')).toBe('interrupt');
     expect(await panel.locator('[data-subgraph="summarize"]').getAttribute('data-state')).toBe('ran');
-    expect(await pauses(panel)).toEqual(['⏸ interrupt in review']);
+    expect(await pauses(panel)).toEqual(['interrupt in review']);
     await panel.waitForTimeout(200);
     await panel.screenshot({ path: resolve(screenshots, 'graph-view.png') });
   });
@@ -70,7 +70,7 @@ describe('the graph view in the devtools extension', () => {
     await panel.getByLabel('Pause before review').check();
     expect(await panel.locator('.juncture-graph-node.breakpoint').getAttribute('data-node')).toBe('review');
     await panel.getByRole('button', { name: 'Resume from here' }).click();
-    await expect.poll(() => pauses(panel), { timeout: 15_000 }).toEqual(['⏸ paused before review', '⏸ interrupt in review']);
+    await expect.poll(() => pauses(panel), { timeout: 15_000 }).toEqual(['paused before review', 'interrupt in review']);
     expect(await callHarness(page, 'next', 'graph-thread')).toEqual(['review']);
   });
 });
