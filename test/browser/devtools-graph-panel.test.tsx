@@ -35,17 +35,19 @@ const click = (element: Element | null | undefined) => act(async () => (element 
 const buttonNamed = (name: string | RegExp) => $$('button').find((button) => (typeof name === 'string' ? button.textContent === name : name.test(button.textContent ?? '')));
 const nodeState = (id: string) => $(`[data-node="${CSS.escape(id)}"]`)?.getAttribute('data-state') ?? null;
 const box = (element: Element) => element.getBoundingClientRect();
+/** Reads through real IndexedDB and a real graph take longer in some engines (WebKit) than the default wait. */
+const SLOW = { timeout: 10_000 };
 
 async function render(source: CheckpointDataSource) {
   await act(async () => root.render(<DevtoolsPanel source={source} theme="light" />));
-  await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0));
+  await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0), SLOW);
 }
 
 async function openGraph(checkpointId: string) {
   await click($(`[data-checkpoint-id="${checkpointId}"]`));
-  await vi.waitFor(() => expect($('.juncture-detail')!.textContent).toContain(`Checkpoint ${checkpointId}`));
+  await vi.waitFor(() => expect($('.juncture-detail')!.textContent).toContain(`Checkpoint ${checkpointId}`), SLOW);
   await click(buttonNamed('Graph'));
-  await vi.waitFor(() => expect($('.juncture-graph-drawing')).not.toBeNull());
+  await vi.waitFor(() => expect($('.juncture-graph-drawing')).not.toBeNull(), SLOW);
 }
 
 /** A data source over fixtures that answers for the page's graph as a page with `connectDevtools(saver, { graph })` does. */
@@ -180,22 +182,22 @@ describe('breakpoints', () => {
       const graph = buildAgentGraph(saver);
       await graph.invoke({ topic: 'storage' }, { configurable: { thread_id: 'agent' } });
       await render(createPageDataSource([{ saver, graph }]));
-      await vi.waitFor(() => expect(rows()).toHaveLength(5));
+      await vi.waitFor(() => expect(rows()).toHaveLength(5), SLOW);
       // The run waits on review's interrupt.
       expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['interrupt in review']);
       const afterPlan = $$('.juncture-row').find((row) => row.querySelector('.nodes')!.textContent === 'plan')!.dataset['checkpointId']!;
       await openGraph(afterPlan);
-      await vi.waitFor(() => expect(nodeState('research')).toBe('next'));
+      await vi.waitFor(() => expect(nodeState('research')).toBe('next'), SLOW);
       expect(nodeState('plan')).toBe('ran');
       await click($('input[aria-label="Pause before review"]'));
       await click(buttonNamed('Resume from here'));
       await vi.waitFor(() => expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['paused before review', 'interrupt in review']), {
-        timeout: 15_000,
+        timeout: 20_000,
       });
       const state = await graph.getState({ configurable: { thread_id: 'agent' } });
       expect([state.next, state.tasks.flatMap((task) => task.interrupts)]).toEqual([['review'], []]);
       // The panel followed the head: the run paused after the summarize subgraph, before review.
-      await vi.waitFor(() => expect(nodeState('review')).toBe('next'));
+      await vi.waitFor(() => expect(nodeState('review')).toBe('next'), SLOW);
       expect($('[data-subgraph="summarize"]')!.getAttribute('data-state')).toBe('ran');
     });
   });
