@@ -31,7 +31,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@langchain\//, /^node:/, 'pg', 'idb', 'comlink', /^react(-dom)?(\/|$)/, 'react-json-view-lite', /^jsondiffpatch(\/|$)/, /^@tanstack\//],
+      external: [/^@langchain\//, /^node:/, 'pg', 'idb', 'comlink', /^react(-dom)?(\/|$)/, 'react-json-view-lite', /^jsondiffpatch(\/|$)/, /^@tanstack\//, /^@dagrejs\//],
     },
   },
 });

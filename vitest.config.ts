@@ -17,6 +17,7 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
     // Pre-bundled up front, so that discovering them mid-run never reloads a test page.
     optimizeDeps: {
       include: [
+        '@dagrejs/dagre',
         '@langchain/core/messages',
         '@langchain/core/singletons',
         '@langchain/langgraph/web',

@@ -1,7 +1,7 @@
 // ISOLATED world, in every page: answers the panel with data it reads from the page origin's IndexedDB itself.
-// From the page it accepts only names of databases, "changed" pings and the outcome of time-travel requests.
+// From the page it accepts only names of databases, "changed" pings and the outcome of requests to its graph.
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from '../../src/devtools/reader.js';
-import type { CheckpointKey } from '../../src/devtools/data-source.js';
+import type { GraphDescription } from '../../src/devtools/data-source.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -10,17 +10,21 @@ import {
   type ContentMessage,
   type PanelPortMessage,
   type PanelRequest,
+  type GraphRequest,
   type PanelResponse,
-  type TimeTravelRequest,
 } from '../../src/devtools/protocol.js';
 
-/** How long the page's graph may take to fork or resume before the panel is told it failed. */
-const TIME_TRAVEL_TIMEOUT_MS = 120_000;
+/** How long the page's graph may take to fork, resume or describe itself before the panel is told it failed. */
+const GRAPH_REQUEST_TIMEOUT_MS = 120_000;
 
 /** Databases the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
 const announced = new Map<string, { timeTravel: boolean }>();
 const panels = new Set<chrome.runtime.Port>();
-const timeTravels = new Map<string, { resolve(checkpoint_id: string | undefined): void; reject(error: Error): void }>();
+interface GraphResult {
+  checkpoint_id?: string;
+  graph?: GraphDescription;
+}
+const graphRequests = new Map<string, { resolve(result: GraphResult): void; reject(error: Error): void }>();
 
 function notifyPanels(dbName: string): void {
   const message: PanelPortMessage = { type: 'changed', dbName };
@@ -34,11 +38,11 @@ function postToPage(message: ContentMessage): void {
 window.addEventListener('message', (event) => {
   const message = readHookMessage(event, window);
   if (!message) return;
-  if (message.type === 'time-travel-result') {
-    const pending = timeTravels.get(message.requestId);
-    timeTravels.delete(message.requestId);
-    if (message.ok) pending?.resolve(message.checkpoint_id);
-    else pending?.reject(new Error(message.error ?? 'The page could not time-travel.'));
+  if (message.type === 'graph-result') {
+    const pending = graphRequests.get(message.requestId);
+    graphRequests.delete(message.requestId);
+    if (message.ok) pending?.resolve({ ...(message.checkpoint_id ? { checkpoint_id: message.checkpoint_id } : {}), ...(message.graph ? { graph: message.graph } : {}) });
+    else pending?.reject(new Error(message.error ?? 'The page\'s graph could not answer.'));
     return;
   }
   if (message.type === 'announce') announced.set(message.dbName, { timeTravel: message.timeTravel });
@@ -48,29 +52,42 @@ window.addEventListener('message', (event) => {
 // The page's hook may have announced before this script ran: ask again.
 postToPage({ source: CONTENT_SOURCE, type: 'hello' });
 
-/** Asks the page's hook to fork or resume; the page answers only with a status, and the panel re-reads IndexedDB. */
-function timeTravel(request: TimeTravelRequest): Promise<CheckpointKey | null> {
+/**
+ * Asks the page's hook to fork, resume or describe its graph; the page answers with a status, a checkpoint id
+ * or the graph's description, and the panel re-reads IndexedDB itself.
+ */
+function askGraph(request: GraphRequest): Promise<GraphResult> {
   if (!announced.get(request.dbName)?.timeTravel) {
     return Promise.reject(new Error(`The page did not pass a graph to connectDevtools for "${request.dbName}".`));
   }
   const requestId = crypto.randomUUID();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      timeTravels.delete(requestId);
-      reject(new Error('The page did not answer the time-travel request.'));
-    }, TIME_TRAVEL_TIMEOUT_MS);
-    timeTravels.set(requestId, {
-      resolve: (checkpoint_id) => {
+      graphRequests.delete(requestId);
+      reject(new Error('The page did not answer the request to its graph.'));
+    }, GRAPH_REQUEST_TIMEOUT_MS);
+    graphRequests.set(requestId, {
+      resolve: (result) => {
         clearTimeout(timer);
-        resolve(checkpoint_id ? { thread_id: request.key.thread_id, checkpoint_ns: request.key.checkpoint_ns, checkpoint_id } : null);
+        resolve(result);
       },
       reject: (error) => {
         clearTimeout(timer);
         reject(error);
       },
     });
-    postToPage({ source: CONTENT_SOURCE, type: 'time-travel', requestId, request });
+    postToPage({ source: CONTENT_SOURCE, type: 'graph-request', requestId, request });
   });
+}
+
+/** The answer the panel gets: the forked checkpoint's key, the graph's description, or nothing for a resume. */
+async function graphAnswer(request: GraphRequest): Promise<unknown> {
+  if (request.action === 'describe' && !announced.get(request.dbName)?.timeTravel) return null;
+  const result = await askGraph(request);
+  if (request.action === 'fork') {
+    return result.checkpoint_id ? { thread_id: request.key.thread_id, checkpoint_ns: request.key.checkpoint_ns, checkpoint_id: result.checkpoint_id } : null;
+  }
+  return request.action === 'describe' ? (result.graph ?? null) : null;
 }
 
 async function answer(request: PanelRequest): Promise<unknown> {
@@ -91,8 +108,8 @@ async function answer(request: PanelRequest): Promise<unknown> {
       return searchThread(request.dbName, request.thread_id, request.text);
     case 'export':
       return readThreadExport(request.dbName, request.thread_id);
-    case 'time-travel':
-      return timeTravel(request.request);
+    case 'graph':
+      return graphAnswer(request.request);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { CheckpointDataSource, CheckpointDetail, CheckpointKey } from '../../src/devtools/data-source.js';
+import type { CheckpointDataSource, CheckpointDetail, CheckpointKey, GraphDescription } from '../../src/devtools/data-source.js';
 import { PANEL_PORT_NAME, type PanelPortMessage, type PanelRequest, type PanelResponse } from '../../src/devtools/protocol.js';
 
 const RECONNECT_MIN_MS = 250;
@@ -25,13 +25,14 @@ export function createExtensionDataSource(tabId: number): CheckpointDataSource {
     search: (dbName, thread_id, text) => request({ type: 'search', dbName, thread_id, text }),
     exportThread: (dbName, thread_id) => request({ type: 'export', dbName, thread_id }),
     fork: async (dbName, key, values) => {
-      const forked = await request<CheckpointKey | null>({ type: 'time-travel', request: { action: 'fork', dbName, key, values } });
+      const forked = await request<CheckpointKey | null>({ type: 'graph', request: { action: 'fork', dbName, key, values } });
       if (!forked) throw new Error('The page forked but named no checkpoint.');
       return forked;
     },
-    resume: async (dbName, key) => {
-      await request({ type: 'time-travel', request: { action: 'resume', dbName, key } });
+    resume: async (dbName, key, breakpoints) => {
+      await request({ type: 'graph', request: { action: 'resume', dbName, key, ...(breakpoints ? { breakpoints } : {}) } });
     },
+    graph: (dbName) => request<GraphDescription | null>({ type: 'graph', request: { action: 'describe', dbName } }),
     subscribe(listener) {
       let port: chrome.runtime.Port | undefined;
       let stopped = false;

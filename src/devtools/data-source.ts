@@ -41,6 +41,14 @@ export interface CheckpointSummary extends CheckpointKey {
    * from the writes stored with its parent; null when it added none.
    */
   message_preview: string | null;
+  /**
+   * The nodes of the step that runs from this checkpoint, as LangGraph's `getState().next` names them, read from
+   * its channel versions (a node whose trigger channel moved since the node last saw it). Nodes reached by `Send`
+   * are known only from the checkpoint's values: a `CheckpointDetail` has them, a summary read from IndexedDB not.
+   */
+  next: string[];
+  /** The nodes whose tasks stopped on `interrupt()` at this checkpoint. */
+  interrupts: string[];
 }
 
 export interface PendingWriteView {
@@ -85,6 +93,33 @@ export interface ThreadExport {
   checkpoints: CheckpointDetail[];
 }
 
+/** A node of the page's compiled graph; a subgraph's nodes are named by their path, `summarize:count`. */
+export interface GraphNodeView {
+  id: string;
+  /** The name shown: the last part of the id. */
+  name: string;
+}
+
+export interface GraphEdgeView {
+  source: string;
+  target: string;
+  /** Taken only when a condition (a branch function, `Send` or `Command`) says so: drawn dashed. */
+  conditional: boolean;
+  label: string | null;
+}
+
+/** The compiled graph as LangGraph describes it (`getGraphAsync({ xray: true })`), as plain data. */
+export interface GraphDescription {
+  nodes: GraphNodeView[];
+  edges: GraphEdgeView[];
+}
+
+/** Nodes to pause at when the graph runs on: LangGraph's `interruptBefore` and `interruptAfter`. */
+export interface Breakpoints {
+  interruptBefore: string[];
+  interruptAfter: string[];
+}
+
 export interface CheckpointDataSource {
   databases(): Promise<DatabaseSummary[]>;
   threads(dbName: string): Promise<ThreadSummary[]>;
@@ -96,8 +131,10 @@ export interface CheckpointDataSource {
   exportThread(dbName: string, thread_id: string): Promise<ThreadExport>;
   /** Forks the thread at a checkpoint with new channel values (`updateState`); needs `timeTravel`. */
   fork(dbName: string, key: CheckpointKey, values: Record<string, JsonValue>): Promise<CheckpointKey>;
-  /** Runs the graph on from a checkpoint; needs `timeTravel`. */
-  resume(dbName: string, key: CheckpointKey): Promise<void>;
+  /** Runs the graph on from a checkpoint, pausing at `breakpoints`; needs `timeTravel`. */
+  resume(dbName: string, key: CheckpointKey, breakpoints?: Breakpoints): Promise<void>;
+  /** The page's graph as LangGraph describes it; null when the page gave none. */
+  graph(dbName: string): Promise<GraphDescription | null>;
   /** Calls `listener` with the database's name whenever it may have changed (`''`: any). Returns `unsubscribe`. */
   subscribe(listener: (dbName: string) => void): () => void;
 }

@@ -1,6 +1,7 @@
 import type { ChangeListener } from '../storage/changes.js';
 import { HOOK_SOURCE, readContentMessage, type HookMessage } from './protocol.js';
-import { forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
+import type { GraphDescription } from './data-source.js';
+import { describeGraph, forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
 
 /** What the devtools need of a saver: its database and its change notifications. */
 export interface InspectableSaver {
@@ -9,7 +10,7 @@ export interface InspectableSaver {
 }
 
 export interface ConnectDevtoolsOptions {
-  /** The compiled graph that uses the saver: lets the panel fork ("fork from here") and resume. */
+  /** The compiled graph that uses the saver: the panel draws it, and can fork ("fork from here") and resume. */
   graph?: TimeTravelGraph;
 }
 
@@ -37,11 +38,16 @@ export function connectDevtools(saver: InspectableSaver, options: ConnectDevtool
     }
     const { requestId, request } = message;
     if (!graph || request.dbName !== saver.dbName) return;
-    const done = request.action === 'fork' ? forkAt(graph, request.key, request.values) : resumeAt(graph, request.key);
+    const done: Promise<{ checkpoint_id?: string; graph?: GraphDescription }> =
+      request.action === 'fork'
+        ? forkAt(graph, request.key, request.values).then((forked) => ({ checkpoint_id: forked.checkpoint_id }))
+        : request.action === 'resume'
+          ? resumeAt(graph, request.key, request.breakpoints).then(() => ({}))
+          : describeGraph(graph).then((description) => ({ graph: description }));
     done.then(
-      (forked) => post({ source: HOOK_SOURCE, type: 'time-travel-result', requestId, ok: true, ...(forked ? { checkpoint_id: forked.checkpoint_id } : {}) }),
+      (result) => post({ source: HOOK_SOURCE, type: 'graph-result', requestId, ok: true, ...result }),
       (error: unknown) =>
-        post({ source: HOOK_SOURCE, type: 'time-travel-result', requestId, ok: false, error: error instanceof Error ? error.message : String(error) }),
+        post({ source: HOOK_SOURCE, type: 'graph-result', requestId, ok: false, error: error instanceof Error ? error.message : String(error) }),
     );
   };
 

@@ -44,6 +44,8 @@ export function createMemoryDataSource(initial: ThreadExport[]): MemoryDataSourc
     },
     fork: unavailable,
     resume: unavailable,
+    // An export holds checkpoints, not the graph: the panel infers one from them.
+    graph: async () => null,
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -2,11 +2,11 @@ import { CheckpointError } from '../errors.js';
 import type { CheckpointDataSource } from './data-source.js';
 import type { InspectableSaver } from './hook.js';
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from './reader.js';
-import { forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
+import { describeGraph, forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
 
 export interface InspectedSaver {
   saver: InspectableSaver;
-  /** The graph that uses the saver, for time travel. */
+  /** The graph that uses the saver: drawn in the graph view, and used for time travel. */
   graph?: TimeTravelGraph;
 }
 
@@ -32,7 +32,11 @@ export function createPageDataSource(inspected: InspectedSaver[]): CheckpointDat
     search: (dbName, thread_id, text) => searchThread(dbName, thread_id, text),
     exportThread: (dbName, thread_id) => readThreadExport(dbName, thread_id),
     fork: async (dbName, key, values) => forkAt(graphOf(dbName), key, values),
-    resume: async (dbName, key) => resumeAt(graphOf(dbName), key),
+    resume: async (dbName, key, breakpoints) => resumeAt(graphOf(dbName), key, breakpoints),
+    graph: async (dbName) => {
+      const graph = byName.get(dbName)?.graph;
+      return graph ? describeGraph(graph) : null;
+    },
     subscribe(listener) {
       const unsubscribes = inspected.map(({ saver }) => saver.subscribe(() => listener(saver.dbName)));
       return () => unsubscribes.forEach((unsubscribe) => unsubscribe());

@@ -4,7 +4,7 @@
  * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`).
  * The page is untrusted: its messages only name databases; data is always read by the content script itself.
  */
-import type { CheckpointKey, HistoryQuery, JsonValue } from './data-source.js';
+import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonValue } from './data-source.js';
 
 export const HOOK_SOURCE = 'juncture-devtools:hook';
 export const CONTENT_SOURCE = 'juncture-devtools:content';
@@ -12,21 +12,32 @@ export const PANEL_PORT_NAME = 'juncture-devtools:panel';
 
 /**
  * Page → content script: "this database is in use here (and its graph can time-travel)", "it changed", or the
- * outcome of a time-travel request. Never checkpoint data.
+ * outcome of a request to the page's graph: a forked checkpoint's id, or the graph's description. Never
+ * checkpoint data.
  */
 export type HookMessage =
   | { source: typeof HOOK_SOURCE; type: 'announce'; dbName: string; timeTravel: boolean }
   | { source: typeof HOOK_SOURCE; type: 'changed'; dbName: string }
-  | { source: typeof HOOK_SOURCE; type: 'time-travel-result'; requestId: string; ok: boolean; checkpoint_id?: string; error?: string };
+  | {
+      source: typeof HOOK_SOURCE;
+      type: 'graph-result';
+      requestId: string;
+      ok: boolean;
+      checkpoint_id?: string;
+      graph?: GraphDescription;
+      error?: string;
+    };
 
-export type TimeTravelRequest =
+/** What the panel asks of the page's graph: fork, resume (with breakpoints), or its description. */
+export type GraphRequest =
   | { action: 'fork'; dbName: string; key: CheckpointKey; values: Record<string, JsonValue> }
-  | { action: 'resume'; dbName: string; key: CheckpointKey };
+  | { action: 'resume'; dbName: string; key: CheckpointKey; breakpoints?: Breakpoints }
+  | { action: 'describe'; dbName: string };
 
-/** Content script → page: "announce your databases" (it may load after the hook did), or a time-travel request. */
+/** Content script → page: "announce your databases" (it may load after the hook did), or a request to its graph. */
 export type ContentMessage =
   | { source: typeof CONTENT_SOURCE; type: 'hello' }
-  | { source: typeof CONTENT_SOURCE; type: 'time-travel'; requestId: string; request: TimeTravelRequest };
+  | { source: typeof CONTENT_SOURCE; type: 'graph-request'; requestId: string; request: GraphRequest };
 
 /** Panel → content script, answered with a `PanelResponse`. */
 export type PanelRequest =
@@ -36,7 +47,7 @@ export type PanelRequest =
   | { type: 'checkpoint'; dbName: string; key: CheckpointKey }
   | { type: 'search'; dbName: string; thread_id: string; text: string }
   | { type: 'export'; dbName: string; thread_id: string }
-  | { type: 'time-travel'; request: TimeTravelRequest };
+  | { type: 'graph'; request: GraphRequest };
 
 export type PanelResponse = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -45,6 +56,9 @@ export type PanelPortMessage = { type: 'ready' } | { type: 'changed'; dbName: st
 
 const MAX_NAME_LENGTH = 256;
 const MAX_ERROR_LENGTH = 2000;
+/** Far beyond any agent's graph; a page that sends more is not describing one. */
+const MAX_GRAPH_NODES = 2000;
+const MAX_GRAPH_EDGES = 10_000;
 
 const isName = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= MAX_NAME_LENGTH;
 
@@ -53,11 +67,39 @@ function isCheckpointKey(value: unknown): value is CheckpointKey {
   return typeof key === 'object' && key !== null && isName(key.thread_id) && typeof key.checkpoint_ns === 'string' && isName(key.checkpoint_id);
 }
 
-function isTimeTravelRequest(value: unknown): value is TimeTravelRequest {
-  const request = value as { action?: unknown; dbName?: unknown; key?: unknown; values?: unknown } | null;
-  if (typeof request !== 'object' || request === null || !isName(request.dbName) || !isCheckpointKey(request.key)) return false;
-  if (request.action === 'resume') return true;
+const isNameList = (value: unknown): value is string[] => Array.isArray(value) && value.length <= MAX_GRAPH_NODES && value.every(isName);
+
+function isBreakpoints(value: unknown): value is Breakpoints {
+  const breakpoints = value as Partial<Breakpoints> | null;
+  return typeof breakpoints === 'object' && breakpoints !== null && isNameList(breakpoints.interruptBefore) && isNameList(breakpoints.interruptAfter);
+}
+
+function isGraphRequest(value: unknown): value is GraphRequest {
+  const request = value as { action?: unknown; dbName?: unknown; key?: unknown; values?: unknown; breakpoints?: unknown } | null;
+  if (typeof request !== 'object' || request === null || !isName(request.dbName)) return false;
+  if (request.action === 'describe') return true;
+  if (!isCheckpointKey(request.key)) return false;
+  if (request.action === 'resume') return request.breakpoints === undefined || isBreakpoints(request.breakpoints);
   return request.action === 'fork' && typeof request.values === 'object' && request.values !== null && !Array.isArray(request.values);
+}
+
+/** A graph description from the page, rebuilt from checked fields: names and labels are shown as text only. */
+function readGraphDescription(value: unknown): GraphDescription | undefined {
+  const graph = value as { nodes?: unknown; edges?: unknown } | null;
+  if (typeof graph !== 'object' || graph === null || !Array.isArray(graph.nodes) || !Array.isArray(graph.edges)) return undefined;
+  if (graph.nodes.length > MAX_GRAPH_NODES || graph.edges.length > MAX_GRAPH_EDGES) return undefined;
+  const nodes: GraphDescription['nodes'] = [];
+  for (const node of graph.nodes as { id?: unknown; name?: unknown }[]) {
+    if (!isName(node?.id) || !isName(node.name)) return undefined;
+    nodes.push({ id: node.id, name: node.name });
+  }
+  const edges: GraphDescription['edges'] = [];
+  for (const edge of graph.edges as { source?: unknown; target?: unknown; conditional?: unknown; label?: unknown }[]) {
+    if (!isName(edge?.source) || !isName(edge.target)) return undefined;
+    const label = isName(edge.label) ? edge.label : null;
+    edges.push({ source: edge.source, target: edge.target, conditional: edge.conditional === true, label });
+  }
+  return { nodes, edges };
 }
 
 /** The message, rebuilt from checked fields, if it comes from this page's own window; anything else is dropped. */
@@ -76,9 +118,11 @@ export function readHookMessage(event: MessageEvent, window: Window): HookMessag
       ? { source: HOOK_SOURCE, type: 'announce', dbName: data['dbName'], timeTravel: data['timeTravel'] === true }
       : { source: HOOK_SOURCE, type: 'changed', dbName: data['dbName'] };
   }
-  if (data['type'] === 'time-travel-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
-    const result: HookMessage = { source: HOOK_SOURCE, type: 'time-travel-result', requestId: data['requestId'], ok: data['ok'] };
+  if (data['type'] === 'graph-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
+    const result: HookMessage = { source: HOOK_SOURCE, type: 'graph-result', requestId: data['requestId'], ok: data['ok'] };
     if (isName(data['checkpoint_id'])) result.checkpoint_id = data['checkpoint_id'];
+    const graph = readGraphDescription(data['graph']);
+    if (graph) result.graph = graph;
     if (typeof data['error'] === 'string') result.error = data['error'].slice(0, MAX_ERROR_LENGTH);
     return result;
   }
@@ -90,8 +134,8 @@ export function readContentMessage(event: MessageEvent, window: Window): Content
   const data = fromThisWindow(event, window, CONTENT_SOURCE);
   if (!data) return undefined;
   if (data['type'] === 'hello') return { source: CONTENT_SOURCE, type: 'hello' };
-  if (data['type'] === 'time-travel' && isName(data['requestId']) && isTimeTravelRequest(data['request'])) {
-    return { source: CONTENT_SOURCE, type: 'time-travel', requestId: data['requestId'], request: data['request'] };
+  if (data['type'] === 'graph-request' && isName(data['requestId']) && isGraphRequest(data['request'])) {
+    return { source: CONTENT_SOURCE, type: 'graph-request', requestId: data['requestId'], request: data['request'] };
   }
   return undefined;
 }
@@ -113,8 +157,8 @@ export function isPanelRequest(value: unknown): value is PanelRequest {
       return isName(request.dbName) && isName(request.thread_id) && typeof request.text === 'string';
     case 'export':
       return isName(request.dbName) && isName(request.thread_id);
-    case 'time-travel':
-      return isTimeTravelRequest(request.request);
+    case 'graph':
+      return isGraphRequest(request.request);
     default:
       return false;
   }

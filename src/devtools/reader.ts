@@ -1,7 +1,7 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { STORE_NAMES, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import type {
   CheckpointDetail,
@@ -13,7 +13,7 @@ import type {
   ThreadExport,
   ThreadSummary,
 } from './data-source.js';
-import { messagePreviewOf, nodesThatRan, searchDetails } from './thread-model.js';
+import { messagePreviewOf, movedTriggers, nodesThatRan, pendingTasksOf, pendingTasksOfDetail, searchDetails } from './thread-model.js';
 
 /**
  * Read-only access to checkpoint databases for the devtools, as plain JSON. It never creates a database (an
@@ -82,7 +82,7 @@ function decodeRecord(record: CheckpointRecord): DecodedRecord {
   return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
 }
 
-function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, message_preview: string | null): CheckpointSummary {
+function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, message_preview: string | null): Omit<CheckpointSummary, 'next' | 'interrupts'> {
   const { record } = decoded;
   return {
     thread_id: record.thread_id,
@@ -101,64 +101,92 @@ function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, me
 const isBookkeeping = (channel: string) => channel.startsWith('__') || channel.startsWith('branch:');
 
 /**
- * The message previews of records: each from the writes stored with its parent, read in one range per
- * namespace (checkpoint ids sort by time, so a parent's id is never above its child's).
+ * The writes stored with records and with their parents, read in one range per namespace (checkpoint ids sort by
+ * time, so a parent's id is never above its child's).
  */
-async function messagePreviews(writes: SummaryStores['writes'], records: CheckpointRecord[]): Promise<(string | null)[]> {
-  const parentIds = new Map<string, { thread_id: string; ids: string[] }>();
+async function readWrites(writes: SummaryStores['writes'], records: CheckpointRecord[]): Promise<Map<string, WriteRecord[]>> {
+  const idsByNs = new Map<string, { thread_id: string; ids: Set<string> }>();
   for (const record of records) {
-    if (record.parent_checkpoint_id === undefined) continue;
-    const entry = parentIds.get(record.checkpoint_ns) ?? { thread_id: record.thread_id, ids: [] };
-    entry.ids.push(record.parent_checkpoint_id);
-    parentIds.set(record.checkpoint_ns, entry);
+    const entry = idsByNs.get(record.checkpoint_ns) ?? { thread_id: record.thread_id, ids: new Set<string>() };
+    entry.ids.add(record.checkpoint_id);
+    if (record.parent_checkpoint_id !== undefined) entry.ids.add(record.parent_checkpoint_id);
+    idsByNs.set(record.checkpoint_ns, entry);
   }
-  const byCheckpoint = new Map<string, JsonValue[]>();
+  const byCheckpoint = new Map<string, WriteRecord[]>();
   await Promise.all(
-    [...parentIds].map(async ([ns, { thread_id, ids }]) => {
-      const wanted = new Set(ids);
-      const sorted = [...wanted].sort();
+    [...idsByNs].map(async ([ns, { thread_id, ids }]) => {
+      const sorted = [...ids].sort();
       const range = IDBKeyRange.bound([thread_id, ns, sorted[0]!], [thread_id, ns, sorted.at(-1)!, []]);
       for (const write of await writes.getAll(range)) {
-        if (!wanted.has(write.checkpoint_id) || isBookkeeping(write.channel)) continue;
+        if (!ids.has(write.checkpoint_id)) continue;
         const key = `${ns}\u0000${write.checkpoint_id}`;
-        byCheckpoint.set(key, [...(byCheckpoint.get(key) ?? []), decodeForDisplay(write.value)]);
+        byCheckpoint.set(key, [...(byCheckpoint.get(key) ?? []), write]);
       }
     }),
   );
-  return records.map((record) => {
-    const values = record.parent_checkpoint_id === undefined ? undefined : byCheckpoint.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`);
-    return values ? messagePreviewOf(values.map((value) => ({ value }))) : null;
-  });
+  return byCheckpoint;
+}
+
+/** A record's message preview, from the messages among its parent's writes. */
+function messagePreviewOfWrites(parentWrites: WriteRecord[] | undefined): string | null {
+  const values = parentWrites?.filter((write) => !isBookkeeping(write.channel)).map((write) => ({ value: decodeForDisplay(write.value) }));
+  return values?.length ? messagePreviewOf(values) : null;
+}
+
+/** Which of a record's moved trigger channels hold a value: those with a blob that is not empty. */
+async function triggersWithValues(blobs: SummaryStores['blobs'], decoded: DecodedRecord): Promise<Set<string>> {
+  const { record } = decoded;
+  const moved = movedTriggers(record.channel_versions, decoded.versions_seen);
+  const held = await Promise.all(
+    moved.map(async ({ channel }) => {
+      const blob = await blobs.get([record.thread_id, record.checkpoint_ns, channel, record.channel_versions[channel]!]);
+      return blob !== undefined && (blob.value !== null || blob.list !== undefined);
+    }),
+  );
+  return new Set(moved.filter((_, i) => held[i]).map(({ channel }) => channel));
 }
 
 interface SummaryStores {
   checkpoints: { get(key: [string, string, string]): Promise<CheckpointRecord | undefined> };
   writes: { getAll(range: IDBKeyRange): Promise<WriteRecord[]> };
+  blobs: { get(key: BlobKey): Promise<BlobRecord | undefined> };
 }
 
-const summaryStores = (tx: { objectStore(name: 'checkpoints'): SummaryStores['checkpoints']; objectStore(name: 'writes'): SummaryStores['writes'] }): SummaryStores => ({
+const summaryStores = (tx: {
+  objectStore(name: 'checkpoints'): SummaryStores['checkpoints'];
+  objectStore(name: 'writes'): SummaryStores['writes'];
+  objectStore(name: 'blobs'): SummaryStores['blobs'];
+}): SummaryStores => ({
   checkpoints: tx.objectStore('checkpoints'),
   writes: tx.objectStore('writes'),
+  blobs: tx.objectStore('blobs'),
 });
 
 /** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
-async function summarize({ checkpoints: store, writes }: SummaryStores, records: CheckpointRecord[]): Promise<CheckpointSummary[]> {
-  const decoded = new Map(records.map((record) => [`${record.checkpoint_ns}\u0000${record.checkpoint_id}`, decodeRecord(record)]));
-  const missing = records.filter(
-    (record) => record.parent_checkpoint_id !== undefined && !decoded.has(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
-  );
-  const [parents, previews] = await Promise.all([
+async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, records: CheckpointRecord[]): Promise<CheckpointSummary[]> {
+  const keyOf = (ns: string, id: string) => `${ns}\u0000${id}`;
+  const decoded = new Map(records.map((record) => [keyOf(record.checkpoint_ns, record.checkpoint_id), decodeRecord(record)]));
+  const missing = records.filter((record) => record.parent_checkpoint_id !== undefined && !decoded.has(keyOf(record.checkpoint_ns, record.parent_checkpoint_id)));
+  const [parents, writesByCheckpoint, triggers] = await Promise.all([
     Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!]))),
-    messagePreviews(writes, records),
+    readWrites(writes, records),
+    Promise.all(records.map((record) => triggersWithValues(blobs, decoded.get(keyOf(record.checkpoint_ns, record.checkpoint_id))!))),
   ]);
-  for (const parent of parents) if (parent) decoded.set(`${parent.checkpoint_ns}\u0000${parent.checkpoint_id}`, decodeRecord(parent));
-  return records.map((record, i) =>
-    summaryOf(
-      decoded.get(`${record.checkpoint_ns}\u0000${record.checkpoint_id}`)!,
-      record.parent_checkpoint_id === undefined ? undefined : decoded.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
-      previews[i]!,
-    ),
-  );
+  for (const parent of parents) if (parent) decoded.set(keyOf(parent.checkpoint_ns, parent.checkpoint_id), decodeRecord(parent));
+  return records.map((record, i) => {
+    const own = decoded.get(keyOf(record.checkpoint_ns, record.checkpoint_id))!;
+    const parentKey = record.parent_checkpoint_id === undefined ? undefined : keyOf(record.checkpoint_ns, record.parent_checkpoint_id);
+    const pending = pendingTasksOf({
+      channel_versions: record.channel_versions,
+      versions_seen: own.versions_seen,
+      hasValue: (channel) => triggers[i]!.has(channel),
+      writes: writesByCheckpoint.get(keyOf(record.checkpoint_ns, record.checkpoint_id)) ?? [],
+    });
+    return {
+      ...summaryOf(own, parentKey === undefined ? undefined : decoded.get(parentKey), messagePreviewOfWrites(parentKey === undefined ? undefined : writesByCheckpoint.get(parentKey))),
+      ...pending,
+    };
+  });
 }
 
 /** Which of these names are checkpoint databases that exist; only names the browser lists are opened. */
@@ -215,7 +243,7 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
   const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
   const { thread_id, checkpoint_ns, before } = query;
   return withDatabase(dbName, async (db) => {
-    const tx = db.transaction(['checkpoints', 'writes'], 'readonly');
+    const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
     const page = await readCheckpointPage(
       unwrap(tx),
       { thread_id, ...(checkpoint_ns !== undefined ? { checkpoint_ns } : {}), ...(before !== undefined ? { before } : {}) },
@@ -240,20 +268,24 @@ async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Prom
     return decoded.get(typed)!;
   };
   const valueOf = (value: ChannelValue): JsonValue => ('value' in value ? decode(value.value) : value.items.map(decode));
-  return tuples.map(({ checkpoint: record, values, writes }, i) => ({
-    ...summaries[i]!,
-    channel_values: Object.fromEntries(values.map((value) => [value.channel, valueOf(value)])),
-    channel_versions: { ...record.channel_versions },
-    versions_seen: decodeRecord(record).versions_seen,
-    metadata: decodeForDisplay(record.metadata),
-    pending_writes: writes.map((write) => ({
-      task_id: write.task_id,
-      task_path: write.task_path,
-      idx: write.idx,
-      channel: write.channel,
-      value: decodeForDisplay(write.value),
-    })),
-  }));
+  return tuples.map(({ checkpoint: record, values, writes }, i) => {
+    const detail = {
+      ...summaries[i]!,
+      channel_values: Object.fromEntries(values.map((value) => [value.channel, valueOf(value)])),
+      channel_versions: { ...record.channel_versions },
+      versions_seen: decodeRecord(record).versions_seen,
+      metadata: decodeForDisplay(record.metadata),
+      pending_writes: writes.map((write) => ({
+        task_id: write.task_id,
+        task_path: write.task_path,
+        idx: write.idx,
+        channel: write.channel,
+        value: decodeForDisplay(write.value),
+      })),
+    };
+    // With its values read, the detail also knows the Sends waiting.
+    return { ...detail, ...pendingTasksOfDetail(detail) };
+  });
 }
 
 export function readCheckpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined> {

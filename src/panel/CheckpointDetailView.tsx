@@ -1,16 +1,21 @@
 import { useMemo, useState } from 'react';
-import type { CheckpointDetail, JsonValue, PendingWriteView } from '../devtools/data-source.js';
+import type { Breakpoints, CheckpointDetail, CheckpointSummary, GraphDescription, JsonValue, PendingWriteView } from '../devtools/data-source.js';
 import { asChatMessages, diffChatMessages, messageListsOf, toolCallsById, type MessageChanges } from '../devtools/messages.js';
 import { diffValues } from './diff.js';
+import { graphNodeId } from './graph-layout.js';
+import { GraphView } from './GraphView.js';
 import { JsonValueView, copyAsJson } from './JsonValueView.js';
 import { KnownToolCalls, MessageListChanges } from './MessageViews.js';
+import { TimingSummary } from './TimingSummary.js';
 
-type Tab = 'state' | 'diff' | 'writes' | 'metadata';
+type Tab = 'state' | 'diff' | 'writes' | 'metadata' | 'graph' | 'timing';
 const TABS: [Tab, string][] = [
   ['state', 'State'],
   ['diff', 'Diff'],
   ['writes', 'Writes'],
   ['metadata', 'Metadata'],
+  ['graph', 'Graph'],
+  ['timing', 'Timing'],
 ];
 
 function Writes({ writes, dark }: { writes: PendingWriteView[]; dark: boolean }) {
@@ -139,16 +144,34 @@ function TimeTravel({ detail, controls }: { detail: CheckpointDetail; controls: 
   );
 }
 
+/** The graph the Graph tab draws: the page's, or one inferred from the checkpoints. */
+export interface PanelGraph {
+  description: GraphDescription;
+  inferred: boolean;
+}
+
 export interface CheckpointDetailViewProps {
   detail: CheckpointDetail;
   parent: CheckpointDetail | undefined;
   dark: boolean;
   timeTravel: TimeTravelControls | undefined;
+  graph: PanelGraph;
+  /** The checkpoints of the thread in this namespace, for the timing summary. */
+  history: readonly CheckpointSummary[];
+  breakpoints: { value: Breakpoints; onChange(next: Breakpoints): void };
+  tab: Tab;
+  onTab(tab: Tab): void;
 }
 
-/** One checkpoint: state, diff against its parent, pending writes by task, metadata and config. */
-export function CheckpointDetailView({ detail, parent, dark, timeTravel }: CheckpointDetailViewProps) {
-  const [tab, setTab] = useState<Tab>('state');
+export type DetailTab = Tab;
+
+/** One checkpoint: state, diff against its parent, pending writes by task, metadata and config, the graph, timing. */
+export function CheckpointDetailView({ detail, parent, dark, timeTravel, graph, history, breakpoints, tab, onTab: setTab }: CheckpointDetailViewProps) {
+  const highlights = useMemo(() => {
+    // The page's graph names a subgraph's nodes by path; an inferred one by the names seen in this namespace.
+    const idOf = (node: string) => (graph.inferred ? node : graphNodeId(detail.checkpoint_ns, node));
+    return { ran: new Set(detail.nodes.map(idOf)), next: new Set(detail.next.map(idOf)), interrupts: new Set(detail.interrupts.map(idOf)) };
+  }, [detail, graph.inferred]);
   const config = { thread_id: detail.thread_id, checkpoint_ns: detail.checkpoint_ns, checkpoint_id: detail.checkpoint_id };
   const knownCalls = useMemo(() => toolCallsOf(parent, detail), [parent, detail]);
   return (
@@ -178,6 +201,10 @@ export function CheckpointDetailView({ detail, parent, dark, timeTravel }: Check
         ))}
       {tab === 'diff' && <Diff parent={parent} detail={detail} dark={dark} />}
       {tab === 'writes' && <Writes writes={detail.pending_writes} dark={dark} />}
+      {tab === 'graph' && (
+        <GraphView graph={graph.description} inferred={graph.inferred} highlights={highlights} {...(timeTravel ? { breakpoints } : {})} />
+      )}
+      {tab === 'timing' && <TimingSummary checkpoints={history} />}
       {tab === 'metadata' && (
         <>
           <JsonValueView name="metadata" value={detail.metadata} dark={dark} />

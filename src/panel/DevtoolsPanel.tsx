@@ -1,19 +1,24 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import type {
+  Breakpoints,
   CheckpointDataSource,
   CheckpointDetail,
   CheckpointSummary,
   DatabaseSummary,
+  GraphDescription,
   JsonValue,
   SearchHit,
   ThreadSummary,
 } from '../devtools/data-source.js';
 import { createMemoryDataSource, parseThreadExport, type MemoryDataSource } from '../devtools/memory-source.js';
-import { CheckpointDetailView, type TimeTravelControls } from './CheckpointDetailView.js';
+import { CheckpointDetailView, type DetailTab, type PanelGraph, type TimeTravelControls } from './CheckpointDetailView.js';
 import { relativeTime } from './format.js';
+import { inferGraph } from './graph-layout.js';
 import { Timeline } from './Timeline.js';
 
 export type PanelTheme = 'light' | 'dark' | 'auto';
+
+const NO_BREAKPOINTS: Breakpoints = { interruptBefore: [], interruptAfter: [] };
 
 /** The whole thread, for the lanes: far beyond any real thread, bounded so a runaway one cannot stall the panel. */
 const HISTORY_LIMIT = 100_000;
@@ -140,6 +145,18 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
     onError,
   );
 
+  // Asked again when the page announces its graph (in the extension, the page may announce after the panel opened).
+  const pageGraph = useLoaded<GraphDescription | null>(
+    () => (dbName ? source.graph(dbName) : undefined),
+    null,
+    [source, dbName, database?.timeTravel],
+    onError,
+  );
+  const inferred = useMemo(() => inferGraph(history), [history]);
+  const graph: PanelGraph = pageGraph ? { description: pageGraph, inferred: false } : { description: inferred, inferred: true };
+  const [breakpoints, setBreakpoints] = useState<Breakpoints>(NO_BREAKPOINTS);
+  const [tab, setTab] = useState<DetailTab>('state');
+
   const [searchText, setSearchText] = useState('');
   const [hits, setHits] = useState<SearchHit[]>([]);
   const [hitIndex, setHitIndex] = useState(0);
@@ -188,7 +205,7 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
   };
 
   const timeTravel: TimeTravelControls | undefined =
-    database?.timeTravel && dbName && selected && ns === ''
+    database?.timeTravel && dbName && selected
       ? {
           fork: async (values: Record<string, JsonValue>) => {
             const forked = await source.fork(dbName, keyOf(selected), values);
@@ -197,7 +214,7 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
           },
           resume: async () => {
             setFollow(true);
-            await source.resume(dbName, keyOf(selected));
+            await source.resume(dbName, keyOf(selected), breakpoints);
           },
         }
       : undefined;
@@ -291,7 +308,18 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
       <Timeline checkpoints={history} selectedId={selectedId} onSelect={select} hits={hitIds} now={now} />
       <section className="juncture-detail" aria-label="Checkpoint">
         {detail && detail.checkpoint_id === selectedId ? (
-          <CheckpointDetailView key={detail.checkpoint_id} detail={detail} parent={parent} dark={dark} timeTravel={timeTravel} />
+          <CheckpointDetailView
+            key={detail.checkpoint_id}
+            detail={detail}
+            parent={parent}
+            dark={dark}
+            timeTravel={timeTravel}
+            graph={graph}
+            history={history}
+            breakpoints={{ value: breakpoints, onChange: setBreakpoints }}
+            tab={tab}
+            onTab={setTab}
+          />
         ) : (
           <p className="juncture-empty">{history.length ? 'Loading…' : 'Pick a thread.'}</p>
         )}

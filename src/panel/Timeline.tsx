@@ -3,6 +3,7 @@ import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { CheckpointSummary } from '../devtools/data-source.js';
 import { relativeTime } from './format.js';
 import { ancestryOf, layoutLanes, type LaneRow } from './lanes.js';
+import { formatDuration, stepDurations } from './timing.js';
 
 const ROW_HEIGHT = 24;
 const LANE_WIDTH = 14;
@@ -60,6 +61,10 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
     [checkpoints],
   );
   const layout = useMemo(() => layoutLanes(nodes), [nodes]);
+  const durations = useMemo(() => stepDurations(checkpoints), [checkpoints]);
+  // A checkpoint nothing continues from, still waiting to run nodes, is where a run paused (a breakpoint, or an
+  // interrupt) or stopped on an error.
+  const continued = useMemo(() => new Set(checkpoints.map((entry) => entry.parent_checkpoint_id)), [checkpoints]);
   const ancestry = useMemo(() => ancestryOf(nodes, selectedId), [nodes, selectedId]);
   const selectedIndex = checkpoints.findIndex((entry) => entry.checkpoint_id === selectedId);
   const virtualizer = useVirtualizer({
@@ -119,6 +124,21 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
                   {entry.message_preview}
                 </span>
               )}
+              {entry.interrupts.length > 0 ? (
+                <span className="pause" title="interrupt()">
+                  interrupt in {entry.interrupts.join(', ')}
+                </span>
+              ) : (
+                entry.next.length > 0 &&
+                !continued.has(entry.checkpoint_id) && (
+                  <span className="pause" title="The run stopped here with nodes still to run">
+                    paused before {entry.next.join(', ')}
+                  </span>
+                )
+              )}
+              <span className="took" title="How long the step took">
+                {durations.get(entry.checkpoint_id) == null ? '' : formatDuration(durations.get(entry.checkpoint_id)!)}
+              </span>
               <span className="time" title={entry.ts ?? ''}>
                 {relativeTime(entry.ts, now)}
               </span>

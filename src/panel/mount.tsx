@@ -8,7 +8,7 @@ import { PANEL_CSS } from './styles.js';
 export interface MountDevtoolsPanelOptions {
   /** The page's saver; or several, with `savers`. */
   saver?: InspectableSaver;
-  /** The graph that uses `saver`: turns on "fork from here" and "resume from here". */
+  /** The graph that uses `saver`: the Graph tab draws it, and "fork from here" and "resume from here" turn on. */
   graph?: TimeTravelGraph;
   savers?: InspectedSaver[];
   theme?: PanelTheme;

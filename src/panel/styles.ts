@@ -40,7 +40,9 @@ export const PANEL_CSS = `
 .juncture-row .source { font-weight: 600; }
 .juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; flex: none; max-width: 30%; }
 .juncture-row .preview { overflow: hidden; text-overflow: ellipsis; color: var(--muted); min-width: 0; flex: 1; }
-.juncture-row .time { color: var(--muted); margin-left: auto; }
+.juncture-row .pause { color: var(--interrupt); background: var(--interrupt-bg); border-radius: 3px; padding: 0 4px; flex: none; }
+.juncture-row .took { color: var(--muted); margin-left: auto; font-variant-numeric: tabular-nums; }
+.juncture-row .time { color: var(--muted); }
 .juncture-detail { border-left: 1px solid var(--border); overflow: auto; padding: 6px 10px; min-height: 0; }
 .juncture-detail-title { margin: 4px 0 8px; }
 .juncture-detail-title .meta { color: var(--muted); font-size: 11px; margin-top: 2px; }
@@ -86,5 +88,32 @@ export const PANEL_CSS = `
 .juncture-tool-call { border: 1px dashed var(--border); border-radius: 4px; padding: 2px 6px; margin: 3px 0; }
 .juncture-tool-call.error { border-color: var(--error); }
 .juncture-tool-call .head { font-size: 11px; }
+.juncture-graph { display: flex; flex-direction: column; gap: 6px; }
+.juncture-graph-note { margin: 0; padding: 4px 6px; border: 1px dashed var(--border); border-radius: 4px; color: var(--muted); }
+.juncture-graph-legend span { display: inline-block; padding: 0 6px; border-radius: 3px; border: 1px solid var(--border); font-size: 11px; }
+.juncture-graph-legend .ran { border-color: var(--ancestry); }
+.juncture-graph-legend .next { border-color: var(--accent); background: var(--accent-bg); }
+.juncture-graph-legend .interrupt { border-color: var(--interrupt); background: var(--interrupt-bg); }
+.juncture-graph-legend .conditional { border-style: dashed; }
+.juncture-graph-drawing { max-width: 100%; height: auto; overflow: visible; }
+.juncture-graph-drawing text { font: 12px system-ui, sans-serif; fill: var(--fg); }
+.juncture-graph-cluster rect { fill: var(--bg-alt); stroke: var(--border); }
+.juncture-graph-cluster text { fill: var(--muted); font-size: 11px; }
+.juncture-graph-cluster.ran rect { stroke: var(--ancestry); stroke-width: 3; }
+.juncture-graph-cluster.next rect { stroke: var(--accent); stroke-width: 3; }
+.juncture-graph-cluster.interrupt rect { stroke: var(--interrupt); stroke-width: 3; }
+.juncture-graph-edge { fill: none; stroke: var(--muted); stroke-width: 1.5; }
+.juncture-graph-arrow { fill: var(--muted); }
+.juncture-graph-edge-label { fill: var(--muted); font-size: 10px; }
+.juncture-graph-node rect { fill: var(--bg); stroke: var(--border); stroke-width: 1.5; }
+.juncture-graph-node.terminal rect { fill: var(--bg-alt); }
+.juncture-graph-node.ran rect { stroke: var(--ancestry); stroke-width: 3; }
+.juncture-graph-node.next rect { stroke: var(--accent); fill: var(--accent-bg); stroke-width: 3; }
+.juncture-graph-node.interrupt rect { stroke: var(--interrupt); fill: var(--interrupt-bg); stroke-width: 3; }
+.juncture-graph-breakpoint { fill: var(--error); }
+.juncture-breakpoints, .juncture-timing { border-collapse: collapse; }
+.juncture-breakpoints caption, .juncture-timing caption { text-align: left; color: var(--muted); padding: 2px 0; }
+.juncture-breakpoints th, .juncture-breakpoints td, .juncture-timing th, .juncture-timing td { border-bottom: 1px solid var(--border); padding: 2px 8px; text-align: left; }
+.juncture-timing td:not(:first-child) { font-variant-numeric: tabular-nums; }
 .juncture-tool-call .tool-name { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 `;

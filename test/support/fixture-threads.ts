@@ -1,10 +1,12 @@
-import type { CheckpointDetail, JsonValue, PendingWriteView, ThreadExport } from '../../src/devtools/data-source.js';
-import { messagePreviewOf } from '../../src/devtools/thread-model.js';
+import type { CheckpointDetail, GraphDescription, JsonValue, PendingWriteView, ThreadExport } from '../../src/devtools/data-source.js';
+import { messagePreviewOf, pendingTasksOfDetail } from '../../src/devtools/thread-model.js';
 
 /** Builds a thread export checkpoint by checkpoint, with ids and times in creation order. */
 export class ThreadBuilder {
   readonly #checkpoints: CheckpointDetail[] = [];
   #clock = 0;
+  /** Milliseconds since the first checkpoint's time, 2026-01-01 12:00:00 UTC. */
+  #elapsed = 0;
 
   constructor(
     readonly dbName: string,
@@ -21,8 +23,11 @@ export class ThreadBuilder {
     ns?: string;
     writes?: PendingWriteView[];
     metadata?: Record<string, JsonValue>;
+    /** How long the step took: its time after the checkpoint before it in creation order (one second by default). */
+    tookMs?: number;
   }): string {
     this.#clock += 1;
+    this.#elapsed += options.tookMs ?? 1000;
     const checkpoint_ns = options.ns ?? '';
     const checkpoint_id = `${this.idPrefix}-${String(this.#clock).padStart(6, '0')}`;
     const parent = this.#checkpoints.find((entry) => entry.checkpoint_id === options.parent && entry.checkpoint_ns === checkpoint_ns);
@@ -33,14 +38,14 @@ export class ThreadBuilder {
       channel_versions[channel] = same && previous !== undefined ? previous : this.#clock;
     }
     const nodes = options.nodes ?? [];
-    this.#checkpoints.unshift({
+    const detail = {
       thread_id: this.thread_id,
       checkpoint_ns,
       checkpoint_id,
       parent_checkpoint_id: options.parent,
       step: options.step,
       source: options.source,
-      ts: new Date(Date.UTC(2026, 0, 1, 12, 0, this.#clock)).toISOString(),
+      ts: new Date(Date.UTC(2026, 0, 1, 12, 0, 0) + this.#elapsed).toISOString(),
       nodes,
       message_preview: messagePreviewOf(parent?.pending_writes),
       channel_values: options.values,
@@ -48,7 +53,8 @@ export class ThreadBuilder {
       versions_seen: Object.fromEntries(nodes.map((node) => [node, { step: options.step }])),
       metadata: { source: options.source, step: options.step, parents: {}, ...options.metadata },
       pending_writes: options.writes ?? [],
-    });
+    };
+    this.#checkpoints.unshift({ ...detail, ...pendingTasksOfDetail(detail) });
     return checkpoint_id;
   }
 
@@ -216,4 +222,56 @@ export function hostileMessages(): JsonValue[] {
     storedMessage('ToolMessage', { id: 'tool-evil', content: HOSTILE, tool_call_id: `call ${HOSTILE}`, name: `tool ${HOSTILE}`, status: 'error' }),
     { role: 'assistant', content: HOSTILE, name: HOSTILE },
   ];
+}
+
+/**
+ * What `getGraphAsync({ xray: true })` says of a research agent: `plan` fans out to `research` or ends (both
+ * conditional), `summarize` is a subgraph of `count` and `polish`, then `review`. `name` may replace a node's
+ * name and an edge's label, to carry payloads.
+ */
+export function researchGraph(name = (plain: string) => plain): GraphDescription {
+  const node = (id: string) => ({ id, name: name(id.split(':').at(-1)!) });
+  const ids = ['__start__', 'plan', 'research', 'summarize:count', 'summarize:polish', 'review', '__end__'];
+  const edge = (source: string, target: string, conditional = false, label: string | null = null) => ({ source, target, conditional, label });
+  return {
+    nodes: ids.map(node),
+    edges: [
+      edge('__start__', 'plan'),
+      edge('plan', 'research', true),
+      edge('plan', '__end__', true, name('done')),
+      edge('research', 'summarize:count'),
+      edge('summarize:count', 'summarize:polish'),
+      edge('summarize:polish', 'review'),
+      edge('review', '__end__'),
+    ],
+  };
+}
+
+/**
+ * A run of that agent with known step times (plan 1.5 s and 0.5 s, research 4 s and 2 s, summarize 2.5 s), which
+ * ends waiting on `review`'s interrupt. Each checkpoint holds the `branch:to:` channel of the node it waits for.
+ */
+export function timedThread(dbName = 'fixtures'): ThreadExport {
+  const thread = new ThreadBuilder(dbName, 'timed-thread', 'timed');
+  const waitFor = (node: string) => ({ [`branch:to:${node}`]: null });
+  let head = thread.add({ parent: null, source: 'input', step: -1, values: { topic: 'storage', ...waitFor('plan') }, nodes: ['__start__'] });
+  const steps: [string, number, string][] = [
+    ['plan', 1500, 'research'],
+    ['research', 4000, 'plan'],
+    ['plan', 500, 'research'],
+    ['research', 2000, 'summarize'],
+  ];
+  steps.forEach(([node, tookMs, next], step) => {
+    head = thread.add({ parent: head, source: 'loop', step, values: { topic: 'storage', notes: [`${node} ${step}`], ...waitFor(next) }, nodes: [node], tookMs });
+  });
+  thread.add({
+    parent: head,
+    source: 'loop',
+    step: 4,
+    values: { topic: 'storage', summary: 'two rounds', ...waitFor('review') },
+    nodes: ['summarize'],
+    tookMs: 2500,
+    writes: [{ task_id: 'task-review', task_path: '~__pregel_pull, review', idx: -3, channel: '__interrupt__', value: [{ value: { question: 'Publish?' }, id: 'int-1' }] }],
+  });
+  return thread.build();
 }

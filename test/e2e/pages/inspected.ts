@@ -45,5 +45,6 @@ async function checkpointIds(thread_id: string) {
     await new Promise((done) => setTimeout(done, 300));
   },
   latestValues: async (thread_id: string) => (await graph.getState(thread(thread_id))).values,
+  next: async (thread_id: string) => (await graph.getState(thread(thread_id))).next,
   databases: async () => (await indexedDB.databases()).map((info) => info.name),
 };
