@@ -2,6 +2,7 @@
 // From the page it accepts only names of databases, "changed" pings and the outcome of time-travel requests.
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from '../../src/devtools/reader.js';
 import type { CheckpointKey } from '../../src/devtools/data-source.js';
+import { readStoreDatabaseNames, readStoreItems, readStoreNamespaces } from '../../src/devtools/store-reader.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -17,7 +18,7 @@ import {
 /** How long the page's graph may take to fork or resume before the panel is told it failed. */
 const TIME_TRAVEL_TIMEOUT_MS = 120_000;
 
-/** Databases the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
+/** Databases (checkpoints or store) the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
 const announced = new Map<string, { timeTravel: boolean }>();
 const panels = new Set<chrome.runtime.Port>();
 const timeTravels = new Map<string, { resolve(checkpoint_id: string | undefined): void; reject(error: Error): void }>();
@@ -93,6 +94,12 @@ async function answer(request: PanelRequest): Promise<unknown> {
       return readThreadExport(request.dbName, request.thread_id);
     case 'time-travel':
       return timeTravel(request.request);
+    case 'store-databases':
+      return readStoreDatabaseNames(announced.keys());
+    case 'store-namespaces':
+      return readStoreNamespaces(request.dbName);
+    case 'store-items':
+      return readStoreItems(request.dbName, request.query);
   }
 }
 

@@ -32,6 +32,9 @@ export function createExtensionDataSource(tabId: number): CheckpointDataSource {
     resume: async (dbName, key) => {
       await request({ type: 'time-travel', request: { action: 'resume', dbName, key } });
     },
+    storeDatabases: () => request({ type: 'store-databases' }),
+    storeNamespaces: (dbName) => request({ type: 'store-namespaces', dbName }),
+    storeItems: (dbName, query) => request({ type: 'store-items', dbName, query }),
     subscribe(listener) {
       let port: chrome.runtime.Port | undefined;
       let stopped = false;
