@@ -29,8 +29,8 @@ const PING_INTERVAL_MS = 50;
  * Lets the juncture devtools extension show this saver's checkpoints, live. It tells the extension's content
  * script which database the page uses and pings it when that database changed; the content script reads the
  * data itself. With `graph`, the panel can also fork and resume the page's threads; with `store`, its Store view
- * shows that store's items the same way. Returns the function that
- * disconnects. Without the extension, the messages go unheard.
+ * shows that store's items the same way. Returns the function that disconnects. Without the extension, the
+ * messages go unheard.
  */
 export function connectDevtools(saver: InspectableSaver, options: ConnectDevtoolsOptions = {}): () => void {
   if (typeof window === 'undefined') return () => undefined;
