@@ -14,6 +14,7 @@ export function App({ conversations }: { conversations: Conversations }) {
   const [threadId, setThreadId] = useState<string>(() => newThreadId());
   const [view, setView] = useState<ConversationView | undefined>();
   const [branches, setBranches] = useState<Branch[]>([]);
+  const [memories, setMemories] = useState<string[]>([]);
   /** The branch head being shown, when it is not the thread's newest checkpoint. */
   const [head, setHead] = useState<RunnableConfig | undefined>();
   /** Where the next message starts a new branch, when the user chose to branch. */
@@ -24,8 +25,14 @@ export function App({ conversations }: { conversations: Conversations }) {
 
   const refresh = useCallback(
     async (thread: string, shown?: RunnableConfig) => {
-      const [list, current, heads] = await Promise.all([conversations.list(), conversations.view(thread, shown), conversations.branches(thread)]);
+      const [list, current, heads, remembered] = await Promise.all([
+        conversations.list(),
+        conversations.view(thread, shown),
+        conversations.branches(thread),
+        conversations.memories(),
+      ]);
       setThreads(list);
+      setMemories(remembered);
       setView(current);
       setBranches(heads);
     },
@@ -193,6 +200,8 @@ export function App({ conversations }: { conversations: Conversations }) {
             </li>
           ))}
         </ul>
+        <h2>Remembered in every conversation</h2>
+        <ul aria-label="Remembered">{memories.map((fact) => <li key={fact}>{fact}</li>)}</ul>
         <p className="fineprint">Everything stays in this browser (IndexedDB, in a worker). Works offline.</p>
       </aside>
     </div>

@@ -1,6 +1,7 @@
-// The demo page: a local assistant whose conversations live in IndexedDB through WorkerSaver.
+// The demo page: a local assistant whose conversations live in IndexedDB through WorkerSaver, and what it learns
+// about the user through WorkerStore, both in one worker.
 import { createRoot } from 'react-dom/client';
-import { WorkerSaver, installBrowserAsyncContext } from '../src/index.js';
+import { WorkerSaver, WorkerStore, installBrowserAsyncContext } from '../src/index.js';
 import { connectDevtools } from '../src/devtools/index.js';
 import { mountDevtoolsPanel } from '../src/panel/index.js';
 import { App } from './App.js';
@@ -9,12 +10,14 @@ import { buildAssistant } from './assistant/graph.js';
 import './styles.css';
 
 installBrowserAsyncContext();
-const saver = new WorkerSaver({ dbName: 'juncture-demo' });
-const assistant = buildAssistant(saver);
-connectDevtools(saver, { graph: assistant });
-mountDevtoolsPanel({ saver, graph: assistant, position: 'bottom-left' });
+const worker = new Worker(new URL('../src/worker.ts', import.meta.url), { type: 'module', name: 'juncture-demo' });
+const saver = new WorkerSaver({ dbName: 'juncture-demo', worker });
+const store = new WorkerStore({ dbName: 'juncture-demo-memory', worker });
+const assistant = buildAssistant(saver, store);
+connectDevtools(saver, { graph: assistant, store });
+mountDevtoolsPanel({ saver, graph: assistant, store, position: 'bottom-left' });
 
-createRoot(document.getElementById('root')!).render(<App conversations={new Conversations(saver, assistant)} />);
+createRoot(document.getElementById('root')!).render(<App conversations={new Conversations(saver, store, assistant)} />);
 
 // Offline: a service worker serves the app's files from a cache when there is no network. The files of this first
 // visit were fetched before it was installed, so the page puts them in its cache (named as in sw.js) itself.

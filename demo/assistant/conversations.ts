@@ -1,7 +1,7 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { Command } from '@langchain/langgraph/web';
-import type { WorkerSaver } from '../../src/index.js';
-import type { Assistant, ChatMessage, Todo } from './graph.js';
+import type { WorkerSaver, WorkerStore } from '../../src/index.js';
+import { MEMORY_NAMESPACE, type Assistant, type ChatMessage, type Todo } from './graph.js';
 
 export interface ThreadEntry {
   thread_id: string;
@@ -40,6 +40,7 @@ function viewOf(snapshot: Snapshot): ConversationView {
 export class Conversations {
   constructor(
     private readonly saver: WorkerSaver,
+    private readonly store: WorkerStore,
     private readonly assistant: Assistant,
   ) {}
 
@@ -99,6 +100,12 @@ export class Conversations {
       cursor = snapshot.parentConfig;
     }
     throw new Error(`Message ${index + 1} has no finished turn to branch from.`);
+  }
+
+  /** What the assistant remembers about the user, in every conversation, oldest first. */
+  async memories(): Promise<string[]> {
+    const items = await this.store.search(MEMORY_NAMESPACE, { limit: 100 });
+    return items.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime()).map((item) => String(item.value['text']));
   }
 
   delete(thread_id: string): Promise<void> {

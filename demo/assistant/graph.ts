@@ -1,4 +1,4 @@
-import { Annotation, END, START, StateGraph, interrupt, type BaseCheckpointSaver } from '@langchain/langgraph/web';
+import { Annotation, END, START, StateGraph, interrupt, type BaseCheckpointSaver, type BaseStore, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
 import { HELP, understand, type Intent } from './model.js';
 
 export interface ChatMessage {
@@ -22,12 +22,43 @@ const AssistantState = Annotation.Root({
 });
 type State = typeof AssistantState.State;
 
+/** The node each intent goes to, besides the tools. */
+const ROUTES: Partial<Record<Intent['kind'], 'approve' | 'memory' | 'summarize'>> = {
+  clear: 'approve',
+  remember: 'memory',
+  recall: 'memory',
+  summarize: 'summarize',
+};
+
 const reply = (text: string) => ({ messages: [{ role: 'assistant' as const, text }] });
 
 function listing(state: Pick<State, 'notes' | 'todos'>): string {
   const notes = state.notes.length ? state.notes.map((note) => `• ${note}`).join('\n') : '(no notes)';
   const todos = state.todos.length ? state.todos.map((todo, i) => `${i + 1}. [${todo.done ? 'x' : ' '}] ${todo.text}`).join('\n') : '(nothing to do)';
   return `Notes:\n${notes}\nTo-do:\n${todos}`;
+}
+
+/** Where the assistant keeps what it learned about the user: one namespace, shared by every conversation. */
+export const MEMORY_NAMESPACE = ['user', 'memories'];
+
+/** A fact as the user said it, told back to them: "I like tea" → "you like tea". */
+function toldBack(fact: string): string {
+  return fact.replace(/\b(I|me|my|mine|am)\b/gi, (word) => ({ i: 'you', me: 'you', my: 'your', mine: 'yours', am: 'are' })[word.toLowerCase()]!);
+}
+
+/** Stores a fact in long-term memory, or answers from it, through `config.store`. */
+async function memory(state: State, config: LangGraphRunnableConfig) {
+  const intent = state.intent as Extract<Intent, { kind: 'remember' | 'recall' }>;
+  const store = config.store!;
+  if (intent.kind === 'remember') {
+    // Keyed by the fact, so saying it twice keeps one memory.
+    await store.put(MEMORY_NAMESPACE, intent.fact.toLowerCase(), { text: intent.fact });
+    return reply(`I will remember that ${toldBack(intent.fact)}, in every conversation.`);
+  }
+  // No embeddings in an offline demo: the store's query matches text (every word of it).
+  const found = await store.search(MEMORY_NAMESPACE, { ...(intent.about ? { query: intent.about } : {}), limit: 20 });
+  if (found.length === 0) return reply(intent.about ? `You have not told me what you ${intent.about} yet.` : 'You have not told me anything about yourself yet.');
+  return reply(`You told me that ${found.map((item) => toldBack(String(item.value['text']))).join(', and that ')}.`);
 }
 
 /** A subgraph: counts and phrases the summary, so its checkpoints live under their own namespace. */
@@ -54,9 +85,10 @@ function buildSummarizer() {
 
 /**
  * The demo assistant: understands the last message, runs a tool on its notes and to-do list, asks for approval
- * (with `interrupt()`) before clearing anything, and summarizes through a subgraph.
+ * (with `interrupt()`) before clearing anything, summarizes through a subgraph, and remembers facts about the user
+ * across conversations in `store`.
  */
-export function buildAssistant(checkpointer: BaseCheckpointSaver) {
+export function buildAssistant(checkpointer: BaseCheckpointSaver, store: BaseStore) {
   return new StateGraph(AssistantState)
     .addNode('understand', (state) => ({ intent: understand(state.messages.at(-1)?.text ?? '') }))
     .addNode('tools', (state) => {
@@ -90,19 +122,17 @@ export function buildAssistant(checkpointer: BaseCheckpointSaver) {
         ...reply(`Cleared ${intent.what}.`),
       };
     })
+    .addNode('memory', memory)
     .addNode('summarize', buildSummarizer())
     .addNode('report', (state) => reply(`Summary: ${state.summary}`))
     .addEdge(START, 'understand')
-    .addConditionalEdges('understand', (state) => (state.intent?.kind === 'clear' ? 'approve' : state.intent?.kind === 'summarize' ? 'summarize' : 'tools'), [
-      'approve',
-      'summarize',
-      'tools',
-    ])
+    .addConditionalEdges('understand', (state) => ROUTES[state.intent?.kind ?? 'help'] ?? 'tools', ['approve', 'memory', 'summarize', 'tools'])
     .addEdge('summarize', 'report')
     .addEdge('report', END)
     .addEdge('tools', END)
     .addEdge('approve', END)
-    .compile({ checkpointer });
+    .addEdge('memory', END)
+    .compile({ checkpointer, store });
 }
 
 export type Assistant = ReturnType<typeof buildAssistant>;

@@ -2,6 +2,7 @@
 // From the page it accepts only names of databases, "changed" pings and the outcome of requests to its graph.
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from '../../src/devtools/reader.js';
 import type { GraphDescription } from '../../src/devtools/data-source.js';
+import { readStoreDatabaseNames, readStoreItems, readStoreNamespaces } from '../../src/devtools/store-reader.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -17,7 +18,7 @@ import {
 /** How long the page's graph may take to fork, resume or describe itself before the panel is told it failed. */
 const GRAPH_REQUEST_TIMEOUT_MS = 120_000;
 
-/** Databases the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
+/** Databases (checkpoints or store) the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
 const announced = new Map<string, { timeTravel: boolean }>();
 const panels = new Set<chrome.runtime.Port>();
 interface GraphResult {
@@ -110,6 +111,12 @@ async function answer(request: PanelRequest): Promise<unknown> {
       return readThreadExport(request.dbName, request.thread_id);
     case 'graph':
       return graphAnswer(request.request);
+    case 'store-databases':
+      return readStoreDatabaseNames(announced.keys());
+    case 'store-namespaces':
+      return readStoreNamespaces(request.dbName);
+    case 'store-items':
+      return readStoreItems(request.dbName, request.query);
   }
 }
 

@@ -33,6 +33,9 @@ export function createExtensionDataSource(tabId: number): CheckpointDataSource {
       await request({ type: 'graph', request: { action: 'resume', dbName, key, ...(breakpoints ? { breakpoints } : {}) } });
     },
     graph: (dbName) => request<GraphDescription | null>({ type: 'graph', request: { action: 'describe', dbName } }),
+    storeDatabases: () => request({ type: 'store-databases' }),
+    storeNamespaces: (dbName) => request({ type: 'store-namespaces', dbName }),
+    storeItems: (dbName, query) => request({ type: 'store-items', dbName, query }),
     subscribe(listener) {
       let port: chrome.runtime.Port | undefined;
       let stopped = false;

@@ -120,6 +120,26 @@ export interface Breakpoints {
   interruptAfter: string[];
 }
 
+/** One item of a long-term memory store (`BrowserStore`), as the Store view shows it. */
+export interface StoreItemView {
+  namespace: string[];
+  key: string;
+  value: JsonValue;
+  /** ISO 8601. */
+  created_at: string;
+  updated_at: string;
+  /** When the item expires (ISO 8601), for items put with a TTL. */
+  expires_at: string | null;
+}
+
+export interface StoreItemQuery {
+  /** Items under this namespace prefix; every item when empty. */
+  namespace: string[];
+  /** Keeps items whose text holds every word of it, in any case. */
+  text?: string;
+  limit: number;
+}
+
 export interface CheckpointDataSource {
   databases(): Promise<DatabaseSummary[]>;
   threads(dbName: string): Promise<ThreadSummary[]>;
@@ -135,6 +155,15 @@ export interface CheckpointDataSource {
   resume(dbName: string, key: CheckpointKey, breakpoints?: Breakpoints): Promise<void>;
   /** The page's graph as LangGraph describes it; null when the page gave none. */
   graph(dbName: string): Promise<GraphDescription | null>;
-  /** Calls `listener` with the database's name whenever it may have changed (`''`: any). Returns `unsubscribe`. */
+  /** The page's long-term memory store databases. */
+  storeDatabases(): Promise<string[]>;
+  /** Every namespace of a store database that holds items, in key order. */
+  storeNamespaces(dbName: string): Promise<string[][]>;
+  /** Items of a store database in key order, read without refreshing their TTLs. */
+  storeItems(dbName: string, query: StoreItemQuery): Promise<StoreItemView[]>;
+  /**
+   * Calls `listener` with the database's name (checkpoints or store) whenever it may have changed (`''`: any).
+   * Returns `unsubscribe`.
+   */
   subscribe(listener: (dbName: string) => void): () => void;
 }

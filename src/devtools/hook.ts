@@ -1,4 +1,5 @@
 import type { ChangeListener } from '../storage/changes.js';
+import type { ItemChange } from '../storage/items/item-storage.js';
 import { HOOK_SOURCE, readContentMessage, type HookMessage } from './protocol.js';
 import type { GraphDescription } from './data-source.js';
 import { describeGraph, forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
@@ -9,9 +10,17 @@ export interface InspectableSaver {
   subscribe(listener: ChangeListener): () => void;
 }
 
+/** What the devtools need of a long-term memory store (`BrowserStore`, `WorkerStore`): the same, for items. */
+export interface InspectableStore {
+  readonly dbName: string;
+  subscribe(listener: (change: ItemChange) => void): () => void;
+}
+
 export interface ConnectDevtoolsOptions {
   /** The compiled graph that uses the saver: the panel draws it, and can fork ("fork from here") and resume. */
   graph?: TimeTravelGraph;
+  /** The graph's long-term memory store: the panel's Store view shows its items, live. */
+  store?: InspectableStore;
 }
 
 /** At most one "changed" ping per database in this interval: a superstep commits several times. */
@@ -20,14 +29,19 @@ const PING_INTERVAL_MS = 50;
 /**
  * Lets the juncture devtools extension show this saver's checkpoints, live. It tells the extension's content
  * script which database the page uses and pings it when that database changed; the content script reads the
- * data itself. With `graph`, the panel can also fork and resume the page's threads. Returns the function that
- * disconnects. Without the extension, the messages go unheard.
+ * data itself. With `graph`, the panel can also fork and resume the page's threads; with `store`, its Store view
+ * shows that store's items the same way. Returns the function that disconnects. Without the extension, the
+ * messages go unheard.
  */
 export function connectDevtools(saver: InspectableSaver, options: ConnectDevtoolsOptions = {}): () => void {
   if (typeof window === 'undefined') return () => undefined;
-  const { graph } = options;
+  const { graph, store } = options;
   const post = (message: HookMessage) => window.postMessage(message, window.location.origin);
-  const announce = () => post({ source: HOOK_SOURCE, type: 'announce', dbName: saver.dbName, timeTravel: graph !== undefined });
+  // The content script tells a store database from a checkpoint database by its object stores.
+  const announce = () => {
+    post({ source: HOOK_SOURCE, type: 'announce', dbName: saver.dbName, timeTravel: graph !== undefined });
+    if (store) post({ source: HOOK_SOURCE, type: 'announce', dbName: store.dbName, timeTravel: false });
+  };
 
   const onMessage = (event: MessageEvent) => {
     const message = readContentMessage(event, window);
@@ -51,18 +65,25 @@ export function connectDevtools(saver: InspectableSaver, options: ConnectDevtool
     );
   };
 
-  let pending: ReturnType<typeof setTimeout> | undefined;
-  const unsubscribe = saver.subscribe(() => {
-    pending ??= setTimeout(() => {
-      pending = undefined;
-      post({ source: HOOK_SOURCE, type: 'changed', dbName: saver.dbName });
-    }, PING_INTERVAL_MS);
-  });
+  /** Pings the content script at most once per `PING_INTERVAL_MS` after the database changed. */
+  const pingOnChange = (watched: { dbName: string; subscribe(listener: () => void): () => void }) => {
+    let pending: ReturnType<typeof setTimeout> | undefined;
+    const unsubscribe = watched.subscribe(() => {
+      pending ??= setTimeout(() => {
+        pending = undefined;
+        post({ source: HOOK_SOURCE, type: 'changed', dbName: watched.dbName });
+      }, PING_INTERVAL_MS);
+    });
+    return () => {
+      unsubscribe();
+      if (pending !== undefined) clearTimeout(pending);
+    };
+  };
+  const stopPinging = [saver, ...(store ? [store] : [])].map(pingOnChange);
   window.addEventListener('message', onMessage);
   announce();
   return () => {
     window.removeEventListener('message', onMessage);
-    unsubscribe();
-    if (pending !== undefined) clearTimeout(pending);
+    stopPinging.forEach((stop) => stop());
   };
 }

@@ -1,4 +1,4 @@
-export { connectDevtools, type ConnectDevtoolsOptions, type InspectableSaver } from './hook.js';
+export { connectDevtools, type ConnectDevtoolsOptions, type InspectableSaver, type InspectableStore } from './hook.js';
 export { createPageDataSource, type InspectedSaver } from './page-source.js';
 export { createMemoryDataSource, parseThreadExport, type MemoryDataSource } from './memory-source.js';
 export type { TimeTravelGraph } from './time-travel.js';
@@ -16,6 +16,8 @@ export type {
   JsonValue,
   PendingWriteView,
   SearchHit,
+  StoreItemQuery,
+  StoreItemView,
   ThreadExport,
   ThreadSummary,
 } from './data-source.js';

@@ -42,6 +42,10 @@ export function createMemoryDataSource(initial: ThreadExport[]): MemoryDataSourc
       if (!thread) throw new Error(`No thread "${thread_id}" in "${dbName}".`);
       return thread;
     },
+    // An export holds one thread's checkpoints, never a store.
+    storeDatabases: async () => [],
+    storeNamespaces: async () => [],
+    storeItems: async () => [],
     fork: unavailable,
     resume: unavailable,
     // An export holds checkpoints, not the graph: the panel infers one from them.

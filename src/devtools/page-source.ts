@@ -1,7 +1,8 @@
 import { CheckpointError } from '../errors.js';
 import type { CheckpointDataSource } from './data-source.js';
-import type { InspectableSaver } from './hook.js';
+import type { InspectableSaver, InspectableStore } from './hook.js';
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from './reader.js';
+import { readStoreDatabaseNames, readStoreItems, readStoreNamespaces } from './store-reader.js';
 import { describeGraph, forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
 
 export interface InspectedSaver {
@@ -12,9 +13,9 @@ export interface InspectedSaver {
 
 /**
  * The panel's data source inside the page itself, over the page's own savers (for the in-page panel, with no
- * extension): the same read-only reader the extension uses, fed live by the savers' notifications.
+ * extension): the same read-only reader the extension uses, fed live by the savers' and stores' notifications.
  */
-export function createPageDataSource(inspected: InspectedSaver[]): CheckpointDataSource {
+export function createPageDataSource(inspected: InspectedSaver[], stores: InspectableStore[] = []): CheckpointDataSource {
   const byName = new Map(inspected.map((entry) => [entry.saver.dbName, entry]));
   const graphOf = (dbName: string) => {
     const graph = byName.get(dbName)?.graph;
@@ -37,8 +38,14 @@ export function createPageDataSource(inspected: InspectedSaver[]): CheckpointDat
       const graph = byName.get(dbName)?.graph;
       return graph ? describeGraph(graph) : null;
     },
+    storeDatabases: async () => {
+      const names = new Set(stores.map((store) => store.dbName));
+      return (await readStoreDatabaseNames(names)).filter((name) => names.has(name));
+    },
+    storeNamespaces: (dbName) => readStoreNamespaces(dbName),
+    storeItems: (dbName, query) => readStoreItems(dbName, query),
     subscribe(listener) {
-      const unsubscribes = inspected.map(({ saver }) => saver.subscribe(() => listener(saver.dbName)));
+      const unsubscribes = [...inspected.map(({ saver }) => saver), ...stores].map((watched) => watched.subscribe(() => listener(watched.dbName)));
       return () => unsubscribes.forEach((unsubscribe) => unsubscribe());
     },
   };

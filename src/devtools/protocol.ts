@@ -4,7 +4,7 @@
  * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`).
  * The page is untrusted: its messages only name databases; data is always read by the content script itself.
  */
-import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonValue } from './data-source.js';
+import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonValue, StoreItemQuery } from './data-source.js';
 
 export const HOOK_SOURCE = 'juncture-devtools:hook';
 export const CONTENT_SOURCE = 'juncture-devtools:content';
@@ -47,7 +47,10 @@ export type PanelRequest =
   | { type: 'checkpoint'; dbName: string; key: CheckpointKey }
   | { type: 'search'; dbName: string; thread_id: string; text: string }
   | { type: 'export'; dbName: string; thread_id: string }
-  | { type: 'graph'; request: GraphRequest };
+  | { type: 'graph'; request: GraphRequest }
+  | { type: 'store-databases' }
+  | { type: 'store-namespaces'; dbName: string }
+  | { type: 'store-items'; dbName: string; query: StoreItemQuery };
 
 export type PanelResponse = { ok: true; value: unknown } | { ok: false; error: string };
 
@@ -142,7 +145,15 @@ export function readContentMessage(event: MessageEvent, window: Window): Content
 
 /** Panel requests come from our own extension, but are checked all the same before they reach IndexedDB. */
 export function isPanelRequest(value: unknown): value is PanelRequest {
-  const request = value as { type?: unknown; dbName?: unknown; thread_id?: unknown; text?: unknown; query?: { thread_id?: unknown; limit?: unknown }; key?: unknown; request?: unknown } | null;
+  const request = value as {
+    type?: unknown;
+    dbName?: unknown;
+    thread_id?: unknown;
+    text?: unknown;
+    query?: { thread_id?: unknown; limit?: unknown; namespace?: unknown; text?: unknown };
+    key?: unknown;
+    request?: unknown;
+  } | null;
   if (typeof request !== 'object' || request === null) return false;
   switch (request.type) {
     case 'databases':
@@ -159,6 +170,18 @@ export function isPanelRequest(value: unknown): value is PanelRequest {
       return isName(request.dbName) && isName(request.thread_id);
     case 'graph':
       return isGraphRequest(request.request);
+    case 'store-databases':
+      return true;
+    case 'store-namespaces':
+      return isName(request.dbName);
+    case 'store-items':
+      return (
+        isName(request.dbName) &&
+        Array.isArray(request.query?.namespace) &&
+        request.query.namespace.every((label) => typeof label === 'string') &&
+        (request.query.text === undefined || typeof request.query.text === 'string') &&
+        typeof request.query.limit === 'number'
+      );
     default:
       return false;
   }

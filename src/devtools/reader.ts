@@ -25,10 +25,11 @@ type Database = IDBPDatabase<JunctureSchema>;
 
 class NotACheckpointDatabase extends Error {}
 
-async function openExisting(dbName: string): Promise<Database | undefined> {
-  let db: Database;
+/** Opens a database only if it exists and holds every one of `required`; never creates or upgrades one. */
+async function openWithStores(dbName: string, required: readonly string[]): Promise<IDBPDatabase<unknown> | undefined> {
+  let db: IDBPDatabase<unknown>;
   try {
-    db = await openDB<JunctureSchema>(dbName, undefined, {
+    db = await openDB(dbName, undefined, {
       upgrade(_db, _oldVersion, _newVersion, transaction) {
         // Only a database that does not exist yet gets an upgrade here: do not create it.
         transaction.abort();
@@ -40,11 +41,22 @@ async function openExisting(dbName: string): Promise<Database | undefined> {
   } catch {
     return undefined;
   }
-  if (!STORE_NAMES.every((store) => db.objectStoreNames.contains(store))) {
+  if (!required.every((store) => db.objectStoreNames.contains(store))) {
     db.close();
     return undefined;
   }
   return db;
+}
+
+/** Whether the database exists and holds every one of `required`; it is neither created nor upgraded. */
+export async function holdsStores(dbName: string, required: readonly string[]): Promise<boolean> {
+  const db = await openWithStores(dbName, required);
+  db?.close();
+  return db !== undefined;
+}
+
+async function openExisting(dbName: string): Promise<Database | undefined> {
+  return (await openWithStores(dbName, STORE_NAMES)) as Database | undefined;
 }
 
 async function withDatabase<T>(dbName: string, read: (db: Database) => Promise<T>): Promise<T> {
@@ -189,8 +201,11 @@ async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, r
   });
 }
 
-/** Which of these names are checkpoint databases that exist; only names the browser lists are opened. */
-export async function readDatabaseNames(candidates: Iterable<string>): Promise<string[]> {
+/**
+ * Which of these names are databases that exist and hold every one of `required` (a checkpoint database by
+ * default); only names the browser lists are opened.
+ */
+export async function readDatabaseNames(candidates: Iterable<string>, required: readonly string[] = STORE_NAMES): Promise<string[]> {
   const names = new Set(candidates);
   if (typeof indexedDB.databases === 'function') {
     const existing = new Set((await indexedDB.databases()).map((info) => info.name).filter((name): name is string => !!name));
@@ -198,12 +213,7 @@ export async function readDatabaseNames(candidates: Iterable<string>): Promise<s
     for (const name of existing) names.add(name);
   }
   const found: string[] = [];
-  for (const name of names) {
-    const db = await openExisting(name);
-    if (!db) continue;
-    db.close();
-    found.push(name);
-  }
+  for (const name of names) if (await holdsStores(name, required)) found.push(name);
   return found.sort();
 }
 

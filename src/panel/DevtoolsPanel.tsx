@@ -14,11 +14,15 @@ import { createMemoryDataSource, parseThreadExport, type MemoryDataSource } from
 import { CheckpointDetailView, type DetailTab, type PanelGraph, type TimeTravelControls } from './CheckpointDetailView.js';
 import { relativeTime } from './format.js';
 import { inferGraph } from './graph-layout.js';
+import { StoreView } from './StoreView.js';
 import { Timeline } from './Timeline.js';
+import { useLoaded } from './use-loaded.js';
 
 export type PanelTheme = 'light' | 'dark' | 'auto';
 
 const NO_BREAKPOINTS: Breakpoints = { interruptBefore: [], interruptAfter: [] };
+/** The panel's views, in the order of their tabs. */
+const VIEWS = { checkpoints: 'Checkpoints', store: 'Store' } as const;
 
 /** The whole thread, for the lanes: far beyond any real thread, bounded so a runaway one cannot stall the panel. */
 const HISTORY_LIMIT = 100_000;
@@ -36,28 +40,6 @@ function useDarkTheme(theme: PanelTheme): boolean {
     return () => query.removeEventListener('change', onChange);
   }, [theme]);
   return theme === 'auto' ? prefersDark : theme === 'dark';
-}
-
-/** Runs `load` whenever its inputs change, dropping answers that arrive after newer ones were asked for. */
-function useLoaded<T>(load: () => Promise<T> | undefined, initial: T, deps: unknown[], onError: (error: unknown) => void): T {
-  const [value, setValue] = useState<T>(initial);
-  useEffect(() => {
-    let current = true;
-    const pending = load();
-    if (!pending) {
-      setValue(initial);
-      return;
-    }
-    pending.then(
-      (loaded) => current && setValue(loaded),
-      (error: unknown) => current && onError(error),
-    );
-    return () => {
-      current = false;
-    };
-    // The caller lists the inputs of `load` in `deps`.
-  }, deps);
-  return value;
 }
 
 const keyOf = ({ thread_id, checkpoint_ns, checkpoint_id }: CheckpointSummary) => ({ thread_id, checkpoint_ns, checkpoint_id });
@@ -204,6 +186,24 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
     }
   };
 
+  const [view, setView] = useState<keyof typeof VIEWS>('checkpoints');
+  const viewTabs = (
+    <nav className="juncture-views" aria-label="Views">
+      {Object.entries(VIEWS).map(([name, label]) => (
+        <button key={name} aria-pressed={view === name} onClick={() => setView(name as keyof typeof VIEWS)}>
+          {label}
+        </button>
+      ))}
+    </nav>
+  );
+  if (view === 'store') {
+    return (
+      <div className="juncture-panel" data-theme={dark ? 'dark' : 'light'}>
+        <StoreView source={source} dark={dark} version={version} now={now} tabs={viewTabs} error={error} onError={onError} onDismissError={() => setError(undefined)} />
+      </div>
+    );
+  }
+
   const timeTravel: TimeTravelControls | undefined =
     database?.timeTravel && dbName && selected
       ? {
@@ -222,6 +222,7 @@ export function DevtoolsPanel({ source: liveSource, theme = 'auto' }: DevtoolsPa
   return (
     <div className="juncture-panel" data-theme={dark ? 'dark' : 'light'}>
       <div className="juncture-toolbar" role="toolbar" aria-label="Thread tools">
+        {viewTabs}
         <label>
           Namespace{' '}
           <select aria-label="Namespace" value={ns} onChange={(event) => setChosenNs(event.target.value)}>

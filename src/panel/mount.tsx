@@ -1,5 +1,5 @@
 import { createRoot } from 'react-dom/client';
-import type { InspectableSaver } from '../devtools/hook.js';
+import type { InspectableSaver, InspectableStore } from '../devtools/hook.js';
 import { createPageDataSource, type InspectedSaver } from '../devtools/page-source.js';
 import type { TimeTravelGraph } from '../devtools/time-travel.js';
 import { DevtoolsPanel, type PanelTheme } from './DevtoolsPanel.js';
@@ -11,6 +11,8 @@ export interface MountDevtoolsPanelOptions {
   /** The graph that uses `saver`: the Graph tab draws it, and "fork from here" and "resume from here" turn on. */
   graph?: TimeTravelGraph;
   savers?: InspectedSaver[];
+  /** The page's long-term memory store (`BrowserStore`, `WorkerStore`), shown in the Store view. */
+  store?: InspectableStore;
   theme?: PanelTheme;
   /** Open the panel at once instead of showing only the toggle button. */
   open?: boolean;
@@ -36,12 +38,13 @@ const FRAME_CSS = `
 `;
 
 /**
- * Adds a small "Checkpoints" button to the page that opens the devtools panel over the page's own saver, with no
- * extension installed. Styles live in a shadow root, so the page's CSS and the panel's never mix.
+ * Adds a small "Checkpoints" button to the page that opens the devtools panel over the page's own saver (and
+ * store), with no extension installed. Styles live in a shadow root, so the page's CSS and the panel's never mix.
  */
 export function mountDevtoolsPanel(options: MountDevtoolsPanelOptions): MountedDevtoolsPanel {
   const inspected = options.savers ?? (options.saver ? [{ saver: options.saver, ...(options.graph ? { graph: options.graph } : {}) }] : []);
-  if (inspected.length === 0) throw new TypeError('mountDevtoolsPanel needs a saver (or savers) to inspect.');
+  const stores = options.store ? [options.store] : [];
+  if (inspected.length === 0 && stores.length === 0) throw new TypeError('mountDevtoolsPanel needs a saver (or savers, or a store) to inspect.');
   const host = document.createElement('div');
   host.setAttribute('data-juncture-devtools', '');
   const shadow = host.attachShadow({ mode: 'open' });
@@ -60,7 +63,7 @@ export function mountDevtoolsPanel(options: MountDevtoolsPanelOptions): MountedD
   document.body.append(host);
 
   const root = createRoot(drawer);
-  const source = createPageDataSource(inspected);
+  const source = createPageDataSource(inspected, stores);
   let rendered = false;
   const setOpen = (open: boolean) => {
     drawer.hidden = !open;

@@ -47,6 +47,8 @@ export const PANEL_CSS = `
 .juncture-detail-title { margin: 4px 0 8px; }
 .juncture-detail-title .meta { color: var(--muted); font-size: 11px; margin-top: 2px; }
 .juncture-tabs { display: flex; gap: 4px; margin-bottom: 6px; }
+.juncture-views { display: flex; gap: 4px; }
+.juncture-items { overflow: auto; min-height: 0; }
 .juncture-channel { border-bottom: 1px solid var(--border); padding: 4px 0; }
 .juncture-channel header { display: flex; gap: 8px; align-items: baseline; }
 .juncture-channel .size { color: var(--muted); font-size: 11px; }

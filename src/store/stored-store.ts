@@ -12,8 +12,9 @@ import {
   type SearchOperation,
 } from '@langchain/langgraph-checkpoint';
 import { CheckpointError } from '../errors.js';
+import { subscribeToChanges } from '../storage/changes.js';
 import { compileFilter } from '../storage/items/filter.js';
-import { ANY_LABEL, type ItemRead, type ItemStorage, type ItemWrite, type StoredItem } from '../storage/items/item-storage.js';
+import { ANY_LABEL, type ItemChange, type ItemRead, type ItemStorage, type ItemWrite, type StoredItem } from '../storage/items/item-storage.js';
 import { parseFieldPath, textsToEmbed } from './fields.js';
 import { checkCount, checkKey, checkNamespace, checkValue } from './validation.js';
 
@@ -115,6 +116,14 @@ export abstract class StoredItemStore extends BaseStore {
     this.#defaultTtl = positiveMinutes(ttl?.defaultTtl, 'ttl.defaultTtl');
     this.#sweepEvery = positiveMinutes(ttl?.sweepIntervalMinutes, 'ttl.sweepIntervalMinutes');
     this.#refreshOnRead = ttl ? ttl.refreshOnRead ?? true : false;
+  }
+
+  /**
+   * Calls `listener` for every item put, deleted or expired on this database, by this store or any other tab,
+   * worker or store of the origin. Returns the function that stops listening.
+   */
+  subscribe(listener: (change: ItemChange) => void): () => void {
+    return subscribeToChanges<ItemChange>(this.dbName, listener);
   }
 
   /** The semantic search configuration, if any. */

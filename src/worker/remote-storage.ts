@@ -12,18 +12,11 @@ import type {
   TuplePage,
   WriteOperation,
 } from '../storage/storage.js';
+import type { HostConnection } from './host-connection.js';
 import type { HostLoss } from './liveness.js';
 import { valueOf } from './outcome.js';
 import type { Acknowledgement, Outcome, StorageHostApi, StorageSession } from './protocol.js';
 import { buffersOfOperation } from './transfer.js';
-
-/**
- * While calls wait for answers, the worker is asked every `PING_EVERY` ms whether it still answers; no answer
- * within `PING_TIMEOUT` ms means it is gone. The other signals (see `liveness.ts`) miss a worker terminated in
- * WebKit, which may keep its lifetime lock.
- */
-const PING_EVERY = 2_000;
-const PING_TIMEOUT = 5_000;
 
 /** Most operations one message carries: a long burst still reaches the worker while it goes on. */
 const MAX_BATCH = 256;
@@ -50,9 +43,10 @@ interface OutgoingWrite {
  * together when it ends (or every `MAX_BATCH`), except that with ack 'committed' the first goes at once, since
  * its caller waits for it. A burst of writes (a graph running ahead of its checkpoints) then costs a few
  * messages instead of one each. Every other call first sends what waits, so the worker sees calls in the order
- * they were made. Once the host is gone (`lose`), every pending and later call rejects with `UNAVAILABLE`.
+ * they were made. Once the host is gone (see `HostConnection`), every pending and later call rejects with `UNAVAILABLE`.
  */
 export class RemoteCheckpointStorage implements CheckpointStorage {
+  readonly #connection: HostConnection<StorageHostApi>;
   readonly #host: Comlink.Remote<StorageHostApi>;
   readonly #session: StorageSession;
   readonly #ack: Acknowledgement;
@@ -64,64 +58,21 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
   readonly #unsettled = new Set<Promise<void>>();
   /** With ack 'queued': per thread, a write that failed after it resolved, for that thread's next write or `flush()`. */
   readonly #failures = new Map<string, CheckpointError>();
-  /** Rejects once the host is gone; every call races it. */
-  readonly #gone: Promise<never>;
-  #markGone!: (error: CheckpointError) => void;
-  #loss: HostLoss | undefined;
-  /** Calls waiting for an answer, and the timer that asks the worker whether it still answers. */
-  #waiting = 0;
-  #ping: ReturnType<typeof setInterval> | undefined;
 
-  constructor(host: Comlink.Remote<StorageHostApi>, session: StorageSession, ack: Acknowledgement) {
-    this.#host = host;
+  constructor(connection: HostConnection<StorageHostApi>, session: StorageSession, ack: Acknowledgement) {
+    this.#connection = connection;
+    this.#host = connection.host;
     this.#session = session;
     this.#ack = ack;
-    this.#gone = new Promise<never>((_, reject) => (this.#markGone = reject));
-    this.#gone.catch(() => undefined);
   }
 
   /** Why the host cannot answer, once it cannot. */
   get loss(): HostLoss | undefined {
-    return this.#loss;
+    return this.#connection.loss;
   }
 
-  /** The host is gone: pending calls reject now, and later ones at once. */
-  lose(loss: HostLoss): void {
-    if (this.#loss) return;
-    this.#loss = loss;
-    if (this.#ping !== undefined) clearInterval(this.#ping);
-    this.#ping = undefined;
-    const advice = loss.canRestart
-      ? 'Calls that were pending did not complete; create a new WorkerSaver to start a new worker.'
-      : 'A new WorkerSaver would fail the same way: fix the worker, or use BrowserSaver, which needs no worker.';
-    this.#markGone(
-      new CheckpointError('UNAVAILABLE', `IndexedDB database "${this.#session.dbName}" cannot be reached: ${loss.reason}. ${advice}`),
-    );
-  }
-
-  /** A call to the host that rejects with `UNAVAILABLE` instead of waiting, once the host is gone. */
   #call<T>(call: () => Promise<Outcome<T>>): Promise<T> {
-    this.#waiting += 1;
-    this.#ping ??= setInterval(() => this.#checkHost(), PING_EVERY);
-    const answered = Promise.race([call(), this.#gone]);
-    const done = () => {
-      this.#waiting -= 1;
-      if (this.#waiting === 0 && this.#ping !== undefined) {
-        clearInterval(this.#ping);
-        this.#ping = undefined;
-      }
-    };
-    answered.then(done, done);
-    return answered.then(valueOf);
-  }
-
-  /** Asks the worker for a sign of life; a worker busy with IndexedDB still answers, a gone one never does. */
-  #checkHost(): void {
-    const timeout = setTimeout(() => this.lose({ reason: `the storage worker stopped answering (nothing for ${PING_TIMEOUT} ms)`, canRestart: true }), PING_TIMEOUT);
-    this.#host.hello().then(
-      () => clearTimeout(timeout),
-      () => clearTimeout(timeout),
-    );
+    return this.#connection.call(call);
   }
 
   #open(): void {
@@ -199,7 +150,7 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
       (error: unknown) => {
         // A message that could not be sent (one operation the structured clone refuses) fails every operation
         // in it: send them one by one, so that the failure stays with the operation it concerns.
-        if (batch.length > 1 && !this.#loss) {
+        if (batch.length > 1 && !this.loss) {
           for (const write of batch) this.#post([write]);
           return;
         }
@@ -275,20 +226,6 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
     );
   }
 
-  /**
-   * Asks the worker to close every database and end itself, and waits until it has ended (or `grace` ms), so
-   * that its connections are closed before anything else opens the database. For the worker the saver started.
-   */
-  async endHost(grace: number): Promise<void> {
-    if (this.#loss) return;
-    try {
-      await this.#call(() => this.#host.end());
-      await Promise.race([this.#gone, new Promise((resolve) => setTimeout(resolve, grace))]);
-    } catch {
-      // Gone already, or it ended itself: either way it is over.
-    }
-  }
-
   /** Waits for the writes made before it, then closes the database in the worker; reports failed queued writes. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -297,7 +234,7 @@ export class RemoteCheckpointStorage implements CheckpointStorage {
     try {
       await this.#settleWrites();
     } finally {
-      if (!this.#loss) await this.#call(() => this.#host.close(this.#session));
+      if (!this.loss) await this.#call(() => this.#host.close(this.#session));
     }
   }
 }

@@ -1,10 +1,9 @@
-import * as Comlink from 'comlink';
-import { startDefaultWorker } from '../default-worker.js';
 import { CheckpointError } from '../errors.js';
 import { resolveStorageOptions, type BrowserSaverOptions } from '../saver/browser-saver.js';
 import { StoredCheckpointSaver } from '../saver/stored-saver.js';
 import type { Durability } from '../storage/storage.js';
-import { watchHost, type HostLoss } from './liveness.js';
+import { HostConnection } from './host-connection.js';
+import type { HostLoss } from './liveness.js';
 import type { Acknowledgement, StorageHostApi } from './protocol.js';
 import { RemoteCheckpointStorage } from './remote-storage.js';
 
@@ -24,22 +23,6 @@ export interface WorkerSaverOptions extends BrowserSaverOptions {
 }
 
 const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = ['committed', 'queued'];
-const DEFAULT_START_TIMEOUT = 10_000;
-/** How long `close()` waits for the saver's own worker to end itself before terminating it. */
-const END_GRACE = 2_000;
-
-function startOwnWorker(): Worker {
-  try {
-    return startDefaultWorker();
-  } catch (error) {
-    // A Content-Security-Policy that forbids the worker may refuse it here already.
-    throw new CheckpointError(
-      'UNAVAILABLE',
-      `WorkerSaver could not start its worker (${String(error)}); allow it (worker-src) or use BrowserSaver.`,
-      { cause: error },
-    );
-  }
-}
 
 /**
  * A LangGraph.js checkpointer whose IndexedDB work runs in a Web Worker, so storage never blocks the page.
@@ -60,36 +43,11 @@ export class WorkerSaver extends StoredCheckpointSaver {
     if (!ACKNOWLEDGEMENTS.includes(ack)) {
       throw new CheckpointError('INVALID_CONFIG', `ack must be one of ${ACKNOWLEDGEMENTS.join(', ')}, got ${JSON.stringify(ack)}.`);
     }
-    const startTimeout = options.startTimeout ?? DEFAULT_START_TIMEOUT;
-    if (!(typeof startTimeout === 'number' && startTimeout > 0 && Number.isFinite(startTimeout))) {
-      throw new CheckpointError('INVALID_CONFIG', `startTimeout must be a positive number of milliseconds, got ${JSON.stringify(startTimeout)}.`);
-    }
-    if (options.worker === undefined && typeof Worker === 'undefined') {
-      throw new CheckpointError('UNAVAILABLE', 'WorkerSaver needs Web Workers, which this context lacks; use BrowserSaver.');
-    }
-    const owned = options.worker === undefined ? startOwnWorker() : undefined;
-    const endpoint = options.worker ?? owned!;
-    const host = Comlink.wrap<StorageHostApi>(endpoint);
-    const remote = new RemoteCheckpointStorage(host, { dbName, durability }, ack);
-    const stopWatching = watchHost({
-      endpoint,
-      greeting: host.hello().then((outcome) => (outcome.ok ? outcome.value : {})),
-      startTimeout,
-      onLoss: (loss) => remote.lose(loss),
-    });
+    const connection = new HostConnection<StorageHostApi>({ worker: options.worker, dbName, startTimeout: options.startTimeout, owner: 'WorkerSaver' });
+    const remote = new RemoteCheckpointStorage(connection, { dbName, durability }, ack);
     super(remote, dbName, options);
     this.#remote = remote;
-    let released = false;
-    this.#release = async () => {
-      if (released) return;
-      released = true;
-      // A caller's worker may serve other savers: only our own is ended, from inside first (see `end`).
-      if (owned) await remote.endHost(END_GRACE);
-      stopWatching();
-      if (!owned) return;
-      host[Comlink.releaseProxy]();
-      owned.terminate();
-    };
+    this.#release = () => connection.release();
     this.durability = durability;
     this.ack = ack;
     if (ack === 'queued' && typeof addEventListener === 'function') addEventListener('pagehide', this.#flushOnHide);

@@ -1,10 +1,10 @@
 import * as Comlink from 'comlink';
-import { startDefaultWorker } from '../default-worker.js';
 import { CheckpointError } from '../errors.js';
 import type { ItemBatch, ItemReadResult, ItemStorage } from '../storage/items/item-storage.js';
 import { resolveStoreOptions, type BrowserStoreOptions } from '../store/browser-store.js';
 import { StoredItemStore } from '../store/stored-store.js';
-import { valueOf } from './outcome.js';
+import { HostConnection } from './host-connection.js';
+import type { HostLoss } from './liveness.js';
 import type { ItemSession, ItemStorageHostApi, JunctureHostApi } from './store-host.js';
 
 export interface WorkerStoreOptions extends BrowserStoreOptions {
@@ -13,21 +13,24 @@ export interface WorkerStoreOptions extends BrowserStoreOptions {
    * a `WorkerSaver` uses. Without it, the store starts the package's own worker and ends it on `close()`.
    */
   worker?: Worker | MessagePort;
+  /** How long the worker may take to answer its first message before calls reject with `UNAVAILABLE`. Default 10 s. */
+  startTimeout?: number;
 }
 
-/** `ItemStorage` whose calls run in a worker's item storage host. */
+/** `ItemStorage` whose calls run in a worker's item storage host; once the host is gone they reject with `UNAVAILABLE`. */
 class RemoteItemStorage implements ItemStorage {
   readonly dbName: string;
-  readonly #host: Comlink.Remote<ItemStorageHostApi>;
+  readonly #connection: HostConnection<JunctureHostApi>;
+  readonly #items: Comlink.Remote<ItemStorageHostApi>;
   readonly #session: ItemSession;
-  readonly #onClose: () => void;
   #closed = false;
 
-  constructor(host: Comlink.Remote<ItemStorageHostApi>, session: ItemSession, onClose: () => void) {
-    this.#host = host;
+  constructor(connection: HostConnection<JunctureHostApi>, session: ItemSession) {
+    this.#connection = connection;
+    // Comlink calls nested members by their path; its types see a plain property as a value to await, though.
+    this.#items = connection.host.items as unknown as Comlink.Remote<ItemStorageHostApi>;
     this.#session = session;
     this.dbName = session.dbName;
-    this.#onClose = onClose;
   }
 
   #open(): void {
@@ -36,21 +39,21 @@ class RemoteItemStorage implements ItemStorage {
 
   async execute(batch: ItemBatch): Promise<ItemReadResult[]> {
     this.#open();
-    return valueOf(await this.#host.execute(this.#session, batch));
+    return this.#connection.call(() => this.#items.execute(this.#session, batch));
   }
 
   async sweepExpired(): Promise<number> {
     this.#open();
-    return valueOf(await this.#host.sweepExpired(this.#session));
+    return this.#connection.call(() => this.#items.sweepExpired(this.#session));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     try {
-      valueOf(await this.#host.close(this.#session));
+      if (!this.#connection.loss) await this.#connection.call(() => this.#items.close(this.#session));
     } finally {
-      this.#onClose();
+      await this.#connection.release();
     }
   }
 }
@@ -60,23 +63,25 @@ class RemoteItemStorage implements ItemStorage {
  * worker holds both the checkpoints and the long-term memory.
  */
 export class WorkerStore extends StoredItemStore {
+  readonly #connection: HostConnection<JunctureHostApi>;
+
   constructor(options: WorkerStoreOptions = {}) {
     const session = resolveStoreOptions(options);
-    if (options.worker === undefined && typeof Worker === 'undefined') {
-      throw new CheckpointError('UNAVAILABLE', 'WorkerStore needs Web Workers, which this context lacks; use BrowserStore.');
-    }
-    const owned = options.worker === undefined ? startDefaultWorker() : undefined;
-    const host = Comlink.wrap<JunctureHostApi>(options.worker ?? owned!);
-    // Comlink calls nested members by their path; its types see a plain property as a value to await, though.
-    const items = host.items as unknown as Comlink.Remote<ItemStorageHostApi>;
-    super(
-      new RemoteItemStorage(items, session, () => {
-        // Releasing ends the other end's serving; a caller's worker may serve savers and stores, so only our own.
-        if (!owned) return;
-        host[Comlink.releaseProxy]();
-        owned.terminate();
-      }),
-      options,
-    );
+    const connection = new HostConnection<JunctureHostApi>({
+      worker: options.worker,
+      dbName: session.dbName,
+      startTimeout: options.startTimeout,
+      owner: 'WorkerStore',
+    });
+    super(new RemoteItemStorage(connection, session), options);
+    this.#connection = connection;
+  }
+
+  /**
+   * Why the worker cannot answer, once it cannot (every call then rejects with `UNAVAILABLE`), and whether a new
+   * `WorkerStore` would start a working one; undefined while it answers.
+   */
+  get unavailable(): HostLoss | undefined {
+    return this.#connection.loss;
   }
 }

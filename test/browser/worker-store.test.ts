@@ -54,4 +54,31 @@ describe('WorkerStore', () => {
     expect(CheckpointError.is(error, 'MIGRATION')).toBe(true);
     expect((error as Error).message).toMatch(/lacks the stores items, vectors, namespaces/);
   });
+
+  describe('when its worker is gone', () => {
+    it('rejects pending and later calls with UNAVAILABLE once the worker was terminated', async () => {
+      const worker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
+      // Not deleted afterwards: WebKit keeps a terminated worker's connection open, which blocks a deletion.
+      const store = new WorkerStore({ dbName: freshDbName('store-terminated'), worker });
+      await store.put(['prefs'], 'drink', { text: 'tea' });
+      const pending = store.put(['prefs'], 'food', { text: 'rice' });
+      worker.terminate();
+      // Its lifetime lock is granted at once where the engine releases it (Chromium, Firefox); else a ping finds it gone.
+      await expect(pending).rejects.toMatchObject({ name: 'CheckpointError', code: 'UNAVAILABLE', message: /terminated, crashed or ran out of memory|stopped answering/ });
+      await expect(store.get(['prefs'], 'drink')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      expect(store.unavailable?.canRestart).toBe(true);
+      // What was committed before is there for the next store.
+      const next = new BrowserStore({ dbName: store.dbName });
+      expect((await next.get(['prefs'], 'drink'))?.value).toEqual({ text: 'tea' });
+      await Promise.all([store.close(), next.close()]);
+    });
+
+    it('rejects calls with UNAVAILABLE when its worker script cannot be loaded', async () => {
+      const worker = new Worker(new URL('./no-such-worker.js', import.meta.url), { type: 'module' });
+      closers.push(async () => worker.terminate());
+      const store = track(new WorkerStore({ dbName: freshDbName('store-no-script'), worker }), BrowserStore.deleteDatabase);
+      await expect(store.get(['prefs'], 'drink')).rejects.toMatchObject({ code: 'UNAVAILABLE', message: /failed to start.*use BrowserStore/ });
+      expect(store.unavailable?.canRestart).toBe(false);
+    });
+  });
 });

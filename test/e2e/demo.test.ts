@@ -94,4 +94,29 @@ describe('the demo assistant (index.html)', () => {
     await expect.poll(async () => threadIds(await panel.getByRole('list', { name: 'Threads' }).getByRole('button').allInnerTexts())).toEqual(inPage);
     await panel.close();
   });
+
+  it('remembers a fact in one conversation and answers from it in another, across a reload', async () => {
+    await page.locator('[data-juncture-devtools] .toggle').click();
+    const remembered = page.getByRole('list', { name: 'Remembered' }).locator('li');
+    const newConversation = () => page.getByRole('button', { name: 'New conversation' }).click();
+    await newConversation();
+    await send(page, 'what do I like?', /You have not told me what you like yet/);
+    await send(page, 'remember that I like tea', /I will remember that you like tea, in every conversation/);
+    await expect.poll(() => remembered.allInnerTexts()).toEqual(['I like tea']);
+
+    await newConversation();
+    await expect.poll(() => messages(page)).toEqual([]);
+    await send(page, 'what do I like?', /^You told me that you like tea\.$/);
+
+    await page.reload();
+    await expect.poll(() => remembered.allInnerTexts(), { timeout: 15_000 }).toEqual(['I like tea']);
+    await newConversation();
+    await send(page, 'what do I like?', /^You told me that you like tea\.$/);
+    // Notes stay in their conversation; facts are in the store, which the in-page panel's Store view shows.
+    await page.locator('[data-juncture-devtools] .toggle').click();
+    await page.locator('.juncture-panel').getByRole('button', { name: 'Store', exact: true }).click();
+    await expect.poll(() => page.locator('.juncture-panel').getByRole('list', { name: 'Items' }).getByRole('button').allInnerTexts()).toEqual([
+      expect.stringMatching(/^i like tea\s+user \/ memories/),
+    ]);
+  });
 });

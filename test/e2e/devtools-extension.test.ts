@@ -87,6 +87,37 @@ describe('the devtools extension', () => {
     await panel.close();
   });
 
+  it('shows the page\'s store in the Store view: namespaces as a tree, items, search, and new items without a reload', async () => {
+    const page = context.pages()[0]!;
+    await callHarness(page, 'remember', 'ada', 'drink', 'I like <b>green</b> tea<script>window.pwned = 1</script>');
+    await callHarness(page, 'remember', 'bob', 'drink', 'I like coffee');
+    const panel = await openPanelForOnlyTab(context, extensionId);
+    await panel.getByRole('button', { name: 'Store', exact: true }).click();
+    const items = panel.getByRole('list', { name: 'Items' }).getByRole('button');
+    const tree = panel.getByRole('tree', { name: 'Namespaces' });
+    await expect.poll(() => panel.getByRole('list', { name: 'Stores' }).getByRole('button').allInnerTexts()).toEqual(['e2e-devtools-store']);
+    await expect.poll(() => tree.getByRole('treeitem').getByRole('button').allInnerTexts()).toEqual(['memories', 'ada', 'bob']);
+    await expect.poll(() => items.count()).toBe(2);
+
+    // Values are shown as text: the markup a page stored is not made into elements.
+    await tree.getByRole('button', { name: 'ada', exact: true }).click();
+    await expect.poll(() => items.count()).toBe(1);
+    const detail = panel.getByRole('region', { name: 'Item' });
+    await expect.poll(() => detail.innerText()).toContain('I like <b>green</b> tea<script>window.pwned = 1</script>');
+    expect(await detail.locator('b, script').count()).toBe(0);
+
+    // A memory the page stores now reaches the open panel by the page's ping.
+    await tree.getByRole('button', { name: '(all)' }).click();
+    await callHarness(page, 'remember', 'cy', 'food', 'I like rice');
+    await expect.poll(() => tree.getByRole('treeitem').getByRole('button').allInnerTexts(), { timeout: 10_000 }).toEqual(['memories', 'ada', 'bob', 'cy']);
+    await panel.getByLabel('Search items').fill('rice');
+    await expect.poll(() => items.allInnerTexts()).toEqual([expect.stringMatching(/^food\s+memories \/ cy/)]);
+    // The checkpoint databases are listed apart from it.
+    await panel.getByRole('button', { name: 'Checkpoints', exact: true }).click();
+    await expect.poll(() => databaseButtons(panel).allInnerTexts()).toEqual(['e2e-devtools live']);
+    await panel.close();
+  });
+
   it('never creates a database in a page that has none, and never blocks its upgrades', async () => {
     await context.pages()[0]!.close();
     // Another origin (localhost, not 127.0.0.1): this page's IndexedDB is empty.

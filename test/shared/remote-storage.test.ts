@@ -1,7 +1,7 @@
-import * as Comlink from 'comlink';
 import { BrowserSaver, CheckpointError, WorkerSaver, exposeCheckpointStorage } from '../../src/index.js';
 import type { CheckpointRecord } from '../../src/storage/records.js';
 import type { Acknowledgement, StorageHostApi } from '../../src/worker/protocol.js';
+import { HostConnection } from '../../src/worker/host-connection.js';
 import { RemoteCheckpointStorage } from '../../src/worker/remote-storage.js';
 import { checkpointId, checkpointOperation, freshDbName, threadConfig } from '../support/fixtures.js';
 
@@ -10,14 +10,15 @@ import { checkpointId, checkpointOperation, freshDbName, threadConfig } from '..
 function connect(ack: Acknowledgement) {
   const { port1, port2 } = new MessageChannel();
   exposeCheckpointStorage(port2);
-  const host = Comlink.wrap<StorageHostApi>(port1);
   const dbName = freshDbName(`remote-${ack}`);
-  const storage = new RemoteCheckpointStorage(host, { dbName, durability: 'default' }, ack);
+  const connection = new HostConnection<StorageHostApi>({ worker: port1, dbName, owner: 'WorkerSaver' });
+  const storage = new RemoteCheckpointStorage(connection, { dbName, durability: 'default' }, ack);
   return {
     storage,
     dbName,
     async end() {
       await storage.close().catch(() => undefined);
+      await connection.release();
       port1.close();
       await BrowserSaver.deleteDatabase(dbName);
     },

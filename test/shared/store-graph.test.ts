@@ -1,5 +1,6 @@
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
-import { BrowserSaver } from '../../src/index.js';
+import { Annotation, END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph/web';
+import { BrowserSaver, type BrowserStore } from '../../src/index.js';
 import { freshDbName } from '../support/fixtures.js';
 import { buildMemoryGraph } from '../support/memory-graph.js';
 import { readRecords } from '../support/store-probes.js';
@@ -42,5 +43,31 @@ describe('a LangGraph.js graph with BrowserStore as its store', () => {
     const graph = buildMemoryGraph(new MemorySaver(), store);
     const result = await graph.invoke({ user: 'ada', said: 'anything?' }, { configurable: { thread_id: 't' } });
     expect(result.refused).toEqual([expect.stringMatching(/^listNamespaces: The `batch` method is not implemented on `AsyncBatchedStore`/)]);
+  });
+
+  it('drops a node\'s per-put index and TTL: the wrapper passes only namespace, key and value on', async () => {
+    const embeddings = new WordCountEmbeddings(8);
+    const store = freshStore({ index: { dims: embeddings.dims, embeddings, fields: ['text'] } });
+    const graph = new StateGraph(Annotation.Root({ done: Annotation<boolean>() }))
+      .addNode('write', async (_state, config: LangGraphRunnableConfig) => {
+        // Asked not to embed, and to expire in a minute. (`BaseStore.put` has no TTL argument; ours does.)
+        const store = config.store as unknown as BrowserStore;
+        await store.put(['notes'], 'n1', { text: 'short lived' }, false, { ttl: 1 });
+        return { done: true };
+      })
+      .addEdge(START, 'write')
+      .addEdge('write', END)
+      .compile({ checkpointer: new MemorySaver(), store });
+    await graph.invoke({ done: false }, { configurable: { thread_id: 't' } });
+    // Embedded with the store's fields all the same, and kept with no expiry.
+    expect(embeddings.embedded).toEqual(['short lived']);
+    expect(await readRecords(store.dbName, 'vectors')).toHaveLength(1);
+    const [item] = await readRecords(store.dbName, 'items');
+    expect(item).toMatchObject({ key: 'n1', value: { text: 'short lived' } });
+    expect(item).not.toHaveProperty('expiresAt');
+    // Called on the store itself, the same put is neither embedded nor kept past its TTL.
+    await store.put(['notes'], 'n2', { text: 'short lived' }, false, { ttl: 1 });
+    expect(embeddings.embedded).toEqual(['short lived']);
+    expect((await readRecords(store.dbName, 'items'))[1]).toHaveProperty('expiresAt');
   });
 });

@@ -1,7 +1,8 @@
-// A page whose agent writes checkpoints through WorkerSaver and shows them to the devtools with connectDevtools.
+// A page whose agent writes checkpoints through WorkerSaver, keeps memories in a BrowserStore, and shows both to the
+// devtools with connectDevtools.
 // It can also forge the messages a hostile script on the page could send.
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
+import { BrowserStore, WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
 import { connectDevtools } from '../../../src/devtools/index.js';
 import { HOOK_SOURCE } from '../../../src/devtools/protocol.js';
 import { buildAgentGraph, resume } from '../../support/agent-graph.js';
@@ -9,7 +10,9 @@ import { buildAgentGraph, resume } from '../../support/agent-graph.js';
 installBrowserAsyncContext();
 const saver = new WorkerSaver({ dbName: 'e2e-devtools' });
 const graph = buildAgentGraph(saver);
-connectDevtools(saver, { graph });
+// The store's database is created by its first put, not here.
+const store = new BrowserStore({ dbName: 'e2e-devtools-store' });
+connectDevtools(saver, { graph, store });
 const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_id } });
 
 async function checkpointIds(thread_id: string) {
@@ -44,6 +47,7 @@ async function checkpointIds(thread_id: string) {
     document.body.append(frame);
     await new Promise((done) => setTimeout(done, 300));
   },
+  remember: async (user: string, key: string, text: string) => store.put(['memories', user], key, { text }),
   latestValues: async (thread_id: string) => (await graph.getState(thread(thread_id))).values,
   next: async (thread_id: string) => (await graph.getState(thread(thread_id))).next,
   databases: async () => (await indexedDB.databases()).map((info) => info.name),
