@@ -266,6 +266,7 @@ function changesOf(operation: WriteOperation): CheckpointChange[] {
 }
 
 function describeOperations(operations: WriteOperation[]): string {
+  if (operations.length === 0) return 'Storing settings';
   if (operations.length > 1) return `Committing ${operations.length} operations`;
   const [operation] = operations as [WriteOperation];
   switch (operation.kind) {
