@@ -275,18 +275,17 @@ class Sync implements SyncController {
       } catch (error) {
         if (signal.aborted) return;
         const typed = CheckpointError.is(error) ? error : new CheckpointError('SYNC', String(error), { cause: error });
+        const retried = isRetried(typed);
+        this.#set({ status: retried ? 'offline' : 'error', error: typed });
         for (const waiter of waiting) waiter.reject(typed);
-        // The round is owed again: after a delay when the failure is retried, else at the next request.
-        this.#wantPush = true;
-        this.#wantPull = true;
-        if (isRetried(typed)) {
-          this.#set({ status: 'offline', error: typed });
+        // The round is owed again: after a delay when the failure is retried (commits made meanwhile wait for
+        // it; `syncNow` and `online` do not), else at the next request.
+        this.#wantPush = retried;
+        this.#wantPull = retried;
+        this.#woken = new Promise((resolve) => (this.#wake = resolve));
+        if (retried) {
           await pause(backoff(failures), signal, this.#woken);
           failures += 1;
-        } else {
-          this.#set({ status: 'error', error: typed });
-          this.#wantPush = false;
-          this.#wantPull = false;
         }
       }
     }
