@@ -278,12 +278,12 @@ class Sync implements SyncController {
         const retried = isRetried(typed);
         this.#set({ status: retried ? 'offline' : 'error', error: typed });
         for (const waiter of waiting) waiter.reject(typed);
-        // The round is owed again: after a delay when the failure is retried (commits made meanwhile wait for
-        // it; `syncNow` and `online` do not), else at the next request.
-        this.#wantPush = retried;
-        this.#wantPull = retried;
-        this.#woken = new Promise((resolve) => (this.#wake = resolve));
+        // A retried failure owes the round again after a delay, which commits made meanwhile wait for (`syncNow`
+        // and `online` do not). Any other waits for the next request (made during this round, or later).
         if (retried) {
+          this.#wantPush = true;
+          this.#wantPull = true;
+          this.#woken = new Promise((resolve) => (this.#wake = resolve));
           await pause(backoff(failures), signal, this.#woken);
           failures += 1;
         }
