@@ -118,6 +118,9 @@ class Sync implements SyncController {
   #wantPush = true;
   #wantPull = true;
   #wake!: () => void;
+  /** Settles once this tab knows whether it syncs or another tab does. */
+  #markElected!: () => void;
+  readonly #elected = new Promise<void>((resolve) => (this.#markElected = resolve));
   #woken: Promise<void> = new Promise((resolve) => (this.#wake = resolve));
   /** `syncNow` calls waiting for a round that begins after them. */
   #waiting: { resolve(): void; reject(error: unknown): void }[] = [];
@@ -152,11 +155,12 @@ class Sync implements SyncController {
     return () => this.#listeners.delete(listener);
   }
 
-  syncNow(): Promise<void> {
-    if (this.#stopping.signal.aborted) return Promise.reject(new CheckpointError('CLOSED', 'startSync: this sync was stopped; start a new one.'));
+  async syncNow(): Promise<void> {
+    if (this.#stopping.signal.aborted) throw new CheckpointError('CLOSED', 'startSync: this sync was stopped; start a new one.');
+    await this.#elected;
     if (!this.#state.leader) {
       this.#tabs?.postMessage({ type: 'sync-now' } satisfies TabMessage);
-      return Promise.resolve();
+      return;
     }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
@@ -204,15 +208,29 @@ class Sync implements SyncController {
     if (pull || this.#state.status !== 'offline') this.#wake();
   }
 
-  /** Syncs while this tab holds the database's sync lock; without Web Locks, this context is the only one. */
+  /**
+   * Syncs while this tab holds the database's sync lock; without Web Locks, this context is the only one. Settles
+   * `#elected` once it knows whether it leads now or waits for the lock behind another tab.
+   */
   async #elect(): Promise<void> {
     const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
     const signal = this.#stopping.signal;
     if (!locks) return this.#lead();
+    const name = `juncture-browser:sync:${this.#saver.dbName}`;
     try {
-      await locks.request(`juncture-browser:sync:${this.#saver.dbName}`, { signal }, () => this.#lead());
+      let led = false;
+      await locks.request(name, { ifAvailable: true }, async (lock) => {
+        if (!lock) return;
+        led = true;
+        await this.#lead();
+      });
+      if (led || signal.aborted) return;
+      this.#markElected();
+      await locks.request(name, { signal }, () => this.#lead());
     } catch (error) {
       if (!signal.aborted) throw error;
+    } finally {
+      this.#markElected();
     }
   }
 
@@ -220,6 +238,7 @@ class Sync implements SyncController {
     const signal = this.#stopping.signal;
     if (signal.aborted) return;
     this.#set({ status: 'syncing' }, true);
+    this.#markElected();
     const unsubscribe = this.#saver.subscribe((change) => {
       // A commit in any tab: push it. Pulled changes land here too, and then find the journal empty.
       if (change.kind !== 'versionchange') this.#request(false);
