@@ -124,6 +124,8 @@ class Sync implements SyncController {
   #woken: Promise<void> = new Promise((resolve) => (this.#wake = resolve));
   /** `syncNow` calls waiting for a round that begins after them. */
   #waiting: { resolve(): void; reject(error: unknown): void }[] = [];
+  /** Why this tab stopped syncing for good (its database could not be prepared). */
+  #failure: CheckpointError | undefined;
   /** The newest cursor pulled, compared with the live stream's. */
   #cursor: string | null = null;
 
@@ -158,6 +160,7 @@ class Sync implements SyncController {
   async syncNow(): Promise<void> {
     if (this.#stopping.signal.aborted) throw new CheckpointError('CLOSED', 'startSync: this sync was stopped; start a new one.');
     await this.#elected;
+    if (this.#failure) throw this.#failure;
     if (!this.#state.leader) {
       this.#tabs?.postMessage({ type: 'sync-now' } satisfies TabMessage);
       return;
@@ -251,7 +254,12 @@ class Sync implements SyncController {
       if (this.#options.live) void this.#listen(signal);
       await this.#loop(replica);
     } catch (error) {
-      if (!signal.aborted) this.#set({ status: 'error', error: CheckpointError.is(error) ? error : new CheckpointError('SYNC', String(error), { cause: error }) });
+      if (signal.aborted) return;
+      // The database could not be prepared: this tab stops syncing (and lets another try), saying why.
+      const typed = CheckpointError.is(error) ? error : new CheckpointError('SYNC', String(error), { cause: error });
+      this.#failure = typed;
+      this.#set({ status: 'error', error: typed });
+      for (const waiter of this.#waiting.splice(0)) waiter.reject(typed);
     } finally {
       unsubscribe();
       if (events) removeEventListener('online', online);

@@ -291,6 +291,21 @@ describe('startSync', () => {
     endpoint.swap(server.handler);
   });
 
+  it('syncs only the threads listed, and the others once the list names them', async () => {
+    const on = saver();
+    await chat(on, 'listed', [['hello', 0, 0]]);
+    await chat(on, 'private', [['hello', 0, 0]]);
+    const narrow = connect(on, { threads: ['listed'] });
+    await narrow.sync.syncNow();
+    expect(await checkpointIds(server.saver, 'listed')).toEqual(await checkpointIds(on, 'listed'));
+    expect(await checkpointIds(server.saver, 'private')).toEqual([]);
+    await narrow.sync.stop();
+
+    const wide = connect(on, { threads: 'all' });
+    await wide.sync.syncNow();
+    expect(await checkpointIds(server.saver, 'private')).toEqual(await checkpointIds(on, 'private'));
+  });
+
   it('resolves the headers again after a 401 and goes on', async () => {
     let calls = 0;
     const a = device({
