@@ -27,11 +27,11 @@ export default defineConfig({
     sourcemap: true,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', worker: 'src/worker.ts', devtools: 'src/devtools/index.ts', panel: 'src/panel/index.ts', server: 'src/server/index.ts' },
+      entry: { index: 'src/index.ts', worker: 'src/worker.ts', devtools: 'src/devtools/index.ts', panel: 'src/panel/index.ts', server: 'src/server/index.ts', sync: 'src/sync/index.ts' },
       formats: ['es'],
     },
     rolldownOptions: {
-      external: [/^@langchain\//, /^node:/, 'pg', 'idb', 'comlink', /^react(-dom)?(\/|$)/, 'react-json-view-lite', /^jsondiffpatch(\/|$)/, /^@tanstack\//, /^@dagrejs\//],
+      external: [/^@langchain\//, /^node:/, 'pg', 'idb', 'comlink', /^react(-dom)?(\/|$)/, 'react-json-view-lite', /^jsondiffpatch(\/|$)/, /^@tanstack\//, /^@dagrejs\//, 'eventsource-parser'],
     },
   },
 });

@@ -24,6 +24,7 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
         '@langchain/langgraph-checkpoint',
         '@langchain/langgraph-checkpoint-validation',
         'comlink',
+        'eventsource-parser',
         'idb',
         'react',
         'react/jsx-runtime',

@@ -16,8 +16,10 @@ export type CheckpointErrorCode =
   | 'QUOTA'
   /** The database could not be opened at this schema version, or is not ours. */
   | 'MIGRATION'
-  /** IndexedDB does not exist in this context. */
+  /** IndexedDB does not exist in this context, or the sync server cannot be reached (sync retries). */
   | 'UNAVAILABLE'
+  /** The sync server refused a request (not retried); the message gives its status, code and reason. */
+  | 'SYNC'
   /** The saver was closed; create a new one to keep going. */
   | 'CLOSED';
 

@@ -7,7 +7,8 @@ import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { listDependencies } from './lists.js';
-import { STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord } from './records.js';
+import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -22,7 +23,7 @@ import type {
   WriteOperation,
 } from './storage.js';
 
-type StoreName = (typeof STORE_NAMES)[number];
+type StoreName = (typeof STORE_NAMES)[number] | (typeof JOURNAL_STORE_NAMES)[number];
 
 /**
  * How a batch treats regular writes (first value wins). `'at-once'`: `add` them and commit without waiting for
@@ -72,14 +73,10 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      const blobs = tx.objectStore('blobs');
-      let checks = false;
-      for (const blob of operation.blobs) {
-        checks = checkListDependencies(blobs, blob, events) || checks;
-        blobs.put(blob);
-      }
-      return checks;
+      return queueBlobs(tx, operation.blobs, events);
     }
+    case 'blobs':
+      return queueBlobs(tx, operation.blobs, events);
     case 'writes': {
       const store = tx.objectStore('writes');
       for (const write of operation.writes) {
@@ -105,27 +102,73 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   }
 }
 
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents): boolean {
+  const store = tx.objectStore('blobs');
+  let checks = false;
+  for (const blob of blobs) {
+    checks = checkListDependencies(store, blob, events) || checks;
+    store.put(blob);
+  }
+  return checks;
+}
+
+function threadOf(operation: WriteOperation): string | undefined {
+  switch (operation.kind) {
+    case 'checkpoint':
+      return operation.checkpoint.thread_id;
+    case 'writes':
+      return operation.writes[0]?.thread_id;
+    case 'delete':
+      return operation.thread_id;
+    case 'blobs':
+      return operation.blobs[0]?.thread_id;
+  }
+}
+
 /** The stores a batch writes: a smaller scope costs less to open and lets other transactions run alongside. */
 function storesOf(operations: WriteOperation[]): StoreName[] {
-  const stores = new Set<StoreName>();
+  const stores = new Set<StoreName>(JOURNAL_STORE_NAMES);
   for (const operation of operations) {
     if (operation.kind === 'checkpoint') stores.add('checkpoints').add('blobs');
+    else if (operation.kind === 'blobs') stores.add('blobs');
     else if (operation.kind === 'writes') stores.add('writes');
-    else return [...STORE_NAMES];
+    else return [...STORE_NAMES, ...JOURNAL_STORE_NAMES];
   }
   return [...stores];
 }
 
+export interface CommitOptions {
+  /**
+   * Record the operations in the journal when it is on (default). False for changes applied from elsewhere:
+   * they are not journaled, and those of a thread deleted here are dropped.
+   */
+  journal?: boolean;
+  /** Settings stored in the same transaction. */
+  settings?: Record<string, unknown>;
+}
+
+/** What a batch knows of the journal before it runs: on (seen before), or to be read in its transaction. */
+type JournalState = 'on' | 'unknown';
+
 /**
  * Queues every request of a batch at once, without awaiting any, in the order of the operations (so a deletion
  * followed by a write in the same batch keeps the write). `'at-once'` then commits explicitly (one round trip to
- * IndexedDB, however many operations), unless a list's dependencies are being checked, which may abort it. Any
- * failure aborts the transaction, so nothing of the batch is kept.
+ * IndexedDB, however many operations), unless something is read first (the journal setting, deleted threads) or a
+ * list's dependencies are being checked, which may abort it. Any failure aborts the transaction, so nothing of the
+ * batch is kept. Resolves with the operations stored and whether the journal is on.
  */
-function commitOperations(tx: IDBTransaction, operations: WriteOperation[], mode: BatchMode): Promise<void> {
+function commitOperations(
+  tx: IDBTransaction,
+  operations: WriteOperation[],
+  mode: BatchMode,
+  journal: JournalState,
+  options: CommitOptions,
+): Promise<{ stored: WriteOperation[]; journalOn: boolean }> {
   return new Promise((resolve, reject) => {
     let takenKey = false;
     let missing: CheckpointError | undefined;
+    let stored: WriteOperation[] = operations;
+    let journalOn = journal === 'on';
     const events: BatchEvents = {
       takenKey: () => (takenKey = true),
       missingVersion: (blob, version) => {
@@ -137,21 +180,68 @@ function commitOperations(tx: IDBTransaction, operations: WriteOperation[], mode
         tx.abort();
       },
     };
-    tx.oncomplete = () => resolve();
+    tx.oncomplete = () => resolve({ stored, journalOn });
     tx.onabort = () => {
       if (missing) reject(missing);
       else if (takenKey) reject(new TakenWriteKey());
       else reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
     };
-    try {
-      let checks = false;
-      for (const operation of operations) checks = queueOperation(tx, operation, mode, events) || checks;
-      if (mode === 'at-once' && !checks) tx.commit();
-    } catch (error) {
+    const fail = (error: unknown) => {
       // Thrown synchronously (a key or value IndexedDB refuses): report that, not the abort it causes.
       tx.onabort = null;
       tx.abort();
       reject(error);
+    };
+    const fromElsewhere = options.journal === false;
+    const queue = (deleted: Set<string>) => {
+      try {
+        if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
+        let checks = false;
+        const entries = tx.objectStore('journal');
+        for (const operation of stored) {
+          checks = queueOperation(tx, operation, mode, events) || checks;
+          if (!journalOn) continue;
+          if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
+          const entry = fromElsewhere ? undefined : journalEntryOf(operation);
+          if (entry) entries.add(entry);
+        }
+        for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
+        if (mode === 'at-once' && !checks) tx.commit();
+      } catch (error) {
+        fail(error);
+      }
+    };
+    try {
+      // Reads first, then everything else once the last of them answered (requests answer in order).
+      const reads: IDBRequest[] = [];
+      if (journal === 'unknown') {
+        const setting = tx.objectStore('settings').get(JOURNAL_SETTING);
+        setting.onsuccess = () => (journalOn = setting.result !== undefined);
+        reads.push(setting);
+      }
+      const deleted = new Set<string>();
+      if (fromElsewhere) {
+        for (const thread_id of new Set(operations.map(threadOf))) {
+          if (thread_id === undefined) continue;
+          const request = tx.objectStore('deleted_threads').getKey(thread_id);
+          request.onsuccess = () => {
+            if (request.result !== undefined) deleted.add(thread_id);
+          };
+          reads.push(request);
+        }
+      }
+      const last = reads.at(-1);
+      if (!last) {
+        queue(deleted);
+        return;
+      }
+      const record = last.onsuccess;
+      last.onsuccess = (event) => {
+        record?.call(last, event);
+        queue(deleted);
+      };
+    } catch (error) {
+      fail(error);
     }
   });
 }
@@ -170,10 +260,13 @@ function changesOf(operation: WriteOperation): CheckpointChange[] {
     }
     case 'delete':
       return [{ kind: 'delete', thread_id: operation.thread_id }];
+    case 'blobs':
+      return [];
   }
 }
 
 function describeOperations(operations: WriteOperation[]): string {
+  if (operations.length === 0) return 'Storing settings';
   if (operations.length > 1) return `Committing ${operations.length} operations`;
   const [operation] = operations as [WriteOperation];
   switch (operation.kind) {
@@ -183,6 +276,8 @@ function describeOperations(operations: WriteOperation[]): string {
       return `Storing ${operation.writes.length} writes of task ${operation.writes[0]?.task_id ?? '(none)'}`;
     case 'delete':
       return `Deleting thread "${operation.thread_id}"`;
+    case 'blobs':
+      return `Storing ${operation.blobs.length} values`;
   }
 }
 
@@ -204,6 +299,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   readonly #running = new Set<Promise<unknown>>();
   readonly #changes: ChangeBroadcaster;
   readonly #writer = new CoalescingWriter((operations) => this.commit(operations));
+  /**
+   * Set once a transaction found the journal on: it is never turned off, so later transactions journal without
+   * reading the setting first. Forgotten with the connection (the database may have been deleted).
+   */
+  #journalOn = false;
 
   constructor(options: IndexedDBStorageOptions) {
     this.dbName = options.dbName;
@@ -236,6 +336,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
 
   #drop(connection: Promise<JunctureDatabase>): void {
     if (this.#connection === connection) this.#connection = undefined;
+    this.#journalOn = false;
     void connection.then((db) => db.close(), () => undefined);
   }
 
@@ -273,20 +374,83 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * Commits operations in one transaction, in order, and then announces them. Any failure aborts the
    * transaction, so either all of them are stored or none.
    */
-  commit(operations: WriteOperation[]): Promise<void> {
-    if (operations.length === 0) return Promise.resolve();
+  commit(operations: WriteOperation[], options: CommitOptions = {}): Promise<void> {
+    if (operations.length === 0 && options.settings === undefined) return Promise.resolve();
     return this.#run(describeOperations(operations), async (db) => {
       const stores = storesOf(operations);
       const transaction = () => unwrap(db).transaction(stores, 'readwrite', { durability: this.durability });
+      let result: { stored: WriteOperation[]; journalOn: boolean };
       try {
-        await commitOperations(transaction(), operations, 'at-once');
+        result = await commitOperations(transaction(), operations, 'at-once', this.#journalOn ? 'on' : 'unknown', options);
       } catch (error) {
         // Rare: a task's writes stored again (a retried or resumed task). The first values stay.
         if (!(error instanceof TakenWriteKey)) throw error;
-        await commitOperations(transaction(), operations, 'keep-first');
+        result = await commitOperations(transaction(), operations, 'keep-first', this.#journalOn ? 'on' : 'unknown', options);
       }
-      this.#changes.post(operations.flatMap(changesOf));
+      if (result.journalOn) this.#journalOn = true;
+      this.#changes.post(result.stored.flatMap(changesOf));
     });
+  }
+
+  /**
+   * Stores changes that come from elsewhere (another replica of the database) in one transaction, without
+   * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
+   * like any commit.
+   */
+  applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>): Promise<void> {
+    return this.#track(() => this.commit(operations, settings ? { journal: false, settings } : { journal: false }));
+  }
+
+  /**
+   * Turns the journal on for good, for every storage on this database; the first time, journals every record
+   * already stored. Resolves with whether this call turned it on.
+   */
+  enableJournal(): Promise<boolean> {
+    return this.#journalTransaction('Turning the change journal on', async (tx) => {
+      const settings = tx.objectStore('settings');
+      if ((await requestResult(settings.get(JOURNAL_SETTING))) !== undefined) return false;
+      settings.put(true, JOURNAL_SETTING);
+      await enqueueThreads(tx, await allThreadIds(tx));
+      return true;
+    });
+  }
+
+  /** Journals every record stored again (whoever reads the journal must see them all once more). */
+  rejournalAll(): Promise<number> {
+    return this.#journalTransaction('Journaling every record again', async (tx) => enqueueThreads(tx, await allThreadIds(tx)));
+  }
+
+  /** The oldest `limit` journal entries with the records they name, in commit order. */
+  readJournal(limit: number): Promise<JournalRead[]> {
+    return this.#track(async () => {
+      await this.#writer.settled();
+      return this.#run('Reading the change journal', (db) =>
+        readJournalEntries(unwrap(db).transaction([...STORE_NAMES, 'journal'], 'readonly'), limit),
+      );
+    });
+  }
+
+  /** Takes journal entries out, once their reader has dealt with them. */
+  acknowledgeJournal(seqs: number[]): Promise<void> {
+    return this.#journalTransaction(`Taking ${seqs.length} entries out of the change journal`, async (tx) => {
+      const journal = tx.objectStore('journal');
+      for (const seq of seqs) journal.delete(seq);
+    });
+  }
+
+  /** How many entries the journal holds. */
+  journalSize(): Promise<number> {
+    return this.#track(() => this.#run('Counting the change journal', (db) => requestResult(unwrap(db).transaction('journal', 'readonly').objectStore('journal').count())));
+  }
+
+  /** A setting of this database, or undefined. */
+  readSetting(name: string): Promise<unknown> {
+    return this.#track(() => this.#run(`Reading setting "${name}"`, (db) => requestResult(unwrap(db).transaction('settings', 'readonly').objectStore('settings').get(name))));
+  }
+
+  /** A read-write transaction on the data and the journal, after the writes made before it; announces nothing. */
+  #journalTransaction<T>(action: string, body: (tx: IDBTransaction) => Promise<T>): Promise<T> {
+    return this.#rewrite(action, body, () => []);
   }
 
   /** Runs a call that is not a write, so that `close()` can wait for it; rejects with `CLOSED` once closing. */
@@ -363,7 +527,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#track(async () => {
       await this.#writer.settled();
       return this.#run(action, async (db) => {
-        const tx = unwrap(db).transaction(STORE_NAMES, 'readwrite', { durability: this.durability });
+        const tx = unwrap(db).transaction([...STORE_NAMES, ...JOURNAL_STORE_NAMES], 'readwrite', { durability: this.durability });
         const done = new Promise<void>((resolve, reject) => {
           tx.oncomplete = () => resolve();
           tx.onabort = () => reject(tx.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
@@ -402,7 +566,16 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   }
 
   copyThread(from: string, to: string): Promise<number> {
-    return this.#rewrite(`Copying thread "${from}" to "${to}"`, (tx) => copyThreadRecords(tx, from, to), () => [{ kind: 'rewrite', thread_id: to }]);
+    return this.#rewrite(
+      `Copying thread "${from}" to "${to}"`,
+      async (tx) => {
+        const copied = await copyThreadRecords(tx, from, to);
+        // The copy is a new thread: journaled like any new records.
+        if ((await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined) await enqueueThreads(tx, [to]);
+        return copied;
+      },
+      () => [{ kind: 'rewrite', thread_id: to }],
+    );
   }
 
   /**

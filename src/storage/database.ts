@@ -1,6 +1,6 @@
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
-import { STORE_NAMES, type JunctureSchema } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, type JunctureSchema } from './records.js';
 import { UPGRADE_STEPS } from './schema.js';
 
 export type JunctureDatabase = IDBPDatabase<JunctureSchema>;
@@ -92,7 +92,7 @@ export async function openLayoutDatabase<Schema extends DBSchema>(
 
 /** Opens (creating or upgrading) the checkpoint database and checks that it has our stores. */
 export function openDatabase(name: string, handlers: OpenHandlers): Promise<JunctureDatabase> {
-  return openLayoutDatabase<JunctureSchema>(name, { upgradeSteps: UPGRADE_STEPS, storeNames: STORE_NAMES }, handlers);
+  return openLayoutDatabase<JunctureSchema>(name, { upgradeSteps: UPGRADE_STEPS, storeNames: [...STORE_NAMES, ...JOURNAL_STORE_NAMES] }, handlers);
 }
 
 /** Deletes the whole database; open savers on it close their connection when asked. */

@@ -69,6 +69,18 @@ export type ThreadIndexKey = [thread_id: string, checkpoint_id: string, checkpoi
 /** Index key for all threads, newest first. */
 export type TimeIndexKey = [checkpoint_id: string, thread_id: string, checkpoint_ns: string];
 
+/** A record's place: its store and key. */
+export type RecordRef =
+  | { store: 'checkpoints'; key: CheckpointKey }
+  | { store: 'blobs'; key: BlobKey }
+  | { store: 'writes'; key: WriteKey };
+
+/**
+ * One committed operation in the change journal (see `journal.ts`): the records it wrote, or the deletion of its
+ * thread. The journal's key numbers entries in commit order.
+ */
+export type JournalEntry = { thread_id: string; records: RecordRef[] } | { thread_id: string; deleted: true };
+
 export interface JunctureSchema extends DBSchema {
   checkpoints: {
     key: CheckpointKey;
@@ -77,6 +89,15 @@ export interface JunctureSchema extends DBSchema {
   };
   blobs: { key: BlobKey; value: BlobRecord };
   writes: { key: WriteKey; value: WriteRecord };
+  /** Schema 2: what was committed here and not yet taken out by a reader of the journal. */
+  journal: { key: number; value: JournalEntry };
+  /** Schema 2: the database's own settings, by name (whether it journals; a reader's bookmarks). */
+  settings: { key: string; value: unknown };
+  /** Schema 2: threads deleted while journaling: changes applied from elsewhere never bring them back. */
+  deleted_threads: { key: string; value: { thread_id: string } };
 }
 
+/** The stores of checkpoint data, each keyed by thread first. */
 export const STORE_NAMES = ['checkpoints', 'blobs', 'writes'] as const;
+/** The journal's stores. */
+export const JOURNAL_STORE_NAMES = ['journal', 'settings', 'deleted_threads'] as const;

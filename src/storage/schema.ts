@@ -19,6 +19,12 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
       keyPath: ['thread_id', 'checkpoint_ns', 'checkpoint_id', 'task_id', 'idx'],
     });
   },
+  // 2: the change journal (`journal.ts`), off until something turns it on.
+  (db) => {
+    db.createObjectStore('journal', { autoIncrement: true });
+    db.createObjectStore('settings');
+    db.createObjectStore('deleted_threads', { keyPath: 'thread_id' });
+  },
 ];
 
 /** The schema version this build reads and writes. */

@@ -58,7 +58,12 @@ export type WriteOperation =
   | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
   /** Writes of one task against one checkpoint. */
   | { kind: 'writes'; writes: WriteRecord[] }
-  | { kind: 'delete'; thread_id: string };
+  | { kind: 'delete'; thread_id: string }
+  /**
+   * Values ahead of the checkpoint that names them: changes applied from elsewhere arrive in pages, and a page may
+   * end between a checkpoint's values and the checkpoint.
+   */
+  | { kind: 'blobs'; blobs: BlobRecord[] };
 
 /** What `getDeltaChannelHistory` replays: the ancestors' writes to some channels, and each channel's seed. */
 export interface DeltaHistory {

@@ -30,6 +30,8 @@ function threadOf(operation: WriteOperation): string | undefined {
       return operation.writes[0]?.thread_id;
     case 'delete':
       return operation.thread_id;
+    case 'blobs':
+      return operation.blobs[0]?.thread_id;
   }
 }
 

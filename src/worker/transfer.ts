@@ -42,6 +42,8 @@ export function buffersOfOperation(operation: WriteOperation): ArrayBuffer[] {
   if (operation.kind === 'checkpoint') {
     buffers.checkpoint(operation.checkpoint);
     buffers.blobs(operation.blobs);
+  } else if (operation.kind === 'blobs') {
+    buffers.blobs(operation.blobs);
   } else if (operation.kind === 'writes') {
     buffers.writes(operation.writes);
   }

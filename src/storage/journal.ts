@@ -1,0 +1,143 @@
+/**
+ * The change journal: once turned on for a database (a setting stored in it, so every tab's and worker's storage
+ * sees it), each commit also records which records it wrote, or which thread it deleted, in the same transaction.
+ * A reader takes entries out in commit order once it has dealt with them, so what was committed and not yet taken
+ * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
+ * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
+ */
+import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, RecordRef, WriteKey, WriteRecord } from './records.js';
+import { prefixRange, requestResult } from './requests.js';
+import type { WriteOperation } from './storage.js';
+
+/** The setting that turns the journal on, for good. */
+export const JOURNAL_SETTING = 'journal';
+
+/** One journal entry as read back: the records it names that are still stored, or a thread's deletion. */
+export interface JournalRead {
+  /** Its place in the journal; `acknowledgeJournal` takes it out. */
+  seq: number;
+  thread_id: string;
+  deleted?: true;
+  /** The checkpoint the entry wrote, when it is still stored. */
+  checkpoint?: CheckpointRecord;
+  blobs: BlobRecord[];
+  writes: WriteRecord[];
+}
+
+/** What the journal records of one operation; `blobs` operations come only from elsewhere, never journaled. */
+export function journalEntryOf(operation: WriteOperation): JournalEntry | undefined {
+  switch (operation.kind) {
+    case 'checkpoint': {
+      const { thread_id, checkpoint_ns, checkpoint_id } = operation.checkpoint;
+      const records: RecordRef[] = [{ store: 'checkpoints', key: [thread_id, checkpoint_ns, checkpoint_id] }];
+      for (const blob of operation.blobs) records.push({ store: 'blobs', key: [blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version] });
+      return { thread_id, records };
+    }
+    case 'writes': {
+      const first = operation.writes[0];
+      if (!first) return undefined;
+      const records = operation.writes.map((write): RecordRef => ({
+        store: 'writes',
+        key: [write.thread_id, write.checkpoint_ns, write.checkpoint_id, write.task_id, write.idx],
+      }));
+      return { thread_id: first.thread_id, records };
+    }
+    case 'delete':
+      return { thread_id: operation.thread_id, deleted: true };
+    case 'blobs':
+      return undefined;
+  }
+}
+
+const key = (...parts: unknown[]) => JSON.stringify(parts);
+
+/**
+ * Journals every record of the threads already stored, as if each checkpoint had just been written with the values
+ * it names first (oldest checkpoint first, each task's writes after their checkpoint). Resolves with the entries added.
+ */
+export async function enqueueThreads(tx: IDBTransaction, threadIds: string[]): Promise<number> {
+  const journal = tx.objectStore('journal');
+  let added = 0;
+  for (const thread_id of threadIds) {
+    const range = prefixRange([thread_id]);
+    const [checkpoints, blobKeys, writeKeys] = await Promise.all([
+      requestResult(tx.objectStore('checkpoints').getAll(range)) as Promise<CheckpointRecord[]>,
+      requestResult(tx.objectStore('blobs').getAllKeys(range)) as Promise<BlobKey[]>,
+      requestResult(tx.objectStore('writes').getAllKeys(range)) as Promise<WriteKey[]>,
+    ]);
+    const unassigned = new Map(blobKeys.map((blobKey) => [key(blobKey[1], blobKey[2], blobKey[3]), blobKey]));
+    const tasks = new Map<string, WriteKey[]>();
+    for (const writeKey of writeKeys) {
+      const task = key(writeKey[1], writeKey[2], writeKey[3]);
+      tasks.set(task, [...(tasks.get(task) ?? []), writeKey]);
+    }
+    const entries: JournalEntry[] = [];
+    const taskEntries = (checkpoint_ns: string, checkpoint_id: string) => {
+      for (const [task, keys] of tasks) {
+        if (keys[0]![1] !== checkpoint_ns || keys[0]![2] !== checkpoint_id) continue;
+        tasks.delete(task);
+        entries.push({ thread_id, records: keys.map((writeKey): RecordRef => ({ store: 'writes', key: writeKey })) });
+      }
+    };
+    checkpoints.sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? -1 : a.checkpoint_id > b.checkpoint_id ? 1 : 0));
+    for (const record of checkpoints) {
+      const records: RecordRef[] = [{ store: 'checkpoints', key: [thread_id, record.checkpoint_ns, record.checkpoint_id] satisfies CheckpointKey }];
+      for (const [channel, version] of Object.entries(record.channel_versions)) {
+        const blobKey = unassigned.get(key(record.checkpoint_ns, channel, version));
+        if (!blobKey) continue;
+        unassigned.delete(key(record.checkpoint_ns, channel, version));
+        records.push({ store: 'blobs', key: blobKey });
+      }
+      entries.push({ thread_id, records });
+      taskEntries(record.checkpoint_ns, record.checkpoint_id);
+    }
+    // Writes against a checkpoint no longer stored (pruned) go last; values no checkpoint names stay local.
+    for (const keys of tasks.values()) entries.push({ thread_id, records: keys.map((writeKey): RecordRef => ({ store: 'writes', key: writeKey })) });
+    for (const entry of entries) journal.add(entry);
+    added += entries.length;
+  }
+  return added;
+}
+
+/**
+ * The oldest `limit` journal entries with their records, read in the caller's transaction. A value whose
+ * checkpoint is gone (pruned) travels with the next entry of its thread whose checkpoint names it.
+ */
+export async function readJournalEntries(tx: IDBTransaction, limit: number): Promise<JournalRead[]> {
+  const journal = tx.objectStore('journal');
+  const [keys, entries] = await Promise.all([
+    requestResult(journal.getAllKeys(undefined, limit)) as Promise<number[]>,
+    requestResult(journal.getAll(undefined, limit)) as Promise<JournalEntry[]>,
+  ]);
+  const reads = await Promise.all(
+    entries.map(async (entry, i): Promise<JournalRead> => {
+      const read: JournalRead = { seq: keys[i]!, thread_id: entry.thread_id, blobs: [], writes: [] };
+      if ('deleted' in entry) return { ...read, deleted: true };
+      const records = await Promise.all(entry.records.map((ref) => requestResult(tx.objectStore(ref.store).get(ref.key as IDBValidKey))));
+      entry.records.forEach((ref, j) => {
+        const record = records[j];
+        if (record === undefined) return;
+        if (ref.store === 'checkpoints') read.checkpoint = record as CheckpointRecord;
+        else if (ref.store === 'blobs') read.blobs.push(record as BlobRecord);
+        else read.writes.push(record as WriteRecord);
+      });
+      return read;
+    }),
+  );
+  const orphans = new Map<string, BlobRecord>();
+  for (const read of reads) {
+    if (!read.checkpoint) {
+      for (const blob of read.blobs) orphans.set(key(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), blob);
+      read.blobs = [];
+      continue;
+    }
+    const { thread_id, checkpoint_ns, channel_versions } = read.checkpoint;
+    for (const [channel, version] of Object.entries(channel_versions)) {
+      const orphan = orphans.get(key(thread_id, checkpoint_ns, channel, version));
+      if (!orphan) continue;
+      orphans.delete(key(thread_id, checkpoint_ns, channel, version));
+      read.blobs.push(orphan);
+    }
+  }
+  return reads;
+}

@@ -1,0 +1,199 @@
+/**
+ * One push and one pull between a saver's database and the sync server. Pushes send the change journal in commit
+ * order, in batches within the server's limits that never split a journal entry (a checkpoint travels with its new
+ * values, a task's writes together), and take entries out only once the server acknowledged them: a push cut off
+ * is sent again, which the server takes as duplicates. Pulls store each page with the cursor in one transaction.
+ */
+import { CheckpointError } from '../errors.js';
+import type { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
+import type { JournalRead } from '../storage/journal.js';
+import type { WriteOperation } from '../storage/storage.js';
+import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../wire/protocol.js';
+import { readWireRecord, toWireRecord, type SyncRecord, type WireRecord } from '../wire/records.js';
+import type { SyncTransport } from './transport.js';
+
+/** The server's defaults are 2,000 records and 8 MiB a push; the byte budget leaves room for the envelope. */
+export const PUSH_LIMITS = { records: 2_000, bytes: 6 * 1024 * 1024 };
+/** Journal entries read at a time. */
+const ENTRIES_PER_READ = 500;
+/** Changes asked for per pull page (the server's maximum is 1,000). */
+const PULL_LIMIT = 500;
+
+export interface Replica {
+  storage: IndexedDBCheckpointStorage;
+  transport: SyncTransport;
+  clientId: string;
+  /** Only these threads, or every thread of the user. */
+  threads: string[] | 'all';
+  signal: AbortSignal;
+}
+
+interface PushBatch {
+  seqs: number[];
+  records: WireRecord[];
+  bytes: number;
+}
+
+function recordsOf(read: JournalRead): WireRecord[] {
+  if (read.deleted) return [{ kind: 'delete', thread_id: read.thread_id }];
+  const records: SyncRecord[] = [];
+  if (read.checkpoint) records.push({ kind: 'checkpoint', ...read.checkpoint });
+  for (const blob of read.blobs) records.push({ kind: 'blob', ...blob });
+  for (const write of read.writes) records.push({ kind: 'write', ...write });
+  return records.map(toWireRecord);
+}
+
+/** Packs journal entries, in order, into pushes within `PUSH_LIMITS`; an entry larger than that goes alone. */
+export function pushBatches(reads: JournalRead[], threads: string[] | 'all'): PushBatch[] {
+  const batches: PushBatch[] = [];
+  let current: PushBatch = { seqs: [], records: [], bytes: 0 };
+  for (const read of reads) {
+    // Threads outside `threads` stay local: their entries are taken out unsent.
+    const records = threads === 'all' || threads.includes(read.thread_id) ? recordsOf(read) : [];
+    const bytes = records.reduce((sum, record) => sum + JSON.stringify(record).length + 1, 0);
+    const full = current.records.length + records.length > PUSH_LIMITS.records || current.bytes + bytes > PUSH_LIMITS.bytes;
+    if (full && current.records.length > 0) {
+      batches.push(current);
+      current = { seqs: [], records: [], bytes: 0 };
+    }
+    current.seqs.push(read.seq);
+    current.records.push(...records);
+    current.bytes += bytes;
+  }
+  if (current.seqs.length > 0) batches.push(current);
+  return batches;
+}
+
+function malformed(endpoint: string, problem: string): CheckpointError {
+  return new CheckpointError('SYNC', `The sync server's answer to ${endpoint} is malformed: ${problem}.`);
+}
+
+function readPushResponse(value: unknown): PushResponse {
+  const answer = value as Partial<PushResponse> | null;
+  if (!answer || !Array.isArray(answer.deletedThreads) || !answer.deletedThreads.every((id) => typeof id === 'string')) {
+    throw malformed('push', 'deletedThreads must be an array of thread ids');
+  }
+  return answer as PushResponse;
+}
+
+function readPullResponse(value: unknown): PullResponse {
+  const answer = value as Partial<PullResponse> | null;
+  if (!answer || !Array.isArray(answer.changes)) throw malformed('pull', 'changes must be an array');
+  if (typeof answer.cursor !== 'string') throw malformed('pull', 'cursor must be a string');
+  if (typeof answer.more !== 'boolean' || typeof answer.resync !== 'boolean') throw malformed('pull', 'more and resync must be booleans');
+  return answer as PullResponse;
+}
+
+function deletions(threadIds: string[]): WriteOperation[] {
+  return threadIds.map((thread_id): WriteOperation => ({ kind: 'delete', thread_id }));
+}
+
+/** Sends the whole journal; resolves with how many records went out. */
+export async function push(replica: Replica): Promise<number> {
+  const { storage, transport, clientId, threads, signal } = replica;
+  let sent = 0;
+  for (;;) {
+    const reads = await storage.readJournal(ENTRIES_PER_READ);
+    if (reads.length === 0) return sent;
+    for (const batch of pushBatches(reads, threads)) {
+      if (batch.records.length > 0) {
+        const request: PushRequest = { records: batch.records, clientId };
+        const answer = readPushResponse(await transport.post('push', request, signal));
+        // Deleted elsewhere: the server dropped these threads' records; they go here too, for good.
+        if (answer.deletedThreads.length > 0) await storage.applyChanges(deletions(answer.deletedThreads));
+        sent += batch.records.length;
+      }
+      await storage.acknowledgeJournal(batch.seqs);
+    }
+  }
+}
+
+/** Storage operations for a page of changes, in the order the server committed them. */
+export function operationsOf(changes: SyncRecord[]): WriteOperation[] {
+  const operations: WriteOperation[] = [];
+  for (const change of changes) {
+    const last = operations.at(-1);
+    switch (change.kind) {
+      case 'checkpoint': {
+        const { kind: _, ...checkpoint } = change;
+        operations.push({ kind: 'checkpoint', checkpoint, blobs: [] });
+        break;
+      }
+      case 'blob': {
+        const { kind: _, ...blob } = change;
+        if (last?.kind === 'blobs') last.blobs.push(blob);
+        else operations.push({ kind: 'blobs', blobs: [blob] });
+        break;
+      }
+      case 'write': {
+        const { kind: _, ...write } = change;
+        const first = last?.kind === 'writes' ? last.writes[0] : undefined;
+        const sameTask =
+          first !== undefined &&
+          first.thread_id === write.thread_id &&
+          first.checkpoint_ns === write.checkpoint_ns &&
+          first.checkpoint_id === write.checkpoint_id &&
+          first.task_id === write.task_id;
+        if (sameTask && last?.kind === 'writes') last.writes.push(write);
+        else operations.push({ kind: 'writes', writes: [write] });
+        break;
+      }
+      case 'delete':
+        operations.push({ kind: 'delete', thread_id: change.thread_id });
+        break;
+    }
+  }
+  return operations;
+}
+
+/** Where pulls of this thread set resume, and the settings key it is stored under. */
+export interface PullBookmark {
+  key: string;
+  scope: string;
+  cursor: string | null;
+  /** A bookmark of another thread set was stored: threads that stayed local until now may have to go out. */
+  rescoped: boolean;
+}
+
+export function bookmarkKey(url: string): string {
+  return `sync-cursor:${url}`;
+}
+
+export function scopeOf(threads: string[] | 'all'): string {
+  return threads === 'all' ? 'all' : JSON.stringify([...threads].sort());
+}
+
+/**
+ * Pulls every page from the bookmark on, each stored in one transaction with its cursor. On `resync` (the server
+ * does not know the cursor) everything stored here is journaled again first, since the server may have lost it,
+ * and pulling starts over. Resolves with the last cursor and whether the journal was refilled.
+ */
+export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ cursor: string; changes: number; resynced: boolean }> {
+  const { storage, transport, clientId, threads, signal } = replica;
+  let cursor = bookmark.cursor;
+  let resynced = false;
+  let changes = 0;
+  for (;;) {
+    const request: PullRequest = { cursor, limit: PULL_LIMIT, clientId };
+    if (threads !== 'all') request.threads = threads;
+    const page = readPullResponse(await transport.post('pull', request, signal));
+    if (page.resync && !resynced) {
+      resynced = true;
+      await storage.rejournalAll();
+    }
+    const records = page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`));
+    await storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
+    changes += records.length;
+    cursor = page.cursor;
+    if (!page.more) return { cursor, changes, resynced };
+  }
+}
+
+/** The stored bookmark for this server and thread set; a bookmark of another thread set starts over. */
+export async function readBookmark(storage: IndexedDBCheckpointStorage, url: string, threads: string[] | 'all'): Promise<PullBookmark> {
+  const key = bookmarkKey(url);
+  const scope = scopeOf(threads);
+  const stored = (await storage.readSetting(key)) as { scope?: unknown; cursor?: unknown } | undefined;
+  const cursor = stored?.scope === scope && typeof stored.cursor === 'string' ? stored.cursor : null;
+  return { key, scope, cursor, rescoped: stored !== undefined && stored.scope !== scope };
+}

@@ -1,0 +1,119 @@
+// startSync in a real browser, with `fetch` answered in the page by a small in-memory server that speaks the
+// protocol (the Node suite runs against the real server on PostgreSQL). Two controllers on one database stand for
+// two tabs: Web Locks are per origin, so they compete exactly as tabs do.
+import { BrowserSaver, WorkerSaver } from '../../src/index.js';
+import { startSync, type SyncController } from '../../src/sync/index.js';
+import type { PullRequest, PushRequest } from '../../src/wire/protocol.js';
+import type { WireRecord } from '../../src/wire/records.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
+
+const URL_BASE = 'https://sync.invalid/sync';
+
+/** The protocol's push and pull over an array: records in push order, each tagged with the client that sent it. */
+class PageServer {
+  readonly records: { record: WireRecord; clientId: string | undefined }[] = [];
+  readonly pushedBy = new Set<string>();
+
+  readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const url = String(input);
+    if (!url.startsWith(URL_BASE)) throw new TypeError(`Nothing listens at ${url}.`);
+    const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
+    if (url.endsWith('/push')) {
+      const { records, clientId } = JSON.parse(String(init?.body)) as PushRequest;
+      if (clientId) this.pushedBy.add(clientId);
+      for (const record of records) this.records.push({ record, clientId });
+      return json({ stored: records.length, duplicates: 0, deletedThreads: [] });
+    }
+    if (url.endsWith('/pull')) {
+      const { cursor, clientId } = JSON.parse(String(init?.body)) as PullRequest;
+      const from = cursor ? Number(cursor) : 0;
+      const changes = this.records.slice(from).filter((entry) => entry.clientId !== clientId).map((entry) => entry.record);
+      return json({ changes, cursor: String(this.records.length), more: false, resync: false });
+    }
+    return new Response(JSON.stringify({ error: { code: 'not_found', message: 'No such endpoint.' } }), { status: 404 });
+  };
+
+  checkpointIds(thread: string): string[] {
+    return this.records
+      .map(({ record }) => record)
+      .filter((record): record is Extract<WireRecord, { kind: 'checkpoint' }> => record.kind === 'checkpoint' && record.thread_id === thread)
+      .map((record) => record.checkpoint_id)
+      .sort();
+  }
+}
+
+const realFetch = globalThis.fetch;
+let server: PageServer;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(() => {
+  server = new PageServer();
+  globalThis.fetch = server.fetch as typeof fetch;
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  globalThis.fetch = realFetch;
+});
+
+function track<T extends BrowserSaver | WorkerSaver>(saver: T): T {
+  cleanups.push(async () => {
+    await saver.close();
+    await BrowserSaver.deleteDatabase(saver.dbName);
+  });
+  return saver;
+}
+
+function sync(saver: BrowserSaver | WorkerSaver): SyncController {
+  const controller = startSync(saver, { url: URL_BASE });
+  cleanups.push(() => controller.stop());
+  return controller;
+}
+
+async function checkpointIds(saver: BrowserSaver | WorkerSaver, thread: string): Promise<string[]> {
+  return (await collect(saver.list(threadConfig(thread)))).map((tuple) => String(tuple.config.configurable?.checkpoint_id)).sort();
+}
+
+describe('startSync in the browser', () => {
+  it('syncs from one tab only; the other mirrors its status, and takes over when it stops, losing nothing', async () => {
+    const dbName = freshDbName('sync-tabs');
+    const pageSaver = track(new BrowserSaver({ dbName }));
+    const workerSaver = track(new WorkerSaver({ dbName }));
+    const first = sync(pageSaver);
+    const second = sync(workerSaver);
+    await first.syncNow();
+    expect([first.leader, second.leader]).toEqual([true, false]);
+
+    // A commit in the tab that does not sync is pushed by the one that does.
+    const graph = buildChatGraph(workerSaver);
+    await graph.invoke({ messages: [human('from the worker tab', 0)] }, threadConfig('tabs'));
+    await vi.waitFor(async () => expect(server.checkpointIds('tabs')).toEqual(await checkpointIds(workerSaver, 'tabs')), { timeout: 10_000 });
+    await vi.waitFor(() => expect(second.status).toBe('idle'));
+    expect(server.pushedBy.size).toBe(1);
+
+    // The syncing tab closes; commits made while it hands over still go out.
+    await first.stop();
+    await graph.invoke({ messages: [human('after the hand-over', 1)] }, threadConfig('tabs'));
+    await vi.waitFor(() => expect(second.leader).toBe(true), { timeout: 10_000 });
+    await second.syncNow();
+    expect(server.checkpointIds('tabs')).toEqual(await checkpointIds(workerSaver, 'tabs'));
+    expect(new Set(server.checkpointIds('tabs')).size).toBe(server.checkpointIds('tabs').length);
+  });
+
+  it('brings what another device pushed into a WorkerSaver, announced to its subscribers', async () => {
+    const origin = track(new BrowserSaver({ dbName: freshDbName('sync-origin') }));
+    await buildChatGraph(origin).invoke({ messages: [human('hello from a', 0)] }, threadConfig('shared'));
+    await sync(origin).syncNow();
+
+    const device = track(new WorkerSaver({ dbName: freshDbName('sync-device') }));
+    const heard: string[] = [];
+    const unsubscribe = device.subscribe((change) => heard.push(change.kind));
+    cleanups.push(async () => unsubscribe());
+    await sync(device).syncNow();
+    expect(await checkpointIds(device, 'shared')).toEqual(await checkpointIds(origin, 'shared'));
+    expect((await buildChatGraph(device).getState(threadConfig('shared'))).values).toEqual(
+      (await buildChatGraph(origin).getState(threadConfig('shared'))).values,
+    );
+    await vi.waitFor(() => expect(heard).toContain('checkpoint'));
+  });
+});

@@ -1,0 +1,370 @@
+// startSync on BrowserSavers (fake-indexeddb, one database per device) against the handler on PostgreSQL, served
+// over HTTP by Node, with a switch in front of it that takes the server down or cuts answers off.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { MemorySaver } from '@langchain/langgraph-checkpoint';
+import { openDB } from 'idb';
+import { BrowserSaver, CheckpointError, type CheckpointChange } from '../../src/index.js';
+import { toNodeListener, type SyncHandler } from '../../src/server/index.js';
+import { startSync, type SyncController, type SyncOptions, type SyncState } from '../../src/sync/index.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
+import { USERS, startServer, type TestServer } from './support.js';
+
+type Fault = 'none' | 'down' | 'push-500' | 'cut-after-push';
+
+interface Endpoint {
+  url: string;
+  fault: Fault;
+  /** Requests seen, by path. */
+  requests: string[];
+  /** Serves another handler from now on (a server that lost its database). */
+  swap(handler: SyncHandler): void;
+  close(): Promise<void>;
+}
+
+async function serve(handler: SyncHandler): Promise<Endpoint> {
+  let listener = toNodeListener(handler);
+  const endpoint: Endpoint = {
+    url: '',
+    fault: 'none',
+    requests: [],
+    swap: (next) => (listener = toNodeListener(next)),
+    close: () => new Promise((resolve) => http.close(() => resolve())),
+  };
+  const http: Server = createServer((req, res) => {
+    endpoint.requests.push(req.url ?? '');
+    const isPush = req.url?.endsWith('/push') ?? false;
+    if (endpoint.fault === 'down') {
+      req.socket.destroy();
+      return;
+    }
+    if (endpoint.fault === 'push-500' && isPush) {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'internal', message: 'The sync server failed; try again later.' } }));
+      return;
+    }
+    if (endpoint.fault === 'cut-after-push' && isPush) {
+      // The handler stores the push; the connection drops before the answer leaves.
+      res.writeHead = (() => {
+        req.socket.destroy();
+        return res;
+      }) as typeof res.writeHead;
+    }
+    listener(req, res);
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  endpoint.url = `http://127.0.0.1:${(http.address() as AddressInfo).port}/sync`;
+  return endpoint;
+}
+
+let server: TestServer;
+let endpoint: Endpoint;
+const cleanups: (() => Promise<void>)[] = [];
+
+beforeEach(async () => {
+  server = await startServer();
+  endpoint = await serve(server.handler);
+});
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  await endpoint.close();
+  await server.close();
+  expect(server.errors).toEqual([]);
+});
+
+interface Device {
+  saver: BrowserSaver;
+  sync: SyncController;
+  states: SyncState[];
+  changes: CheckpointChange[];
+}
+
+function saver(): BrowserSaver {
+  const created = new BrowserSaver({ dbName: freshDbName('device') });
+  cleanups.push(async () => {
+    await created.close();
+    await BrowserSaver.deleteDatabase(created.dbName);
+  });
+  return created;
+}
+
+function connect(on: BrowserSaver, options: Partial<SyncOptions> = {}): Device {
+  const sync = startSync(on, { url: endpoint.url, headers: { authorization: `Bearer ${USERS.alice}` }, ...options });
+  const device: Device = { saver: on, sync, states: [], changes: [] };
+  sync.subscribe((state) => device.states.push(state));
+  const unsubscribe = on.subscribe((change) => device.changes.push(change));
+  cleanups.push(async () => {
+    unsubscribe();
+    await sync.stop();
+  });
+  return device;
+}
+
+function device(options: Partial<SyncOptions> = {}): Device {
+  return connect(saver(), options);
+}
+
+async function chat(on: BrowserSaver, thread: string, turns: [text: string, turn: number, branch: number][], config = threadConfig(thread)) {
+  const graph = buildChatGraph(on);
+  for (const [text, turn, branch] of turns) await graph.invoke({ messages: [human(text, turn, branch)] }, config);
+}
+
+async function values(on: BaseSaver, thread: string): Promise<unknown> {
+  return (await buildChatGraph(on).getState(threadConfig(thread))).values;
+}
+
+type BaseSaver = Parameters<typeof buildChatGraph>[0];
+
+async function checkpointIds(on: BaseSaver, thread: string): Promise<string[]> {
+  return (await collect(on.list(threadConfig(thread)))).map((tuple) => `${tuple.config.configurable?.checkpoint_ns}/${tuple.config.configurable?.checkpoint_id}`).sort();
+}
+
+/** How many entries wait in a database's change journal. */
+async function journalSize(dbName: string): Promise<number> {
+  const db = await openDB(dbName);
+  try {
+    return await db.count('journal');
+  } finally {
+    db.close();
+  }
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting until ${what}.`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+async function replay(turns: [string, number, number][]): Promise<unknown> {
+  const memory = new MemorySaver();
+  const graph = buildChatGraph(memory);
+  for (const [text, turn, branch] of turns) await graph.invoke({ messages: [human(text, turn, branch)] }, threadConfig('replay'));
+  return (await graph.getState(threadConfig('replay'))).values;
+}
+
+describe('startSync', () => {
+  it('carries a thread made on one device, before sync started, to another, and tells its subscribers', async () => {
+    const onA = saver();
+    await chat(onA, 'chat-1', [['hello', 0, 0], ['tell me more', 1, 0], ['fanout please', 2, 0]]);
+    const a = connect(onA);
+    const b = device();
+    await a.sync.syncNow();
+    expect(a.sync.status).toBe('idle');
+    expect(await journalSize(onA.dbName)).toBe(0);
+    await b.sync.syncNow();
+
+    expect(await values(b.saver, 'chat-1')).toEqual(await values(onA, 'chat-1'));
+    expect(await checkpointIds(b.saver, 'chat-1')).toEqual(await checkpointIds(onA, 'chat-1'));
+    expect(await checkpointIds(server.saver, 'chat-1')).toEqual(await checkpointIds(onA, 'chat-1'));
+    // Pulled records are announced like local commits, and never journaled to be pushed back.
+    await until(() => b.changes.some((change) => change.kind === 'checkpoint' && change.thread_id === 'chat-1'), 'B hears of the pulled checkpoints');
+    expect(await journalSize(b.saver.dbName)).toBe(0);
+    expect(a.states.at(-1)).toEqual({ status: 'idle', leader: true });
+  });
+
+  it('pushes each new commit on its own and, live, the other device pulls it without being asked', async () => {
+    const a = device();
+    const b = device({ live: true });
+    await a.sync.syncNow();
+    await until(() => b.sync.status === 'idle', 'B is idle');
+    await chat(a.saver, 'live-1', [['first', 0, 0]]);
+    // No syncNow: A pushes because it committed; B pulls because the stream announced a new cursor.
+    await until(async () => (await checkpointIds(b.saver, 'live-1')).length > 0 && (await checkpointIds(b.saver, 'live-1')).length === (await checkpointIds(a.saver, 'live-1')).length, 'B has the thread');
+    expect(await values(b.saver, 'live-1')).toEqual(await values(a.saver, 'live-1'));
+    expect(endpoint.requests.some((path) => path.endsWith('/live'))).toBe(true);
+  });
+
+  it('keeps both branches when two offline devices continue and fork the same thread', async () => {
+    const a = device();
+    const b = device();
+    await chat(a.saver, 'shared', [['first', 0, 0], ['second', 1, 0]]);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+
+    endpoint.fault = 'down';
+    await chat(a.saver, 'shared', [['on device a', 2, 1]]);
+    await chat(b.saver, 'shared', [['on device b, a longer message', 2, 2]]);
+    const history = await collect(buildChatGraph(a.saver).getStateHistory(threadConfig('shared')));
+    const afterFirst = history.find((snapshot) => (snapshot.values as { messages?: unknown[] }).messages?.length === 2 && snapshot.next.length === 0)!;
+    await chat(a.saver, 'shared', [['a fork from the first turn', 1, 3]], afterFirst.config);
+    await expect(a.sync.syncNow()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(a.sync.status).toBe('offline');
+    expect(await journalSize(a.saver.dbName)).toBeGreaterThan(0);
+
+    endpoint.fault = 'none';
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+
+    const ids = await checkpointIds(a.saver, 'shared');
+    expect(await checkpointIds(b.saver, 'shared')).toEqual(ids);
+    expect(await checkpointIds(server.saver, 'shared')).toEqual(ids);
+    const expected = [
+      await replay([['first', 0, 0], ['second', 1, 0], ['on device a', 2, 1]]),
+      await replay([['first', 0, 0], ['second', 1, 0], ['on device b, a longer message', 2, 2]]),
+      await replay([['first', 0, 0], ['a fork from the first turn', 1, 3]]),
+    ];
+    for (const on of [a.saver, b.saver, server.saver]) {
+      const heads = (await collect(buildChatGraph(on).getStateHistory(threadConfig('shared'))))
+        .filter((snapshot) => snapshot.next.length === 0)
+        .map((snapshot) => snapshot.values);
+      for (const branch of expected) expect(heads).toContainEqual(branch);
+    }
+  });
+
+  it('deletes a thread deleted on another device, and it stays deleted whatever that device still pushes', async () => {
+    const a = device();
+    const b = device();
+    await chat(a.saver, 'doomed', [['hello', 0, 0]]);
+    await chat(a.saver, 'kept', [['hello', 0, 0]]);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    expect(await checkpointIds(b.saver, 'doomed')).not.toEqual([]);
+
+    // B continues the thread while A deletes it; A's tombstone reaches the server first.
+    endpoint.fault = 'down';
+    await chat(b.saver, 'doomed', [['still here?', 1, 0]]);
+    endpoint.fault = 'none';
+    await a.saver.deleteThread('doomed');
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    for (const on of [a.saver, b.saver, server.saver]) expect(await checkpointIds(on, 'doomed')).toEqual([]);
+    expect(await checkpointIds(b.saver, 'kept')).not.toEqual([]);
+
+    // Pulling everything again from the beginning does not bring it back either.
+    await chat(b.saver, 'kept', [['more', 1, 0]]);
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    expect(await checkpointIds(a.saver, 'doomed')).toEqual([]);
+    await until(() => b.changes.some((change) => change.kind === 'delete' && change.thread_id === 'doomed'), 'B hears of the deletion');
+  });
+
+  it('sends a push again after a 500 or a cut-off answer: nothing lost, nothing stored twice', async () => {
+    const a = device();
+    const b = device();
+    await chat(a.saver, 'retried', [['one', 0, 0], ['two', 1, 0]]);
+    endpoint.fault = 'push-500';
+    await expect(a.sync.syncNow()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(a.sync.status).toBe('offline');
+    expect(a.sync.error?.message).toMatch(/500/);
+
+    // The server stores this push, but A never hears so.
+    endpoint.fault = 'cut-after-push';
+    await expect(a.sync.syncNow()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const afterCut = await server.pullAll('alice');
+    expect(afterCut.length).toBeGreaterThan(0);
+    expect(await journalSize(a.saver.dbName)).toBeGreaterThan(0);
+
+    endpoint.fault = 'none';
+    await a.sync.syncNow();
+    expect(a.sync.status).toBe('idle');
+    expect(await journalSize(a.saver.dbName)).toBe(0);
+    // The retry found everything there already: the server holds each record once.
+    const all = await server.pullAll('alice');
+    expect(all.length).toBe(afterCut.length);
+    expect(new Set(all.map((record) => JSON.stringify(record))).size).toBe(all.length);
+
+    await b.sync.syncNow();
+    expect(await checkpointIds(b.saver, 'retried')).toEqual(await checkpointIds(a.saver, 'retried'));
+    expect(await values(b.saver, 'retried')).toEqual(await values(a.saver, 'retried'));
+  });
+
+  it('resyncs when the server does not know its cursor: keeps its own, pulls all, pushes all again', async () => {
+    const a = device();
+    await chat(a.saver, 'survivor', [['hello', 0, 0]]);
+    await a.sync.syncNow();
+
+    // The server lost its database: a new one answers at the same URL, and A's cursor means nothing to it.
+    const fresh = await startServer();
+    cleanups.push(() => fresh.close());
+    endpoint.swap(fresh.handler);
+    const other = await freshPushedThread(fresh);
+    await a.sync.syncNow();
+
+    expect(await checkpointIds(fresh.saver, 'survivor')).toEqual(await checkpointIds(a.saver, 'survivor'));
+    expect(await checkpointIds(a.saver, other)).not.toEqual([]);
+    expect(await checkpointIds(a.saver, 'survivor')).not.toEqual([]);
+    endpoint.swap(server.handler);
+  });
+
+  it('syncs only the threads listed, and the others once the list names them', async () => {
+    const on = saver();
+    await chat(on, 'listed', [['hello', 0, 0]]);
+    await chat(on, 'private', [['hello', 0, 0]]);
+    const narrow = connect(on, { threads: ['listed'] });
+    await narrow.sync.syncNow();
+    expect(await checkpointIds(server.saver, 'listed')).toEqual(await checkpointIds(on, 'listed'));
+    expect(await checkpointIds(server.saver, 'private')).toEqual([]);
+    await narrow.sync.stop();
+
+    const wide = connect(on, { threads: 'all' });
+    await wide.sync.syncNow();
+    expect(await checkpointIds(server.saver, 'private')).toEqual(await checkpointIds(on, 'private'));
+  });
+
+  it('resolves the headers again after a 401 and goes on', async () => {
+    let calls = 0;
+    const a = device({
+      headers: async () => {
+        calls += 1;
+        return { authorization: `Bearer ${calls === 1 ? 'expired' : USERS.alice}` };
+      },
+    });
+    await chat(a.saver, 'token', [['hello', 0, 0]]);
+    await a.sync.syncNow();
+    expect(calls).toBe(2);
+    expect(await checkpointIds(server.saver, 'token')).toEqual(await checkpointIds(a.saver, 'token'));
+  });
+
+  it('stops with a SYNC error on a refusal, and does not retry it on its own', async () => {
+    const a = device({ headers: { authorization: 'Bearer nobody' } });
+    await chat(a.saver, 'refused', [['hello', 0, 0]]);
+    await expect(a.sync.syncNow()).rejects.toMatchObject({ code: 'SYNC', message: expect.stringMatching(/401/) });
+    expect(a.sync.status).toBe('error');
+    expect(a.sync.error).toBeInstanceOf(CheckpointError);
+    expect(await journalSize(a.saver.dbName)).toBeGreaterThan(0);
+  });
+
+  it('refuses bad options with typed errors', () => {
+    const on = saver();
+    const cases: [unknown, unknown, RegExp][] = [
+      [{}, { url: endpoint.url }, /BrowserSaver or a WorkerSaver/],
+      [on, undefined, /options must be an object/],
+      [on, { url: '' }, /url must be/],
+      [on, { url: 'http://[bad' }, /is not a URL/],
+      [on, { url: endpoint.url, threads: 'some' }, /threads must be 'all' or an array/],
+      [on, { url: endpoint.url, threads: ['ok', ''] }, /threads must be/],
+      [on, { url: endpoint.url, live: 'yes' }, /live must be true or false/],
+      [on, { url: endpoint.url, headers: 42 }, /headers must be/],
+    ];
+    for (const [target, options, message] of cases) {
+      let caught: unknown;
+      try {
+        startSync(target as BrowserSaver, options as SyncOptions);
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(CheckpointError);
+      expect((caught as CheckpointError).code).toBe('INVALID_CONFIG');
+      expect((caught as CheckpointError).message).toMatch(message);
+    }
+  });
+});
+
+/** A thread another device pushed to `on`'s server; its id. */
+async function freshPushedThread(on: TestServer): Promise<string> {
+  const other = saver();
+  await chat(other, 'from-elsewhere', [['hi', 0, 0]]);
+  const listener = toNodeListener(on.handler);
+  const http = createServer(listener);
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const sync = startSync(other, { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}/sync`, headers: { authorization: `Bearer ${USERS.alice}` } });
+  await sync.syncNow();
+  await sync.stop();
+  await new Promise((resolve) => http.close(resolve));
+  return 'from-elsewhere';
+}

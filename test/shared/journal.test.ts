@@ -1,0 +1,115 @@
+// The change journal: off until turned on; then written in each commit's own transaction by every storage on the
+// database (two storages here stand for two tabs); changes applied from elsewhere skip it and never bring back a
+// thread deleted here.
+import { MemorySaver } from '@langchain/langgraph-checkpoint';
+import { BrowserSaver, SCHEMA_VERSION } from '../../src/index.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import type { JournalRead } from '../../src/storage/journal.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { checkpointOperation, countRecords, freshDbName, jsonBytes } from '../support/fixtures.js';
+import { writeLegacyDatabase } from '../support/legacy-database.js';
+
+const opened: IndexedDBCheckpointStorage[] = [];
+
+function storage(dbName: string): IndexedDBCheckpointStorage {
+  const created = new IndexedDBCheckpointStorage({ dbName, durability: 'default' });
+  opened.push(created);
+  return created;
+}
+
+afterEach(async () => {
+  const names = new Set(opened.map((each) => each.dbName));
+  for (const each of opened.splice(0)) await each.close();
+  for (const name of names) await IndexedDBCheckpointStorage.deleteDatabase(name);
+});
+
+const summary = (reads: JournalRead[]) =>
+  reads.map((read) => (read.deleted ? `delete ${read.thread_id}` : `${read.thread_id}: ${read.checkpoint?.checkpoint_id ?? '-'} +${read.blobs.length} blobs +${read.writes.length} writes`));
+
+describe('the change journal', () => {
+  it('is at schema 2', () => {
+    expect(SCHEMA_VERSION).toBe(2);
+  });
+
+  it('journals nothing until turned on, then what was stored and every commit of every storage, in the same transaction', async () => {
+    const dbName = freshDbName('journal');
+    const tabA = storage(dbName);
+    const tabB = storage(dbName);
+    await tabA.write(checkpointOperation('t1', 'c1'));
+    await tabB.write(checkpointOperation('t2', 'c1'));
+    expect(await tabA.journalSize()).toBe(0);
+
+    // Turning it on journals what is stored; tab B, whose connection was open already, journals from now on.
+    expect(await tabA.enableJournal()).toBe(true);
+    expect(await tabB.enableJournal()).toBe(false);
+    const blob = { thread_id: 't2', checkpoint_ns: '', channel: 'topic', version: 2, value: jsonBytes('sync') };
+    const withValue = checkpointOperation('t2', 'c2');
+    if (withValue.kind === 'checkpoint') {
+      withValue.checkpoint.channel_versions = { topic: 2 };
+      withValue.blobs.push(blob);
+    }
+    await tabB.write(withValue);
+    await tabB.write({ kind: 'writes', writes: [{ thread_id: 't2', checkpoint_ns: '', checkpoint_id: 'c2', task_id: 'task', idx: 0, channel: 'topic', value: jsonBytes('x'), task_path: '' }] });
+    // A write that fails leaves no entry: the entry is in its transaction.
+    await expect(tabB.write(checkpointOperation('t3', Number.NaN))).rejects.toMatchObject({ code: 'STORAGE' });
+    await tabA.write({ kind: 'delete', thread_id: 't1' });
+
+    const reads = await tabA.readJournal(100);
+    expect(summary(reads)).toEqual([
+      't1: - +0 blobs +0 writes', // deleted since: its records are gone
+      't2: c1 +0 blobs +0 writes',
+      't2: c2 +1 blobs +0 writes',
+      't2: - +0 blobs +1 writes',
+      'delete t1',
+    ]);
+    expect(reads[2]!.blobs[0]).toEqual(blob);
+
+    await tabB.acknowledgeJournal(reads.slice(0, 3).map((read) => read.seq));
+    expect(summary(await tabA.readJournal(100))).toEqual(['t2: - +0 blobs +1 writes', 'delete t1']);
+  });
+
+  it('applies changes from elsewhere without journaling them, announced, and drops those of threads deleted here', async () => {
+    const dbName = freshDbName('journal');
+    const tab = storage(dbName);
+    const saver = new BrowserSaver({ dbName });
+    const heard: string[] = [];
+    const unsubscribe = saver.subscribe((change) => heard.push(`${change.kind} ${'thread_id' in change ? change.thread_id : ''}`));
+    try {
+      await tab.enableJournal();
+      await tab.write(checkpointOperation('gone', 'c1'));
+      await tab.write({ kind: 'delete', thread_id: 'gone' });
+      await tab.acknowledgeJournal((await tab.readJournal(100)).map((read) => read.seq));
+
+      await tab.applyChanges([checkpointOperation('gone', 'c2'), checkpointOperation('new', 'c1')], { bookmark: 'page-1' });
+      expect(await tab.journalSize()).toBe(0);
+      expect(await tab.readSetting('bookmark')).toBe('page-1');
+      expect(await countRecords(dbName, 'gone')).toEqual({ checkpoints: 0, blobs: 0, writes: 0 });
+      expect((await countRecords(dbName, 'new')).checkpoints).toBe(1);
+      expect((await saver.getTuple({ configurable: { thread_id: 'new' } }))?.config.configurable?.['checkpoint_id']).toBe('c1');
+      await vi.waitFor(() => expect(heard).toContain('checkpoint new'));
+      // Heard once: its own write, before the deletion; the applied one was dropped.
+      expect(heard.filter((change) => change === 'checkpoint gone')).toHaveLength(1);
+    } finally {
+      unsubscribe();
+      await saver.close();
+    }
+  });
+
+  it('turns on in a database written by 0.1, journaling its conversation checkpoint by checkpoint', async () => {
+    const memory = new MemorySaver();
+    const graph = buildChatGraph(memory);
+    const config = { configurable: { thread_id: 'legacy' } };
+    for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    const dbName = freshDbName('journal-legacy');
+    const written = await writeLegacyDatabase(dbName, memory, 'legacy');
+    const tab = storage(dbName);
+    expect(await tab.enableJournal()).toBe(true);
+    const reads = await tab.readJournal(1_000);
+    const checkpoints = reads.filter((read) => read.checkpoint).map((read) => read.checkpoint!.checkpoint_id);
+    expect(checkpoints).toEqual(written.map((tuple) => tuple.checkpoint.id).sort());
+    // Every stored value goes out once, with the first checkpoint that names it.
+    const blobs = reads.flatMap((read) => read.blobs.map((blob) => `${blob.channel}@${blob.version}`));
+    expect(new Set(blobs).size).toBe(blobs.length);
+    expect(blobs.length).toBe((await countRecords(dbName)).blobs);
+  });
+});
