@@ -72,6 +72,10 @@ describe('the Firefox build of the devtools extension, installed as a temporary 
     const target = (await callHarness<string[]>(page, 'rootCheckpointIds', 'first-thread'))[1]!;
     await panel.locator(`[data-checkpoint-id="${target}"]`).click();
     await expect.poll(() => panel.$eval('.juncture-row[aria-selected="true"]', (row) => row.getAttribute('data-checkpoint-id'))).toBe(target);
+    // The content script decodes the page's stored bytes, which in Firefox are objects of the page's realm.
+    const detail = () => panel.$eval('.juncture-panel', (root) => (root as HTMLElement).innerText);
+    await expect.poll(detail).toContain('"first-thread"');
+    expect(await detail()).not.toContain('$unreadable');
     await panel.screenshot({ path: resolve(screenshots, 'panel-firefox.png') });
   });
 });
