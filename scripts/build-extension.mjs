@@ -47,7 +47,21 @@ export function firefoxManifest(chromeManifest) {
   };
 }
 
+/**
+ * Builds both. Always a production build: Vite keeps a `NODE_ENV` already set (Vitest sets `test`), which would
+ * bundle React's development build with the checkout's paths in it.
+ */
 export async function buildExtension() {
+  const previous = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await buildBoth();
+  } finally {
+    process.env.NODE_ENV = previous;
+  }
+}
+
+async function buildBoth() {
   await build({
     configFile: false,
     root: source,
