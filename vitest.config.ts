@@ -101,9 +101,16 @@ export default defineConfig({
       // WebKit, Safari's engine, as WebKitGTK's MiniBrowser over WebDriver on an Xvfb display.
       browserLayer('webkit', webkitWebDriver()),
       // Node drives Chromium through playwright-core: reloads, relaunches, extensions, the demo.
-      endToEndLayer('e2e', 'chromium', { include: ['test/e2e/**/*.test.ts'], exclude: ['test/e2e/demo-webkit.test.ts'], globalSetup: ['test/e2e/global-setup.ts'] }),
-      // The agent tests, which need no extension and no Chromium-only API, in Firefox through puppeteer-core.
-      endToEndLayer('e2e-firefox', 'firefox', { include: ['test/e2e/agent-reload.test.ts'] }),
+      endToEndLayer('e2e', 'chromium', {
+        include: ['test/e2e/**/*.test.ts'],
+        exclude: ['test/e2e/demo-webkit.test.ts', 'test/e2e/devtools-extension-firefox.test.ts'],
+        globalSetup: ['test/e2e/global-setup.ts'],
+      }),
+      // The agent tests and the Firefox build of the extension, in Firefox through puppeteer-core.
+      endToEndLayer('e2e-firefox', 'firefox', {
+        include: ['test/e2e/agent-reload.test.ts', 'test/e2e/devtools-extension-firefox.test.ts'],
+        globalSetup: ['test/e2e/global-setup.ts'],
+      }),
       // The agent tests and the demo with its in-page panel, in WebKitGTK through WebKitWebDriver.
       endToEndLayer('e2e-webkit', 'webkit', { include: ['test/e2e/agent-reload.test.ts', 'test/e2e/demo-webkit.test.ts'] }),
     ],

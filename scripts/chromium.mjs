@@ -25,3 +25,11 @@ const CANDIDATES = [
 export function findChromium() {
   return findExecutable('CHROME_PATH', CANDIDATES);
 }
+
+/**
+ * `XVFB_RUN_PATH` when set, else Debian's `xvfb-run` (package xvfb): it gives a headful Chromium, the one that opens
+ * DevTools windows, a display of its own and removes it when Chromium ends.
+ */
+export function findXvfbRun() {
+  return findExecutable('XVFB_RUN_PATH', ['/usr/bin/xvfb-run', '/usr/local/bin/xvfb-run']);
+}

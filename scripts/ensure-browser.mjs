@@ -1,7 +1,7 @@
 // Finds Chromium, Firefox, WebKit and PostgreSQL for the commands that use them (`npm test`, `npm run bench`),
 // installing Debian's packages when running as root with apt-get; otherwise says how to get them and exits.
 import { spawnSync } from 'node:child_process';
-import { findChromium } from './chromium.mjs';
+import { findChromium, findXvfbRun } from './chromium.mjs';
 import { findFirefox } from './firefox.mjs';
 import { findPostgresBin } from './postgres.mjs';
 import { findWebKit } from './webkit.mjs';
@@ -46,6 +46,11 @@ function ensureInstalled({ name, find, envVar, debianPackages }, command) {
 /** Chromium's path, found or installed; `command` is what to run again once the user installed one. */
 export function ensureChromium(command) {
   return ensureInstalled({ name: 'Chromium', find: findChromium, envVar: 'CHROME_PATH', debianPackages: ['chromium'] }, command);
+}
+
+/** `xvfb-run`'s path, found or installed: the test of the panel inside DevTools runs a headful Chromium in it. */
+export function ensureXvfbRun(command) {
+  return ensureInstalled({ name: 'xvfb-run', find: findXvfbRun, envVar: 'XVFB_RUN_PATH', debianPackages: ['xvfb'] }, command);
 }
 
 /** Firefox's path, found or installed; `command` is what to run again once the user installed one. */

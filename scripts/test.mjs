@@ -1,8 +1,8 @@
-// `npm test`: makes sure Chromium, Firefox and WebKitGTK exist (installing Debian's where it may), then runs every
+// `npm test`: makes sure Chromium (and xvfb-run), Firefox and WebKitGTK exist (installing Debian's where it may), then runs every
 // test layer.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { ensureChromium, ensureFirefox, ensurePostgres, ensureWebKit } from './ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensurePostgres, ensureWebKit, ensureXvfbRun } from './ensure-browser.mjs';
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
@@ -18,6 +18,8 @@ const skipped = {
 };
 const browserEnv = {
   CHROME_PATH: ensureChromium('npm test'),
+  // The panel inside DevTools needs a headful Chromium, on a display of its own.
+  XVFB_RUN_PATH: ensureXvfbRun('npm test'),
 };
 if (!skipped.firefox) {
   browserEnv.FIREFOX_PATH = ensureFirefox('npm test');

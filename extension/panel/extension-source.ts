@@ -1,17 +1,49 @@
 import type { CheckpointDataSource, CheckpointDetail, CheckpointKey, GraphDescription } from '../../src/devtools/data-source.js';
-import { PANEL_PORT_NAME, type PanelPortMessage, type PanelRequest, type PanelResponse } from '../../src/devtools/protocol.js';
+import {
+  PANEL_PORT_NAME,
+  RELAY_PORT_PREFIX,
+  type PanelPortMessage,
+  type PanelRequest,
+  type PanelResponse,
+  type RelayRequest,
+} from '../../src/devtools/protocol.js';
 
 const RECONNECT_MIN_MS = 250;
 const RECONNECT_MAX_MS = 4000;
 
+/** How the panel reaches the inspected tab's content script: a request with its answer, and a port for pings. */
+interface TabChannel {
+  send(request: PanelRequest): Promise<PanelResponse | undefined>;
+  connect(): chrome.runtime.Port;
+}
+
+/** Straight to the tab, as Chromium lets DevTools panels do. */
+function directChannel(tabId: number): TabChannel {
+  return {
+    send: (request) => chrome.tabs.sendMessage(tabId, request),
+    connect: () => chrome.tabs.connect(tabId, { name: PANEL_PORT_NAME }),
+  };
+}
+
+/** Through the background relay, naming the tab: Firefox's DevTools panels have no `tabs` API. */
+function relayedChannel(tabId: number): TabChannel {
+  return {
+    send: (request) => chrome.runtime.sendMessage({ type: 'relay', tabId, request } satisfies RelayRequest),
+    connect: () => chrome.runtime.connect({ name: `${RELAY_PORT_PREFIX}${tabId}` }),
+  };
+}
+
 /**
  * The panel's data source in the extension: requests go to the inspected tab's content script, which reads the
  * page's IndexedDB; "changed" pings come back over a port that is reopened whenever it drops (the page
- * reloaded or navigated). Nothing is kept in a service worker.
+ * reloaded or navigated). The build whose manifest declares a background script (Firefox's) goes through it;
+ * nothing is kept there.
  */
 export function createExtensionDataSource(tabId: number): CheckpointDataSource {
+  const channel = chrome.runtime.getManifest().background ? relayedChannel(tabId) : directChannel(tabId);
+
   async function request<T>(message: PanelRequest): Promise<T> {
-    const response = (await chrome.tabs.sendMessage(tabId, message)) as PanelResponse | undefined;
+    const response = await channel.send(message);
     if (!response) throw new Error('The page did not answer; reload it so the extension can read it.');
     if (!response.ok) throw new Error(response.error);
     return response.value as T;
@@ -42,7 +74,7 @@ export function createExtensionDataSource(tabId: number): CheckpointDataSource {
       let delay = RECONNECT_MIN_MS;
       let retry: ReturnType<typeof setTimeout> | undefined;
       const connect = () => {
-        const connection = chrome.tabs.connect(tabId, { name: PANEL_PORT_NAME });
+        const connection = channel.connect();
         port = connection;
         connection.onMessage.addListener((message: PanelPortMessage) => {
           delay = RECONNECT_MIN_MS;

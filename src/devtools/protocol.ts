@@ -1,7 +1,8 @@
 /**
  * Every message between the devtools' execution contexts, in one place:
  * - page (MAIN world hook) ↔ content script (ISOLATED world), over `window.postMessage`;
- * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`).
+ * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`);
+ * - in Firefox, whose DevTools panels have no `tabs` API, panel ↔ background relay ↔ content script.
  * The page is untrusted: its messages only name databases; data is always read by the content script itself.
  */
 import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonValue, StoreItemQuery } from './data-source.js';
@@ -9,6 +10,8 @@ import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonVa
 export const HOOK_SOURCE = 'juncture-devtools:hook';
 export const CONTENT_SOURCE = 'juncture-devtools:content';
 export const PANEL_PORT_NAME = 'juncture-devtools:panel';
+/** A panel's port to the background relay is named this, followed by the inspected tab's id. */
+export const RELAY_PORT_PREFIX = 'juncture-devtools:relay:';
 
 /**
  * Page → content script: "this database is in use here (and its graph can time-travel)", "it changed", or the
@@ -185,4 +188,24 @@ export function isPanelRequest(value: unknown): value is PanelRequest {
     default:
       return false;
   }
+}
+
+/** Panel → background relay (Firefox): a panel request for the content script of the tab it names. */
+export type RelayRequest = { type: 'relay'; tabId: number; request: PanelRequest };
+
+/** A relay request from one of our own pages, with a tab id and a well-formed panel request. */
+export function isRelayRequest(value: unknown): value is RelayRequest {
+  const relay = value as { type?: unknown; tabId?: unknown; request?: unknown } | null;
+  return typeof relay === 'object' && relay !== null && relay.type === 'relay' && isTabId(relay.tabId) && isPanelRequest(relay.request);
+}
+
+/** The inspected tab's id in a relay port's name, or undefined when the name is not one. */
+export function readRelayPortTabId(portName: string): number | undefined {
+  if (!portName.startsWith(RELAY_PORT_PREFIX)) return undefined;
+  const tabId = Number(portName.slice(RELAY_PORT_PREFIX.length));
+  return isTabId(tabId) ? tabId : undefined;
+}
+
+function isTabId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
 }

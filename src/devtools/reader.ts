@@ -69,10 +69,18 @@ async function withDatabase<T>(dbName: string, read: (db: Database) => Promise<T
   }
 }
 
+/**
+ * Whether a stored value is a Uint8Array from any realm. Firefox hands a content script the page's objects, whose
+ * Uint8Array is not the content script's, so `instanceof` is false there.
+ */
+function isByteArray(value: unknown): value is Uint8Array {
+  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
+}
+
 /** Stored bytes as JSON for display. JSON stays as written (serialized classes remain `{ lc, id, kwargs }`). */
 export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValue {
   if (typed === null) return null;
-  if (!typed || typeof typed.type !== 'string' || !(typed.bytes instanceof Uint8Array)) return { $unreadable: 'corrupt record' };
+  if (!typed || typeof typed.type !== 'string' || !isByteArray(typed.bytes)) return { $unreadable: 'corrupt record' };
   if (typed.type === 'json') {
     try {
       return JSON.parse(new TextDecoder().decode(typed.bytes)) as JsonValue;

@@ -40,10 +40,17 @@ export async function launchChromium(profileDir: string, options: LaunchOptions 
  * Launches headless Firefox on a persistent profile, through puppeteer-core over WebDriver BiDi: Playwright drives
  * only its own patched Firefox, not the system's.
  */
-export async function launchFirefox(profileDir: string): Promise<FirefoxBrowser> {
+export async function launchFirefox(profileDir: string, options: { prefs?: Record<string, unknown>; args?: string[] } = {}): Promise<FirefoxBrowser> {
   const executablePath = findFirefox();
   if (!executablePath) throw new Error('No Firefox found: run `npm test`, which installs one, or set FIREFOX_PATH.');
-  return puppeteer.launch({ browser: 'firefox', executablePath, headless: true, userDataDir: profileDir, extraPrefsFirefox: FIREFOX_PREFS });
+  return puppeteer.launch({
+    browser: 'firefox',
+    executablePath,
+    headless: true,
+    userDataDir: profileDir,
+    extraPrefsFirefox: { ...FIREFOX_PREFS, ...options.prefs },
+    args: options.args ?? [],
+  });
 }
 
 export type BrowserEngine = 'chromium' | 'firefox' | 'webkit';
@@ -61,7 +68,7 @@ export interface EngineBrowser extends HarnessBrowser<EnginePage> {
 /** Launches an engine on a profile, for the tests that run in every engine. */
 export const launchBrowser: Record<BrowserEngine, (profileDir: string) => Promise<EngineBrowser>> = {
   chromium: launchChromium,
-  firefox: launchFirefox,
+  firefox: (profileDir) => launchFirefox(profileDir),
   webkit: launchWebKit,
 };
 
@@ -126,20 +133,36 @@ export function extensionIdOf(extensionDir: string): string {
   return [...hex].map((digit) => String.fromCharCode(97 + Number.parseInt(digit, 16))).join('');
 }
 
+/** What `openPanelTab` uses of a page: Playwright's and Puppeteer's both have it. */
+export interface ExtensionTabPage {
+  goto(url: string): Promise<unknown>;
+  evaluate(pageFunction: () => Promise<number[]>): Promise<number[]>;
+}
+
 /**
- * Opens the extension's panel as a tab, inspecting the one other open tab (as DevTools would pass its id);
- * `panel/panel.html?tabId=N`, since `chrome.devtools` exists only inside DevTools.
+ * Opens the extension's panel as a tab, inspecting the one other open tab (as DevTools would pass its id):
+ * `<extensionOrigin>/panel/panel.html?tabId=N`, since `chrome.devtools` exists only inside DevTools. `navigate`
+ * loads an address in the tab (by default `goto`).
  */
-export async function openPanelForOnlyTab(context: BrowserContext, extensionId: string): Promise<Page> {
-  const panel = await context.newPage();
-  await panel.goto(`chrome-extension://${extensionId}/panel/panel.html`);
+export async function openPanelTab<P extends ExtensionTabPage>(
+  browser: { newPage(): Promise<P> },
+  extensionOrigin: string,
+  navigate: (page: P, url: string) => Promise<unknown> = (page, url) => page.goto(url),
+): Promise<P> {
+  const panel = await browser.newPage();
+  await navigate(panel, `${extensionOrigin}/panel/panel.html`);
   const tabIds = await panel.evaluate(async () => {
     const current = await chrome.tabs.getCurrent();
-    return (await chrome.tabs.query({})).map((tab) => tab.id).filter((id) => id !== current?.id);
+    return (await chrome.tabs.query({})).map((tab) => tab.id!).filter((id) => id !== current?.id);
   });
   if (tabIds.length !== 1) throw new Error(`Expected one inspected tab, found ${tabIds.length}; close the others first.`);
-  await panel.goto(`chrome-extension://${extensionId}/panel/panel.html?tabId=${tabIds[0]}`);
+  await navigate(panel, `${extensionOrigin}/panel/panel.html?tabId=${tabIds[0]}`);
   return panel;
+}
+
+/** `openPanelTab` for Chromium's unpacked extension with this id. */
+export function openPanelForOnlyTab(context: BrowserContext, extensionId: string): Promise<Page> {
+  return openPanelTab(context, `chrome-extension://${extensionId}`);
 }
 
 export interface ServedPages {
