@@ -70,6 +70,7 @@ export async function exportDatabase(name: string): Promise<DatabaseExport> {
     const tx = db.transaction(names, 'readonly');
     for (const storeName of names) {
       const store = tx.objectStore(storeName);
+      if (store.keyPath === null) throw new Error(`Store "${storeName}" keeps its keys out of line, which an export does not carry.`);
       const indexes = [...store.indexNames].map((indexName) => {
         const index = store.index(indexName);
         return { name: indexName, keyPath: index.keyPath, unique: index.unique, multiEntry: index.multiEntry };
