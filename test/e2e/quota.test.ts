@@ -14,12 +14,13 @@ describe.each(['browser', 'worker'])('an agent on the %s saver runs into a real 
   const profile = freshProfile();
   let context: BrowserContext;
   let page: Page;
+  const address = () => pages.url(`quota.html?saver=${saver}`);
   const call = <T>(method: string, ...args: unknown[]) => callHarness<T>(page, method, ...args);
 
   beforeAll(async () => {
     pages = await serveBuiltPages(pagesRoot, { quota: `${pagesRoot}quota.html` });
     context = await launchChromium(profile.dir);
-    page = await openHarness(context, pages.url(`quota.html?saver=${saver}`));
+    page = await openHarness(context, address());
   });
 
   afterAll(async () => {
@@ -40,14 +41,14 @@ describe.each(['browser', 'worker'])('an agent on the %s saver runs into a real 
     const { usage } = await call<{ usage: number }>('usage');
     await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 6.5 * TURN_BYTES });
     await page.reload();
-    page = await openHarness(context, pages.url(`quota.html?saver=${saver}`));
+    page = await openHarness(context, address());
 
     let refused: Turn | undefined;
     let turns = 0;
-    while (!refused && turns < 8) {
+    while (!refused && turns < 60) {
       const result = await call<Turn>('turn', 'research', `large ${turns}`, TURN_BYTES);
       turns += 1;
-        if (!result.ok) refused = result;
+      if (!result.ok) refused = result;
     }
     expect(refused).toMatchObject({ ok: false, code: 'QUOTA', message: expect.stringMatching(/quota is exhausted/) });
     expect(turns).toBeGreaterThan(1);
