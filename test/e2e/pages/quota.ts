@@ -10,14 +10,12 @@ const saverKind = new URLSearchParams(location.search).get('saver') ?? 'browser'
 const dbName = `e2e-quota-${saverKind}`;
 const saver = saverKind === 'worker' ? new WorkerSaver({ dbName }) : new BrowserSaver({ dbName });
 
-/** About `bytes` of random base64, which storage cannot compress (random hex it can, by half): the cost of a page. */
+/** `bytes` random hex digits, which storage cannot compress much: each page costs about that much quota. */
 function incompressible(bytes: number): string {
-  const random = new Uint8Array(Math.ceil((bytes * 3) / 4));
+  const random = new Uint8Array(Math.ceil(bytes / 2));
   // getRandomValues fills at most 64 KiB per call.
   for (let offset = 0; offset < random.length; offset += 0x10000) crypto.getRandomValues(random.subarray(offset, offset + 0x10000));
-  let text = '';
-  for (let offset = 0; offset < random.length; offset += 0x8000) text += String.fromCharCode(...random.subarray(offset, offset + 0x8000));
-  return btoa(text).slice(0, bytes);
+  return Array.from(random, (byte) => byte.toString(16).padStart(2, '0')).join('');
 }
 
 /**
