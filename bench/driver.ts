@@ -1,10 +1,10 @@
-// `npm run bench`: builds the benchmark page, drives it in headless Chromium and then Firefox, each on a fresh
-// on-disk profile, and prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants
+// `npm run bench`: builds the benchmark page, drives it in headless Chromium, then Firefox, then WebKit (WebKitGTK
+// over WebDriver on an Xvfb display, as the WebKit tests do), each on a fresh profile, and prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants
 // measured in the same run of the same engine, alternated round by round, so that a noisy machine slows them alike.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { ensureChromium, ensureFirefox } from '../scripts/ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensureWebKit } from '../scripts/ensure-browser.mjs';
 import {
   callHarness,
   freshProfile,
@@ -16,8 +16,9 @@ import {
   type HarnessPage,
   type ServedPages,
 } from '../test/support/browser.js';
+import { launchWebKit } from '../test/support/webkit.js';
 import type { Harness } from './page/harness.js';
-import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type Row, type Section } from './report.js';
+import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type OtherEngine, type Row, type Section } from './report.js';
 
 const THREAD_SIZES = [100, 1_000, 10_000] as const;
 const GRAPH_STEPS = 1_000;
@@ -349,16 +350,24 @@ async function measurePanel(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
-/** The lines above the table: the machine, both engines' versions (or why Firefox did not run), the date and rounds. */
-function machine(versions: { chromium: string; firefox: string | undefined }, seconds: number): string {
+type Engine = 'Chromium' | 'Firefox' | 'WebKit';
+
+/** Each engine after Chromium, with the variable that leaves it out. */
+const OTHER_ENGINES = [
+  { engine: 'Firefox', skip: 'JUNCTURE_SKIP_FIREFOX' },
+  { engine: 'WebKit', skip: 'JUNCTURE_SKIP_WEBKIT' },
+] as const;
+
+/** The lines above the table: the machine, the engines' versions (or why one did not run), the date and rounds. */
+function machine(versions: Record<Engine, string | undefined>, seconds: number): string {
   const cpus = os.cpus();
-  const firefox = versions.firefox ? `Firefox ${versions.firefox}` : 'Firefox not run (JUNCTURE_SKIP_FIREFOX=1)';
+  const named = (engine: Engine, how: string) => (versions[engine] ? `${engine} ${versions[engine]} (${how})` : `${engine} not run`);
   return [
     `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB memory; ${os.type()} ${os.release()} ${os.arch()}`,
-    `- Browsers: Chromium ${versions.chromium} and ${firefox}, headless, one after the other, each on a fresh on-disk profile; Node ${process.version}`,
+    `- Browsers: ${named('Chromium', 'headless')}, ${named('Firefox', 'headless')} and ${named('WebKit', 'WebKitGTK MiniBrowser over WebKitWebDriver on Xvfb')}, one after the other, each on a fresh profile; Node ${process.version}`,
     `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(seconds)} s`,
     `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, panel ${ROUNDS.panel}, store ${ROUNDS.store}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
-    '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium and Firefox as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` to leave Firefox out)',
+    '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium, Firefox and WebKitGTK as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` or `JUNCTURE_SKIP_WEBKIT=1` to leave one out)',
   ].join('\n');
 }
 
@@ -376,7 +385,6 @@ function writeBenchmarks(results: string): void {
   writeFileSync(benchmarksFile, `# Benchmarks\n\n${section}\n`);
 }
 
-type Engine = 'Chromium' | 'Firefox';
 
 /** Launches the engine on a fresh profile; `version` without the engine's name. */
 async function launch(engine: Engine, profileDir: string): Promise<{ browser: EngineBrowser; version: string }> {
@@ -384,8 +392,12 @@ async function launch(engine: Engine, profileDir: string): Promise<{ browser: En
     const context = await launchChromium(profileDir);
     return { browser: context, version: context.browser()?.version() ?? 'unknown' };
   }
-  const browser = await launchFirefox(profileDir);
-  return { browser, version: (await browser.version()).replace(/^firefox\//i, '') };
+  if (engine === 'Firefox') {
+    const browser = await launchFirefox(profileDir);
+    return { browser, version: (await browser.version()).replace(/^firefox\//i, '') };
+  }
+  const browser = await launchWebKit(profileDir);
+  return { browser, version: browser.version };
 }
 
 /** Every measurement in one engine, on a profile of its own. */
@@ -420,21 +432,40 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
 
 export async function runBenchmarks(): Promise<void> {
   const started = Date.now();
-  const skipFirefox = process.env['JUNCTURE_SKIP_FIREFOX'] === '1';
+  const others = OTHER_ENGINES.filter(({ skip }) => process.env[skip] !== '1');
   // Set, so that the launchers use what was found or installed.
   process.env['CHROME_PATH'] = ensureChromium('npm run bench');
-  if (!skipFirefox) process.env['FIREFOX_PATH'] = ensureFirefox('npm run bench');
+  if (others.some(({ engine }) => engine === 'Firefox')) process.env['FIREFOX_PATH'] = ensureFirefox('npm run bench');
+  if (others.some(({ engine }) => engine === 'WebKit')) {
+    const webkit = ensureWebKit('npm run bench');
+    Object.assign(process.env, { WEBKIT_BROWSER_PATH: webkit.browser, WEBKIT_DRIVER_PATH: webkit.driver, XVFB_PATH: webkit.xvfb });
+  }
   console.log('Building the benchmark page');
   const pages = await serveBuiltPages(pageRoot, { index: `${pageRoot}index.html` });
   try {
     const chromium = await measureEngine('Chromium', pages);
-    const firefox = skipFirefox ? undefined : await measureEngine('Firefox', pages);
+    const versions: Record<Engine, string | undefined> = { Chromium: chromium.version, Firefox: undefined, WebKit: undefined };
+    const columns: OtherEngine[] = [];
+    for (const { engine, skip } of OTHER_ENGINES) {
+      if (process.env[skip] === '1') {
+        columns.push({ engine, results: undefined });
+        continue;
+      }
+      const run = await measureEngine(engine, pages);
+      versions[engine] = run.version;
+      columns.push({ engine, results: run.results });
+    }
     const seconds = (Date.now() - started) / 1000;
-    const summary = [chromium, firefox].map((run) => (run ? `${targetSummary(run.results)}.` : 'Firefox: not run (JUNCTURE_SKIP_FIREFOX=1).')).join(' ');
-    console.log(`\n${textTable(chromium.results, firefox?.results)}\n\n${summary}`);
-    const versions = { chromium: chromium.version, firefox: firefox?.version };
+    const summary = [
+      `${targetSummary(chromium.results)}.`,
+      ...OTHER_ENGINES.map(({ engine, skip }, i) => {
+        const results = columns[i]!.results;
+        return results ? `${targetSummary(results)}.` : `${engine}: not run (${skip}=1).`;
+      }),
+    ].join(' ');
+    console.log(`\n${textTable(chromium.results, columns)}\n\n${summary}`);
     if (ONLY) return;
-    writeBenchmarks(`${machine(versions, seconds)}\n\n${markdownTable(chromium.results, firefox?.results)}\n\n${summary}`);
+    writeBenchmarks(`${machine(versions, seconds)}\n\n${markdownTable(chromium.results, columns)}\n\n${summary}`);
     console.log(`Wrote ${benchmarksFile}`);
   } finally {
     await pages.close();

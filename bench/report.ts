@@ -1,5 +1,5 @@
 // Turns measured samples into the table `npm run bench` prints and writes to BENCHMARKS.md: one set of columns
-// for Chromium and one for Firefox, each engine's ratios against its own anchors.
+// for Chromium and one column for each other engine (Firefox, WebKit), each engine's ratios against its own anchors.
 
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -67,40 +67,52 @@ function targetCell(row: Row): string {
   return `${row.target.op === '<=' ? '≤' : '≥'} ${formatNumber(row.target.value)}${unit}`;
 }
 
-/** The other engine's figure, ratio and result in one cell; 'not run' when it was skipped. */
-function otherEngineCell(row: Row | undefined): string {
-  if (!row) return 'not run';
+/** Another engine's figure, ratio and result in one cell; 'not run' when it was skipped. */
+function otherEngineCell(row: Row | undefined, ran: boolean): string {
+  if (!ran) return 'not run';
+  if (!row) return 'section not run';
   if (row.ratio === 'n/a') return 'n/a';
   return [row.measured, row.ratio ? ratioCell(row) : '', resultCell(row)].filter(Boolean).join('; ');
 }
 
-const HEADER = ['measurement', 'Chromium median', 'Chromium ratio (same run)', 'target', 'Chromium result', 'Firefox (its own anchors)'];
-
-function cells(row: Row, other: Row | undefined): string[] {
-  return [row.name, row.measured, ratioCell(row), targetCell(row), resultCell(row), otherEngineCell(other)];
+/** An engine other than Chromium: its name, and its results when it ran. */
+export interface OtherEngine {
+  engine: string;
+  results: EngineResults | undefined;
 }
 
-/** The table rows: a section title alone, or a Chromium row with the Firefox row of the same place. */
-function tableRows(chromium: EngineResults, firefox: EngineResults | undefined): (string | string[])[] {
+function header(others: OtherEngine[]): string[] {
+  return ['measurement', 'Chromium median', 'Chromium ratio (same run)', 'target', 'Chromium result', ...others.map(({ engine }) => `${engine} (its own anchors)`)];
+}
+
+function cells(row: Row, others: (Row | undefined)[], ran: boolean[]): string[] {
+  return [row.name, row.measured, ratioCell(row), targetCell(row), resultCell(row), ...others.map((other, i) => otherEngineCell(other, ran[i]!))];
+}
+
+/** The table rows: a section title alone, or a Chromium row with the other engines' rows of the same place. */
+function tableRows(chromium: EngineResults, others: OtherEngine[]): (string | string[])[] {
+  const ran = others.map(({ results }) => results !== undefined);
   return chromium.sections.flatMap((section, s) => [
     section.title,
-    ...section.rows.map((row, r) => cells(row, firefox?.sections[s]?.rows[r])),
+    ...section.rows.map((row, r) => cells(row, others.map(({ results }) => results?.sections[s]?.rows[r]), ran)),
   ]);
 }
 
-export function markdownTable(chromium: EngineResults, firefox: EngineResults | undefined): string {
-  const lines = [`| ${HEADER.join(' | ')} |`, `| ${HEADER.map(() => '---').join(' | ')} |`];
-  for (const row of tableRows(chromium, firefox)) {
-    lines.push(typeof row === 'string' ? `| **${row}** |${' |'.repeat(HEADER.length - 1)}` : `| ${row.join(' | ')} |`);
+export function markdownTable(chromium: EngineResults, others: OtherEngine[]): string {
+  const titles = header(others);
+  const lines = [`| ${titles.join(' | ')} |`, `| ${titles.map(() => '---').join(' | ')} |`];
+  for (const row of tableRows(chromium, others)) {
+    lines.push(typeof row === 'string' ? `| **${row}** |${' |'.repeat(titles.length - 1)}` : `| ${row.join(' | ')} |`);
   }
   return lines.join('\n');
 }
 
-export function textTable(chromium: EngineResults, firefox: EngineResults | undefined): string {
-  const rows = tableRows(chromium, firefox).map((row) => (typeof row === 'string' ? [row] : row.map((cell, i) => (i === 0 ? `  ${cell}` : cell))));
-  const widths = HEADER.map((title, i) => Math.max(title.length, ...rows.map((row) => (row.length > 1 ? (row[i]?.length ?? 0) : 0))));
+export function textTable(chromium: EngineResults, others: OtherEngine[]): string {
+  const titles = header(others);
+  const rows = tableRows(chromium, others).map((row) => (typeof row === 'string' ? [row] : row.map((cell, i) => (i === 0 ? `  ${cell}` : cell))));
+  const widths = titles.map((title, i) => Math.max(title.length, ...rows.map((row) => (row.length > 1 ? (row[i]?.length ?? 0) : 0))));
   const line = (row: string[]) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  return [line(HEADER), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
+  return [line(titles), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
 export function targetSummary({ engine, sections }: EngineResults): string {

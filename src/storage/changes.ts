@@ -9,7 +9,12 @@ export type CheckpointChange =
   /** Many checkpoints of the thread changed at once: it was pruned, or copied into. */
   | { kind: 'rewrite'; thread_id: string }
   /** The connection closed so another tab could upgrade or delete the database; it reopens on next use. */
-  | { kind: 'versionchange' };
+  | { kind: 'versionchange' }
+  /**
+   * The browser refused a write: the origin's storage quota is full. The call rejected with `QUOTA` and stored
+   * nothing; earlier data stays readable. Free space (`prune`, `deleteThread`) and the next write can succeed.
+   */
+  | { kind: 'quota'; action: string };
 
 export type ChangeListener = (change: CheckpointChange) => void;
 

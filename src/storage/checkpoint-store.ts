@@ -350,7 +350,10 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         // The connection closed under us (another tab's upgrade): the call changed nothing, so run it once more.
         const dropped = this.#connection !== connection && !this.#closed;
         if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
-        throw storageError(action, error);
+        const failure = storageError(action, error);
+        // Every context on the origin shares the quota, so every listener hears that it is full.
+        if (failure.code === 'QUOTA') this.#changes.post([{ kind: 'quota', action }]);
+        throw failure;
       }
     }
   }

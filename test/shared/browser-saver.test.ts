@@ -1,6 +1,6 @@
 import { openDB } from 'idb';
 import { ERROR, INTERRUPT, JsonPlusSerializer, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
-import { BrowserSaver, CheckpointError, SCHEMA_VERSION, type CheckpointErrorCode } from '../../src/index.js';
+import { BrowserSaver, CheckpointError, SCHEMA_VERSION, type CheckpointChange, type CheckpointErrorCode } from '../../src/index.js';
 import {
   checkpointId,
   collect,
@@ -344,11 +344,15 @@ describe('errors', () => {
   it('QUOTA when the browser refuses to store more, leaving earlier data readable', async () => {
     const saver = newSaver();
     const [config] = await putChain(saver, 't', '', [1]);
+    const heard: CheckpointChange[] = [];
+    const unsubscribe = saver.subscribe((change) => heard.push(change));
     await withFailingPut(2, () => new DOMException('The quota has been exceeded.', 'QuotaExceededError'), () =>
       expectCode(saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 }), 'QUOTA', /quota is exhausted/),
     );
     expect(await countRecords(saver.dbName)).toEqual({ checkpoints: 1, blobs: 1, writes: 0 });
     expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(1));
+    await vi.waitFor(() => expect(heard).toContainEqual({ kind: 'quota', action: `Storing checkpoint ${checkpointId(2)}` }));
+    unsubscribe();
   });
 
   it('MIGRATION for a database of a newer schema, and for one created by something else', async () => {

@@ -3,7 +3,8 @@ import { BrowserSaver } from '../../src/index.js';
 import type { BlobRecord } from '../../src/storage/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
-import { writeLegacyDatabase } from '../support/legacy-database.js';
+import { importDatabase } from '../support/database-export.js';
+import { legacyDatabaseExport } from '../support/legacy-database.js';
 
 /** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -152,7 +153,8 @@ describe('a database written by 0.1, before lists', () => {
     const config = { configurable: { thread_id: 'legacy' } };
     for (let turn = 0; turn < 6; turn += 1) await graph.invoke({ messages: [human(`turn ${turn} replace`, turn)] }, config);
     const saver = newSaver();
-    const written = await writeLegacyDatabase(saver.dbName, memory, 'legacy');
+    const { database, tuples: written } = await legacyDatabaseExport(memory, 'legacy');
+    await importDatabase(database, saver.dbName);
     const read = await collect(saver.list({ configurable: { thread_id: 'legacy' } }));
     const comparable = (tuples: CheckpointTuple[]) =>
       tuples.map(({ config: at, checkpoint, metadata, pendingWrites, parentConfig }) => ({

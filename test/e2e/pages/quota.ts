@@ -1,0 +1,85 @@
+// A page that runs an agent into a bounded storage quota and lets the test drive it through `window.harness`.
+// `?saver=worker` runs it on WorkerSaver, whose storage (and so the refused transaction) lives in the worker.
+import { openDB } from 'idb';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import { BrowserSaver, CheckpointError, WorkerSaver, installBrowserAsyncContext, type CheckpointChange } from '../../../src/index.js';
+import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
+
+installBrowserAsyncContext();
+const saverKind = new URLSearchParams(location.search).get('saver') ?? 'browser';
+const dbName = `e2e-quota-${saverKind}`;
+const saver = saverKind === 'worker' ? new WorkerSaver({ dbName }) : new BrowserSaver({ dbName });
+
+/** `bytes` random hex digits, which storage cannot compress much: each page costs about that much quota. */
+function incompressible(bytes: number): string {
+  const random = new Uint8Array(Math.ceil(bytes / 2));
+  // getRandomValues fills at most 64 KiB per call.
+  for (let offset = 0; offset < random.length; offset += 0x10000) crypto.getRandomValues(random.subarray(offset, offset + 0x10000));
+  return Array.from(random, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * A research agent: each turn fetches a page (large, replaced every turn) and notes a line about it (small, kept).
+ * Old checkpoints hold old pages, which is what pruning frees.
+ */
+const ResearchState = Annotation.Root({
+  question: Annotation<string>(),
+  bytes: Annotation<number>(),
+  page: Annotation<string>(),
+  notes: Annotation<string[]>({ reducer: (notes, more) => [...notes, ...more], default: () => [] }),
+});
+const graph = new StateGraph(ResearchState)
+  .addNode('fetch', (state) => ({ page: incompressible(state.bytes) }))
+  .addNode('note', (state) => ({ notes: [`${state.question}: ${state.page.length} characters`] }))
+  .addEdge(START, 'fetch')
+  .addEdge('fetch', 'note')
+  .addEdge('note', END)
+  .compile({ checkpointer: saver });
+const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_id } });
+const heard: CheckpointChange[] = [];
+saver.subscribe((change) => heard.push(change));
+
+(window as unknown as { harness: unknown }).harness = {
+  /** One turn that fetches a page of about `bytes`; the code of the error if a call was refused. */
+  turn: async (thread_id: string, question: string, bytes: number): Promise<{ ok: true } | { ok: false; code: string; message: string }> => {
+    try {
+      await graph.invoke({ question, bytes }, thread(thread_id));
+      return { ok: true };
+    } catch (error) {
+      if (CheckpointError.is(error)) return { ok: false, code: error.code, message: error.message };
+      throw error;
+    }
+  },
+  /** Every checkpoint of the thread as the saver reads it back: id, step, its notes and the size of its page. */
+  checkpoints: async (thread_id: string) => {
+    const rows = [];
+    for await (const tuple of saver.list(thread(thread_id))) {
+      const reread = await saver.getTuple(tuple.config);
+      const values = reread?.checkpoint.channel_values ?? {};
+      rows.push({ id: tuple.checkpoint.id, step: tuple.metadata?.step, notes: values['notes'] ?? [], page: String(values['page'] ?? '').length });
+    }
+    return rows;
+  },
+  /**
+   * The raw records: how many checkpoints, and the blobs that no checkpoint names (a checkpoint whose record was
+   * refused but whose values were stored would leave them).
+   */
+  orphans: async () => {
+    const db = await openDB(dbName);
+    try {
+      const named = new Set<string>();
+      for (const record of await db.getAll('checkpoints')) {
+        for (const [channel, version] of Object.entries(record.channel_versions as Record<string, string | number>)) {
+          named.add(JSON.stringify([record.thread_id, record.checkpoint_ns, channel, version]));
+        }
+      }
+      const blobs = await db.getAllKeys('blobs');
+      return { checkpoints: await db.count('checkpoints'), blobs: blobs.length, missing: blobs.map((key) => JSON.stringify(key)).filter((key) => !named.has(key)) };
+    } finally {
+      db.close();
+    }
+  },
+  prune: (thread_id: string, keepLatest: number) => saver.prune({ threadIds: [thread_id], keepLatest, keepAncestors: false }),
+  heard: () => heard.map((change) => change.kind),
+  usage: async () => navigator.storage.estimate(),
+};
