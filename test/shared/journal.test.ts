@@ -7,7 +7,8 @@ import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.j
 import type { JournalRead } from '../../src/storage/journal.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { checkpointOperation, countRecords, freshDbName, jsonBytes } from '../support/fixtures.js';
-import { writeLegacyDatabase } from '../support/legacy-database.js';
+import { importDatabase } from '../support/database-export.js';
+import { legacyDatabaseExport } from '../support/legacy-database.js';
 
 const opened: IndexedDBCheckpointStorage[] = [];
 
@@ -101,7 +102,8 @@ describe('the change journal', () => {
     const config = { configurable: { thread_id: 'legacy' } };
     for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
     const dbName = freshDbName('journal-legacy');
-    const written = await writeLegacyDatabase(dbName, memory, 'legacy');
+    const { database, tuples: written } = await legacyDatabaseExport(memory, 'legacy');
+    await importDatabase(database, dbName);
     const tab = storage(dbName);
     expect(await tab.enableJournal()).toBe(true);
     const reads = await tab.readJournal(1_000);

@@ -11,6 +11,8 @@ export interface StoreExport {
   autoIncrement: boolean;
   indexes: { name: string; keyPath: string | string[]; unique: boolean; multiEntry: boolean }[];
   records: JsonRecord[];
+  /** For a store that keeps its keys out of line (`keyPath` null): each record's key, in the same order. */
+  keys?: JsonRecord[];
 }
 
 export interface DatabaseExport {
@@ -70,13 +72,15 @@ export async function exportDatabase(name: string): Promise<DatabaseExport> {
     const tx = db.transaction(names, 'readonly');
     for (const storeName of names) {
       const store = tx.objectStore(storeName);
-      if (store.keyPath === null) throw new Error(`Store "${storeName}" keeps its keys out of line, which an export does not carry.`);
       const indexes = [...store.indexNames].map((indexName) => {
         const index = store.index(indexName);
         return { name: indexName, keyPath: index.keyPath, unique: index.unique, multiEntry: index.multiEntry };
       });
       const records = (await requestDone(store.getAll())).map(encodeValue);
-      stores[storeName] = { keyPath: store.keyPath, autoIncrement: store.autoIncrement, indexes, records };
+      const exported: StoreExport = { keyPath: store.keyPath, autoIncrement: store.autoIncrement, indexes, records };
+      // Both reads run in key order, so the keys line up with the records.
+      if (store.keyPath === null) exported.keys = (await requestDone(store.getAllKeys())).map(encodeValue);
+      stores[storeName] = exported;
     }
     return { version: db.version, stores };
   } finally {
@@ -104,7 +108,11 @@ export async function importDatabase(exported: DatabaseExport, name: string): Pr
     if (names.length === 0) return;
     const tx = db.transaction(names, 'readwrite');
     for (const [storeName, store] of Object.entries(exported.stores)) {
-      for (const record of store.records) tx.objectStore(storeName).put(decodeValue(record));
+      const target = tx.objectStore(storeName);
+      store.records.forEach((record, index) => {
+        if (store.keys) target.put(decodeValue(record), decodeValue(store.keys[index]) as IDBValidKey);
+        else target.put(decodeValue(record));
+      });
     }
     await new Promise<void>((resolve, reject) => {
       tx.oncomplete = () => resolve();
