@@ -76,15 +76,4 @@ describe('the Checkpoints panel inside Chromium\'s DevTools', () => {
     const top = Math.max(0, frame.y - 64);
     await devtools.screenshot({ path: resolve(screenshots, 'panel-in-devtools.png'), clip: { x: 0, y: top, width: viewport.width, height: viewport.height - top } });
   });
-
-  it('draws the page\'s graph in its Graph tab, from LangGraph\'s own description', async () => {
-    await panel.locator('[role="tab"]::-p-text(Graph)').click();
-    await expect
-      .poll(() => panel.$$eval('[data-node]', (nodes) => nodes.map((node) => node.getAttribute('data-node'))), { timeout: 10_000 })
-      .toEqual(expect.arrayContaining(['__start__', '__end__', 'plan', 'review']));
-    const frame = (await (await panel.frameElement())!.boundingBox())!;
-    const viewport = await devtools.evaluate(() => ({ width: innerWidth, height: innerHeight }));
-    const top = Math.max(0, frame.y - 64);
-    await devtools.screenshot({ path: resolve(screenshots, 'graph-in-devtools.png'), clip: { x: 0, y: top, width: viewport.width, height: viewport.height - top } });
-  });
 });
