@@ -19,7 +19,9 @@ export type CheckpointErrorCode =
   /** IndexedDB does not exist in this context. */
   | 'UNAVAILABLE'
   /** The saver was closed; create a new one to keep going. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** An encrypted record could not be opened: no key was given, or not the key it was written with. */
+  | 'DECRYPT';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

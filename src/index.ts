@@ -16,3 +16,5 @@ export { WorkerStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { exposeJunctureStorage } from './worker/store-host.js';
 export { openStoreReader, type StoreReader } from './storage/items/item-reader.js';
 export type { ItemChange, StoredItem } from './storage/items/item-storage.js';
+export type { EncryptionOptions } from './encryption/cipher.js';
+export { loadOrCreateKey, deleteStoredKey, deriveKeyFromSecret, DEFAULT_KEY_DB_NAME, DEFAULT_PBKDF2_ITERATIONS } from './encryption/keys.js';
