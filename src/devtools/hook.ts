@@ -1,11 +1,15 @@
 import type { ChangeListener } from '../storage/changes.js';
+import type { TypedBytes } from '../storage/records.js';
 import { HOOK_SOURCE, readContentMessage, type HookMessage } from './protocol.js';
 import { forkAt, resumeAt, type TimeTravelGraph } from './time-travel.js';
 
-/** What the devtools need of a saver: its database and its change notifications. */
+/** What the devtools need of a saver: its database and its change notifications (and its key, if it encrypts). */
 export interface InspectableSaver {
   readonly dbName: string;
   subscribe(listener: ChangeListener): () => void;
+  /** Whether it encrypts what it stores; then `decryptStored` opens a stored value for the panel. */
+  readonly encrypted?: boolean;
+  decryptStored?(stored: TypedBytes): Promise<TypedBytes>;
 }
 
 export interface ConnectDevtoolsOptions {

@@ -1,4 +1,5 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
+import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
 import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
@@ -22,6 +23,12 @@ import { messagePreviewOf, nodesThatRan, searchDetails } from './thread-model.js
  */
 
 type Database = IDBPDatabase<JunctureSchema>;
+
+/**
+ * Opens an encrypted value (see `encryption/cipher.ts`): given by the page that holds the key (`connectDevtools`,
+ * the in-page panel). Without it, encrypted values show as `{ $encrypted }`.
+ */
+export type ValueOpener = (typed: TypedBytes) => Promise<TypedBytes>;
 
 class NotACheckpointDatabase extends Error {}
 
@@ -57,10 +64,14 @@ async function withDatabase<T>(dbName: string, read: (db: Database) => Promise<T
   }
 }
 
-/** Stored bytes as JSON for display. JSON stays as written (serialized classes remain `{ lc, id, kwargs }`). */
+/**
+ * Stored bytes as JSON for display. JSON stays as written (serialized classes remain `{ lc, id, kwargs }`); an
+ * encrypted value is `{ $encrypted }`.
+ */
 export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValue {
   if (typed === null) return null;
   if (!typed || typeof typed.type !== 'string' || !(typed.bytes instanceof Uint8Array)) return { $unreadable: 'corrupt record' };
+  if (isEncrypted(typed)) return { $encrypted: 'AES-GCM; the page that holds the key can show it (connectDevtools)', $bytes: typed.bytes.byteLength };
   if (typed.type === 'json') {
     try {
       return JSON.parse(new TextDecoder().decode(typed.bytes)) as JsonValue;
@@ -71,15 +82,42 @@ export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValu
   return { $type: typed.type, $bytes: typed.bytes.byteLength };
 }
 
+/**
+ * Decodes stored values for display once each (records are shared between the checkpoints that name them),
+ * opening encrypted ones with `open` when given. Only ever called once a transaction's reads were all made:
+ * opening awaits WebCrypto, which would let the transaction end under a later read.
+ */
+class DisplayDecoder {
+  readonly #open: ValueOpener | undefined;
+  readonly #decoded = new WeakMap<TypedBytes, Promise<JsonValue>>();
+
+  constructor(open: ValueOpener | undefined) {
+    this.#open = open;
+  }
+
+  value(typed: TypedBytes | null | undefined): Promise<JsonValue> {
+    if (!typed || typeof typed !== 'object') return Promise.resolve(decodeForDisplay(typed));
+    let decoded = this.#decoded.get(typed);
+    if (!decoded) {
+      const open = this.#open;
+      decoded = open && isEncrypted(typed)
+        ? open(typed).then(decodeForDisplay, (error: unknown) => ({ $unreadable: `not decrypted: ${error instanceof Error ? error.message : String(error)}` }))
+        : Promise.resolve(decodeForDisplay(typed));
+      this.#decoded.set(typed, decoded);
+    }
+    return decoded;
+  }
+
+  async record(record: CheckpointRecord): Promise<DecodedRecord> {
+    const rest = (await this.value(record.checkpoint)) as { ts?: unknown; versions_seen?: JsonValue } | null;
+    return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
+  }
+}
+
 interface DecodedRecord {
   record: CheckpointRecord;
   ts: string | null;
   versions_seen: JsonValue;
-}
-
-function decodeRecord(record: CheckpointRecord): DecodedRecord {
-  const rest = decodeForDisplay(record.checkpoint) as { ts?: unknown; versions_seen?: JsonValue } | null;
-  return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
 }
 
 function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, message_preview: string | null): CheckpointSummary {
@@ -104,7 +142,7 @@ const isBookkeeping = (channel: string) => channel.startsWith('__') || channel.s
  * The message previews of records: each from the writes stored with its parent, read in one range per
  * namespace (checkpoint ids sort by time, so a parent's id is never above its child's).
  */
-async function messagePreviews(writes: SummaryStores['writes'], records: CheckpointRecord[]): Promise<(string | null)[]> {
+async function messagePreviews(writes: SummaryStores['writes'], records: CheckpointRecord[], display: DisplayDecoder): Promise<(string | null)[]> {
   const parentIds = new Map<string, { thread_id: string; ids: string[] }>();
   for (const record of records) {
     if (record.parent_checkpoint_id === undefined) continue;
@@ -112,21 +150,25 @@ async function messagePreviews(writes: SummaryStores['writes'], records: Checkpo
     entry.ids.push(record.parent_checkpoint_id);
     parentIds.set(record.checkpoint_ns, entry);
   }
-  const byCheckpoint = new Map<string, JsonValue[]>();
-  await Promise.all(
+  const byCheckpoint = new Map<string, Promise<JsonValue>[]>();
+  const ranges = await Promise.all(
     [...parentIds].map(async ([ns, { thread_id, ids }]) => {
       const wanted = new Set(ids);
       const sorted = [...wanted].sort();
       const range = IDBKeyRange.bound([thread_id, ns, sorted[0]!], [thread_id, ns, sorted.at(-1)!, []]);
-      for (const write of await writes.getAll(range)) {
-        if (!wanted.has(write.checkpoint_id) || isBookkeeping(write.channel)) continue;
-        const key = `${ns}\u0000${write.checkpoint_id}`;
-        byCheckpoint.set(key, [...(byCheckpoint.get(key) ?? []), decodeForDisplay(write.value)]);
-      }
+      return { ns, wanted, writes: await writes.getAll(range) };
     }),
   );
+  for (const { ns, wanted, writes: found } of ranges) {
+    for (const write of found) {
+      if (!wanted.has(write.checkpoint_id) || isBookkeeping(write.channel)) continue;
+      const key = `${ns}\u0000${write.checkpoint_id}`;
+      byCheckpoint.set(key, [...(byCheckpoint.get(key) ?? []), display.value(write.value)]);
+    }
+  }
+  const decoded = new Map(await Promise.all([...byCheckpoint].map(async ([key, values]) => [key, await Promise.all(values)] as const)));
   return records.map((record) => {
-    const values = record.parent_checkpoint_id === undefined ? undefined : byCheckpoint.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`);
+    const values = record.parent_checkpoint_id === undefined ? undefined : decoded.get(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`);
     return values ? messagePreviewOf(values.map((value) => ({ value }))) : null;
   });
 }
@@ -142,16 +184,18 @@ const summaryStores = (tx: { objectStore(name: 'checkpoints'): SummaryStores['ch
 });
 
 /** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
-async function summarize({ checkpoints: store, writes }: SummaryStores, records: CheckpointRecord[]): Promise<CheckpointSummary[]> {
-  const decoded = new Map(records.map((record) => [`${record.checkpoint_ns}\u0000${record.checkpoint_id}`, decodeRecord(record)]));
+async function summarize({ checkpoints: store, writes }: SummaryStores, records: CheckpointRecord[], display: DisplayDecoder): Promise<CheckpointSummary[]> {
+  const keyOf = (record: CheckpointRecord) => `${record.checkpoint_ns}\u0000${record.checkpoint_id}`;
+  const present = new Set(records.map(keyOf));
   const missing = records.filter(
-    (record) => record.parent_checkpoint_id !== undefined && !decoded.has(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
+    (record) => record.parent_checkpoint_id !== undefined && !present.has(`${record.checkpoint_ns}\u0000${record.parent_checkpoint_id}`),
   );
   const [parents, previews] = await Promise.all([
     Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!]))),
-    messagePreviews(writes, records),
+    messagePreviews(writes, records, display),
   ]);
-  for (const parent of parents) if (parent) decoded.set(`${parent.checkpoint_ns}\u0000${parent.checkpoint_id}`, decodeRecord(parent));
+  const all = [...records, ...parents.filter((parent): parent is CheckpointRecord => parent !== undefined)];
+  const decoded = new Map(await Promise.all(all.map(async (record) => [keyOf(record), await display.record(record)] as const)));
   return records.map((record, i) =>
     summaryOf(
       decoded.get(`${record.checkpoint_ns}\u0000${record.checkpoint_id}`)!,
@@ -179,11 +223,12 @@ export async function readDatabaseNames(candidates: Iterable<string>): Promise<s
   return found.sort();
 }
 
-export function readThreads(dbName: string): Promise<ThreadSummary[]> {
+export function readThreads(dbName: string, open?: ValueOpener): Promise<ThreadSummary[]> {
+  const display = new DisplayDecoder(open);
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction('checkpoints', 'readonly');
     const index = tx.store.index('by_thread');
-    const threads: ThreadSummary[] = [];
+    const threads: (Omit<ThreadSummary, 'latest_ts'> & { newest: CheckpointRecord | undefined })[] = [];
     // Jump from thread to thread; each thread's newest key is found with a reverse cursor on its range.
     let cursor = await index.openKeyCursor();
     while (cursor) {
@@ -199,19 +244,22 @@ export function readThreads(dbName: string): Promise<ThreadSummary[]> {
         checkpoints: count,
         namespaces: [...new Set(namespaces.map((key) => key[1]))].sort(),
         latest_checkpoint_id: newest?.value.checkpoint_id ?? '',
-        latest_ts: newest ? decodeRecord(newest.value).ts : null,
+        newest: newest?.value,
       });
       cursor = await cursor.continue([thread_id, []] as unknown as [string, string, string]);
     }
     await tx.done;
-    return threads.sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1));
+    const summaries = await Promise.all(
+      threads.map(async ({ newest, ...thread }): Promise<ThreadSummary> => ({ ...thread, latest_ts: newest ? (await display.record(newest)).ts : null })),
+    );
+    return summaries.sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1));
   });
 }
 
 /** The most checkpoints one history read returns: a whole long thread, for the timeline's lanes. */
 const MAX_HISTORY = 100_000;
 
-export function readHistory(dbName: string, query: HistoryQuery): Promise<CheckpointSummary[]> {
+export function readHistory(dbName: string, query: HistoryQuery, open?: ValueOpener): Promise<CheckpointSummary[]> {
   const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
   const { thread_id, checkpoint_ns, before } = query;
   return withDatabase(dbName, async (db) => {
@@ -222,7 +270,7 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
       limit,
       undefined,
     );
-    const summaries = await summarize(summaryStores(tx), page.records);
+    const summaries = await summarize(summaryStores(tx), page.records, new DisplayDecoder(open));
     await tx.done;
     return summaries;
   });
@@ -231,66 +279,66 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
 type ReadTransaction = ReturnType<Database['transaction']>;
 
 /** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
-async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
-  const [summaries, tuples] = await Promise.all([summarize(summaryStores(tx), records), readTuples(unwrap(tx), records)]);
-  // Records are shared between the checkpoints that name them: decode each serialized value once.
-  const decoded = new WeakMap<TypedBytes, JsonValue>();
-  const decode = (typed: TypedBytes) => {
-    if (!decoded.has(typed)) decoded.set(typed, decodeForDisplay(typed));
-    return decoded.get(typed)!;
-  };
-  const valueOf = (value: ChannelValue): JsonValue => ('value' in value ? decode(value.value) : value.items.map(decode));
-  return tuples.map(({ checkpoint: record, values, writes }, i) => ({
-    ...summaries[i]!,
-    channel_values: Object.fromEntries(values.map((value) => [value.channel, valueOf(value)])),
-    channel_versions: { ...record.channel_versions },
-    versions_seen: decodeRecord(record).versions_seen,
-    metadata: decodeForDisplay(record.metadata),
-    pending_writes: writes.map((write) => ({
-      task_id: write.task_id,
-      task_path: write.task_path,
-      idx: write.idx,
-      channel: write.channel,
-      value: decodeForDisplay(write.value),
+async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open: ValueOpener | undefined): Promise<CheckpointDetail[]> {
+  const display = new DisplayDecoder(open);
+  const [summaries, tuples] = await Promise.all([summarize(summaryStores(tx), records, display), readTuples(unwrap(tx), records)]);
+  const valueOf = (value: ChannelValue): Promise<JsonValue> =>
+    'value' in value ? display.value(value.value) : Promise.all(value.items.map((item) => display.value(item)));
+  return Promise.all(
+    tuples.map(async ({ checkpoint: record, values, writes }, i): Promise<CheckpointDetail> => ({
+      ...summaries[i]!,
+      channel_values: Object.fromEntries(await Promise.all(values.map(async (value) => [value.channel, await valueOf(value)] as const))),
+      channel_versions: { ...record.channel_versions },
+      versions_seen: (await display.record(record)).versions_seen,
+      metadata: await display.value(record.metadata),
+      pending_writes: await Promise.all(
+        writes.map(async (write) => ({
+          task_id: write.task_id,
+          task_path: write.task_path,
+          idx: write.idx,
+          channel: write.channel,
+          value: await display.value(write.value),
+        })),
+      ),
     })),
-  }));
+  );
 }
 
-export function readCheckpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined> {
+export function readCheckpoint(dbName: string, key: CheckpointKey, open?: ValueOpener): Promise<CheckpointDetail | undefined> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
     const record = await tx.objectStore('checkpoints').get([key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
-    const [detail] = record ? await detailsOf(tx, [record]) : [];
+    const [detail] = record ? await detailsOf(tx, [record], open) : [];
     await tx.done;
     return detail;
   });
 }
 
 /** Every checkpoint of a thread with values and writes, newest first. */
-export function readThreadDetails(dbName: string, thread_id: string): Promise<CheckpointDetail[]> {
+export function readThreadDetails(dbName: string, thread_id: string, open?: ValueOpener): Promise<CheckpointDetail[]> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
     const records = (await tx.objectStore('checkpoints').index('by_thread').getAll(prefixRange([thread_id]))).reverse();
-    const details = await detailsOf(tx, records);
+    const details = await detailsOf(tx, records, open);
     await tx.done;
     return details;
   });
 }
 
 /** Where text occurs in a thread (see `searchDetails`). */
-export async function searchThread(dbName: string, thread_id: string, text: string): Promise<SearchHit[]> {
-  return searchDetails(await readThreadDetails(dbName, thread_id), text);
+export async function searchThread(dbName: string, thread_id: string, text: string, open?: ValueOpener): Promise<SearchHit[]> {
+  return searchDetails(await readThreadDetails(dbName, thread_id, open), text);
 }
 
 /** A thread as an export file holds it. */
-export async function readThreadExport(dbName: string, thread_id: string): Promise<ThreadExport> {
+export async function readThreadExport(dbName: string, thread_id: string, open?: ValueOpener): Promise<ThreadExport> {
   return {
     format: 'juncture-thread',
     version: 1,
     dbName,
     thread_id,
     exported_at: new Date().toISOString(),
-    checkpoints: await readThreadDetails(dbName, thread_id),
+    checkpoints: await readThreadDetails(dbName, thread_id, open),
   };
 }
 
