@@ -28,10 +28,10 @@ async function expectCode(promise: Promise<unknown>, code: CheckpointErrorCode):
   return error as CheckpointError;
 }
 
-/** A chat with the secret in what the user says (so in messages, list items and writes) and in run metadata. */
+/** A chat with the secret in what the user says (so in messages, list items and writes). */
 async function chat(saver: BaseCheckpointSaver, thread_id: string, turns: string[]) {
   const graph = buildChatGraph(saver);
-  const config = { configurable: { thread_id }, metadata: { note: `user said ${SECRET}` } };
+  const config = { configurable: { thread_id } };
   for (const text of turns) {
     await graph.invoke({ messages: [new HumanMessage({ id: `human: ${text}`, content: text })] }, config);
   }
