@@ -24,19 +24,31 @@ const PING_INTERVAL_MS = 50;
  * Lets the juncture devtools extension show this saver's checkpoints, live. It tells the extension's content
  * script which database the page uses and pings it when that database changed; the content script reads the
  * data itself. With `graph`, the panel can also fork and resume the page's threads. Returns the function that
- * disconnects. Without the extension, the messages go unheard.
+ * disconnects. Without the extension, the messages go unheard. A saver given `encryption` decrypts the values the
+ * panel asks for here, in the page; without `connectDevtools` the panel shows them as "encrypted".
  */
 export function connectDevtools(saver: InspectableSaver, options: ConnectDevtoolsOptions = {}): () => void {
   if (typeof window === 'undefined') return () => undefined;
   const { graph } = options;
   const post = (message: HookMessage) => window.postMessage(message, window.location.origin);
-  const announce = () => post({ source: HOOK_SOURCE, type: 'announce', dbName: saver.dbName, timeTravel: graph !== undefined });
+  const encrypted = saver.encrypted === true && saver.decryptStored !== undefined;
+  const announce = () => post({ source: HOOK_SOURCE, type: 'announce', dbName: saver.dbName, timeTravel: graph !== undefined, encrypted });
 
   const onMessage = (event: MessageEvent) => {
     const message = readContentMessage(event, window);
     if (!message) return;
     if (message.type === 'hello') {
       announce();
+      return;
+    }
+    if (message.type === 'decrypt') {
+      // The panel shows an encrypting saver's values only through the page, which holds the key.
+      const { requestId, dbName, value } = message;
+      if (!encrypted || dbName !== saver.dbName) return;
+      saver.decryptStored!(value).then(
+        (opened) => post({ source: HOOK_SOURCE, type: 'decrypt-result', requestId, ok: true, value: opened }),
+        (error: unknown) => post({ source: HOOK_SOURCE, type: 'decrypt-result', requestId, ok: false, error: error instanceof Error ? error.message : String(error) }),
+      );
       return;
     }
     const { requestId, request } = message;

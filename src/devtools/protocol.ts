@@ -2,8 +2,11 @@
  * Every message between the devtools' execution contexts, in one place:
  * - page (MAIN world hook) ↔ content script (ISOLATED world), over `window.postMessage`;
  * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`).
- * The page is untrusted: its messages only name databases; data is always read by the content script itself.
+ * The page is untrusted: its messages only name databases; data is always read by the content script itself. The
+ * one exception is an encrypting saver's: the content script reads the encrypted value and asks the page, which
+ * holds the key, to decrypt it; the page's answer is decoded as JSON and shown as text like any value.
  */
+import type { TypedBytes } from '../storage/records.js';
 import type { CheckpointKey, HistoryQuery, JsonValue } from './data-source.js';
 
 export const HOOK_SOURCE = 'juncture-devtools:hook';
@@ -11,22 +14,27 @@ export const CONTENT_SOURCE = 'juncture-devtools:content';
 export const PANEL_PORT_NAME = 'juncture-devtools:panel';
 
 /**
- * Page → content script: "this database is in use here (and its graph can time-travel)", "it changed", or the
- * outcome of a time-travel request. Never checkpoint data.
+ * Page → content script: "this database is in use here (and its graph can time-travel, its saver encrypts)", "it
+ * changed", the outcome of a time-travel request, or a value it was asked to decrypt.
  */
 export type HookMessage =
-  | { source: typeof HOOK_SOURCE; type: 'announce'; dbName: string; timeTravel: boolean }
+  | { source: typeof HOOK_SOURCE; type: 'announce'; dbName: string; timeTravel: boolean; encrypted: boolean }
   | { source: typeof HOOK_SOURCE; type: 'changed'; dbName: string }
-  | { source: typeof HOOK_SOURCE; type: 'time-travel-result'; requestId: string; ok: boolean; checkpoint_id?: string; error?: string };
+  | { source: typeof HOOK_SOURCE; type: 'time-travel-result'; requestId: string; ok: boolean; checkpoint_id?: string; error?: string }
+  | { source: typeof HOOK_SOURCE; type: 'decrypt-result'; requestId: string; ok: boolean; value?: TypedBytes; error?: string };
 
 export type TimeTravelRequest =
   | { action: 'fork'; dbName: string; key: CheckpointKey; values: Record<string, JsonValue> }
   | { action: 'resume'; dbName: string; key: CheckpointKey };
 
-/** Content script → page: "announce your databases" (it may load after the hook did), or a time-travel request. */
+/**
+ * Content script → page: "announce your databases" (it may load after the hook did), a time-travel request, or an
+ * encrypted value (as stored) to decrypt.
+ */
 export type ContentMessage =
   | { source: typeof CONTENT_SOURCE; type: 'hello' }
-  | { source: typeof CONTENT_SOURCE; type: 'time-travel'; requestId: string; request: TimeTravelRequest };
+  | { source: typeof CONTENT_SOURCE; type: 'time-travel'; requestId: string; request: TimeTravelRequest }
+  | { source: typeof CONTENT_SOURCE; type: 'decrypt'; requestId: string; dbName: string; value: TypedBytes };
 
 /** Panel → content script, answered with a `PanelResponse`. */
 export type PanelRequest =
@@ -53,6 +61,11 @@ function isCheckpointKey(value: unknown): value is CheckpointKey {
   return typeof key === 'object' && key !== null && isName(key.thread_id) && typeof key.checkpoint_ns === 'string' && isName(key.checkpoint_id);
 }
 
+function isTypedBytes(value: unknown): value is TypedBytes {
+  const typed = value as Partial<TypedBytes> | null;
+  return typeof typed === 'object' && typed !== null && isName(typed.type) && typed.bytes instanceof Uint8Array;
+}
+
 function isTimeTravelRequest(value: unknown): value is TimeTravelRequest {
   const request = value as { action?: unknown; dbName?: unknown; key?: unknown; values?: unknown } | null;
   if (typeof request !== 'object' || request === null || !isName(request.dbName) || !isCheckpointKey(request.key)) return false;
@@ -73,13 +86,19 @@ export function readHookMessage(event: MessageEvent, window: Window): HookMessag
   if (!data) return undefined;
   if ((data['type'] === 'announce' || data['type'] === 'changed') && isName(data['dbName'])) {
     return data['type'] === 'announce'
-      ? { source: HOOK_SOURCE, type: 'announce', dbName: data['dbName'], timeTravel: data['timeTravel'] === true }
+      ? { source: HOOK_SOURCE, type: 'announce', dbName: data['dbName'], timeTravel: data['timeTravel'] === true, encrypted: data['encrypted'] === true }
       : { source: HOOK_SOURCE, type: 'changed', dbName: data['dbName'] };
   }
   if (data['type'] === 'time-travel-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
     const result: HookMessage = { source: HOOK_SOURCE, type: 'time-travel-result', requestId: data['requestId'], ok: data['ok'] };
     if (isName(data['checkpoint_id'])) result.checkpoint_id = data['checkpoint_id'];
     if (typeof data['error'] === 'string') result.error = data['error'].slice(0, MAX_ERROR_LENGTH);
+    return result;
+  }
+  if (data['type'] === 'decrypt-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
+    const result: HookMessage = { source: HOOK_SOURCE, type: 'decrypt-result', requestId: data['requestId'], ok: data['ok'] && isTypedBytes(data['value']) };
+    if (result.ok) result.value = { type: (data['value'] as TypedBytes).type, bytes: (data['value'] as TypedBytes).bytes };
+    else result.error = typeof data['error'] === 'string' ? data['error'].slice(0, MAX_ERROR_LENGTH) : 'The page sent no value.';
     return result;
   }
   return undefined;
@@ -92,6 +111,10 @@ export function readContentMessage(event: MessageEvent, window: Window): Content
   if (data['type'] === 'hello') return { source: CONTENT_SOURCE, type: 'hello' };
   if (data['type'] === 'time-travel' && isName(data['requestId']) && isTimeTravelRequest(data['request'])) {
     return { source: CONTENT_SOURCE, type: 'time-travel', requestId: data['requestId'], request: data['request'] };
+  }
+  if (data['type'] === 'decrypt' && isName(data['requestId']) && isName(data['dbName']) && isTypedBytes(data['value'])) {
+    const { type, bytes } = data['value'];
+    return { source: CONTENT_SOURCE, type: 'decrypt', requestId: data['requestId'], dbName: data['dbName'], value: { type, bytes } };
   }
   return undefined;
 }

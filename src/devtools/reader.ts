@@ -4,15 +4,16 @@ import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
 import { STORE_NAMES, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
-import type {
-  CheckpointDetail,
-  CheckpointKey,
-  CheckpointSummary,
-  HistoryQuery,
-  JsonValue,
-  SearchHit,
-  ThreadExport,
-  ThreadSummary,
+import {
+  ENCRYPTED_MARK,
+  type CheckpointDetail,
+  type CheckpointKey,
+  type CheckpointSummary,
+  type HistoryQuery,
+  type JsonValue,
+  type SearchHit,
+  type ThreadExport,
+  type ThreadSummary,
 } from './data-source.js';
 import { messagePreviewOf, nodesThatRan, searchDetails } from './thread-model.js';
 
@@ -71,7 +72,7 @@ async function withDatabase<T>(dbName: string, read: (db: Database) => Promise<T
 export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValue {
   if (typed === null) return null;
   if (!typed || typeof typed.type !== 'string' || !(typed.bytes instanceof Uint8Array)) return { $unreadable: 'corrupt record' };
-  if (isEncrypted(typed)) return { $encrypted: 'AES-GCM; the page that holds the key can show it (connectDevtools)', $bytes: typed.bytes.byteLength };
+  if (isEncrypted(typed)) return { [ENCRYPTED_MARK]: 'AES-GCM; the page that holds the key can show it (connectDevtools)', $bytes: typed.bytes.byteLength };
   if (typed.type === 'json') {
     try {
       return JSON.parse(new TextDecoder().decode(typed.bytes)) as JsonValue;
