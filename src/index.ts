@@ -11,7 +11,7 @@ export { exposeCheckpointStorage } from './worker/storage-host.js';
 export { requestPersistentStorage, type StorageReport } from './runtime/persistent-storage.js';
 export { withThreadLock } from './runtime/thread-lock.js';
 export { BrowserStore, type BrowserStoreOptions } from './store/browser-store.js';
-export type { StoreIndexConfig, StoreOptions, StorePutOperation, StoreGetOperation, StoreSearchOperation, StoreTtlConfig } from './store/stored-store.js';
+export type { StoreEncryptionOptions, StoreIndexConfig, StoreOptions, StorePutOperation, StoreGetOperation, StoreSearchOperation, StoreTtlConfig } from './store/stored-store.js';
 export { WorkerStore, type WorkerStoreOptions } from './worker/worker-store.js';
 export { exposeJunctureStorage } from './worker/store-host.js';
 export { openStoreReader, type StoreReader } from './storage/items/item-reader.js';

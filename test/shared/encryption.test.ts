@@ -2,6 +2,7 @@ import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import {
   BrowserSaver,
+  BrowserStore,
   CheckpointError,
   deleteStoredKey,
   deriveKeyFromSecret,
@@ -212,5 +213,50 @@ describe('devtools reader on an encrypted database', () => {
       metadata: { secret: SECRET },
       pending_writes: expect.arrayContaining([expect.objectContaining({ value: `pending ${SECRET}` })]),
     });
+  });
+});
+
+describe('BrowserStore with encryption', () => {
+  const stores: BrowserStore[] = [];
+  const newStore = (options: ConstructorParameters<typeof BrowserStore>[0]) => {
+    const store = new BrowserStore(options);
+    stores.push(store);
+    return store;
+  };
+  afterEach(async () => {
+    for (const store of stores.splice(0)) {
+      await store.close().catch(() => undefined);
+      await BrowserStore.deleteDatabase(store.dbName);
+    }
+  });
+
+  it('stores values encrypted beside their clear fields, filters on those, and gives DECRYPT without the key', async () => {
+    const dbName = freshDbName('encrypted-store');
+    const key = await aesKey();
+    // Written in clear before encryption was turned on: still read.
+    const before = newStore({ dbName });
+    await before.put(['memories', 'u1'], 'old', { kind: 'fact', text: 'written in clear' });
+    await before.close();
+
+    const store = newStore({ dbName, encryption: { key, clearFields: ['kind'] } });
+    await store.put(['memories', 'u1'], 'code', { kind: 'secret', text: `the code is ${SECRET}` });
+    await store.put(['memories', 'u1'], 'pet', { kind: 'fact', text: 'a cat' });
+    expect((await store.get(['memories', 'u1'], 'code'))?.value).toEqual({ kind: 'secret', text: `the code is ${SECRET}` });
+    expect((await store.search(['memories'], { filter: { kind: 'fact' } })).map((item) => [item.key, item.value['text']])).toEqual([
+      ['old', 'written in clear'],
+      ['pet', 'a cat'],
+    ]);
+    await expectCode(store.search(['memories'], { filter: { text: 'a cat' } }), 'INVALID_CONFIG');
+    await expectCode(store.search(['memories'], { query: 'cat' }), 'INVALID_CONFIG');
+
+    const records = await readEveryRecord(dbName);
+    expect(holdsText(records, SECRET)).toBe(false);
+    expect(holdsText(records, 'secret')).toBe(true);
+
+    await expectCode(newStore({ dbName, encryption: { key: await aesKey() } }).get(['memories', 'u1'], 'code'), 'DECRYPT');
+    const keyless = newStore({ dbName });
+    await expectCode(keyless.get(['memories', 'u1'], 'code'), 'DECRYPT');
+    expect((await keyless.get(['memories', 'u1'], 'old'))?.value).toEqual({ kind: 'fact', text: 'written in clear' });
+    expect(await readEveryRecord(dbName)).toEqual(records);
   });
 });
