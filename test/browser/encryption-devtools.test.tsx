@@ -39,20 +39,20 @@ const channelTexts = () => [...container.querySelectorAll<HTMLElement>('.junctur
 
 async function renderPanel(inspected: Parameters<typeof createPageDataSource>[0]) {
   await act(async () => root.render(<DevtoolsPanel source={createPageDataSource(inspected)} theme="light" />));
-  await vi.waitFor(() => expect(container.querySelector('.juncture-detail')?.textContent).toContain('Checkpoint cp-1'));
+  await vi.waitFor(() => expect(container.querySelector('.juncture-detail')?.textContent).toContain('Checkpoint cp-1'), { timeout: 10_000 });
 }
 
 describe('devtools on an encrypted saver', () => {
   it('says "encrypted" where it reads IndexedDB without the key, as the extension does', async () => {
     // What the extension's content script has: the database name, no key.
     await renderPanel([{ saver: { dbName: saver.dbName, subscribe: () => () => undefined } }]);
-    await vi.waitFor(() => expect(channelTexts().some((text) => text.startsWith('notes') && text.includes('encrypted'))).toBe(true));
+    await vi.waitFor(() => expect(channelTexts().some((text) => text.startsWith('notes') && text.includes('encrypted'))).toBe(true), { timeout: 10_000 });
     expect(container.textContent).not.toContain(SECRET);
   });
 
   it('shows the values when the page\'s own saver is given: it decrypts in the page', async () => {
     await renderPanel([{ saver }]);
-    await vi.waitFor(() => expect(channelTexts().some((text) => text.includes(`note ${SECRET}`))).toBe(true));
+    await vi.waitFor(() => expect(channelTexts().some((text) => text.includes(`note ${SECRET}`))).toBe(true), { timeout: 10_000 });
     expect(container.textContent).not.toMatch(/\bencrypted\b/);
   });
 
