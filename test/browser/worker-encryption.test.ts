@@ -1,5 +1,5 @@
 import { HumanMessage } from '@langchain/core/messages';
-import { BrowserSaver, CheckpointError, WorkerSaver } from '../../src/index.js';
+import { BrowserSaver, BrowserStore, CheckpointError, WorkerSaver, WorkerStore } from '../../src/index.js';
 import { buildChatGraph } from '../support/chat-graph.js';
 import { freshDbName } from '../support/fixtures.js';
 import { holdsText, readEveryRecord } from '../support/raw-records.js';
@@ -66,6 +66,25 @@ describe('WorkerSaver with encryption', () => {
       await saver.close();
       worker.terminate();
       await BrowserSaver.deleteDatabase(dbName);
+    }
+  });
+
+  it('WorkerStore encrypts on the page too: no posted message and no stored item holds the value', async () => {
+    const dbName = freshDbName('worker-store-encryption');
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const { worker, posted } = watchedWorker();
+    const store = new WorkerStore({ dbName, worker, encryption: { key, clearFields: ['kind'] } });
+    try {
+      await store.put(['notes'], 'n1', { kind: 'secret', text: `note ${SECRET}` });
+      expect((await store.get(['notes'], 'n1'))?.value).toEqual({ kind: 'secret', text: `note ${SECRET}` });
+      expect((await store.search(['notes'], { filter: { kind: 'secret' } })).map((item) => item.key)).toEqual(['n1']);
+      expect(posted.length).toBeGreaterThan(0);
+      expect(posted.filter((message) => message === SECRET)).toEqual([]);
+      expect(holdsText(await readEveryRecord(dbName), SECRET)).toBe(false);
+    } finally {
+      await store.close();
+      worker.terminate();
+      await BrowserStore.deleteDatabase(dbName);
     }
   });
 });
