@@ -31,6 +31,7 @@ const DIMS_LABEL = '64-dimension vectors';
 const CHAT_TURNS = Number(process.env['JUNCTURE_BENCH_CHAT_TURNS'] ?? 1_000);
 const CHAT_MESSAGE_LENGTH = 400;
 const CHAT_WINDOW = 50;
+const ENCRYPTION_CHAT_TURNS = 100;
 /** `JUNCTURE_BENCH_ONLY=long,store` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
 const ONLY = process.env['JUNCTURE_BENCH_ONLY']?.split(',');
 
@@ -106,6 +107,36 @@ async function measureWrites(call: HarnessCall): Promise<Section[]> {
       ],
     },
   ];
+}
+
+/** Encryption at rest: the same calls with and without a key, round by round. */
+async function measureEncryption(call: HarnessCall): Promise<Section[]> {
+  const turns = ENCRYPTION_CHAT_TURNS;
+  await call('fillEncryptionChats', turns, CHAT_MESSAGE_LENGTH);
+  const variants: Record<string, () => Promise<number>> = {};
+  for (const kind of ['browser', 'worker'] as const) {
+    for (const encrypted of [false, true]) {
+      const label = `${kind}-${encrypted ? 'encrypted' : 'clear'}`;
+      variants[`put-${label}`] = () => call('put', kind, 100, encrypted);
+      variants[`getTuple-${label}`] = () => call('getTupleChat', kind, encrypted, turns, 20);
+    }
+  }
+  const samples = await alternate('encryption', ROUNDS.writes, variants);
+  const rows: Row[] = [];
+  for (const [kind, saver] of [['browser', 'BrowserSaver'], ['worker', 'WorkerSaver']] as const) {
+    for (const [operation, what, per] of [
+      ['put', 'put (LangGraph.js loop checkpoints)', 'put'],
+      ['getTuple', `getTuple latest of a ${turns}-turn chat (${2 * turns} messages of ${CHAT_MESSAGE_LENGTH} characters)`, 'read'],
+    ] as const) {
+      const clear = samples[`${operation}-${kind}-clear`]!;
+      const encrypted = samples[`${operation}-${kind}-encrypted`]!;
+      rows.push(
+        { name: `${saver} ${what}, in clear`, measured: formatMs(median(clear), per) },
+        { name: `${saver} ${what}, encrypted`, measured: formatMs(median(encrypted), per), ratio: { value: ratioOf(encrypted, clear, 'time'), against: 'in clear' } },
+      );
+    }
+  }
+  return [{ title: 'Encryption at rest (AES-GCM, one IV per value)', rows }];
 }
 
 async function measureReads(call: HarnessCall): Promise<Section[]> {
@@ -418,6 +449,7 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
       ['reads', () => measureReads(call)],
       ['graph', async () => [...(await measureGraph(call, false)), ...(await measureGraph(call, true))]],
       ['bytes', () => measureBytes(call)],
+      ['encryption', () => measureEncryption(call)],
       ['long', () => measureLongConversations(call)],
       ['store', () => measureStore(call)],
     ];

@@ -21,7 +21,9 @@ export type CheckpointErrorCode =
   /** The sync server refused a request (not retried); the message gives its status, code and reason. */
   | 'SYNC'
   /** The saver was closed; create a new one to keep going. */
-  | 'CLOSED';
+  | 'CLOSED'
+  /** An encrypted record could not be opened: no key was given, or not the key it was written with. */
+  | 'DECRYPT';
 
 export class CheckpointError extends Error {
   override readonly name = 'CheckpointError';

@@ -51,6 +51,11 @@ const savers = {
   worker: new WorkerSaver({ dbName: DB_NAME }),
   queued: new WorkerSaver({ dbName: DB_NAME, ack: 'queued' }),
 };
+/** The same savers with encryption on, under a key made once. */
+const encryptedSavers = crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']).then((key) => ({
+  browser: new BrowserSaver({ dbName: DB_NAME, encryption: { key } }),
+  worker: new WorkerSaver({ dbName: DB_NAME, encryption: { key } }),
+}));
 const panelSaver = new BrowserSaver({ dbName: PANEL_DB_NAME });
 /** Long threads by size: building one is slow and not part of what the panel row measures. */
 const longThreads = new Map<number, ThreadExport>();
@@ -89,6 +94,14 @@ class CommittingMemorySaver extends MemorySaver {
 }
 const graphSaver = (kind: GraphSaverKind): BaseCheckpointSaver =>
   kind === 'memory' ? new MemorySaver() : kind === 'floor' ? new CommittingMemorySaver() : savers[kind];
+type EncryptableKind = keyof Awaited<typeof encryptedSavers>;
+
+async function saverOf(kind: SaverKind, encrypted: boolean): Promise<BrowserSaver | WorkerSaver> {
+  if (!encrypted) return savers[kind];
+  if (kind === 'queued') throw new Error('The encryption rows use the browser and worker savers.');
+  return (await encryptedSavers)[kind];
+}
+const encryptionChat = (turns: number, encrypted: boolean) => `encryption-chat-${turns}-${encrypted ? 'encrypted' : 'clear'}`;
 type StoreName = (typeof STORE_NAMES)[number];
 
 /**
@@ -242,10 +255,10 @@ const harness = {
   },
 
   /** `count` puts of a loop graph's checkpoints, each awaited before the next, as LangGraph chains them. */
-  async put(kind: SaverKind, count: number): Promise<number> {
-    const saver = savers[kind];
+  async put(kind: SaverKind, count: number, encrypted = false): Promise<number> {
+    const saver = await saverOf(kind, encrypted);
     const puts = (await loopGraphPuts()).slice(0, count);
-    const thread_id = freshThread(`put-${kind}`);
+    const thread_id = freshThread(`put-${kind}${encrypted ? '-encrypted' : ''}`);
     return timePerOperation(count, async () => {
       for (const [config, checkpoint, metadata, newVersions] of puts) {
         await saver.put(withThread(config, thread_id), checkpoint, metadata, newVersions);
@@ -267,6 +280,27 @@ const harness = {
           taskIds.map((taskId, task) => saver.putWrites(config, [['count', task], ['notes', `task ${task}`]], taskId)),
         );
       }
+    });
+  },
+
+  /** Two chats of `turns` turns (messages of `length` characters), one written in clear, one encrypted. */
+  async fillEncryptionChats(turns: number, length: number): Promise<void> {
+    for (const encrypted of [false, true]) {
+      const saver = await saverOf('browser', encrypted);
+      const graph = buildChatGraph(saver, false, length);
+      const config = { configurable: { thread_id: encryptionChat(turns, encrypted) } };
+      for (let turn = 0; turn < turns; turn += 1) await graph.invoke({ messages: [new HumanMessage(chatText(turn, 'human', length))] }, config);
+    }
+  },
+
+  /** `count` getTuple calls for the latest checkpoint of a chat filled by `fillEncryptionChats`. */
+  async getTupleChat(kind: EncryptableKind, encrypted: boolean, turns: number, count: number): Promise<number> {
+    const saver = await saverOf(kind, encrypted);
+    const config = { configurable: { thread_id: encryptionChat(turns, encrypted), checkpoint_ns: '' } };
+    const tuple = await saver.getTuple(config);
+    if ((tuple?.checkpoint.channel_values['messages'] as unknown[] | undefined)?.length !== 2 * turns) throw new Error('The chat is not filled.');
+    return timePerOperation(count, async () => {
+      for (let i = 0; i < count; i += 1) await saver.getTuple(config);
     });
   },
 

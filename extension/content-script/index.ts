@@ -1,8 +1,18 @@
 // ISOLATED world, in every page: answers the panel with data it reads from the page origin's IndexedDB itself.
-// From the page it accepts only names of databases, "changed" pings and the outcome of requests to its graph.
-import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from '../../src/devtools/reader.js';
+// From the page it accepts only names of databases, "changed" pings, the outcome of requests to its graph, and
+// the values of an encrypting saver it asked the page to decrypt.
+import {
+  readCheckpoint,
+  readDatabaseNames,
+  readHistory,
+  readThreadExport,
+  readThreads,
+  searchThread,
+  type ValueOpener,
+} from '../../src/devtools/reader.js';
 import type { GraphDescription } from '../../src/devtools/data-source.js';
 import { readStoreDatabaseNames, readStoreItems, readStoreNamespaces } from '../../src/devtools/store-reader.js';
+import type { TypedBytes } from '../../src/storage/records.js';
 import {
   CONTENT_SOURCE,
   PANEL_PORT_NAME,
@@ -18,14 +28,21 @@ import {
 /** How long the page's graph may take to fork, resume or describe itself before the panel is told it failed. */
 const GRAPH_REQUEST_TIMEOUT_MS = 120_000;
 
-/** Databases (checkpoints or store) the page announced with `connectDevtools` (they ping on change), and whether they can time-travel. */
-const announced = new Map<string, { timeTravel: boolean }>();
+/** How long the page may take to decrypt one value before it shows as unreadable. */
+const DECRYPT_TIMEOUT_MS = 10_000;
+
+/**
+ * Databases (checkpoints or store) the page announced with `connectDevtools` (they ping on change), whether they
+ * can time-travel, and whether their saver encrypts (then the page decrypts their values for the panel).
+ */
+const announced = new Map<string, { timeTravel: boolean; encrypted: boolean }>();
 const panels = new Set<chrome.runtime.Port>();
 interface GraphResult {
   checkpoint_id?: string;
   graph?: GraphDescription;
 }
 const graphRequests = new Map<string, { resolve(result: GraphResult): void; reject(error: Error): void }>();
+const decryptions = new Map<string, { resolve(value: TypedBytes): void; reject(error: Error): void }>();
 
 function notifyPanels(dbName: string): void {
   const message: PanelPortMessage = { type: 'changed', dbName };
@@ -46,7 +63,14 @@ window.addEventListener('message', (event) => {
     else pending?.reject(new Error(message.error ?? 'The page\'s graph could not answer.'));
     return;
   }
-  if (message.type === 'announce') announced.set(message.dbName, { timeTravel: message.timeTravel });
+  if (message.type === 'decrypt-result') {
+    const pending = decryptions.get(message.requestId);
+    decryptions.delete(message.requestId);
+    if (message.ok && message.value) pending?.resolve(message.value);
+    else pending?.reject(new Error(message.error ?? 'The page could not decrypt the value.'));
+    return;
+  }
+  if (message.type === 'announce') announced.set(message.dbName, { timeTravel: message.timeTravel, encrypted: message.encrypted });
   notifyPanels(message.dbName);
 });
 
@@ -91,6 +115,30 @@ async function graphAnswer(request: GraphRequest): Promise<unknown> {
   return request.action === 'describe' ? (result.graph ?? null) : null;
 }
 
+/** For a database whose saver encrypts, asks the page to decrypt each value; otherwise encrypted values stay so. */
+function openerOf(dbName: string): ValueOpener | undefined {
+  if (!announced.get(dbName)?.encrypted) return undefined;
+  return (value) =>
+    new Promise((resolve, reject) => {
+      const requestId = crypto.randomUUID();
+      const timer = setTimeout(() => {
+        decryptions.delete(requestId);
+        reject(new Error('The page did not answer.'));
+      }, DECRYPT_TIMEOUT_MS);
+      decryptions.set(requestId, {
+        resolve: (opened) => {
+          clearTimeout(timer);
+          resolve(opened);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+      postToPage({ source: CONTENT_SOURCE, type: 'decrypt', requestId, dbName, value });
+    });
+}
+
 async function answer(request: PanelRequest): Promise<unknown> {
   switch (request.type) {
     case 'databases':
@@ -100,15 +148,15 @@ async function answer(request: PanelRequest): Promise<unknown> {
         timeTravel: announced.get(name)?.timeTravel ?? false,
       }));
     case 'threads':
-      return readThreads(request.dbName);
+      return readThreads(request.dbName, openerOf(request.dbName));
     case 'history':
-      return readHistory(request.dbName, request.query);
+      return readHistory(request.dbName, request.query, openerOf(request.dbName));
     case 'checkpoint':
-      return (await readCheckpoint(request.dbName, request.key)) ?? null;
+      return (await readCheckpoint(request.dbName, request.key, openerOf(request.dbName))) ?? null;
     case 'search':
-      return searchThread(request.dbName, request.thread_id, request.text);
+      return searchThread(request.dbName, request.thread_id, request.text, openerOf(request.dbName));
     case 'export':
-      return readThreadExport(request.dbName, request.thread_id);
+      return readThreadExport(request.dbName, request.thread_id, openerOf(request.dbName));
     case 'graph':
       return graphAnswer(request.request);
     case 'store-databases':

@@ -4,6 +4,15 @@
  */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
+/** How a value the reader could not decrypt shows: `{ $encrypted: why, $bytes: size }`. */
+export const ENCRYPTED_MARK = '$encrypted';
+
+/** Whether a displayed value is encrypted: the mark itself, or a list whose items all are. */
+export function isEncryptedValue(value: JsonValue): boolean {
+  if (Array.isArray(value)) return value.length > 0 && value.every(isEncryptedValue);
+  return typeof value === 'object' && value !== null && typeof value[ENCRYPTED_MARK] === 'string';
+}
+
 export interface DatabaseSummary {
   name: string;
   /** Whether the page announced this database with `connectDevtools` (it then pings on every commit). */

@@ -1,4 +1,5 @@
 import { CheckpointError } from '../errors.js';
+import type { TypedBytes } from '../storage/records.js';
 import type { CheckpointDataSource } from './data-source.js';
 import type { InspectableSaver, InspectableStore } from './hook.js';
 import { readCheckpoint, readDatabaseNames, readHistory, readThreadExport, readThreads, searchThread } from './reader.js';
@@ -17,6 +18,11 @@ export interface InspectedSaver {
  */
 export function createPageDataSource(inspected: InspectedSaver[], stores: InspectableStore[] = []): CheckpointDataSource {
   const byName = new Map(inspected.map((entry) => [entry.saver.dbName, entry]));
+  // Values of an encrypting saver are opened here, in the page that holds its key.
+  const openerOf = (dbName: string) => {
+    const saver = byName.get(dbName)?.saver;
+    return saver?.encrypted && saver.decryptStored ? (typed: TypedBytes) => saver.decryptStored!(typed) : undefined;
+  };
   const graphOf = (dbName: string) => {
     const graph = byName.get(dbName)?.graph;
     if (!graph) throw new CheckpointError('INVALID_CONFIG', `No graph was given for database "${dbName}": time travel is off.`);
@@ -27,11 +33,11 @@ export function createPageDataSource(inspected: InspectedSaver[], stores: Inspec
       (await readDatabaseNames(byName.keys()))
         .filter((name) => byName.has(name))
         .map((name) => ({ name, live: true, timeTravel: byName.get(name)?.graph !== undefined })),
-    threads: (dbName) => readThreads(dbName),
-    history: (dbName, query) => readHistory(dbName, query),
-    checkpoint: (dbName, key) => readCheckpoint(dbName, key),
-    search: (dbName, thread_id, text) => searchThread(dbName, thread_id, text),
-    exportThread: (dbName, thread_id) => readThreadExport(dbName, thread_id),
+    threads: (dbName) => readThreads(dbName, openerOf(dbName)),
+    history: (dbName, query) => readHistory(dbName, query, openerOf(dbName)),
+    checkpoint: (dbName, key) => readCheckpoint(dbName, key, openerOf(dbName)),
+    search: (dbName, thread_id, text) => searchThread(dbName, thread_id, text, openerOf(dbName)),
+    exportThread: (dbName, thread_id) => readThreadExport(dbName, thread_id, openerOf(dbName)),
     fork: async (dbName, key, values) => forkAt(graphOf(dbName), key, values),
     resume: async (dbName, key, breakpoints) => resumeAt(graphOf(dbName), key, breakpoints),
     graph: async (dbName) => {

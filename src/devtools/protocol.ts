@@ -3,8 +3,12 @@
  * - page (MAIN world hook) ↔ content script (ISOLATED world), over `window.postMessage`;
  * - panel ↔ content script, over extension messaging (`chrome.tabs.sendMessage`, `chrome.tabs.connect`);
  * - in Firefox, whose DevTools panels have no `tabs` API, panel ↔ background relay ↔ content script.
- * The page is untrusted: its messages only name databases; data is always read by the content script itself.
+ * The page is untrusted: its messages only name databases; data is always read by the content script itself. The
+ * one exception is an encrypting saver's: the content script reads the encrypted value and asks the page, which
+ * holds the key, to decrypt it; the page's answer is decoded as JSON and shown as text like any value.
  */
+import type { TypedBytes } from '../storage/records.js';
+import { isByteArray } from './bytes.js';
 import type { Breakpoints, CheckpointKey, GraphDescription, HistoryQuery, JsonValue, StoreItemQuery } from './data-source.js';
 
 export const HOOK_SOURCE = 'juncture-devtools:hook';
@@ -14,12 +18,12 @@ export const PANEL_PORT_NAME = 'juncture-devtools:panel';
 export const RELAY_PORT_PREFIX = 'juncture-devtools:relay:';
 
 /**
- * Page → content script: "this database is in use here (and its graph can time-travel)", "it changed", or the
- * outcome of a request to the page's graph: a forked checkpoint's id, or the graph's description. Never
- * checkpoint data.
+ * Page → content script: "this database is in use here (and its graph can time-travel, its saver encrypts)", "it
+ * changed", the outcome of a request to the page's graph (a forked checkpoint's id, or the graph's description),
+ * or a value it was asked to decrypt.
  */
 export type HookMessage =
-  | { source: typeof HOOK_SOURCE; type: 'announce'; dbName: string; timeTravel: boolean }
+  | { source: typeof HOOK_SOURCE; type: 'announce'; dbName: string; timeTravel: boolean; encrypted: boolean }
   | { source: typeof HOOK_SOURCE; type: 'changed'; dbName: string }
   | {
       source: typeof HOOK_SOURCE;
@@ -29,7 +33,8 @@ export type HookMessage =
       checkpoint_id?: string;
       graph?: GraphDescription;
       error?: string;
-    };
+    }
+  | { source: typeof HOOK_SOURCE; type: 'decrypt-result'; requestId: string; ok: boolean; value?: TypedBytes; error?: string };
 
 /** What the panel asks of the page's graph: fork, resume (with breakpoints), or its description. */
 export type GraphRequest =
@@ -37,10 +42,14 @@ export type GraphRequest =
   | { action: 'resume'; dbName: string; key: CheckpointKey; breakpoints?: Breakpoints }
   | { action: 'describe'; dbName: string };
 
-/** Content script → page: "announce your databases" (it may load after the hook did), or a request to its graph. */
+/**
+ * Content script → page: "announce your databases" (it may load after the hook did), a request to its graph, or
+ * an encrypted value (as stored) to decrypt.
+ */
 export type ContentMessage =
   | { source: typeof CONTENT_SOURCE; type: 'hello' }
-  | { source: typeof CONTENT_SOURCE; type: 'graph-request'; requestId: string; request: GraphRequest };
+  | { source: typeof CONTENT_SOURCE; type: 'graph-request'; requestId: string; request: GraphRequest }
+  | { source: typeof CONTENT_SOURCE; type: 'decrypt'; requestId: string; dbName: string; value: TypedBytes };
 
 /** Panel → content script, answered with a `PanelResponse`. */
 export type PanelRequest =
@@ -71,6 +80,11 @@ const isName = (value: unknown): value is string => typeof value === 'string' &&
 function isCheckpointKey(value: unknown): value is CheckpointKey {
   const key = value as Partial<CheckpointKey> | null;
   return typeof key === 'object' && key !== null && isName(key.thread_id) && typeof key.checkpoint_ns === 'string' && isName(key.checkpoint_id);
+}
+
+function isTypedBytes(value: unknown): value is TypedBytes {
+  const typed = value as Partial<TypedBytes> | null;
+  return typeof typed === 'object' && typed !== null && isName(typed.type) && isByteArray(typed.bytes);
 }
 
 const isNameList = (value: unknown): value is string[] => Array.isArray(value) && value.length <= MAX_GRAPH_NODES && value.every(isName);
@@ -121,7 +135,7 @@ export function readHookMessage(event: MessageEvent, window: Window): HookMessag
   if (!data) return undefined;
   if ((data['type'] === 'announce' || data['type'] === 'changed') && isName(data['dbName'])) {
     return data['type'] === 'announce'
-      ? { source: HOOK_SOURCE, type: 'announce', dbName: data['dbName'], timeTravel: data['timeTravel'] === true }
+      ? { source: HOOK_SOURCE, type: 'announce', dbName: data['dbName'], timeTravel: data['timeTravel'] === true, encrypted: data['encrypted'] === true }
       : { source: HOOK_SOURCE, type: 'changed', dbName: data['dbName'] };
   }
   if (data['type'] === 'graph-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
@@ -130,6 +144,12 @@ export function readHookMessage(event: MessageEvent, window: Window): HookMessag
     const graph = readGraphDescription(data['graph']);
     if (graph) result.graph = graph;
     if (typeof data['error'] === 'string') result.error = data['error'].slice(0, MAX_ERROR_LENGTH);
+    return result;
+  }
+  if (data['type'] === 'decrypt-result' && isName(data['requestId']) && typeof data['ok'] === 'boolean') {
+    const result: HookMessage = { source: HOOK_SOURCE, type: 'decrypt-result', requestId: data['requestId'], ok: data['ok'] && isTypedBytes(data['value']) };
+    if (result.ok) result.value = { type: (data['value'] as TypedBytes).type, bytes: (data['value'] as TypedBytes).bytes };
+    else result.error = typeof data['error'] === 'string' ? data['error'].slice(0, MAX_ERROR_LENGTH) : 'The page sent no value.';
     return result;
   }
   return undefined;
@@ -142,6 +162,10 @@ export function readContentMessage(event: MessageEvent, window: Window): Content
   if (data['type'] === 'hello') return { source: CONTENT_SOURCE, type: 'hello' };
   if (data['type'] === 'graph-request' && isName(data['requestId']) && isGraphRequest(data['request'])) {
     return { source: CONTENT_SOURCE, type: 'graph-request', requestId: data['requestId'], request: data['request'] };
+  }
+  if (data['type'] === 'decrypt' && isName(data['requestId']) && isName(data['dbName']) && isTypedBytes(data['value'])) {
+    const { type, bytes } = data['value'];
+    return { source: CONTENT_SOURCE, type: 'decrypt', requestId: data['requestId'], dbName: data['dbName'], value: { type, bytes } };
   }
   return undefined;
 }

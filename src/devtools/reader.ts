@@ -1,19 +1,22 @@
 import { openDB, unwrap, type IDBPDatabase } from 'idb';
+import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
 import { STORE_NAMES, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
-import type {
-  CheckpointDetail,
-  CheckpointKey,
-  CheckpointSummary,
-  HistoryQuery,
-  JsonValue,
-  SearchHit,
-  ThreadExport,
-  ThreadSummary,
+import {
+  ENCRYPTED_MARK,
+  type CheckpointDetail,
+  type CheckpointKey,
+  type CheckpointSummary,
+  type HistoryQuery,
+  type JsonValue,
+  type SearchHit,
+  type ThreadExport,
+  type ThreadSummary,
 } from './data-source.js';
-import { messagePreviewOf, movedTriggers, nodesThatRan, pendingTasksOf, pendingTasksOfDetail, searchDetails } from './thread-model.js';
+import { isByteArray } from './bytes.js';
+import { messagePreviewOf, nodesThatRan, pendingTasksOf, pendingTasksOfDetail, searchDetails, triggerNodeOf } from './thread-model.js';
 
 /**
  * Read-only access to checkpoint databases for the devtools, as plain JSON. It never creates a database (an
@@ -22,6 +25,12 @@ import { messagePreviewOf, movedTriggers, nodesThatRan, pendingTasksOf, pendingT
  */
 
 type Database = IDBPDatabase<JunctureSchema>;
+
+/**
+ * Opens an encrypted value (see `encryption/cipher.ts`): given by the page that holds the key (`connectDevtools`,
+ * the in-page panel). Without it, encrypted values show as `{ $encrypted }`.
+ */
+export type ValueOpener = (typed: TypedBytes) => Promise<TypedBytes>;
 
 class NotACheckpointDatabase extends Error {}
 
@@ -70,17 +79,14 @@ async function withDatabase<T>(dbName: string, read: (db: Database) => Promise<T
 }
 
 /**
- * Whether a stored value is a Uint8Array from any realm. Firefox hands a content script the page's objects, whose
- * Uint8Array is not the content script's, so `instanceof` is false there.
+/**
+ * Stored bytes as JSON for display. JSON stays as written (serialized classes remain `{ lc, id, kwargs }`); an
+ * encrypted value is `{ $encrypted }`.
  */
-function isByteArray(value: unknown): value is Uint8Array {
-  return ArrayBuffer.isView(value) && Object.prototype.toString.call(value) === '[object Uint8Array]';
-}
-
-/** Stored bytes as JSON for display. JSON stays as written (serialized classes remain `{ lc, id, kwargs }`). */
 export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValue {
   if (typed === null) return null;
   if (!typed || typeof typed.type !== 'string' || !isByteArray(typed.bytes)) return { $unreadable: 'corrupt record' };
+  if (isEncrypted(typed)) return { [ENCRYPTED_MARK]: 'AES-GCM; the page that holds the key can show it (connectDevtools)', $bytes: typed.bytes.byteLength };
   if (typed.type === 'json') {
     try {
       return JSON.parse(new TextDecoder().decode(typed.bytes)) as JsonValue;
@@ -91,15 +97,42 @@ export function decodeForDisplay(typed: TypedBytes | null | undefined): JsonValu
   return { $type: typed.type, $bytes: typed.bytes.byteLength };
 }
 
+/**
+ * Decodes stored values for display once each (records are shared between the checkpoints that name them),
+ * opening encrypted ones with `open` when given. Only ever called once a transaction's reads were all made:
+ * opening awaits WebCrypto, which would let the transaction end under a later read.
+ */
+class DisplayDecoder {
+  readonly #open: ValueOpener | undefined;
+  readonly #decoded = new WeakMap<TypedBytes, Promise<JsonValue>>();
+
+  constructor(open: ValueOpener | undefined) {
+    this.#open = open;
+  }
+
+  value(typed: TypedBytes | null | undefined): Promise<JsonValue> {
+    if (!typed || typeof typed !== 'object') return Promise.resolve(decodeForDisplay(typed));
+    let decoded = this.#decoded.get(typed);
+    if (!decoded) {
+      const open = this.#open;
+      decoded = open && isEncrypted(typed)
+        ? open(typed).then(decodeForDisplay, (error: unknown) => ({ $unreadable: `not decrypted: ${error instanceof Error ? error.message : String(error)}` }))
+        : Promise.resolve(decodeForDisplay(typed));
+      this.#decoded.set(typed, decoded);
+    }
+    return decoded;
+  }
+
+  async record(record: CheckpointRecord): Promise<DecodedRecord> {
+    const rest = (await this.value(record.checkpoint)) as { ts?: unknown; versions_seen?: JsonValue } | null;
+    return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
+  }
+}
+
 interface DecodedRecord {
   record: CheckpointRecord;
   ts: string | null;
   versions_seen: JsonValue;
-}
-
-function decodeRecord(record: CheckpointRecord): DecodedRecord {
-  const rest = decodeForDisplay(record.checkpoint) as { ts?: unknown; versions_seen?: JsonValue } | null;
-  return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
 }
 
 function summaryOf(decoded: DecodedRecord, parent: DecodedRecord | undefined, message_preview: string | null): Omit<CheckpointSummary, 'next' | 'interrupts'> {
@@ -148,22 +181,25 @@ async function readWrites(writes: SummaryStores['writes'], records: CheckpointRe
 }
 
 /** A record's message preview, from the messages among its parent's writes. */
-function messagePreviewOfWrites(parentWrites: WriteRecord[] | undefined): string | null {
-  const values = parentWrites?.filter((write) => !isBookkeeping(write.channel)).map((write) => ({ value: decodeForDisplay(write.value) }));
-  return values?.length ? messagePreviewOf(values) : null;
+async function messagePreviewOfWrites(parentWrites: WriteRecord[] | undefined, display: DisplayDecoder): Promise<string | null> {
+  const messages = parentWrites?.filter((write) => !isBookkeeping(write.channel));
+  if (!messages?.length) return null;
+  return messagePreviewOf(await Promise.all(messages.map(async (write) => ({ value: await display.value(write.value) }))));
 }
 
-/** Which of a record's moved trigger channels hold a value: those with a blob that is not empty. */
-async function triggersWithValues(blobs: SummaryStores['blobs'], decoded: DecodedRecord): Promise<Set<string>> {
-  const { record } = decoded;
-  const moved = movedTriggers(record.channel_versions, decoded.versions_seen);
+/**
+ * Which of a record's trigger channels hold a value: those with a blob that is not empty. Read for every trigger
+ * channel, moved or not, as which moved is only known once the record is decoded, after the transaction's reads.
+ */
+async function triggersWithValues(blobs: SummaryStores['blobs'], record: CheckpointRecord): Promise<Set<string>> {
+  const triggers = Object.keys(record.channel_versions).filter((channel) => triggerNodeOf(channel) !== undefined);
   const held = await Promise.all(
-    moved.map(async ({ channel }) => {
+    triggers.map(async (channel) => {
       const blob = await blobs.get([record.thread_id, record.checkpoint_ns, channel, record.channel_versions[channel]!]);
       return blob !== undefined && (blob.value !== null || blob.list !== undefined);
     }),
   );
-  return new Set(moved.filter((_, i) => held[i]).map(({ channel }) => channel));
+  return new Set(triggers.filter((_, i) => held[i]));
 }
 
 interface SummaryStores {
@@ -183,30 +219,32 @@ const summaryStores = (tx: {
 });
 
 /** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
-async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, records: CheckpointRecord[]): Promise<CheckpointSummary[]> {
+async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, records: CheckpointRecord[], display: DisplayDecoder): Promise<CheckpointSummary[]> {
   const keyOf = (ns: string, id: string) => `${ns}\u0000${id}`;
-  const decoded = new Map(records.map((record) => [keyOf(record.checkpoint_ns, record.checkpoint_id), decodeRecord(record)]));
-  const missing = records.filter((record) => record.parent_checkpoint_id !== undefined && !decoded.has(keyOf(record.checkpoint_ns, record.parent_checkpoint_id)));
+  const present = new Set(records.map((record) => keyOf(record.checkpoint_ns, record.checkpoint_id)));
+  const missing = records.filter((record) => record.parent_checkpoint_id !== undefined && !present.has(keyOf(record.checkpoint_ns, record.parent_checkpoint_id)));
+  // Every read first: decoding may await the page's decryption, which would let the transaction end.
   const [parents, writesByCheckpoint, triggers] = await Promise.all([
     Promise.all(missing.map((record) => store.get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id!]))),
     readWrites(writes, records),
-    Promise.all(records.map((record) => triggersWithValues(blobs, decoded.get(keyOf(record.checkpoint_ns, record.checkpoint_id))!))),
+    Promise.all(records.map((record) => triggersWithValues(blobs, record))),
   ]);
-  for (const parent of parents) if (parent) decoded.set(keyOf(parent.checkpoint_ns, parent.checkpoint_id), decodeRecord(parent));
-  return records.map((record, i) => {
-    const own = decoded.get(keyOf(record.checkpoint_ns, record.checkpoint_id))!;
-    const parentKey = record.parent_checkpoint_id === undefined ? undefined : keyOf(record.checkpoint_ns, record.parent_checkpoint_id);
-    const pending = pendingTasksOf({
-      channel_versions: record.channel_versions,
-      versions_seen: own.versions_seen,
-      hasValue: (channel) => triggers[i]!.has(channel),
-      writes: writesByCheckpoint.get(keyOf(record.checkpoint_ns, record.checkpoint_id)) ?? [],
-    });
-    return {
-      ...summaryOf(own, parentKey === undefined ? undefined : decoded.get(parentKey), messagePreviewOfWrites(parentKey === undefined ? undefined : writesByCheckpoint.get(parentKey))),
-      ...pending,
-    };
-  });
+  const all = [...records, ...parents.filter((parent): parent is CheckpointRecord => parent !== undefined)];
+  const decoded = new Map(await Promise.all(all.map(async (record) => [keyOf(record.checkpoint_ns, record.checkpoint_id), await display.record(record)] as const)));
+  return Promise.all(
+    records.map(async (record, i) => {
+      const own = decoded.get(keyOf(record.checkpoint_ns, record.checkpoint_id))!;
+      const parentKey = record.parent_checkpoint_id === undefined ? undefined : keyOf(record.checkpoint_ns, record.parent_checkpoint_id);
+      const pending = pendingTasksOf({
+        channel_versions: record.channel_versions,
+        versions_seen: own.versions_seen,
+        hasValue: (channel) => triggers[i]!.has(channel),
+        writes: writesByCheckpoint.get(keyOf(record.checkpoint_ns, record.checkpoint_id)) ?? [],
+      });
+      const preview = await messagePreviewOfWrites(parentKey === undefined ? undefined : writesByCheckpoint.get(parentKey), display);
+      return { ...summaryOf(own, parentKey === undefined ? undefined : decoded.get(parentKey), preview), ...pending };
+    }),
+  );
 }
 
 /**
@@ -225,11 +263,12 @@ export async function readDatabaseNames(candidates: Iterable<string>, required: 
   return found.sort();
 }
 
-export function readThreads(dbName: string): Promise<ThreadSummary[]> {
+export function readThreads(dbName: string, open?: ValueOpener): Promise<ThreadSummary[]> {
+  const display = new DisplayDecoder(open);
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction('checkpoints', 'readonly');
     const index = tx.store.index('by_thread');
-    const threads: ThreadSummary[] = [];
+    const threads: (Omit<ThreadSummary, 'latest_ts'> & { newest: CheckpointRecord | undefined })[] = [];
     // Jump from thread to thread; each thread's newest key is found with a reverse cursor on its range.
     let cursor = await index.openKeyCursor();
     while (cursor) {
@@ -245,19 +284,22 @@ export function readThreads(dbName: string): Promise<ThreadSummary[]> {
         checkpoints: count,
         namespaces: [...new Set(namespaces.map((key) => key[1]))].sort(),
         latest_checkpoint_id: newest?.value.checkpoint_id ?? '',
-        latest_ts: newest ? decodeRecord(newest.value).ts : null,
+        newest: newest?.value,
       });
       cursor = await cursor.continue([thread_id, []] as unknown as [string, string, string]);
     }
     await tx.done;
-    return threads.sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1));
+    const summaries = await Promise.all(
+      threads.map(async ({ newest, ...thread }): Promise<ThreadSummary> => ({ ...thread, latest_ts: newest ? (await display.record(newest)).ts : null })),
+    );
+    return summaries.sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1));
   });
 }
 
 /** The most checkpoints one history read returns: a whole long thread, for the timeline's lanes. */
 const MAX_HISTORY = 100_000;
 
-export function readHistory(dbName: string, query: HistoryQuery): Promise<CheckpointSummary[]> {
+export function readHistory(dbName: string, query: HistoryQuery, open?: ValueOpener): Promise<CheckpointSummary[]> {
   const limit = Math.max(0, Math.min(query.limit, MAX_HISTORY));
   const { thread_id, checkpoint_ns, before } = query;
   return withDatabase(dbName, async (db) => {
@@ -268,7 +310,7 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
       limit,
       undefined,
     );
-    const summaries = await summarize(summaryStores(tx), page.records);
+    const summaries = await summarize(summaryStores(tx), page.records, new DisplayDecoder(open));
     await tx.done;
     return summaries;
   });
@@ -277,70 +319,70 @@ export function readHistory(dbName: string, query: HistoryQuery): Promise<Checkp
 type ReadTransaction = ReturnType<Database['transaction']>;
 
 /** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
-async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[]): Promise<CheckpointDetail[]> {
-  const [summaries, tuples] = await Promise.all([summarize(summaryStores(tx), records), readTuples(unwrap(tx), records)]);
-  // Records are shared between the checkpoints that name them: decode each serialized value once.
-  const decoded = new WeakMap<TypedBytes, JsonValue>();
-  const decode = (typed: TypedBytes) => {
-    if (!decoded.has(typed)) decoded.set(typed, decodeForDisplay(typed));
-    return decoded.get(typed)!;
-  };
-  const valueOf = (value: ChannelValue): JsonValue => ('value' in value ? decode(value.value) : value.items.map(decode));
-  return tuples.map(({ checkpoint: record, values, writes }, i) => {
-    const detail = {
-      ...summaries[i]!,
-      channel_values: Object.fromEntries(values.map((value) => [value.channel, valueOf(value)])),
-      channel_versions: { ...record.channel_versions },
-      versions_seen: decodeRecord(record).versions_seen,
-      metadata: decodeForDisplay(record.metadata),
-      pending_writes: writes.map((write) => ({
-        task_id: write.task_id,
-        task_path: write.task_path,
-        idx: write.idx,
-        channel: write.channel,
-        value: decodeForDisplay(write.value),
-      })),
-    };
-    // With its values read, the detail also knows the Sends waiting.
-    return { ...detail, ...pendingTasksOfDetail(detail) };
-  });
+async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open: ValueOpener | undefined): Promise<CheckpointDetail[]> {
+  const display = new DisplayDecoder(open);
+  const [summaries, tuples] = await Promise.all([summarize(summaryStores(tx), records, display), readTuples(unwrap(tx), records)]);
+  const valueOf = (value: ChannelValue): Promise<JsonValue> =>
+    'value' in value ? display.value(value.value) : Promise.all(value.items.map((item) => display.value(item)));
+  return Promise.all(
+    tuples.map(async ({ checkpoint: record, values, writes }, i): Promise<CheckpointDetail> => {
+      const detail = {
+        ...summaries[i]!,
+        channel_values: Object.fromEntries(await Promise.all(values.map(async (value) => [value.channel, await valueOf(value)] as const))),
+        channel_versions: { ...record.channel_versions },
+        versions_seen: (await display.record(record)).versions_seen,
+        metadata: await display.value(record.metadata),
+        pending_writes: await Promise.all(
+          writes.map(async (write) => ({
+            task_id: write.task_id,
+            task_path: write.task_path,
+            idx: write.idx,
+            channel: write.channel,
+            value: await display.value(write.value),
+          })),
+        ),
+      };
+      // With its values read, the detail also knows the Sends waiting.
+      return { ...detail, ...pendingTasksOfDetail(detail) };
+    }),
+  );
 }
 
-export function readCheckpoint(dbName: string, key: CheckpointKey): Promise<CheckpointDetail | undefined> {
+export function readCheckpoint(dbName: string, key: CheckpointKey, open?: ValueOpener): Promise<CheckpointDetail | undefined> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
     const record = await tx.objectStore('checkpoints').get([key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
-    const [detail] = record ? await detailsOf(tx, [record]) : [];
+    const [detail] = record ? await detailsOf(tx, [record], open) : [];
     await tx.done;
     return detail;
   });
 }
 
 /** Every checkpoint of a thread with values and writes, newest first. */
-export function readThreadDetails(dbName: string, thread_id: string): Promise<CheckpointDetail[]> {
+export function readThreadDetails(dbName: string, thread_id: string, open?: ValueOpener): Promise<CheckpointDetail[]> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
     const records = (await tx.objectStore('checkpoints').index('by_thread').getAll(prefixRange([thread_id]))).reverse();
-    const details = await detailsOf(tx, records);
+    const details = await detailsOf(tx, records, open);
     await tx.done;
     return details;
   });
 }
 
 /** Where text occurs in a thread (see `searchDetails`). */
-export async function searchThread(dbName: string, thread_id: string, text: string): Promise<SearchHit[]> {
-  return searchDetails(await readThreadDetails(dbName, thread_id), text);
+export async function searchThread(dbName: string, thread_id: string, text: string, open?: ValueOpener): Promise<SearchHit[]> {
+  return searchDetails(await readThreadDetails(dbName, thread_id, open), text);
 }
 
 /** A thread as an export file holds it. */
-export async function readThreadExport(dbName: string, thread_id: string): Promise<ThreadExport> {
+export async function readThreadExport(dbName: string, thread_id: string, open?: ValueOpener): Promise<ThreadExport> {
   return {
     format: 'juncture-thread',
     version: 1,
     dbName,
     thread_id,
     exported_at: new Date().toISOString(),
-    checkpoints: await readThreadDetails(dbName, thread_id),
+    checkpoints: await readThreadDetails(dbName, thread_id, open),
   };
 }
 

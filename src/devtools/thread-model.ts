@@ -30,6 +30,11 @@ function nodeOfTaskPath(taskPath: string, sends: readonly string[]): string | un
   return undefined;
 }
 
+/** The node a trigger channel starts: `branch:to:NODE`'s node, `__start__` for the input; undefined for others. */
+export function triggerNodeOf(channel: string): string | undefined {
+  return channel === '__start__' ? '__start__' : channel.startsWith('branch:to:') ? channel.slice('branch:to:'.length) : undefined;
+}
+
 /**
  * The trigger channels that moved since their node last saw them: `branch:to:NODE`, or `__start__` for the input.
  * A node runs on one only when the channel also holds a value (`__start__` is emptied once read).
@@ -38,7 +43,7 @@ export function movedTriggers(channelVersions: Readonly<Record<string, Version>>
   const seen = isRecord(versionsSeen) ? versionsSeen : {};
   const moved: { channel: string; node: string }[] = [];
   for (const [channel, version] of Object.entries(channelVersions)) {
-    const node = channel === '__start__' ? '__start__' : channel.startsWith('branch:to:') ? channel.slice('branch:to:'.length) : undefined;
+    const node = triggerNodeOf(channel);
     if (node === undefined) continue;
     const nodeSeen = seen[node];
     if (newer(version, isRecord(nodeSeen) ? nodeSeen[channel] : undefined)) moved.push({ channel, node });

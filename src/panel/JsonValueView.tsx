@@ -1,5 +1,5 @@
 import { useMemo, useState } from 'react';
-import type { JsonValue } from '../devtools/data-source.js';
+import { isEncryptedValue, type JsonValue } from '../devtools/data-source.js';
 import { findMessages } from '../devtools/messages.js';
 import { formatBytes, jsonSize } from './format.js';
 import { JsonTree } from './JsonTree.js';
@@ -17,6 +17,22 @@ export function copyAsJson(value: unknown): void {
  * anything else as a JSON tree.
  */
 export function JsonValueView({ name, value, dark }: { name: string; value: JsonValue; dark: boolean }) {
+  if (isEncryptedValue(value)) {
+    return (
+      <section className="juncture-channel" aria-label={name}>
+        <header>
+          <strong>{name}</strong>
+          <span className="juncture-encrypted" title="Stored encrypted; the page that holds the key can show it with connectDevtools">
+            encrypted
+          </span>
+        </header>
+      </section>
+    );
+  }
+  return <DecodedValueView name={name} value={value} dark={dark} />;
+}
+
+function DecodedValueView({ name, value, dark }: { name: string; value: JsonValue; dark: boolean }) {
   const size = jsonSize(value);
   const [open, setOpen] = useState(size <= LAZY_BYTES);
   const [raw, setRaw] = useState(false);

@@ -52,6 +52,7 @@ export const PANEL_CSS = `
 .juncture-channel { border-bottom: 1px solid var(--border); padding: 4px 0; }
 .juncture-channel header { display: flex; gap: 8px; align-items: baseline; }
 .juncture-channel .size { color: var(--muted); font-size: 11px; }
+.juncture-encrypted { color: var(--muted); font-style: italic; }
 .juncture-diff { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; white-space: pre-wrap; word-break: break-all; margin: 0; }
 .juncture-diff .add { color: var(--add); }
 .juncture-diff .remove { color: var(--remove); }

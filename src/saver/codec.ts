@@ -1,4 +1,5 @@
 import type { SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import { isEncrypted, missingKeyError, type ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
 import type { TypedBytes } from '../storage/records.js';
 
@@ -9,8 +10,11 @@ function isUnserializablePlaceholder(bytes: Uint8Array): boolean {
   return bytes.byteLength === UNSERIALIZABLE.byteLength && bytes.every((byte, i) => byte === UNSERIALIZABLE[i]);
 }
 
-/** Serializes one value; the bytes own their buffer, so storing or transferring them copies nothing extra. */
-export async function encode(serde: SerializerProtocol, value: unknown, what: string): Promise<TypedBytes> {
+/**
+ * Serializes one value, and encrypts it with `cipher` when given; the bytes own their buffer, so storing or
+ * transferring them copies nothing extra.
+ */
+export async function encode(serde: SerializerProtocol, value: unknown, what: string, cipher?: ValueCipher): Promise<TypedBytes> {
   let type: string;
   let data: Uint8Array | string;
   try {
@@ -31,16 +35,25 @@ export async function encode(serde: SerializerProtocol, value: unknown, what: st
   }
   // Stored and transferred bytes must own their whole buffer, and never be the caller's own array (a channel
   // holding a Uint8Array is returned as is by the serializer; transferring it would empty the caller's copy).
+  if (cipher) return cipher.seal({ type, bytes });
   const owned = bytes !== value && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
   return { type, bytes: owned };
 }
 
+/** Typed bytes in clear: encrypted ones opened with `cipher` (`DECRYPT` without it), clear ones as they are. */
+async function inClear(stored: TypedBytes, what: string, cipher: ValueCipher | undefined): Promise<TypedBytes> {
+  if (!isEncrypted(stored)) return stored;
+  if (!cipher) throw missingKeyError(what);
+  return cipher.open(stored, what);
+}
+
 const utf8 = new TextDecoder();
 
-export async function decode<T>(serde: SerializerProtocol, stored: TypedBytes | undefined, what: string): Promise<T> {
-  if (!stored || typeof stored.type !== 'string' || !(stored.bytes instanceof Uint8Array)) {
+export async function decode<T>(serde: SerializerProtocol, record: TypedBytes | undefined, what: string, cipher?: ValueCipher): Promise<T> {
+  if (!record || typeof record.type !== 'string' || !(record.bytes instanceof Uint8Array)) {
     throw new CheckpointError('DESERIALIZE', `The stored record of ${what} is corrupt: it has no typed bytes.`);
   }
+  const stored = await inClear(record, what, cipher);
   // JSON goes to the serializer as text (the protocol takes either): decoded here by one shared decoder,
   // where LangGraph's serializer would construct a TextDecoder per value, which costs more than the parse.
   return load<T>(serde, stored.type, stored.type === 'json' ? utf8.decode(stored.bytes) : stored.bytes, what);
@@ -59,7 +72,10 @@ async function load<T>(serde: SerializerProtocol, type: string, data: string | U
  * (the text of each, joined by commas): the serializer sees what it would see for the array stored whole, at the
  * cost of one parse instead of one per item.
  */
-export async function decodeItems(serde: SerializerProtocol, items: TypedBytes[], what: string): Promise<unknown[]> {
+export async function decodeItems(serde: SerializerProtocol, records: TypedBytes[], what: string, cipher?: ValueCipher): Promise<unknown[]> {
+  const items = records.some(isEncrypted)
+    ? await Promise.all(records.map((item, i) => inClear(item, `item ${i} of ${what}`, cipher)))
+    : records;
   if (items.length > 0 && items.every((item) => item?.type === 'json' && item.bytes instanceof Uint8Array)) {
     const decoded = await load<unknown>(serde, 'json', `[${items.map((item) => utf8.decode(item.bytes)).join(',')}]`, what);
     if (Array.isArray(decoded) && decoded.length === items.length) return decoded;

@@ -13,6 +13,7 @@
  * spells itself from the versions that store them: only the items new since are stored.
  */
 import { DeltaSnapshot, isDeltaSnapshot, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
+import type { ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
 import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
@@ -155,9 +156,9 @@ export class ListCodec {
     for (const key of [...this.#known.keys()]) if ((JSON.parse(key) as string[])[0] === thread_id) this.#known.delete(key);
   }
 
-  /** Serializes a planned list's new items and builds its record. */
-  async encode(serde: SerializerProtocol, planned: PlannedList, what: string): Promise<StoredList> {
-    const items = await Promise.all(planned.newItems.map((item, i) => encode(serde, item, `item ${i} of ${what}`)));
+  /** Serializes (and encrypts, with `cipher`) a planned list's new items and builds its record. */
+  async encode(serde: SerializerProtocol, planned: PlannedList, what: string, cipher?: ValueCipher): Promise<StoredList> {
+    const items = await Promise.all(planned.newItems.map((item, i) => encode(serde, item, `item ${i} of ${what}`, cipher)));
     return planned.build(items);
   }
 
@@ -172,9 +173,10 @@ export class ListCodec {
     stored: ChannelValue,
     what: string,
     remember: boolean,
+    cipher?: ValueCipher,
   ): Promise<unknown> {
-    if ('value' in stored) return decode(serde, stored.value, what);
-    const elements = await decodeItems(serde, stored.items, what);
+    if ('value' in stored) return decode(serde, stored.value, what, cipher);
+    const elements = await decodeItems(serde, stored.items, what, cipher);
     const value = listValue(elements, stored.tag, what);
     if (remember) {
       this.#remember(scopeKey(scope.thread_id, scope.checkpoint_ns, stored.channel), {

@@ -16,11 +16,12 @@ import {
   type PendingWrite,
   type SerializerProtocol,
 } from '@langchain/langgraph-checkpoint';
+import { cipherOf, isEncrypted, type EncryptionOptions, type ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
-import type { BlobRecord, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
@@ -86,6 +87,12 @@ export interface SaverOptions {
    * (every few puts, so a thread may briefly hold a few more). History older than that is gone for good.
    */
   maxCheckpointsPerThread?: number;
+  /**
+   * Encryption at rest: checkpoints, metadata, channel values (list items too) and pending writes are encrypted
+   * with this AES-GCM key on this side, before storage sees them; ids, channel names and versions, step and
+   * source stay in clear for the indexes. Records written in clear still read; encrypted ones need the key.
+   */
+  encryption?: EncryptionOptions;
 }
 
 /**
@@ -110,6 +117,10 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   readonly #putsSincePrune = new Map<string, number>();
   /** How array values are stored as lists of items, building on the list before. */
   readonly #lists = new ListCodec();
+  /** Seals values before they are stored and opens them when read; absent without `encryption`. */
+  readonly #cipher: ValueCipher | undefined;
+  /** Threads whose newest stored checkpoint this saver's key opened (or that were empty): see `#checkKey`. */
+  readonly #keyCheckedThreads = new Set<string>();
 
   protected constructor(storage: CheckpointStorage, dbName: string, options: SaverOptions = {}) {
     super(options.serde);
@@ -120,6 +131,37 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       throw new CheckpointError('INVALID_CONFIG', `maxCheckpointsPerThread must be a whole number of at least 1, got ${JSON.stringify(max)}.`);
     }
     this.maxCheckpointsPerThread = max;
+    this.#cipher = cipherOf(options.encryption);
+  }
+
+  /** Whether this saver encrypts what it stores. */
+  get encrypted(): boolean {
+    return this.#cipher !== undefined;
+  }
+
+  /**
+   * Stored typed bytes in clear: opened with this saver's key when encrypted (`DECRYPT` when it has none, or
+   * another), as they are otherwise. The devtools use it to show the values of an encrypted saver.
+   */
+  async decryptStored(stored: TypedBytes, what = 'a stored value'): Promise<TypedBytes> {
+    if (!isEncrypted(stored)) return stored;
+    if (!this.#cipher) throw new CheckpointError('DECRYPT', `${what[0]!.toUpperCase()}${what.slice(1)} is encrypted, and this saver has no key.`);
+    return this.#cipher.open(stored, what);
+  }
+
+  /**
+   * Before its first write to a thread, an encrypting saver opens the thread's newest stored checkpoint: a saver
+   * given the wrong key then fails with `DECRYPT` and stores nothing, instead of adding records to the thread that
+   * its right key could not read.
+   */
+  async #checkKey(thread_id: string): Promise<void> {
+    const cipher = this.#cipher;
+    if (!cipher || this.#keyCheckedThreads.has(thread_id)) return;
+    const [newest] = (await this.storage.listCheckpoints({ thread_id }, 1)).records;
+    if (newest && isEncrypted(newest.metadata)) {
+      await cipher.open(newest.metadata, `checkpoint ${newest.checkpoint_id} of thread "${thread_id}", the newest stored,`);
+    }
+    this.#keyCheckedThreads.add(thread_id);
   }
 
   /**
@@ -248,7 +290,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           if (seed) {
             const { checkpoint_id: at } = history.ancestors[seed.ancestor]!;
             // Remembered: the channel's next snapshot refers to the seed's items rather than storing them again.
-            entry.seed = await this.#lists.decode(this.serde, { thread_id, checkpoint_ns }, at, seed.value, `channel "${channel}" of checkpoint ${at}`, true);
+            entry.seed = await this.#lists.decode(this.serde, { thread_id, checkpoint_ns }, at, seed.value, `channel "${channel}" of checkpoint ${at}`, true, this.#cipher);
           }
           result[channel] = entry;
         }),
@@ -371,10 +413,12 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       // A channel rebuilt from writes (no value at this version) keeps its last list for its next snapshot.
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
+    const cipher = this.#cipher;
     return this.#submit(async () => {
+      await this.#checkKey(thread_id);
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
-        encode(this.serde, rest, `checkpoint ${checkpoint_id}`),
-        encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`),
+        encode(this.serde, rest, `checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
         // A channel without a value at its new version gets no blob: reads find none and leave it out.
         Promise.all(
           Object.entries(stored)
@@ -382,8 +426,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             .map(async ([channel, version]): Promise<BlobRecord> => {
               const what = `channel "${channel}" of checkpoint ${checkpoint_id}`;
               const list = planned.get(channel);
-              if (list) return { thread_id, checkpoint_ns, channel, version, value: null, list: await this.#lists.encode(this.serde, list, what) };
-              return { thread_id, checkpoint_ns, channel, version, value: await encode(this.serde, values[channel], what) };
+              if (list) return { thread_id, checkpoint_ns, channel, version, value: null, list: await this.#lists.encode(this.serde, list, what, cipher) };
+              return { thread_id, checkpoint_ns, channel, version, value: await encode(this.serde, values[channel], what, cipher) };
             }),
         ),
       ]);
@@ -424,6 +468,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     }
     if (writes.length === 0) return;
     await this.#guard(() => this.#submit(async () => {
+      await this.#checkKey(thread_id);
       const records = await Promise.all(
         writes.map(async ([channel, value], position): Promise<WriteRecord> => {
           return {
@@ -434,7 +479,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             // Own keys only: a channel named like an Object.prototype member ("constructor") is a regular write.
             idx: Object.prototype.hasOwnProperty.call(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : position,
             channel,
-            value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`),
+            value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`, this.#cipher),
             task_path: taskPath,
           };
         }),
@@ -497,7 +542,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   }
 
   #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
-    return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`);
+    return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher);
   }
 
   async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>, rememberLists = false): Promise<CheckpointTuple> {
@@ -506,7 +551,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const label = `checkpoint ${checkpoint_id}`;
     const channel_values: Record<string, unknown> = {};
     const [rest, decodedMetadata, pendingWrites] = await Promise.all([
-      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label),
+      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher),
       metadata ?? this.#metadataOf(record),
       this.#decodeWrites(stored.writes),
       ...stored.values.map(async (value) => {
@@ -517,6 +562,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           value,
           `channel "${value.channel}" of ${label}`,
           rememberLists,
+          this.#cipher,
         );
       }),
     ]);
@@ -553,7 +599,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         async (write): Promise<CheckpointPendingWrite> => [
           write.task_id,
           write.channel,
-          await decode(this.serde, write.value, `the write to "${write.channel}" of task ${write.task_id}`),
+          await decode(this.serde, write.value, `the write to "${write.channel}" of task ${write.task_id}`, this.#cipher),
         ],
       ),
     );

@@ -11,8 +11,10 @@ import {
   type SearchItem,
   type SearchOperation,
 } from '@langchain/langgraph-checkpoint';
+import { cipherOf, isEncrypted, missingKeyError, type EncryptionOptions, type ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
 import { subscribeToChanges } from '../storage/changes.js';
+import type { TypedBytes } from '../storage/records.js';
 import { compileFilter } from '../storage/items/filter.js';
 import { ANY_LABEL, type ItemChange, type ItemRead, type ItemStorage, type ItemWrite, type StoredItem } from '../storage/items/item-storage.js';
 import { parseFieldPath, textsToEmbed } from './fields.js';
@@ -37,10 +39,26 @@ export interface StoreTtlConfig {
   sweepIntervalMinutes?: number;
 }
 
+/** Encryption of item values: the key, and the top-level fields kept in clear so that filters can read them. */
+export interface StoreEncryptionOptions extends EncryptionOptions {
+  /** Fields of every value stored in clear beside the encrypted whole: the only ones a search `filter` may name. */
+  clearFields?: string[];
+}
+
 export interface StoreOptions {
   index?: StoreIndexConfig;
   ttl?: StoreTtlConfig;
+  /**
+   * Encrypts each item's value on this side before storage sees it. Namespaces, keys, times, `clearFields` and the
+   * vectors of `index` (computed from the values) stay in clear.
+   */
+  encryption?: StoreEncryptionOptions;
 }
+
+/** Where an encrypted value sits in the stored value, beside its clear fields. */
+const ENCRYPTED_FIELD = '__juncture_encrypted';
+const utf8Encoder = new TextEncoder();
+const utf8Decoder = new TextDecoder();
 
 /** A put that may carry a TTL in minutes (`null`: never expires, whatever the store's default). */
 export type StorePutOperation = PutOperation & { ttl?: number | null };
@@ -94,6 +112,8 @@ export abstract class StoredItemStore extends BaseStore {
   readonly #defaultTtl: number | undefined;
   readonly #refreshOnRead: boolean;
   readonly #sweepEvery: number | undefined;
+  readonly #cipher: ValueCipher | undefined;
+  readonly #clearFields: ReadonlySet<string>;
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -116,6 +136,30 @@ export abstract class StoredItemStore extends BaseStore {
     this.#defaultTtl = positiveMinutes(ttl?.defaultTtl, 'ttl.defaultTtl');
     this.#sweepEvery = positiveMinutes(ttl?.sweepIntervalMinutes, 'ttl.sweepIntervalMinutes');
     this.#refreshOnRead = ttl ? ttl.refreshOnRead ?? true : false;
+    this.#cipher = cipherOf(options.encryption);
+    const clearFields = options.encryption?.clearFields ?? [];
+    if (!Array.isArray(clearFields) || !clearFields.every((field) => typeof field === 'string' && field !== '' && field !== ENCRYPTED_FIELD)) {
+      throw new CheckpointError('INVALID_CONFIG', 'encryption.clearFields must be an array of field names.');
+    }
+    this.#clearFields = new Set(clearFields);
+  }
+
+  /** A value as stored: with a key, its clear fields and the whole value encrypted beside them. */
+  async #seal(value: Record<string, unknown>): Promise<Record<string, unknown>> {
+    if (!this.#cipher) return value;
+    const sealed = await this.#cipher.seal({ type: 'json', bytes: utf8Encoder.encode(JSON.stringify(value)) });
+    const clear = Object.fromEntries(Object.entries(value).filter(([field]) => this.#clearFields.has(field)));
+    return { ...clear, [ENCRYPTED_FIELD]: sealed };
+  }
+
+  /** A stored value in clear: an encrypted one opened (`DECRYPT` without the key it was written with). */
+  async #open(item: StoredItem): Promise<StoredItem> {
+    const sealed = item.value[ENCRYPTED_FIELD] as TypedBytes | undefined;
+    if (!isEncrypted(sealed)) return item;
+    const what = `the value of item "${item.key}" in namespace ${JSON.stringify(item.namespace)}`;
+    if (!this.#cipher) throw missingKeyError(what);
+    const opened = await this.#cipher.open(sealed!, what);
+    return { ...item, value: JSON.parse(utf8Decoder.decode(opened.bytes)) as Record<string, unknown> };
   }
 
   /**
@@ -149,16 +193,24 @@ export abstract class StoredItemStore extends BaseStore {
       else if ('limit' in operation || 'matchConditions' in operation) reads.push({ at, read: this.#listNamespaces(operation) });
       else throw new CheckpointError('INVALID_CONFIG', `Operation ${at} of the batch is neither a get, a search, a put nor a namespace listing.`);
     }
-    const writes = await this.#embedPuts([...puts.values()]);
+    const embedded = await this.#embedPuts([...puts.values()]);
+    const writes = await Promise.all(embedded.map(async (write) => (write.value === null ? write : { ...write, value: await this.#seal(write.value) })));
     await this.#embedQueries(reads);
     const answers = await this.#storage.execute({ reads: reads.map(({ read }) => read), writes });
-    reads.forEach(({ at, read }, i) => {
-      const answer = answers[i];
-      if (read.kind === 'get') results[at] = answer ? toItem(answer as StoredItem) : null;
-      else if (read.kind === 'search') {
-        results[at] = (answer as (StoredItem & { score?: number })[]).map(({ score, ...item }): SearchItem => ({ ...toItem(item), ...(score === undefined ? {} : { score }) }));
-      } else results[at] = answer;
-    });
+    await Promise.all(
+      reads.map(async ({ at, read }, i) => {
+        const answer = answers[i];
+        if (read.kind === 'get') results[at] = answer ? toItem(await this.#open(answer as StoredItem)) : null;
+        else if (read.kind === 'search') {
+          results[at] = await Promise.all(
+            (answer as (StoredItem & { score?: number })[]).map(async ({ score, ...item }): Promise<SearchItem> => ({
+              ...toItem(await this.#open(item)),
+              ...(score === undefined ? {} : { score }),
+            })),
+          );
+        } else results[at] = answer;
+      }),
+    );
     return results as OperationResults<Op>;
   }
 
@@ -177,6 +229,7 @@ export abstract class StoredItemStore extends BaseStore {
       throw new CheckpointError('INVALID_CONFIG', `A search query must be a string, got ${typeof query}.`);
     }
     compileFilter(operation.filter);
+    if (this.#cipher) this.#checkEncryptedSearch(operation, query);
     const read: ItemRead = {
       kind: 'search',
       prefix: checkNamespace(operation.namespacePrefix, 'namespace prefix', { allowEmpty: true, allowReservedRoot: true }),
@@ -188,6 +241,21 @@ export abstract class StoredItemStore extends BaseStore {
     // Without an index a query still narrows the results, by plain text, rather than being ignored.
     if (query && !this.#index) return { read: { ...read, text: query } };
     return query ? { read, query } : { read };
+  }
+
+  /** With encryption, storage sees only the clear fields: a search may filter on those alone. */
+  #checkEncryptedSearch(operation: StoreSearchOperation, query: string | null | undefined): void {
+    const hidden = Object.keys(operation.filter ?? {}).filter((field) => !this.#clearFields.has(field));
+    if (hidden.length > 0) {
+      throw new CheckpointError(
+        'INVALID_CONFIG',
+        `search: the filter names ${hidden.map((field) => JSON.stringify(field)).join(', ')}, which the store encrypts; ` +
+          'list such fields in encryption.clearFields to filter on them.',
+      );
+    }
+    if (query && !this.#index) {
+      throw new CheckpointError('INVALID_CONFIG', 'search: a text query without an index cannot look into encrypted values; give the store an index.');
+    }
   }
 
   #put(operation: StorePutOperation): PreparedPut {

@@ -15,3 +15,13 @@ const initializer = {
 
 validate(initializer);
 deltaChannelHistoryTests(initializer);
+
+// The same contract with every value, checkpoint, metadata and write encrypted.
+const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+const encryptedInitializer = {
+  ...initializer,
+  checkpointerName: 'BrowserSaver (encrypted)',
+  createCheckpointer: () => new BrowserSaver({ dbName: `validation-${(databases += 1)}`, encryption: { key } }),
+};
+validate(encryptedInitializer);
+deltaChannelHistoryTests(encryptedInitializer);
