@@ -8,54 +8,7 @@ import { freshProfile, launchChromium, launchKillableChromium } from '../support
 import { buildApp } from '../support/build-app.js';
 import { DEMO_CONFIG, startDemoServer, type DemoServer } from '../support/demo-server.js';
 import { endpointAt, pullAll } from '../server/support.js';
-
-const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).locator('.message .text').allInnerTexts();
-const titles = (page: Page) => page.getByLabel('Conversations').locator('.thread').allInnerTexts();
-const syncStatus = (page: Page) => page.getByRole('status', { name: 'Sync' }).innerText();
-
-async function send(page: Page, text: string, reply: RegExp) {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await expect.poll(async () => (await messages(page)).at(-1) ?? '', { timeout: 15_000 }).toMatch(reply);
-}
-
-/** Starts a conversation of two turns, titled `title`. */
-async function converse(page: Page, title: string) {
-  await page.getByRole('button', { name: 'New conversation' }).click();
-  await expect.poll(() => messages(page)).toEqual([]);
-  await send(page, `note: ${title}`, /Noted/);
-  await send(page, `todo: ${title}`, /Added to your list/);
-}
-
-/** What the page's database holds: its checkpoints' keys, and how many commits wait in the outbox (the journal). */
-function localState(page: Page): Promise<{ checkpoints: string[]; outbox: number }> {
-  return page.evaluate(
-    () =>
-      new Promise((resolve, reject) => {
-        const opening = indexedDB.open('juncture-demo');
-        opening.onerror = () => reject(opening.error);
-        opening.onsuccess = () => {
-          const db = opening.result;
-          const tx = db.transaction(['checkpoints', 'journal'], 'readonly');
-          const checkpoints = tx.objectStore('checkpoints').getAll();
-          const outbox = tx.objectStore('journal').count();
-          tx.oncomplete = () => {
-            db.close();
-            const keys = (checkpoints.result as { thread_id: string; checkpoint_ns: string; checkpoint_id: string }[]).map((record) =>
-              JSON.stringify([record.thread_id, record.checkpoint_ns, record.checkpoint_id]),
-            );
-            resolve({ checkpoints: keys.sort(), outbox: outbox.result });
-          };
-        };
-      }),
-  );
-}
-
-/** Waits until the page's outbox is empty and its sync idle. */
-async function settled(page: Page) {
-  await expect.poll(async () => (await localState(page)).outbox, { timeout: 60_000 }).toBe(0);
-  await expect.poll(() => syncStatus(page), { timeout: 60_000 }).toBe('Sync: idle');
-}
+import { converse, localState, messages, settled, syncStatus, titles } from '../support/demo-page.js';
 
 describe('the demo on two devices (two Chromium profiles, one demo server)', () => {
   let server: DemoServer;
