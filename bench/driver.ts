@@ -16,6 +16,7 @@ import {
   type HarnessPage,
   type ServedPages,
 } from '../test/support/browser.js';
+import { startDemoServer } from '../test/support/demo-server.js';
 import type { Harness } from './page/harness.js';
 import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type Row, type Section } from './report.js';
 
@@ -30,6 +31,8 @@ const DIMS_LABEL = '64-dimension vectors';
 const CHAT_TURNS = Number(process.env['JUNCTURE_BENCH_CHAT_TURNS'] ?? 1_000);
 const CHAT_MESSAGE_LENGTH = 400;
 const CHAT_WINDOW = 50;
+const SYNC_TURNS = 1_000;
+const SYNC_LIVE_ROUNDS = 20;
 /** `JUNCTURE_BENCH_ONLY=long,store` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
 const ONLY = process.env['JUNCTURE_BENCH_ONLY']?.split(',');
 
@@ -349,6 +352,46 @@ async function measurePanel(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
+/**
+ * The sync rows, against the demo server (`npm run demo`'s, on its embedded PGlite) serving the benchmark page so
+ * that its endpoint is on the page's origin: the first sync of a long chat, and live latency between two devices.
+ */
+async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<Section[]> {
+  const server = await startDemoServer({ outDir: pages.outDir });
+  try {
+    const call = harnessOf(await openHarness(browser, `${server.origin}/index.html`, { newTab: true }));
+    await call('syncStartChat', CHAT_MESSAGE_LENGTH);
+    for (let done = 0; done < SYNC_TURNS; done += 100) await call('syncChatTurns', Math.min(100, SYNC_TURNS - done));
+    const first = await call('syncFirst');
+    if (first.checkpoints === 0) throw new Error('The new device pulled no checkpoint.');
+    const live = median(await call('syncLiveTurns', SYNC_LIVE_ROUNDS));
+    const turns = SYNC_TURNS.toLocaleString('en-US');
+    const seconds = (ms: number, target?: number): Row => ({
+      name: '',
+      measured: formatMs(ms, ''),
+      ratio: { value: ms / 1000, against: '', unit: ' s' },
+      ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
+    });
+    return [
+      {
+        title: `Sync with the demo server (embedded PGlite, same machine): a ${turns}-turn chat (DeltaChannel, ${CHAT_MESSAGE_LENGTH}-character messages)`,
+        rows: [
+          { ...seconds(first.pushMs), name: `first sync, push: the device that made it sends every checkpoint (${first.checkpoints.toLocaleString('en-US')})` },
+          { ...seconds(first.pullMs, 2), name: 'first sync, pull: a new device receives the whole chat' },
+          {
+            name: `one new turn, from its local commit until the other device (live) holds it (median of ${SYNC_LIVE_ROUNDS})`,
+            measured: formatMs(live, ''),
+            ratio: { value: live, against: '', unit: ' ms' },
+            target: { op: '<=', value: 100 },
+          },
+        ],
+      },
+    ];
+  } finally {
+    await server.dispose();
+  }
+}
+
 /** The lines above the table: the machine, both engines' versions (or why Firefox did not run), the date and rounds. */
 function machine(versions: { chromium: string; firefox: string | undefined }, seconds: number): string {
   const cpus = os.cpus();
@@ -408,6 +451,7 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
       ['bytes', () => measureBytes(call)],
       ['long', () => measureLongConversations(call)],
       ['store', () => measureStore(call)],
+      ['sync', () => measureSync(browser, pages)],
     ];
     const sections: Section[] = [];
     for (const [name, measure] of measures) if (!ONLY || ONLY.includes(name)) sections.push(...(await measure()));
