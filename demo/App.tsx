@@ -54,6 +54,9 @@ export function App({ conversations, sync }: { conversations: Conversations; syn
   // What is shown, for refreshing it when another tab or device commits.
   const shown = useRef({ threadId, head });
   shown.current = { threadId, head };
+  // While the page's own action runs, its commits are not refreshed one by one: the action refreshes when it ends,
+  // and a graph read in the middle of a run would share the run's async context where it is emulated (WebKit).
+  const acting = useRef(false);
   useEffect(() => {
     let pending = false;
     return conversations.onChange(() => {
@@ -62,6 +65,7 @@ export function App({ conversations, sync }: { conversations: Conversations; syn
       pending = true;
       setTimeout(() => {
         pending = false;
+        if (acting.current) return;
         void refresh(shown.current.threadId, shown.current.head).catch((caught: unknown) => setError(String(caught)));
       }, 50);
     });
@@ -80,11 +84,13 @@ export function App({ conversations, sync }: { conversations: Conversations; syn
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
     setError(undefined);
+    acting.current = true;
     try {
       await action();
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     } finally {
+      acting.current = false;
       setBusy(false);
     }
   };
