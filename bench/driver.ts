@@ -17,6 +17,7 @@ import {
   type ServedPages,
 } from '../test/support/browser.js';
 import { launchWebKit } from '../test/support/webkit.js';
+import { startDemoServer } from '../test/support/demo-server.js';
 import type { Harness } from './page/harness.js';
 import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type OtherEngine, type Row, type Section } from './report.js';
 
@@ -32,6 +33,8 @@ const CHAT_TURNS = Number(process.env['JUNCTURE_BENCH_CHAT_TURNS'] ?? 1_000);
 const CHAT_MESSAGE_LENGTH = 400;
 const CHAT_WINDOW = 50;
 const ENCRYPTION_CHAT_TURNS = 100;
+const SYNC_TURNS = 1_000;
+const SYNC_LIVE_ROUNDS = 20;
 /** `JUNCTURE_BENCH_ONLY=long,store` runs those sections alone and prints them, leaving BENCHMARKS.md as it is. */
 const ONLY = process.env['JUNCTURE_BENCH_ONLY']?.split(',');
 
@@ -381,6 +384,46 @@ async function measurePanel(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
+/**
+ * The sync rows, against the demo server (`npm run demo`'s, on its embedded PGlite) serving the benchmark page so
+ * that its endpoint is on the page's origin: the first sync of a long chat, and live latency between two devices.
+ */
+async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<Section[]> {
+  const server = await startDemoServer({ outDir: pages.outDir });
+  try {
+    const call = harnessOf(await openHarness(browser, `${server.origin}/index.html`, { newTab: true }));
+    await call('syncStartChat', CHAT_MESSAGE_LENGTH);
+    for (let done = 0; done < SYNC_TURNS; done += 100) await call('syncChatTurns', Math.min(100, SYNC_TURNS - done));
+    const first = await call('syncFirst');
+    if (first.checkpoints === 0) throw new Error('The new device pulled no checkpoint.');
+    const live = median(await call('syncLiveTurns', SYNC_LIVE_ROUNDS));
+    const turns = SYNC_TURNS.toLocaleString('en-US');
+    const seconds = (ms: number, target?: number): Row => ({
+      name: '',
+      measured: formatMs(ms, ''),
+      ratio: { value: ms / 1000, against: '', unit: ' s' },
+      ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
+    });
+    return [
+      {
+        title: `Sync with the demo server (embedded PGlite, same machine): a ${turns}-turn chat (DeltaChannel, ${CHAT_MESSAGE_LENGTH}-character messages)`,
+        rows: [
+          { ...seconds(first.pushMs), name: `first sync, push: the device that made it sends every checkpoint (${first.checkpoints.toLocaleString('en-US')})` },
+          { ...seconds(first.pullMs, 2), name: 'first sync, pull: a new device receives the whole chat' },
+          {
+            name: `one new turn, from its local commit until the other device (live) holds it (median of ${SYNC_LIVE_ROUNDS})`,
+            measured: formatMs(live, ''),
+            ratio: { value: live, against: '', unit: ' ms' },
+            target: { op: '<=', value: 100 },
+          },
+        ],
+      },
+    ];
+  } finally {
+    await server.dispose();
+  }
+}
+
 type Engine = 'Chromium' | 'Firefox' | 'WebKit';
 
 /** Each engine after Chromium, with the variable that leaves it out. */
@@ -452,6 +495,7 @@ async function measureEngine(engine: Engine, pages: ServedPages): Promise<{ resu
       ['encryption', () => measureEncryption(call)],
       ['long', () => measureLongConversations(call)],
       ['store', () => measureStore(call)],
+      ['sync', () => measureSync(browser, pages)],
     ];
     const sections: Section[] = [];
     for (const [name, measure] of measures) if (!ONLY || ONLY.includes(name)) sections.push(...(await measure()));

@@ -1,5 +1,6 @@
 import type { RunnableConfig } from '@langchain/core/runnables';
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
+import type { SyncController, SyncState } from '../src/sync/index.js';
 import type { Branch, ConversationView, Conversations, ThreadEntry } from './assistant/conversations.js';
 
 const checkpointOf = (config: RunnableConfig | undefined) => config?.configurable?.['checkpoint_id'] as string | undefined;
@@ -8,8 +9,19 @@ function newThreadId(): string {
   return `chat-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** The sync status, small: a dot and a word, the error's message on hover. */
+function SyncStatus({ sync }: { sync: SyncController }) {
+  const [state, setState] = useState<SyncState>({ status: sync.status, error: sync.error, leader: sync.leader });
+  useEffect(() => sync.subscribe(setState), [sync]);
+  return (
+    <p className={`sync ${state.status}`} role="status" aria-label="Sync" title={state.error?.message}>
+      Sync: {state.status}
+    </p>
+  );
+}
+
 /** The demo assistant's page: conversations, the chat with approvals and branches, and the assistant's memory. */
-export function App({ conversations }: { conversations: Conversations }) {
+export function App({ conversations, sync }: { conversations: Conversations; sync: SyncController }) {
   const [threads, setThreads] = useState<ThreadEntry[]>([]);
   const [threadId, setThreadId] = useState<string>(() => newThreadId());
   const [view, setView] = useState<ConversationView | undefined>();
@@ -39,6 +51,26 @@ export function App({ conversations }: { conversations: Conversations }) {
     [conversations],
   );
 
+  // What is shown, for refreshing it when another tab or device commits.
+  const shown = useRef({ threadId, head });
+  shown.current = { threadId, head };
+  // While the page's own action runs, its commits are not refreshed one by one: the action refreshes when it ends,
+  // and a graph read in the middle of a run would share the run's async context where it is emulated (WebKit).
+  const acting = useRef(false);
+  useEffect(() => {
+    let pending = false;
+    return conversations.onChange(() => {
+      // A pull commits page by page: one refresh for a burst of commits.
+      if (pending) return;
+      pending = true;
+      setTimeout(() => {
+        pending = false;
+        if (acting.current) return;
+        void refresh(shown.current.threadId, shown.current.head).catch((caught: unknown) => setError(String(caught)));
+      }, 50);
+    });
+  }, [conversations, refresh]);
+
   useEffect(() => {
     void (async () => {
       const list = await conversations.list();
@@ -52,11 +84,13 @@ export function App({ conversations }: { conversations: Conversations }) {
   const run = async (action: () => Promise<unknown>) => {
     setBusy(true);
     setError(undefined);
+    acting.current = true;
     try {
       await action();
     } catch (caught) {
       setError(caught instanceof Error ? caught.message : String(caught));
     } finally {
+      acting.current = false;
       setBusy(false);
     }
   };
@@ -202,7 +236,8 @@ export function App({ conversations }: { conversations: Conversations }) {
         </ul>
         <h2>Remembered in every conversation</h2>
         <ul aria-label="Remembered">{memories.map((fact) => <li key={fact}>{fact}</li>)}</ul>
-        <p className="fineprint">Everything stays in this browser (IndexedDB, in a worker). Works offline.</p>
+        <p className="fineprint">Kept in this browser (IndexedDB, in a worker) and synced with the demo server. Works offline.</p>
+        <SyncStatus sync={sync} />
       </aside>
     </div>
   );

@@ -4,6 +4,7 @@ import { createRoot } from 'react-dom/client';
 import { WorkerSaver, WorkerStore, installBrowserAsyncContext } from '../src/index.js';
 import { connectDevtools } from '../src/devtools/index.js';
 import { mountDevtoolsPanel } from '../src/panel/index.js';
+import { startSync } from '../src/sync/index.js';
 import { App } from './App.js';
 import { Conversations } from './assistant/conversations.js';
 import { buildAssistant } from './assistant/graph.js';
@@ -16,8 +17,10 @@ const store = new WorkerStore({ dbName: 'juncture-demo-memory', worker });
 const assistant = buildAssistant(saver, store);
 connectDevtools(saver, { graph: assistant, store });
 mountDevtoolsPanel({ saver, graph: assistant, store, position: 'bottom-left' });
+// Every conversation goes to the demo server's endpoint (same origin) and comes back on every other browser there.
+const sync = startSync(saver, { url: '/sync', threads: 'all', live: true });
 
-createRoot(document.getElementById('root')!).render(<App conversations={new Conversations(saver, store, assistant)} />);
+createRoot(document.getElementById('root')!).render(<App conversations={new Conversations(saver, store, assistant)} sync={sync} />);
 
 // Offline: a service worker serves the app's files from a cache when there is no network. The files of this first
 // visit were fetched before it was installed, so the page puts them in its cache (named as in sw.js) itself.

@@ -31,6 +31,7 @@ import {
 } from './raw-indexeddb.js';
 import { timeUntilInteractive } from './panel.js';
 import { storeHarness } from './store.js';
+import { syncHarness } from './sync.js';
 
 /** The channels the loop graph's supersteps change: its counter, and the branch that runs the node again. */
 const LOOP_CHANGED_CHANNELS = ['count', 'branch:to:tick'];
@@ -435,6 +436,7 @@ const harness = {
   },
 
   ...storeHarness,
+  ...syncHarness,
 };
 
 (window as unknown as { harness: typeof harness }).harness = harness;

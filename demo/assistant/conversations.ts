@@ -44,6 +44,11 @@ export class Conversations {
     private readonly assistant: Assistant,
   ) {}
 
+  /** Calls `listener` after every commit to the conversations: this tab's, another tab's, or one pulled by sync. */
+  onChange(listener: () => void): () => void {
+    return this.saver.subscribe(() => listener());
+  }
+
   async list(): Promise<ThreadEntry[]> {
     const threads = new Map<string, ThreadEntry>();
     for await (const tuple of this.saver.list({ configurable: { checkpoint_ns: '' } })) {

@@ -2,19 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
+import { messages, send } from '../support/demo-page.js';
 import { extensionIdOf, freshProfile, launchChromium, openPanelForOnlyTab, serveBuiltApp, type ServedPages } from '../support/browser.js';
 
 const demoConfig = resolve(new URL('../../demo/vite.config.ts', import.meta.url).pathname);
 const extensionDir = resolve(new URL('../../dist/extension', import.meta.url).pathname);
 const screenshots = resolve(new URL('../../test-results/screenshots', import.meta.url).pathname);
-
-const messages = (page: Page) => page.getByRole('list', { name: 'Messages' }).locator('.message .text').allInnerTexts();
-
-async function send(page: Page, text: string, reply: RegExp) {
-  await page.getByLabel('Message', { exact: true }).fill(text);
-  await page.getByRole('button', { name: 'Send' }).click();
-  await expect.poll(async () => (await messages(page)).at(-1) ?? '', { timeout: 15_000 }).toMatch(reply);
-}
 
 describe('the demo assistant (index.html)', () => {
   let app: ServedPages;

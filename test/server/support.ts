@@ -84,16 +84,7 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     call,
     push: async (user, records, clientId) => answerOf(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
     pull: async (user, request = {}) => answerOf(await call('pull', { user, body: request })),
-    pullAll: async (user, request = {}) => {
-      const changes: WireRecord[] = [];
-      let cursor: string | null = null;
-      for (;;) {
-        const page = await server.pull(user, { ...request, cursor });
-        changes.push(...page.changes);
-        cursor = page.cursor;
-        if (!page.more) return changes;
-      }
-    },
+    pullAll: (user, request = {}) => pullAll(server, user, request),
     close: async () => {
       await handler.close();
       await saver.end();
@@ -122,6 +113,18 @@ export function endpointAt(base: string): SyncEndpoint {
     push: (user, records, clientId) => post('push', user, { records, ...(clientId ? { clientId } : {}) }),
     pull: (user, request = {}) => post('pull', user, request),
   };
+}
+
+/** Every change the endpoint holds for a user, page after page from the start. */
+export async function pullAll(endpoint: SyncEndpoint, user: User, request: Record<string, unknown> = {}): Promise<WireRecord[]> {
+  const changes: WireRecord[] = [];
+  let cursor: string | null = null;
+  for (;;) {
+    const page = await endpoint.pull(user, { ...request, cursor });
+    changes.push(...page.changes);
+    cursor = page.cursor;
+    if (!page.more) return changes;
+  }
 }
 
 /** The server-sent events of a response, one at a time. */

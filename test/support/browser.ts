@@ -166,6 +166,8 @@ export function openPanelForOnlyTab(context: BrowserContext, extensionId: string
 }
 
 export interface ServedPages {
+  /** The build's folder, for serving it elsewhere too. */
+  readonly outDir: string;
   /** The address of a page, for example `url('agent.html')`. */
   url(path: string): string;
   close(): Promise<void>;
@@ -183,6 +185,7 @@ async function previewBuild(root: string, outDir: string): Promise<ServedPages> 
   const base = server.resolvedUrls?.local[0];
   if (!base) throw new Error('The preview server did not report an address.');
   return {
+    outDir,
     url: (path) => new URL(path, base).toString(),
     close: async () => {
       await server.close();
