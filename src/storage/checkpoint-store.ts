@@ -22,6 +22,7 @@ import type {
   TuplePage,
   WriteOperation,
 } from './storage.js';
+import { threadOf } from './storage.js';
 
 type StoreName = (typeof STORE_NAMES)[number] | (typeof JOURNAL_STORE_NAMES)[number];
 
@@ -110,19 +111,6 @@ function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents
     store.put(blob);
   }
   return checks;
-}
-
-function threadOf(operation: WriteOperation): string | undefined {
-  switch (operation.kind) {
-    case 'checkpoint':
-      return operation.checkpoint.thread_id;
-    case 'writes':
-      return operation.writes[0]?.thread_id;
-    case 'delete':
-      return operation.thread_id;
-    case 'blobs':
-      return operation.blobs[0]?.thread_id;
-  }
 }
 
 /** The stores a batch writes: a smaller scope costs less to open and lets other transactions run alongside. */

@@ -65,6 +65,20 @@ export type WriteOperation =
    */
   | { kind: 'blobs'; blobs: BlobRecord[] };
 
+/** The thread an operation writes to. */
+export function threadOf(operation: WriteOperation): string | undefined {
+  switch (operation.kind) {
+    case 'checkpoint':
+      return operation.checkpoint.thread_id;
+    case 'writes':
+      return operation.writes[0]?.thread_id;
+    case 'delete':
+      return operation.thread_id;
+    case 'blobs':
+      return operation.blobs[0]?.thread_id;
+  }
+}
+
 /** What `getDeltaChannelHistory` replays: the ancestors' writes to some channels, and each channel's seed. */
 export interface DeltaHistory {
   /**

@@ -12,6 +12,7 @@ import type {
   TuplePage,
   WriteOperation,
 } from '../storage/storage.js';
+import { threadOf } from '../storage/storage.js';
 import type { HostConnection } from './host-connection.js';
 import type { HostLoss } from './liveness.js';
 import { valueOf } from './outcome.js';
@@ -20,20 +21,6 @@ import { buffersOfOperation } from './transfer.js';
 
 /** Most operations one message carries: a long burst still reaches the worker while it goes on. */
 const MAX_BATCH = 256;
-
-
-function threadOf(operation: WriteOperation): string | undefined {
-  switch (operation.kind) {
-    case 'checkpoint':
-      return operation.checkpoint.thread_id;
-    case 'writes':
-      return operation.writes[0]?.thread_id;
-    case 'delete':
-      return operation.thread_id;
-    case 'blobs':
-      return operation.blobs[0]?.thread_id;
-  }
-}
 
 interface OutgoingWrite {
   operation: WriteOperation;
