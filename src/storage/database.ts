@@ -61,9 +61,6 @@ export async function openLayoutDatabase<Schema extends DBSchema>(
     });
   } catch (error) {
     if ((error as { name?: string }).name === 'VersionError') {
-      // A database of another kind (a store's, a checkpointer's) may simply be at a higher version: say so.
-      const foreign = await foreignDatabaseError(name, layout.storeNames as readonly string[]);
-      if (foreign) throw foreign;
       throw new CheckpointError(
         'MIGRATION',
         `IndexedDB database "${name}" has a newer schema than this version of juncture-browser reads ` +
@@ -81,39 +78,16 @@ export async function openLayoutDatabase<Schema extends DBSchema>(
     }
     throw storageError(`Opening IndexedDB database "${name}"`, error);
   }
-  const foreign = lackingStoresError(name, db.objectStoreNames as DOMStringList, db.version, layout.storeNames as readonly string[]);
-  if (foreign) {
+  const missing = layout.storeNames.filter((store) => !db.objectStoreNames.contains(store));
+  if (missing.length > 0) {
     db.close();
-    throw foreign;
+    throw new CheckpointError(
+      'MIGRATION',
+      `IndexedDB database "${name}" exists at version ${db.version} but lacks the stores ${missing.join(', ')}: ` +
+        'it was created by something else. Pass another dbName.',
+    );
   }
   return db;
-}
-
-function lackingStoresError(name: string, present: DOMStringList, version: number, storeNames: readonly string[]): CheckpointError | undefined {
-  const missing = storeNames.filter((store) => !present.contains(store));
-  if (missing.length === 0) return undefined;
-  return new CheckpointError(
-    'MIGRATION',
-    `IndexedDB database "${name}" exists at version ${version} but lacks the stores ${missing.join(', ')}: ` +
-      'it was created by something else. Pass another dbName.',
-  );
-}
-
-/** Opens an existing database at its own version, without upgrading it, to tell whether it is of another kind. */
-async function foreignDatabaseError(name: string, storeNames: readonly string[]): Promise<CheckpointError | undefined> {
-  try {
-    const existing = await openDB(name);
-    try {
-      // A newer schema of ours keeps some of our stores; a database of another kind has stores, none of them ours.
-      const present = existing.objectStoreNames;
-      if (present.length === 0 || storeNames.some((store) => present.contains(store))) return undefined;
-      return lackingStoresError(name, present, existing.version, storeNames);
-    } finally {
-      existing.close();
-    }
-  } catch {
-    return undefined;
-  }
 }
 
 /** Opens (creating or upgrading) the checkpoint database and checks that it has our stores. */
