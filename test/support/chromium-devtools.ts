@@ -139,7 +139,18 @@ export async function showExtensionPanel(
       }
       return false;
     })()`;
-    await devtools.waitForFunction(showView, { timeout, polling: 250 });
+    // An extension loaded while DevTools was opening at startup may miss that window: reloading the DevTools
+    // front end runs the extension's DevTools page in it.
+    const attempts = 3;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await devtools.waitForFunction(showView, { timeout: timeout / attempts, polling: 250 });
+        break;
+      } catch (error) {
+        if (attempt === attempts) throw error;
+        await devtools.reload();
+      }
+    }
   } catch (cause) {
     throw internalsFailed(`show the "${options.title}" panel of ${extensionOrigin}`, cause);
   }
