@@ -15,14 +15,8 @@ export interface PlacedNode {
   height: number;
 }
 
-export interface PlacedCluster {
-  id: string;
-  name: string;
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+/** A subgraph's box: placed as a node is. */
+export type PlacedCluster = PlacedNode;
 
 export interface PlacedEdge {
   source: string;
