@@ -29,7 +29,6 @@ describe.each(['browser', 'worker'])('an agent on the %s saver runs into a real 
       return;
     }
     pages = await serveBuiltPages(pagesRoot, { quota: `${pagesRoot}quota.html` });
-    // Chromium reports a fixed quota to pages unless this feature is off; it enforces the real one either way.
     // By default Chromium 156 tells pages a fixed quota (their usage plus 1 GiB on a volume this small) and enforces
     // the real one; with this feature off, `navigator.storage.estimate()` reports the one it enforces.
     context = await launchChromium(volume.dir, { args: ['--disable-features=StaticStorageQuota'] });
