@@ -70,10 +70,37 @@ describe('the Checkpoints panel inside Chromium\'s DevTools', () => {
       .poll(() => panel.$eval('.juncture-row[aria-selected="true"]', (row) => (row as HTMLElement).innerText), { timeout: 10_000 })
       .toContain('update');
     expect(await callHarness<Record<string, unknown>>(page, 'latestValues', 'first-thread')).toMatchObject({ summary: 'rewritten inside DevTools' });
-    // The DevTools window from just above its tab strip: the panel frame and the DevTools toolbar over it.
+    await screenshotDevtools('panel-in-devtools.png');
+  });
+
+  it('draws the page\'s graph in its Graph tab, marking where the selected checkpoint stands', async () => {
+    await panel.locator('[aria-label="Threads"] button::-p-text(second-thread)').click();
+    const head = (await callHarness<string[]>(page, 'rootCheckpointIds', 'second-thread'))[0]!;
+    await panel.locator(`[data-checkpoint-id="${head}"]`).click();
+    await panel.locator('[role="tab"]::-p-text(Graph)').click();
+    await expect.poll(() => panel.$$eval('[data-node]', (nodes) => nodes.map((node) => node.getAttribute('data-node')).sort()), { timeout: 10_000 }).toEqual([
+      '__end__',
+      '__start__',
+      'plan',
+      'research',
+      'review',
+      'summarize:count',
+      'summarize:polish',
+    ]);
+    // Drawn from the page's graph, not inferred; the run waits on review's interrupt after the subgraph ran.
+    expect(await panel.$$('.juncture-graph-note')).toHaveLength(0);
+    expect(await panel.$eval('[data-node="review"]', (node) => node.getAttribute('data-state'))).toBe('interrupt');
+    expect(await panel.$eval('[data-subgraph="summarize"]', (box) => box.getAttribute('data-state'))).toBe('ran');
+    await screenshotDevtools('graph-in-devtools.png');
+  });
+
+  /** The DevTools window from just above its tab strip: the panel frame and the DevTools toolbar over it. */
+  async function screenshotDevtools(name: string): Promise<void> {
     const frame = (await (await panel.frameElement())!.boundingBox())!;
     const viewport = await devtools.evaluate(() => ({ width: innerWidth, height: innerHeight }));
     const top = Math.max(0, frame.y - 64);
-    await devtools.screenshot({ path: resolve(screenshots, 'panel-in-devtools.png'), clip: { x: 0, y: top, width: viewport.width, height: viewport.height - top } });
-  });
+    // Within the window as it is: capturing beyond it would resize DevTools' page for the capture and redraw it.
+    const clip = { x: 0, y: top, width: viewport.width, height: viewport.height - top };
+    await devtools.screenshot({ path: resolve(screenshots, name), clip, captureBeyondViewport: false });
+  }
 });

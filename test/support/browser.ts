@@ -22,13 +22,15 @@ export function freshProfile(): { dir: string; remove(): void } {
 export interface LaunchOptions {
   /** An unpacked extension to load. */
   extensionDir?: string;
+  /** Command-line switches beyond `CHROMIUM_FLAGS`. */
+  args?: string[];
 }
 
 /** Launches headless Chromium on a persistent profile. */
 export async function launchChromium(profileDir: string, options: LaunchOptions = {}): Promise<BrowserContext> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error('No Chromium found: run `npm test`, which installs one, or set CHROME_PATH.');
-  const args = [...CHROMIUM_FLAGS];
+  const args = [...CHROMIUM_FLAGS, ...(options.args ?? [])];
   if (options.extensionDir) {
     const dir = resolve(options.extensionDir);
     args.push(`--disable-extensions-except=${dir}`, `--load-extension=${dir}`);

@@ -11,6 +11,8 @@ import { CHROMIUM_FLAGS, findChromium, findXvfbRun } from '../../scripts/chromiu
 
 /** The size of the virtual screen and of the browser window on it. */
 export const DEVTOOLS_SCREEN = { width: 1400, height: 1000 };
+/** The height of DevTools docked under the inspected tab. */
+const DEVTOOLS_HEIGHT = 700;
 
 export interface ChromiumWithDevtools {
   browser: Browser;
@@ -49,9 +51,14 @@ export async function launchChromiumWithDevtools(profileDir: string, options: { 
   if (!executablePath) throw new Error('No Chromium found: run `npm test`, which installs one, or set CHROME_PATH.');
   const xvfbRun = findXvfbRun();
   if (!xvfbRun) throw new Error('No xvfb-run found: run `npm test`, which installs Debian\'s xvfb, or set XVFB_RUN_PATH.');
-  // DevTools reads where to dock from the profile's preferences (a JSON string inside JSON, as it stores it).
+  // DevTools reads where to dock, and how tall it is docked at the bottom, from the profile's preferences (each a
+  // JSON string inside JSON, as it stores them): tall enough for the panel's graph, the page keeps the rest.
   mkdirSync(join(profileDir, 'Default'), { recursive: true });
-  writeFileSync(join(profileDir, 'Default/Preferences'), JSON.stringify({ devtools: { preferences: { currentDockState: '"bottom"' } } }));
+  const preferences = {
+    currentDockState: JSON.stringify('bottom'),
+    'inspector-view.split-view-state': JSON.stringify({ horizontal: { size: DEVTOOLS_HEIGHT } }),
+  };
+  writeFileSync(join(profileDir, 'Default/Preferences'), JSON.stringify({ devtools: { preferences } }));
   const extensionDir = resolve(options.extensionDir);
   const { width, height } = DEVTOOLS_SCREEN;
   // Detached: Chromium, xvfb-run and Xvfb form one process group, ended together by `close`.
