@@ -124,4 +124,30 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     const pageB = await open(profiles[1]!.dir);
     await expect.poll(async () => (await titles(pageB)).sort(), { timeout: 30_000 }).toEqual(['note: buy milk', 'note: pay rent']);
   }, 240_000);
+
+  it('completes the outbox when the server is killed (SIGKILL) mid-push and started again, once', async () => {
+    for (const browser of browsers.splice(0)) await browser.close();
+    const pageA = await open(profiles[0]!.dir);
+    await settled(pageA);
+    await server.kill();
+    await pageA.click('::-p-text(New conversation)');
+    await expect.poll(() => messages(pageA)).toEqual([]);
+    await send(pageA, 'note: water plants', /Noted: "water plants"/);
+    await send(pageA, 'todo: water plants', /Added to your list: "water plants"/);
+    const made = await localState(pageA);
+    expect(made.outbox).toBeGreaterThan(0);
+
+    await server.start();
+    const pushed = new Promise<void>((resolve) => pageA.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
+    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    await pushed;
+    await server.kill();
+    await expect.poll(() => syncStatus(pageA), { timeout: 30_000 }).toMatch(/offline|error/);
+    await server.start();
+    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    await settled(pageA);
+    await expectServerHoldsOnce(made.checkpoints);
+    const pageB = await open(profiles[1]!.dir);
+    await expect.poll(async () => (await titles(pageB)).sort(), { timeout: 30_000 }).toEqual(['note: buy milk', 'note: pay rent', 'note: water plants']);
+  }, 240_000);
 });
