@@ -34,8 +34,6 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
     test: {
       name: browser,
       include: ['test/shared/**/*.test.ts', 'test/browser/**/*.test.{ts,tsx}'],
-      // The sync client is not verified in WebKit yet: its tabs' cleanup has hung there (README, Sync (client)).
-      ...(browser === 'webkit' ? { exclude: ['test/browser/sync.test.ts'] } : {}),
       setupFiles: ['test/support/setup-browser.ts'],
       testTimeout: 60_000,
       // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.

@@ -119,7 +119,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   readonly #lists = new ListCodec();
   /** Seals values before they are stored and opens them when read; absent without `encryption`. */
   readonly #cipher: ValueCipher | undefined;
-  /** Threads whose newest stored checkpoint this saver's key opened (or that were empty): see `#checkKey`. */
+  /** Threads whose newest stored checkpoint this saver's key opened (or that were empty): see `checkKey`. */
   readonly #keyCheckedThreads = new Set<string>();
 
   protected constructor(storage: CheckpointStorage, dbName: string, options: SaverOptions = {}) {
@@ -150,11 +150,19 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
+   * Typed bytes as this saver stores them: sealed with its key when it encrypts, as they are otherwise. Sync stores
+   * pulled values with it, so that an encrypted database never holds them in clear.
+   */
+  async encryptForStorage(typed: TypedBytes): Promise<TypedBytes> {
+    return this.#cipher && !isEncrypted(typed) ? this.#cipher.seal(typed) : typed;
+  }
+
+  /**
    * Before its first write to a thread, an encrypting saver opens the thread's newest stored checkpoint: a saver
    * given the wrong key then fails with `DECRYPT` and stores nothing, instead of adding records to the thread that
-   * its right key could not read.
+   * its right key could not read. Sync checks so before it stores pulled records in a thread.
    */
-  async #checkKey(thread_id: string): Promise<void> {
+  async checkKey(thread_id: string): Promise<void> {
     const cipher = this.#cipher;
     if (!cipher || this.#keyCheckedThreads.has(thread_id)) return;
     const [newest] = (await this.storage.listCheckpoints({ thread_id }, 1)).records;
@@ -415,7 +423,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     }
     const cipher = this.#cipher;
     return this.#submit(async () => {
-      await this.#checkKey(thread_id);
+      await this.checkKey(thread_id);
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
         encode(this.serde, rest, `checkpoint ${checkpoint_id}`, cipher),
         encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
@@ -468,7 +476,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     }
     if (writes.length === 0) return;
     await this.#guard(() => this.#submit(async () => {
-      await this.#checkKey(thread_id);
+      await this.checkKey(thread_id);
       const records = await Promise.all(
         writes.map(async ([channel, value], position): Promise<WriteRecord> => {
           return {

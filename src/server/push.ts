@@ -4,6 +4,8 @@
  * push cut off halfway is completed by its retry (every step is idempotent).
  */
 import type { BaseCheckpointSaver, ChannelVersions, PendingWrite } from '@langchain/langgraph-checkpoint';
+import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
+import { CheckpointError } from '../errors.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
@@ -153,7 +155,12 @@ async function describe<T>(entry: Entry, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // An encrypted database's envelopes: the server stores ordinary values, which startSync sends by opening them.
+    const reason = CheckpointError.is(error, 'DECRYPT')
+      ? `it holds an encrypted value (${ENCRYPTED_TYPE}), which the server cannot read: a client pushes values in clear, opened with the key they were stored with (startSync does)`
+      : error instanceof Error
+        ? error.message
+        : String(error);
     throw badRequest(`records[${entry.at}] (${entry.record.kind} of thread ${JSON.stringify(entry.record.thread_id)}) cannot be read: ${reason}`);
   }
 }

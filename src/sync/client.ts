@@ -11,6 +11,7 @@ import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { Durability } from '../storage/storage.js';
 import type { LiveChange } from '../wire/protocol.js';
 import { pull, push, readBookmark, type Replica } from './replication.js';
+import { storedValuesOf } from './stored-values.js';
 import { SyncTransport, isRetried, type SyncHeaders } from './transport.js';
 
 export type SyncStatus = 'idle' | 'syncing' | 'offline' | 'error';
@@ -274,7 +275,7 @@ class Sync implements SyncController {
       clientId = `db-${crypto.randomUUID()}`;
       await this.#storage.applyChanges([], { [CLIENT_ID_SETTING]: clientId });
     }
-    return { storage: this.#storage, transport: this.#transport, clientId: clientId as string, threads: this.#options.threads, signal: this.#stopping.signal };
+    return { storage: this.#storage, transport: this.#transport, values: storedValuesOf(this.#saver), clientId: clientId as string, threads: this.#options.threads, signal: this.#stopping.signal };
   }
 
   async #loop(replica: Replica): Promise<void> {

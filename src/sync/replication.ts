@@ -10,6 +10,7 @@ import type { JournalRead } from '../storage/journal.js';
 import type { WriteOperation } from '../storage/storage.js';
 import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../wire/protocol.js';
 import { readWireRecord, toWireRecord, type SyncRecord, type WireRecord } from '../wire/records.js';
+import type { StoredValues } from './stored-values.js';
 import type { SyncTransport } from './transport.js';
 
 /** The server's defaults are 2,000 records and 8 MiB a push; the byte budget leaves room for the envelope. */
@@ -22,6 +23,8 @@ const PULL_LIMIT = 500;
 export interface Replica {
   storage: IndexedDBCheckpointStorage;
   transport: SyncTransport;
+  /** Opens values for the server and seals pulled ones, when the database is encrypted. */
+  values: StoredValues;
   clientId: string;
   /** Only these threads, or every thread of the user. */
   threads: string[] | 'all';
@@ -90,10 +93,10 @@ function deletions(threadIds: string[]): WriteOperation[] {
 
 /** Sends the whole journal; resolves with how many records went out. */
 export async function push(replica: Replica): Promise<number> {
-  const { storage, transport, clientId, threads, signal } = replica;
+  const { storage, transport, values, clientId, threads, signal } = replica;
   let sent = 0;
   for (;;) {
-    const reads = await storage.readJournal(ENTRIES_PER_READ);
+    const reads = await values.inClear(await storage.readJournal(ENTRIES_PER_READ));
     if (reads.length === 0) return sent;
     for (const batch of pushBatches(reads, threads)) {
       if (batch.records.length > 0) {
@@ -169,7 +172,7 @@ export function scopeOf(threads: string[] | 'all'): string {
  * and pulling starts over. Resolves with the last cursor and whether the journal was refilled.
  */
 export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ cursor: string; changes: number; resynced: boolean }> {
-  const { storage, transport, clientId, threads, signal } = replica;
+  const { storage, transport, values, clientId, threads, signal } = replica;
   let cursor = bookmark.cursor;
   let resynced = false;
   let changes = 0;
@@ -181,7 +184,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
       resynced = true;
       await storage.rejournalAll();
     }
-    const records = page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`));
+    const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
     await storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
     changes += records.length;
     cursor = page.cursor;

@@ -7,6 +7,7 @@ import type { PullRequest, PushRequest } from '../../src/wire/protocol.js';
 import type { WireRecord } from '../../src/wire/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
+import { holdsText, readEveryRecord } from '../support/raw-records.js';
 
 const URL_BASE = 'https://sync.invalid/sync';
 
@@ -100,6 +101,22 @@ describe('startSync in the browser', () => {
     expect(new Set(server.checkpointIds('tabs')).size).toBe(server.checkpointIds('tabs').length);
   });
 
+  it('stops a tab that waits for the sync lock at once, leaving the syncing tab syncing', async () => {
+    const dbName = freshDbName('sync-waiting');
+    const leading = sync(track(new BrowserSaver({ dbName })));
+    const waitingSaver = track(new BrowserSaver({ dbName }));
+    const waiting = sync(waitingSaver);
+    await leading.syncNow();
+    await waiting.syncNow();
+    expect([leading.leader, waiting.leader]).toEqual([true, false]);
+    // Its request for the lock is withdrawn: stop() returns while the other tab still holds the lock.
+    await waiting.stop();
+    await expect(waiting.syncNow()).rejects.toMatchObject({ code: 'CLOSED' });
+    await buildChatGraph(waitingSaver).invoke({ messages: [human('after the waiting tab stopped', 0)] }, threadConfig('waiting'));
+    await vi.waitFor(async () => expect(server.checkpointIds('waiting')).toEqual(await checkpointIds(waitingSaver, 'waiting')), { timeout: 10_000 });
+    expect(leading.leader).toBe(true);
+  });
+
   it('brings what another device pushed into a WorkerSaver, announced to its subscribers', async () => {
     const origin = track(new BrowserSaver({ dbName: freshDbName('sync-origin') }));
     await buildChatGraph(origin).invoke({ messages: [human('hello from a', 0)] }, threadConfig('shared'));
@@ -115,5 +132,25 @@ describe('startSync in the browser', () => {
       (await buildChatGraph(origin).getState(threadConfig('shared'))).values,
     );
     await vi.waitFor(() => expect(heard).toContain('checkpoint'));
+  });
+
+  it('syncs encrypted databases: values in clear on the wire, sealed again before the other device stores them', async () => {
+    const secret = 'wren-3318-basalt';
+    const key = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const origin = track(new WorkerSaver({ dbName: freshDbName('sync-sealed-origin'), encryption: { key: await key() } }));
+    await buildChatGraph(origin).invoke({ messages: [human(`my code is ${secret}`, 0)] }, threadConfig('sealed'));
+    await sync(origin).syncNow();
+    const sent = JSON.stringify(server.records);
+    expect(sent).not.toContain('juncture:aes-gcm');
+    expect(server.checkpointIds('sealed')).toEqual(await checkpointIds(origin, 'sealed'));
+
+    const device = track(new BrowserSaver({ dbName: freshDbName('sync-sealed-device'), encryption: { key: await key() } }));
+    await sync(device).syncNow();
+    expect((await buildChatGraph(device).getState(threadConfig('sealed'))).values).toEqual(
+      (await buildChatGraph(origin).getState(threadConfig('sealed'))).values,
+    );
+    const stored = await readEveryRecord(device.dbName);
+    expect(stored['checkpoints']!.length).toBeGreaterThan(0);
+    expect(holdsText(stored, secret)).toBe(false);
   });
 });

@@ -1,11 +1,17 @@
 // The demo on two devices in Firefox: two profiles against one demo server (embedded PGlite); a conversation made
-// in one appears in the other. Driven through puppeteer-core over WebDriver BiDi, as the other Firefox tests are.
+// in one appears in the other, and a Firefox killed (SIGKILL) while its push was in flight completes its outbox once
+// relaunched, losing and duplicating nothing. Driven through puppeteer-core over WebDriver BiDi, as the other Firefox
+// tests are.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { freshProfile, launchFirefox } from '../support/browser.js';
 import { buildApp } from '../support/build-app.js';
+import { localState } from '../support/demo-page.js';
 import { DEMO_CONFIG, startDemoServer, type DemoServer } from '../support/demo-server.js';
+import { endpointAt, pullAll } from '../server/support.js';
 
 const messages = (page: Page) => page.$$eval('.messages .message .text', (texts) => texts.map((text) => text.textContent ?? ''));
 const titles = (page: Page) => page.$$eval('.threads .thread', (buttons) => buttons.map((button) => button.textContent ?? ''));
@@ -32,6 +38,39 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     return page;
   }
 
+  /**
+   * Ends the browser of `page` with SIGKILL, as a crash would, and waits until it is gone and puppeteer has put the
+   * profile's preference files back (it does so when the process exits; a launch meanwhile would race it).
+   */
+  async function kill(page: Page, profileDir: string): Promise<void> {
+    const browser = page.browser();
+    browsers.splice(browsers.indexOf(browser), 1);
+    const process = browser.process()!;
+    const exited = once(process, 'exit');
+    process.kill('SIGKILL');
+    await exited;
+    const restoring = () => ['prefs.js', 'user.js'].some((file) => existsSync(join(profileDir, `${file}.puppeteer`)));
+    await expect.poll(restoring, { timeout: 10_000 }).toBe(false);
+  }
+
+  /** Waits until the page's outbox is empty and its sync idle. */
+  async function settled(page: Page): Promise<void> {
+    await expect.poll(async () => (await localState(page)).outbox, { timeout: 60_000 }).toBe(0);
+    await expect.poll(() => syncStatus(page), { timeout: 60_000 }).toBe('Sync: idle');
+  }
+
+  /** The server holds each of `local` exactly once, and nothing else. */
+  async function expectServerHoldsOnce(local: string[]): Promise<void> {
+    const counts = new Map<string, number>();
+    for (const change of await pullAll(endpointAt(server.syncUrl), 'alice')) {
+      if (change.kind !== 'checkpoint') continue;
+      const key = JSON.stringify([change.thread_id, change.checkpoint_ns, change.checkpoint_id]);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    expect([...counts.keys()].sort()).toEqual(local);
+    expect([...counts.values()].filter((count) => count !== 1)).toEqual([]);
+  }
+
   beforeAll(async () => {
     outDir = await buildApp(DEMO_CONFIG);
     server = await startDemoServer({ outDir });
@@ -56,4 +95,59 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     await expect.poll(() => messages(pageB)).toEqual(['note: buy milk', 'Noted: "buy milk".', 'todo: call Ada', 'Added to your list: "call Ada".']);
     await expect.poll(() => syncStatus(pageB)).toBe('Sync: idle');
   }, 120_000);
+
+  it('completes the outbox of a Firefox killed (SIGKILL) while its push was in flight, once', async () => {
+    for (const browser of browsers.splice(0)) await browser.close();
+    const pageA = await open(profiles[0]!.dir);
+    await settled(pageA);
+    // With the server down, the commits pile up in the outbox.
+    await server.kill();
+    await pageA.click('::-p-text(New conversation)');
+    await expect.poll(() => messages(pageA)).toEqual([]);
+    await send(pageA, 'note: pay rent', /Noted: "pay rent"/);
+    await send(pageA, 'todo: pay rent', /Added to your list: "pay rent"/);
+    await expect.poll(() => syncStatus(pageA), { timeout: 30_000 }).toMatch(/offline|error/);
+    const made = await localState(pageA);
+    expect(made.outbox).toBeGreaterThan(0);
+
+    await server.start();
+    const pushed = new Promise<void>((resolve) => pageA.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
+    // The event the browser fires when the network comes back: the push goes at once, not after the backoff.
+    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    await pushed;
+    await kill(pageA, profiles[0]!.dir);
+
+    const relaunched = await open(profiles[0]!.dir);
+    await settled(relaunched);
+    expect(await localState(relaunched)).toEqual({ checkpoints: made.checkpoints, outbox: 0 });
+    await expectServerHoldsOnce(made.checkpoints);
+    const pageB = await open(profiles[1]!.dir);
+    await expect.poll(async () => (await titles(pageB)).sort(), { timeout: 30_000 }).toEqual(['note: buy milk', 'note: pay rent']);
+  }, 240_000);
+
+  it('completes the outbox when the server is killed (SIGKILL) mid-push and started again, once', async () => {
+    for (const browser of browsers.splice(0)) await browser.close();
+    const pageA = await open(profiles[0]!.dir);
+    await settled(pageA);
+    await server.kill();
+    await pageA.click('::-p-text(New conversation)');
+    await expect.poll(() => messages(pageA)).toEqual([]);
+    await send(pageA, 'note: water plants', /Noted: "water plants"/);
+    await send(pageA, 'todo: water plants', /Added to your list: "water plants"/);
+    const made = await localState(pageA);
+    expect(made.outbox).toBeGreaterThan(0);
+
+    await server.start();
+    const pushed = new Promise<void>((resolve) => pageA.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
+    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    await pushed;
+    await server.kill();
+    await expect.poll(() => syncStatus(pageA), { timeout: 30_000 }).toMatch(/offline|error/);
+    await server.start();
+    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    await settled(pageA);
+    await expectServerHoldsOnce(made.checkpoints);
+    const pageB = await open(profiles[1]!.dir);
+    await expect.poll(async () => (await titles(pageB)).sort(), { timeout: 30_000 }).toEqual(['note: buy milk', 'note: pay rent', 'note: water plants']);
+  }, 240_000);
 });

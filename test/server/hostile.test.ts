@@ -182,6 +182,8 @@ describe('hostile clients', () => {
     await expectRefused(await push(broken), 400, 'invalid_request', /cannot be read/);
     const unknownType = records.map((record) => (record === checkpoint ? { ...checkpoint, checkpoint: { type: 'pickle', bytes: '' } } : record));
     await expectRefused(await push(unknownType), 400, 'invalid_request', /pickle/);
+    const sealed = records.map((record) => (record === checkpoint ? { ...checkpoint, metadata: { type: 'juncture:aes-gcm', bytes: btoa('\u0001'.repeat(40)) } } : record));
+    await expectRefused(await push(sealed), 400, 'invalid_request', /encrypted value \(juncture:aes-gcm\).*in clear/);
     const edited = records.find((record): record is WireBlob => record.kind === 'blob' && record.list?.base !== undefined)!;
     // The list alone, without the version it edits.
     const withoutBase = records.filter((record) => !(record.kind === 'blob' && record.channel === edited.channel && record.version === edited.list!.base));

@@ -4,11 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { openDB } from 'idb';
-import { BrowserSaver, CheckpointError, type CheckpointChange } from '../../src/index.js';
+import { BrowserSaver, CheckpointError, type BrowserSaverOptions, type CheckpointChange } from '../../src/index.js';
 import { toNodeListener, type SyncHandler } from '../../src/server/index.js';
 import { startSync, type SyncController, type SyncOptions, type SyncState } from '../../src/sync/index.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
+import { holdsText, readEveryRecord } from '../support/raw-records.js';
 import { USERS, startServer, type TestServer } from './support.js';
 
 type Fault = 'none' | 'down' | 'push-500' | 'cut-after-push';
@@ -80,8 +81,8 @@ interface Device {
   changes: CheckpointChange[];
 }
 
-function saver(): BrowserSaver {
-  const created = new BrowserSaver({ dbName: freshDbName('device') });
+function saver(options: BrowserSaverOptions = {}): BrowserSaver {
+  const created = new BrowserSaver({ dbName: freshDbName('device'), ...options });
   cleanups.push(async () => {
     await created.close();
     await BrowserSaver.deleteDatabase(created.dbName);
@@ -101,8 +102,8 @@ function connect(on: BrowserSaver, options: Partial<SyncOptions> = {}): Device {
   return device;
 }
 
-function device(options: Partial<SyncOptions> = {}): Device {
-  return connect(saver(), options);
+function device(options: Partial<SyncOptions> = {}, on = saver()): Device {
+  return connect(on, options);
 }
 
 async function chat(on: BrowserSaver, thread: string, turns: [text: string, turn: number, branch: number][], config = threadConfig(thread)) {
@@ -352,6 +353,90 @@ describe('startSync', () => {
       expect((caught as CheckpointError).code).toBe('INVALID_CONFIG');
       expect((caught as CheckpointError).message).toMatch(message);
     }
+  });
+});
+
+const SECRET = 'heron-5512-quartz';
+const LATER_SECRET = 'plover-0947-slate';
+const aesKey = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+
+/** The stored records of a database that hold values: checkpoints, blobs and writes. */
+async function valueRecords(dbName: string): Promise<Record<string, unknown[]>> {
+  const { checkpoints = [], blobs = [], writes = [] } = await readEveryRecord(dbName);
+  return { checkpoints, blobs, writes };
+}
+
+describe('startSync on an encrypted database', () => {
+  it('exchanges a thread with a clear device: the server and that device get ordinary values, the encrypted one stores none in clear', async () => {
+    const a = device({}, saver({ encryption: { key: await aesKey() } }));
+    const b = device();
+    await chat(a.saver, 'secret', [[`my code is ${SECRET}`, 0, 0], ['fanout please', 1, 0]]);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    expect(await values(b.saver, 'secret')).toEqual(await values(a.saver, 'secret'));
+    // A Node agent on the server's saver reads ordinary checkpoints.
+    expect(await values(server.saver, 'secret')).toEqual(await values(a.saver, 'secret'));
+    expect(holdsText(await valueRecords(b.saver.dbName), SECRET)).toBe(true);
+
+    await chat(b.saver, 'secret', [[`again ${LATER_SECRET}`, 2, 0]]);
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    expect(await values(a.saver, 'secret')).toEqual(await values(b.saver, 'secret'));
+    expect(await checkpointIds(a.saver, 'secret')).toEqual(await checkpointIds(b.saver, 'secret'));
+    expect(JSON.stringify(await values(a.saver, 'secret'))).toContain(LATER_SECRET);
+    // What A pulled was sealed before it was stored: neither secret is anywhere in its records.
+    const stored = await readEveryRecord(a.saver.dbName);
+    expect(stored['blobs']!.length).toBeGreaterThan(0);
+    expect(holdsText(stored, SECRET)).toBe(false);
+    expect(holdsText(stored, LATER_SECRET)).toBe(false);
+    expect((stored['checkpoints'] as { metadata: { type: string } }[]).every((record) => record.metadata.type === 'juncture:aes-gcm')).toBe(true);
+  });
+
+  it('with another key, or none, fails with DECRYPT and changes nothing stored; with its key, syncs after', async () => {
+    const key = await aesKey();
+    const dbName = freshDbName('device');
+    const keyed = async (write: (on: BrowserSaver) => Promise<void>) => {
+      const on = saver({ dbName, encryption: { key } });
+      await write(on);
+      await on.close();
+    };
+    const first = connect(saver({ dbName, encryption: { key } }));
+    await chat(first.saver, 'keyed', [['hello', 0, 0]]);
+    await first.sync.syncNow();
+    await first.sync.stop();
+    await first.saver.close();
+    const b = device();
+    await b.sync.syncNow();
+    await chat(b.saver, 'keyed', [['more from b', 1, 0]]);
+    await b.sync.syncNow();
+
+    // Another key, nothing to push: what it pulls would go into a thread that this key cannot read.
+    let before = await valueRecords(dbName);
+    const wrong = connect(saver({ dbName, encryption: { key: await aesKey() } }));
+    await expect(wrong.sync.syncNow()).rejects.toMatchObject({ code: 'DECRYPT', message: expect.stringMatching(/another key/) });
+    expect(wrong.sync.status).toBe('error');
+    expect(await valueRecords(dbName)).toEqual(before);
+    await wrong.sync.stop();
+    await wrong.saver.close();
+
+    // No key, with a local commit waiting: it cannot open what it would push, which stays in the journal.
+    await keyed((on) => chat(on, 'local', [['only here', 0, 0]]));
+    before = await valueRecords(dbName);
+    const waiting = await journalSize(dbName);
+    expect(waiting).toBeGreaterThan(0);
+    const keyless = connect(saver({ dbName }));
+    await expect(keyless.sync.syncNow()).rejects.toMatchObject({ code: 'DECRYPT', message: expect.stringMatching(/no key/) });
+    expect(await journalSize(dbName)).toBe(waiting);
+    expect(await valueRecords(dbName)).toEqual(before);
+    await keyless.sync.stop();
+    await keyless.saver.close();
+
+    const right = connect(saver({ dbName, encryption: { key } }));
+    await right.sync.syncNow();
+    expect(await journalSize(dbName)).toBe(0);
+    expect(await values(right.saver, 'keyed')).toEqual(await values(b.saver, 'keyed'));
+    expect(await values(server.saver, 'local')).toEqual(await values(right.saver, 'local'));
+    expect(holdsText(await valueRecords(dbName), 'more from b')).toBe(false);
   });
 });
 

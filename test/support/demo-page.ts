@@ -21,8 +21,13 @@ export async function converse(page: Page, title: string) {
   await send(page, `todo: ${title}`, /Added to your list/);
 }
 
+/** A page of Playwright's or of Puppeteer's: both run a function in the page. */
+interface EvaluatingPage {
+  evaluate<T>(pageFunction: () => Promise<T>): Promise<T>;
+}
+
 /** What the page's database holds: its checkpoints' keys, and how many commits wait in the outbox (the journal). */
-export function localState(page: Page): Promise<{ checkpoints: string[]; outbox: number }> {
+export function localState(page: EvaluatingPage): Promise<{ checkpoints: string[]; outbox: number }> {
   return page.evaluate(
     () =>
       new Promise((resolve, reject) => {
