@@ -2,7 +2,7 @@ import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { STORE_NAMES, metadataWithRecordFields, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import {
   ENCRYPTED_MARK,
@@ -331,7 +331,7 @@ async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open:
         channel_values: Object.fromEntries(await Promise.all(values.map(async (value) => [value.channel, await valueOf(value)] as const))),
         channel_versions: { ...record.channel_versions },
         versions_seen: (await display.record(record)).versions_seen,
-        metadata: await display.value(record.metadata),
+        metadata: metadataWithRecordFields(record, await display.value(record.metadata)),
         pending_writes: await Promise.all(
           writes.map(async (write) => ({
             task_id: write.task_id,

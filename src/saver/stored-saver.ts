@@ -21,7 +21,7 @@ import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
-import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
+import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
@@ -416,9 +416,13 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const cipher = this.#cipher;
     return this.#submit(async () => {
       await this.#checkKey(thread_id);
+      const copied = { checkpoint_id, v: checkpoint.v, ...(typeof metadata?.step === 'number' ? { step: metadata.step } : {}), ...(typeof metadata?.source === 'string' ? { source: metadata.source } : {}) };
+      // Metadata that is no object (a direct caller's) is stored as it is.
+      const isObject = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata);
+      const serialized = withoutCopiedFields(rest, isObject ? metadata : {}, copied);
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
-        encode(this.serde, rest, `checkpoint ${checkpoint_id}`, cipher),
-        encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
         // A channel without a value at its new version gets no blob: reads find none and leave it out.
         Promise.all(
           Object.entries(stored)
@@ -441,8 +445,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         metadata: metadataBytes,
       };
       if (parent !== undefined) record.parent_checkpoint_id = parent;
-      if (typeof metadata?.step === 'number') record.step = metadata.step;
-      if (typeof metadata?.source === 'string') record.source = metadata.source;
+      if (copied.step !== undefined) record.step = copied.step;
+      if (copied.source !== undefined) record.source = copied.source;
       if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
       return { kind: 'checkpoint', checkpoint: record, blobs };
     });
@@ -541,8 +545,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return this.#closing;
   }
 
-  #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
-    return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher);
+  async #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
+    return metadataWithRecordFields(record, await decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher));
   }
 
   async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>, rememberLists = false): Promise<CheckpointTuple> {
@@ -551,7 +555,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const label = `checkpoint ${checkpoint_id}`;
     const channel_values: Record<string, unknown> = {};
     const [rest, decodedMetadata, pendingWrites] = await Promise.all([
-      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher),
+      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher).then((decoded) => checkpointWithRecordFields(record, decoded)),
       metadata ?? this.#metadataOf(record),
       this.#decodeWrites(stored.writes),
       ...stored.values.map(async (value) => {

@@ -13,7 +13,7 @@ import {
 import { decode, encode } from '../saver/codec.js';
 import { listValue } from '../saver/list-codec.js';
 import { resolveList } from '../storage/lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import { checkpointWithRecordFields, metadataWithRecordFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type WriteRecord } from '../storage/records.js';
 import type { SyncRecord } from '../wire/records.js';
 
 /** The ordinary value of a channel at a version; a list is rebuilt from `blobs`, the channel's stored versions. */
@@ -32,8 +32,8 @@ export async function checkpointOf(
 ): Promise<{ checkpoint: Checkpoint; metadata: CheckpointMetadata }> {
   const label = `checkpoint ${record.checkpoint_id}`;
   const [rest, metadata] = await Promise.all([
-    decode<Record<string, unknown>>(serde, record.checkpoint, label),
-    decode<CheckpointMetadata>(serde, record.metadata, `the metadata of ${label}`),
+    decode<Record<string, unknown>>(serde, record.checkpoint, label).then((decoded) => checkpointWithRecordFields(record, decoded)),
+    decode<CheckpointMetadata>(serde, record.metadata, `the metadata of ${label}`).then((decoded) => metadataWithRecordFields(record, decoded)),
   ]);
   if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) throw new TypeError(`${label} is not an object`);
   if (rest['id'] !== record.checkpoint_id) throw new TypeError(`${label} holds the id ${JSON.stringify(rest['id'])}, not its own`);

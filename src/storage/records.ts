@@ -35,6 +35,36 @@ export interface CheckpointRecord {
 }
 
 /**
+ * What a checkpoint record holds in clear is left out of its serialized parts (since 0.3): the checkpoint's `id`
+ * and `v`, the metadata's `step` and `source`. Records written before hold them in both; the serialized ones
+ * then win, and they are the same.
+ */
+export function withoutCopiedFields(
+  checkpoint: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  record: Pick<CheckpointRecord, 'checkpoint_id' | 'v' | 'step' | 'source'>,
+): { checkpoint: Record<string, unknown>; metadata: Record<string, unknown> } {
+  const { id, v, ...restOfCheckpoint } = checkpoint;
+  const { step, source, ...restOfMetadata } = metadata;
+  return {
+    checkpoint: { ...(id === record.checkpoint_id ? {} : { id }), ...(v === record.v ? {} : { v }), ...restOfCheckpoint },
+    metadata: { ...(step === record.step ? {} : { step }), ...(source === record.source ? {} : { source }), ...restOfMetadata },
+  };
+}
+
+/** A checkpoint's serialized rest as read back: with its `v` and `id` from the record when it leaves them out. */
+export function checkpointWithRecordFields<T>(record: CheckpointRecord, rest: T): T {
+  if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return rest;
+  return { ...(record.v === undefined ? {} : { v: record.v }), id: record.checkpoint_id, ...rest };
+}
+
+/** Metadata as read back: with its `source` and `step` from the record when it leaves them out. */
+export function metadataWithRecordFields<T>(record: CheckpointRecord, metadata: T): T {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return metadata;
+  return { ...(record.source === undefined ? {} : { source: record.source }), ...(record.step === undefined ? {} : { step: record.step }), ...metadata };
+}
+
+/**
  * The value of one channel at one version. A channel without a value at a version has no blob; databases
  * written before that rule hold `value: null` for it, which reads treat the same way.
  */
