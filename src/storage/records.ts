@@ -79,6 +79,17 @@ export interface BlobRecord {
   list?: StoredList;
 }
 
+/**
+ * Where a write's value is stored when it is a part of a value its own checkpoint stores (the input task writes
+ * the input's `messages`, which the input checkpoint stores as its `__start__` value): the blob of `channel` at
+ * `version`, named by the write's checkpoint, so it lives as long as the write. The write's `value` then holds
+ * only the property name, serialized.
+ */
+export interface WriteSource {
+  channel: string;
+  version: ChannelVersion;
+}
+
 /** One pending write of a task against a checkpoint. `idx` is negative for special channels. */
 export interface WriteRecord {
   thread_id: string;
@@ -87,8 +98,10 @@ export interface WriteRecord {
   task_id: string;
   idx: number;
   channel: string;
+  /** The value serialized; with `of`, the name of the property of that value that the write is (since 0.3). */
   value: TypedBytes;
   task_path: string;
+  of?: WriteSource;
 }
 
 export type CheckpointKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string];
