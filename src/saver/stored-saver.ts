@@ -510,6 +510,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
 
   async deleteThread(threadId: string): Promise<void> {
     const thread_id = requireString(threadId, 'threadId', 'deleteThread');
+    // A later write of the thread is stored whole: the values it could be a part of are gone.
+    this.#writeSources.forgetThread(thread_id);
     await this.#guard(() => this.#submit(async () => ({ kind: 'delete', thread_id })));
   }
 
