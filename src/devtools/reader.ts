@@ -2,7 +2,7 @@ import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { STORE_NAMES, metadataWithRecordFields, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import {
   ENCRYPTED_MARK,
@@ -123,6 +123,18 @@ class DisplayDecoder {
     return decoded;
   }
 
+  /**
+   * A write's value. One stored as a part of a value of its checkpoint (`of`) is taken from `source`, that value's
+   * bytes; shown as null when they are missing or do not hold it.
+   */
+  async write(write: WriteRecord, source: TypedBytes | undefined): Promise<JsonValue> {
+    const value = await this.value(write.value);
+    if (!write.of) return value;
+    const whole = source ? await this.value(source) : null;
+    const holds = typeof value === 'string' && typeof whole === 'object' && whole !== null && !Array.isArray(whole) && Object.prototype.hasOwnProperty.call(whole, value);
+    return holds ? whole[value]! : null;
+  }
+
   async record(record: CheckpointRecord): Promise<DecodedRecord> {
     const rest = (await this.value(record.checkpoint)) as { ts?: unknown; versions_seen?: JsonValue } | null;
     return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
@@ -181,10 +193,26 @@ async function readWrites(writes: SummaryStores['writes'], records: CheckpointRe
 }
 
 /** A record's message preview, from the messages among its parent's writes. */
-async function messagePreviewOfWrites(parentWrites: WriteRecord[] | undefined, display: DisplayDecoder): Promise<string | null> {
+async function messagePreviewOfWrites(parentWrites: WriteRecord[] | undefined, sources: WriteSources, display: DisplayDecoder): Promise<string | null> {
   const messages = parentWrites?.filter((write) => !isBookkeeping(write.channel));
   if (!messages?.length) return null;
-  return messagePreviewOf(await Promise.all(messages.map(async (write) => ({ value: await display.value(write.value) }))));
+  return messagePreviewOf(await Promise.all(messages.map(async (write) => ({ value: await display.write(write, sources.get(sourceKey(write))) }))));
+}
+
+/** The values writes are parts of (`WriteRecord.of`), by `sourceKey`. */
+type WriteSources = Map<string, TypedBytes>;
+const sourceKey = (write: WriteRecord) => (write.of ? JSON.stringify([write.checkpoint_ns, write.of.channel, write.of.version]) : '');
+
+async function readWriteSources(blobs: SummaryStores['blobs'], writes: WriteRecord[]): Promise<WriteSources> {
+  const sources: WriteSources = new Map();
+  await Promise.all(
+    writes.map(async (write) => {
+      if (!write.of || sources.has(sourceKey(write))) return;
+      const blob = await blobs.get([write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version]);
+      if (blob?.value) sources.set(sourceKey(write), blob.value);
+    }),
+  );
+  return sources;
 }
 
 /**
@@ -229,6 +257,7 @@ async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, r
     readWrites(writes, records),
     Promise.all(records.map((record) => triggersWithValues(blobs, record))),
   ]);
+  const sources = await readWriteSources(blobs, [...writesByCheckpoint.values()].flat().filter((write) => !isBookkeeping(write.channel)));
   const all = [...records, ...parents.filter((parent): parent is CheckpointRecord => parent !== undefined)];
   const decoded = new Map(await Promise.all(all.map(async (record) => [keyOf(record.checkpoint_ns, record.checkpoint_id), await display.record(record)] as const)));
   return Promise.all(
@@ -241,7 +270,7 @@ async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, r
         hasValue: (channel) => triggers[i]!.has(channel),
         writes: writesByCheckpoint.get(keyOf(record.checkpoint_ns, record.checkpoint_id)) ?? [],
       });
-      const preview = await messagePreviewOfWrites(parentKey === undefined ? undefined : writesByCheckpoint.get(parentKey), display);
+      const preview = await messagePreviewOfWrites(parentKey === undefined ? undefined : writesByCheckpoint.get(parentKey), sources, display);
       return { ...summaryOf(own, parentKey === undefined ? undefined : decoded.get(parentKey), preview), ...pending };
     }),
   );
@@ -318,6 +347,12 @@ export function readHistory(dbName: string, query: HistoryQuery, open?: ValueOpe
 
 type ReadTransaction = ReturnType<Database['transaction']>;
 
+/** The bytes of the value a write is a part of, among its checkpoint's values. */
+function sourceIn(values: ChannelValue[], write: WriteRecord): TypedBytes | undefined {
+  const source = write.of && values.find((value) => value.channel === write.of!.channel && value.version === write.of!.version);
+  return source && 'value' in source ? source.value : undefined;
+}
+
 /** Full details of records, read as the savers read them, decoding each stored value once however many share it. */
 async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open: ValueOpener | undefined): Promise<CheckpointDetail[]> {
   const display = new DisplayDecoder(open);
@@ -331,14 +366,14 @@ async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open:
         channel_values: Object.fromEntries(await Promise.all(values.map(async (value) => [value.channel, await valueOf(value)] as const))),
         channel_versions: { ...record.channel_versions },
         versions_seen: (await display.record(record)).versions_seen,
-        metadata: await display.value(record.metadata),
+        metadata: metadataWithRecordFields(record, await display.value(record.metadata)),
         pending_writes: await Promise.all(
           writes.map(async (write) => ({
             task_id: write.task_id,
             task_path: write.task_path,
             idx: write.idx,
             channel: write.channel,
-            value: await display.value(write.value),
+            value: await display.write(write, sourceIn(values, write)),
           })),
         ),
       };

@@ -20,11 +20,12 @@ import { cipherOf, isEncrypted, type EncryptionOptions, type ValueCipher } from 
 import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
-import type { CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
-import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
+import type { ChannelValue, CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
+import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
+import { partOf, WriteSources } from './write-sources.js';
 
 /** `list` options: LangGraph's, plus paging forward and a step range. */
 export interface ListOptions extends CheckpointListOptions {
@@ -117,6 +118,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   readonly #putsSincePrune = new Map<string, number>();
   /** How array values are stored as lists of items, building on the list before. */
   readonly #lists = new ListCodec();
+  /** The values of each thread's latest put, which its tasks' writes may be parts of. */
+  readonly #writeSources = new WriteSources();
   /** Seals values before they are stored and opens them when read; absent without `encryption`. */
   readonly #cipher: ValueCipher | undefined;
   /** Threads whose newest stored checkpoint this saver's key opened (or that were empty): see `checkKey`. */
@@ -292,7 +295,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             history.ancestors
               .slice(0, oldest + 1)
               .reverse()
-              .map((ancestor) => this.#decodeWrites(ancestor.writes.filter((write) => write.channel === channel))),
+              .map((ancestor) => this.#decodeWrites(ancestor.writes.filter((write) => write.channel === channel), undefined, ancestor.sources)),
           );
           const entry: DeltaChannelHistory = { writes: blocks.flat() };
           if (seed) {
@@ -392,6 +395,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         await this.#put(thread_id, checkpoint_ns, checkpoint_id, parent, checkpoint, metadata, stored);
       } catch (error) {
         this.#lists.forgetThread(thread_id);
+        this.#writeSources.forgetThread(thread_id);
         throw error;
       }
       await this.#retain(thread_id, checkpoint_id);
@@ -421,12 +425,22 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       // A channel rebuilt from writes (no value at this version) keeps its last list for its next snapshot.
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
+    this.#writeSources.remember(
+      thread_id,
+      checkpoint_ns,
+      checkpoint_id,
+      Object.entries(stored).flatMap(([channel, version]) => (Object.prototype.hasOwnProperty.call(values, channel) ? [[channel, version, values[channel]] as [string, ChannelVersion, unknown]] : [])),
+    );
     const cipher = this.#cipher;
     return this.#submit(async () => {
       await this.checkKey(thread_id);
+      const copied = { checkpoint_id, v: checkpoint.v, ...(typeof metadata?.step === 'number' ? { step: metadata.step } : {}), ...(typeof metadata?.source === 'string' ? { source: metadata.source } : {}) };
+      // Metadata that is no object (a direct caller's) is stored as it is.
+      const isObject = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata);
+      const serialized = withoutCopiedFields(rest, isObject ? metadata : {}, copied);
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
-        encode(this.serde, rest, `checkpoint ${checkpoint_id}`, cipher),
-        encode(this.serde, metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
         // A channel without a value at its new version gets no blob: reads find none and leave it out.
         Promise.all(
           Object.entries(stored)
@@ -449,8 +463,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         metadata: metadataBytes,
       };
       if (parent !== undefined) record.parent_checkpoint_id = parent;
-      if (typeof metadata?.step === 'number') record.step = metadata.step;
-      if (typeof metadata?.source === 'string') record.source = metadata.source;
+      if (copied.step !== undefined) record.step = copied.step;
+      if (copied.source !== undefined) record.source = copied.source;
       if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
       return { kind: 'checkpoint', checkpoint: record, blobs };
     });
@@ -475,11 +489,15 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       checkChannelName(write[0], action);
     }
     if (writes.length === 0) return;
+    // Found now, while the values are the objects that were put.
+    const sources = writes.map(([channel, value]) => (channel === TASKS ? undefined : this.#writeSources.find(thread_id, checkpoint_ns, checkpoint_id, value)));
     await this.#guard(() => this.#submit(async () => {
       await this.checkKey(thread_id);
       const records = await Promise.all(
         writes.map(async ([channel, value], position): Promise<WriteRecord> => {
-          return {
+          const what = `the write to "${channel}" of task ${task_id}`;
+          const source = sources[position];
+          const record: WriteRecord = {
             thread_id,
             checkpoint_ns,
             checkpoint_id,
@@ -487,9 +505,11 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             // Own keys only: a channel named like an Object.prototype member ("constructor") is a regular write.
             idx: Object.prototype.hasOwnProperty.call(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : position,
             channel,
-            value: await encode(this.serde, value, `the write to "${channel}" of task ${task_id}`, this.#cipher),
+            value: await encode(this.serde, source ? source.key : value, what, this.#cipher),
             task_path: taskPath,
           };
+          if (source) record.of = source.of;
+          return record;
         }),
       );
       return { kind: 'writes', writes: records };
@@ -498,6 +518,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
 
   async deleteThread(threadId: string): Promise<void> {
     const thread_id = requireString(threadId, 'threadId', 'deleteThread');
+    // A later write of the thread is stored whole: the values it could be a part of are gone.
+    this.#writeSources.forgetThread(thread_id);
     await this.#guard(() => this.#submit(async () => ({ kind: 'delete', thread_id })));
   }
 
@@ -549,8 +571,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return this.#closing;
   }
 
-  #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
-    return decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher);
+  async #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
+    return metadataWithRecordFields(record, await decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher));
   }
 
   async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>, rememberLists = false): Promise<CheckpointTuple> {
@@ -559,9 +581,9 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const label = `checkpoint ${checkpoint_id}`;
     const channel_values: Record<string, unknown> = {};
     const [rest, decodedMetadata, pendingWrites] = await Promise.all([
-      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher),
+      decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher).then((decoded) => checkpointWithRecordFields(record, decoded)),
       metadata ?? this.#metadataOf(record),
-      this.#decodeWrites(stored.writes),
+      this.#decodeWrites(stored.writes, undefined, stored.values),
       ...stored.values.map(async (value) => {
         channel_values[value.channel] = await this.#lists.decode(
           this.serde,
@@ -596,20 +618,28 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     return tuple;
   }
 
-  /** Pending writes in the order live execution applies them: (task path, task id, idx). */
+  /**
+   * Pending writes in the order live execution applies them: (task path, task id, idx). A write stored as a part
+   * of a value of its checkpoint takes it from `sources`, decoded again for each write.
+   */
   #decodeWrites(
     writes: WriteRecord[],
     order: (a: WriteRecord, b: WriteRecord) => number = (a, b) =>
       compareWritesSortKeys(writesSortKey(a.task_path, a.task_id, a.idx), writesSortKey(b.task_path, b.task_id, b.idx)),
+    sources: ChannelValue[] = [],
   ): Promise<CheckpointPendingWrite[]> {
     return Promise.all(
-      [...writes].sort(order).map(
-        async (write): Promise<CheckpointPendingWrite> => [
-          write.task_id,
-          write.channel,
-          await decode(this.serde, write.value, `the write to "${write.channel}" of task ${write.task_id}`, this.#cipher),
-        ],
-      ),
+      [...writes].sort(order).map(async (write): Promise<CheckpointPendingWrite> => {
+        const what = `the write to "${write.channel}" of task ${write.task_id}`;
+        const value = await decode(this.serde, write.value, what, this.#cipher);
+        if (!write.of) return [write.task_id, write.channel, value];
+        const { channel, version } = write.of;
+        const source = sources.find((stored) => stored.channel === channel && stored.version === version);
+        if (!source || !('value' in source)) {
+          throw new CheckpointError('DESERIALIZE', `${what} is stored as a part of channel "${channel}" at version ${String(version)}, which is not stored: the database is corrupt.`);
+        }
+        return [write.task_id, write.channel, partOf(await decode(this.serde, source.value, what, this.#cipher), value, what)];
+      }),
     );
   }
 }

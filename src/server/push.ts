@@ -6,7 +6,7 @@
 import type { BaseCheckpointSaver, ChannelVersions, PendingWrite } from '@langchain/langgraph-checkpoint';
 import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
@@ -139,7 +139,7 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
   }
   for (const group of tasks.values()) {
     const writes = group.map((entry) => entry.record as WriteRecord);
-    const arranged = await describe(group[0]!, () => pendingWritesOf(serde, writes));
+    const arranged = await describe(group[0]!, () => pendingWritesOf(serde, writes, (write) => writeSource(context, blobs, values, write)));
     if (!arranged) {
       throw badRequest(
         `records[${group[0]!.at}]: the writes of task "${writes[0]!.task_id}" skip positions that no write of theirs fills; the writes of one task travel together.`,
@@ -148,6 +148,16 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
     ops.writes.push({ first: writes[0]!, writes: arranged });
   }
   return ops;
+}
+
+/** The value a write is a part of: a blob of the same push, or one stored by an earlier push. */
+async function writeSource(context: PushContext, blobs: Map<string, Entry>, values: Map<Entry, unknown>, write: WriteRecord & { of: WriteSource }): Promise<unknown> {
+  const { channel, version } = write.of;
+  const entry = blobs.get(scopeKey(write, channel, JSON.stringify(version)));
+  if (entry) return values.get(entry);
+  const [blob] = await context.store.blobs(write.thread_id, write.checkpoint_ns, channel, [version]);
+  if (!blob) throw new Error(`it is a part of channel "${channel}" at version ${String(version)}, which is neither in the push nor stored`);
+  return blobValue(context.saver.serde, blob, await channelVersions(context.store, [{ kind: 'blob', ...blob }]));
 }
 
 /** Runs a decoding step, turning its failure into a 400 that names the record. */

@@ -12,8 +12,9 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import { decode, encode } from '../saver/codec.js';
 import { listValue } from '../saver/list-codec.js';
+import { partOf } from '../saver/write-sources.js';
 import { resolveList } from '../storage/lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from '../storage/records.js';
+import { checkpointWithRecordFields, metadataWithRecordFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type WriteRecord, type WriteSource } from '../storage/records.js';
 import type { SyncRecord } from '../wire/records.js';
 
 /** The ordinary value of a channel at a version; a list is rebuilt from `blobs`, the channel's stored versions. */
@@ -32,8 +33,8 @@ export async function checkpointOf(
 ): Promise<{ checkpoint: Checkpoint; metadata: CheckpointMetadata }> {
   const label = `checkpoint ${record.checkpoint_id}`;
   const [rest, metadata] = await Promise.all([
-    decode<Record<string, unknown>>(serde, record.checkpoint, label),
-    decode<CheckpointMetadata>(serde, record.metadata, `the metadata of ${label}`),
+    decode<Record<string, unknown>>(serde, record.checkpoint, label).then((decoded) => checkpointWithRecordFields(record, decoded)),
+    decode<CheckpointMetadata>(serde, record.metadata, `the metadata of ${label}`).then((decoded) => metadataWithRecordFields(record, decoded)),
   ]);
   if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) throw new TypeError(`${label} is not an object`);
   if (rest['id'] !== record.checkpoint_id) throw new TypeError(`${label} holds the id ${JSON.stringify(rest['id'])}, not its own`);
@@ -48,9 +49,18 @@ export async function checkpointOf(
  * special writes filled in the original call) take special writes again, which are replaced as they are.
  * Undefined when the writes cannot be put so (regular writes missing from the group).
  */
-export async function pendingWritesOf(serde: SerializerProtocol, writes: WriteRecord[]): Promise<PendingWrite[] | undefined> {
+export async function pendingWritesOf(
+  serde: SerializerProtocol,
+  writes: WriteRecord[],
+  sourceOf: (write: WriteRecord & { of: WriteSource }) => Promise<unknown>,
+): Promise<PendingWrite[] | undefined> {
   const decoded = await Promise.all(
-    writes.map(async (write) => [write, await decode(serde, write.value, `the write to "${write.channel}" of task ${write.task_id}`)] as const),
+    writes.map(async (write) => {
+      const what = `the write to "${write.channel}" of task ${write.task_id}`;
+      const value = await decode(serde, write.value, what);
+      // A write stored as a part of a value of its checkpoint (see WriteSource).
+      return [write, write.of ? partOf(await sourceOf({ ...write, of: write.of }), value, what) : value] as const;
+    }),
   );
   const special: PendingWrite[] = [];
   const slots: (PendingWrite | undefined)[] = [];

@@ -8,7 +8,7 @@ import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { listDependencies } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -46,6 +46,18 @@ interface BatchEvents {
   takenKey(): void;
   /** A list builds on a version of its channel that is not stored (an earlier write of it failed). */
   missingVersion(blob: BlobRecord, version: ChannelVersion): void;
+  /** A write is a part of a value that is not stored (the put of its checkpoint failed). */
+  missingSource(write: WriteRecord): void;
+}
+
+/** Checks, in the batch's transaction, that the value a write is a part of is stored. */
+function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents): boolean {
+  if (!write.of) return false;
+  const request = tx.objectStore('blobs').getKey([write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version]);
+  request.onsuccess = () => {
+    if (request.result === undefined) events.missingSource(write);
+  };
+  return true;
 }
 
 /**
@@ -80,7 +92,9 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
       return queueBlobs(tx, operation.blobs, events);
     case 'writes': {
       const store = tx.objectStore('writes');
+      let checks = false;
       for (const write of operation.writes) {
+        checks = checkWriteSource(tx, write, events) || checks;
         // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
         if (write.idx < 0) {
           store.put(write);
@@ -93,7 +107,7 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
           else events.takenKey();
         };
       }
-      return false;
+      return checks;
     }
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
@@ -119,7 +133,11 @@ function storesOf(operations: WriteOperation[]): StoreName[] {
   for (const operation of operations) {
     if (operation.kind === 'checkpoint') stores.add('checkpoints').add('blobs');
     else if (operation.kind === 'blobs') stores.add('blobs');
-    else if (operation.kind === 'writes') stores.add('writes');
+    // A write that is a part of a stored value checks that value.
+    else if (operation.kind === 'writes') {
+      stores.add('writes');
+      if (operation.writes.some((write) => write.of)) stores.add('blobs');
+    }
     else return [...STORE_NAMES, ...JOURNAL_STORE_NAMES];
   }
   return [...stores];
@@ -164,6 +182,14 @@ function commitOperations(
           'STORAGE',
           `The list of channel "${blob.channel}" at version ${String(blob.version)} builds on its version ${String(version)}, ` +
             'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+        );
+        tx.abort();
+      },
+      missingSource: (write) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `The write to "${write.channel}" of task ${write.task_id} is a part of channel "${write.of!.channel}" at version ${String(write.of!.version)} ` +
+            'of its checkpoint, which is not stored (the checkpoint\'s put failed, or the thread was deleted): nothing of this call was written.',
         );
         tx.abort();
       },

@@ -4,7 +4,7 @@
  * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
  */
 import { channelValueOf, newestRecords, readChannelBlobs, readRange } from './reads.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type { ChannelValue, DeltaHistory } from './storage.js';
 
@@ -34,6 +34,19 @@ async function nextAncestors(tx: IDBTransaction, prefix: [string, string], from:
     parentId = parent.parent_checkpoint_id;
   }
   return chain;
+}
+
+/** The values that writes are parts of (`WriteRecord.of`). */
+async function sourcesOf(store: IDBObjectStore, prefix: [string, string], parts: WriteSource[]): Promise<ChannelValue[]> {
+  const byChannel = new Map<string, ChannelVersion[]>();
+  for (const { channel, version } of parts) byChannel.set(channel, [...(byChannel.get(channel) ?? []), version]);
+  const values = await Promise.all(
+    [...byChannel].map(async ([channel, versions]) => {
+      const blobs = await readChannelBlobs(store, prefix, channel, versions);
+      return versions.flatMap((version) => channelValueOf(channel, version, blobs) ?? []);
+    }),
+  );
+  return values.flat();
 }
 
 export async function readDeltaHistory(
@@ -83,12 +96,16 @@ export async function readDeltaHistory(
       async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
     );
     const asked = new Set(channels);
-    for (const record of wanted) {
-      history.ancestors.push({
-        checkpoint_id: record.checkpoint_id,
-        writes: writes.filter((write) => write.checkpoint_id === record.checkpoint_id && asked.has(write.channel)),
-      });
-    }
+    const ancestors = await Promise.all(
+      wanted.map(async (record) => {
+        const own = writes.filter((write) => write.checkpoint_id === record.checkpoint_id && asked.has(write.channel));
+        const ancestor: DeltaHistory['ancestors'][number] = { checkpoint_id: record.checkpoint_id, writes: own };
+        const parts = own.flatMap((write) => (write.of ? [write.of] : []));
+        if (parts.length > 0) ancestor.sources = await sourcesOf(blobStore, prefix, parts);
+        return ancestor;
+      }),
+    );
+    history.ancestors.push(...ancestors);
     from = chain.at(-1)!;
   }
   return history;

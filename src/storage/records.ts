@@ -35,6 +35,36 @@ export interface CheckpointRecord {
 }
 
 /**
+ * What a checkpoint record holds in clear is left out of its serialized parts (since 0.3): the checkpoint's `id`
+ * and `v`, the metadata's `step` and `source`. Records written before hold them in both; the serialized ones
+ * then win, and they are the same.
+ */
+export function withoutCopiedFields(
+  checkpoint: Record<string, unknown>,
+  metadata: Record<string, unknown>,
+  record: Pick<CheckpointRecord, 'checkpoint_id' | 'v' | 'step' | 'source'>,
+): { checkpoint: Record<string, unknown>; metadata: Record<string, unknown> } {
+  const { id, v, ...restOfCheckpoint } = checkpoint;
+  const { step, source, ...restOfMetadata } = metadata;
+  return {
+    checkpoint: { ...(id === record.checkpoint_id ? {} : { id }), ...(v === record.v ? {} : { v }), ...restOfCheckpoint },
+    metadata: { ...(step === record.step ? {} : { step }), ...(source === record.source ? {} : { source }), ...restOfMetadata },
+  };
+}
+
+/** A checkpoint's serialized rest as read back: with its `v` and `id` from the record when it leaves them out. */
+export function checkpointWithRecordFields<T>(record: CheckpointRecord, rest: T): T {
+  if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return rest;
+  return { ...(record.v === undefined ? {} : { v: record.v }), id: record.checkpoint_id, ...rest };
+}
+
+/** Metadata as read back: with its `source` and `step` from the record when it leaves them out. */
+export function metadataWithRecordFields<T>(record: CheckpointRecord, metadata: T): T {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return metadata;
+  return { ...(record.source === undefined ? {} : { source: record.source }), ...(record.step === undefined ? {} : { step: record.step }), ...metadata };
+}
+
+/**
  * The value of one channel at one version. A channel without a value at a version has no blob; databases
  * written before that rule hold `value: null` for it, which reads treat the same way.
  */
@@ -49,6 +79,17 @@ export interface BlobRecord {
   list?: StoredList;
 }
 
+/**
+ * Where a write's value is stored when it is a part of a value its own checkpoint stores (the input task writes
+ * the input's `messages`, which the input checkpoint stores as its `__start__` value): the blob of `channel` at
+ * `version`, named by the write's checkpoint, so it lives as long as the write. The write's `value` then holds
+ * only the property name, serialized.
+ */
+export interface WriteSource {
+  channel: string;
+  version: ChannelVersion;
+}
+
 /** One pending write of a task against a checkpoint. `idx` is negative for special channels. */
 export interface WriteRecord {
   thread_id: string;
@@ -57,8 +98,10 @@ export interface WriteRecord {
   task_id: string;
   idx: number;
   channel: string;
+  /** The value serialized; with `of`, the name of the property of that value that the write is (since 0.3). */
   value: TypedBytes;
   task_path: string;
+  of?: WriteSource;
 }
 
 export type CheckpointKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string];

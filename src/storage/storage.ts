@@ -83,9 +83,9 @@ export function threadOf(operation: WriteOperation): string | undefined {
 export interface DeltaHistory {
   /**
    * The ancestors of the checkpoint, nearest (its parent) first, up to the farthest seed (or the root), each with
-   * its writes to the channels asked for, in key order.
+   * its writes to the channels asked for, in key order, and the values those writes are parts of (`of`).
    */
-  ancestors: { checkpoint_id: string; writes: WriteRecord[] }[];
+  ancestors: { checkpoint_id: string; writes: WriteRecord[]; sources?: ChannelValue[] }[];
   /** Per channel, the value stored at the nearest ancestor that stores one (`ancestor` indexes `ancestors`). */
   seeds: Record<string, { ancestor: number; value: ChannelValue }>;
 }

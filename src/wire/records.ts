@@ -262,7 +262,7 @@ function readBlob(reader: Reader): SyncRecord {
 function readWrite(reader: Reader): SyncRecord {
   const idx = reader.value['idx'];
   if (!Number.isSafeInteger(idx)) throw invalid(`${reader.path}.idx`, 'must be a whole number');
-  return {
+  const record: SyncRecord = {
     kind: 'write',
     thread_id: reader.name('thread_id'),
     checkpoint_ns: reader.name('checkpoint_ns', { empty: true }),
@@ -273,6 +273,11 @@ function readWrite(reader: Reader): SyncRecord {
     value: reader.bytes('value'),
     task_path: reader.has('task_path') ? reader.name('task_path', { empty: true }) : '',
   };
+  if (reader.has('of')) {
+    const of = Reader.of(reader.value['of'], `${reader.path}.of`);
+    record.of = { channel: readChannel(of.value['channel'], `${of.path}.channel`), version: readVersion(of.value['version'], `${of.path}.version`) };
+  }
+  return record;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
-import type { BlobRecord } from '../../src/storage/records.js';
+import type { BlobRecord, CheckpointRecord } from '../../src/storage/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
@@ -117,6 +117,52 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
   });
 });
+
+describe('checkpoint records: what the record holds in clear is not serialized again', () => {
+  const newSaver = useFreshSavers('long-conversations-records');
+
+  it('stores the id, v, step and source once, and every tuple reads back as MemorySaver keeps it', async () => {
+    const saver = newSaver();
+    const memory = new MemorySaver();
+    const config = { configurable: { thread_id: 'fields' } };
+    for (const checkpointer of [saver, memory]) {
+      const graph = buildChatGraph(checkpointer);
+      for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    }
+    const records = await checkpointRecords(saver);
+    expect(records.length).toBe(9);
+    for (const record of records) {
+      const checkpoint = JSON.parse(new TextDecoder().decode(record.checkpoint.bytes)) as Record<string, unknown>;
+      const metadata = JSON.parse(new TextDecoder().decode(record.metadata.bytes)) as Record<string, unknown>;
+      expect(Object.keys(checkpoint).sort()).toEqual(['ts', 'versions_seen']);
+      expect(Object.keys(metadata)).toEqual(['parents']);
+      expect([record.v, typeof record.step, typeof record.source]).toEqual([4, 'number', 'string']);
+    }
+    const stored = await collect(saver.list(config));
+    const expected = await collect(memory.list(config));
+    const comparable = (tuples: CheckpointTuple[]) => tuples.map(({ checkpoint, metadata }) => ({ v: checkpoint.v, metadata, keys: Object.keys(checkpoint).sort() }));
+    expect(comparable(stored)).toEqual(comparable(expected));
+    for (const tuple of stored) {
+      const again = await saver.getTuple(tuple.config);
+      expect(again?.checkpoint.id).toBe(tuple.config.configurable?.['checkpoint_id']);
+      expect(again?.metadata).toEqual(tuple.metadata);
+      expect(Object.keys(again!.metadata!).slice(0, 2)).toEqual(['source', 'step']);
+    }
+    // Filtering by metadata still sees the fields kept in the record.
+    expect((await collect(saver.list(config, { filter: { source: 'input' } }))).length).toBe(3);
+    expect((await collect(saver.list(config, { filter: { step: 1 } }))).length).toBe(1);
+  });
+});
+
+async function checkpointRecords(saver: BrowserSaver): Promise<CheckpointRecord[]> {
+  const { openDB } = await import('idb');
+  const db = await openDB(saver.dbName);
+  try {
+    return (await db.getAll('checkpoints')) as CheckpointRecord[];
+  } finally {
+    db.close();
+  }
+}
 
 async function blobRecords(saver: BrowserSaver): Promise<BlobRecord[]> {
   const { openDB } = await import('idb');

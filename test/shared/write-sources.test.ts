@@ -1,0 +1,152 @@
+import { openDB } from 'idb';
+import { AIMessage, HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { MemorySaver, type BaseCheckpointSaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph/web';
+import { CheckpointError } from '../../src/index.js';
+import { readThreadDetails } from '../../src/devtools/reader.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import type { BlobRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
+import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
+import { collect, useFreshSavers } from '../support/fixtures.js';
+
+const TURNS = 20;
+const humanText = (turn: number) => `human says ${turn}: ${'question '.repeat(40)}`;
+const aiText = (turn: number) => `ai answers ${turn}: ${'answer '.repeat(50)}`;
+
+/** A chat as the benchmark runs it: one reply a turn, messages without ids (the reducer gives them theirs). */
+function chatGraph(checkpointer: BaseCheckpointSaver) {
+  return new StateGraph(MessagesAnnotation)
+    .addNode('reply', (state: { messages: BaseMessage[] }) => ({ messages: [new AIMessage(aiText((state.messages.length - 1) / 2))] }))
+    .addEdge(START, 'reply')
+    .addEdge('reply', END)
+    .compile({ checkpointer });
+}
+
+async function chat(checkpointer: BaseCheckpointSaver, thread_id: string, turns: number): Promise<void> {
+  const graph = chatGraph(checkpointer);
+  for (let turn = 0; turn < turns; turn += 1) await graph.invoke({ messages: [new HumanMessage(humanText(turn))] }, { configurable: { thread_id } });
+}
+
+async function records(dbName: string): Promise<{ blobs: BlobRecord[]; writes: WriteRecord[] }> {
+  const db = await openDB(dbName);
+  try {
+    return { blobs: (await db.getAll('blobs')) as BlobRecord[], writes: (await db.getAll('writes')) as WriteRecord[] };
+  } finally {
+    db.close();
+  }
+}
+
+/** Every serialized value stored: blobs' values and list items, writes' values. */
+function storedBytes({ blobs, writes }: { blobs: BlobRecord[]; writes: WriteRecord[] }): TypedBytes[] {
+  return [...blobs.flatMap((blob) => [...(blob.value ? [blob.value] : []), ...(blob.list?.items ?? [])]), ...writes.map((write) => write.value)];
+}
+
+/** What a user compares of pending writes: channels and values (task ids derive from checkpoint ids). */
+const writesOf = (tuple: CheckpointTuple | undefined) => tuple?.pendingWrites?.map(([, channel, value]) => [channel, value]);
+
+/** The values in pending writes, with the ids the reducer gives messages left out (they differ from run to run). */
+function withoutIds(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value), (key, item: unknown) => (key === 'id' && typeof item === 'string' && /^[0-9a-f-]{36}$/.test(item) ? undefined : item));
+}
+
+describe('writes stored as a part of a value their checkpoint stores', () => {
+  const newSaver = useFreshSavers('write-sources');
+
+  it(`serializes each message of a ${TURNS}-turn chat twice: the input once with its checkpoint, the reply once as a write, each once in the list`, async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', TURNS);
+    const decoder = new TextDecoder();
+    const texts = storedBytes(await records(saver.dbName)).map((typed) => decoder.decode(typed.bytes));
+    const copies = (text: string) => texts.filter((stored) => stored.includes(text)).length;
+    for (let turn = 0; turn < TURNS; turn += 1) {
+      // Before, the input task's write serialized the human message a third time.
+      expect([copies(humanText(turn)), copies(aiText(turn))]).toEqual([2, 2]);
+    }
+    const { writes } = await records(saver.dbName);
+    expect(writes.filter((write) => write.of).map((write) => [write.channel, write.of!.channel, decoder.decode(write.value.bytes)])).toEqual(
+      Array.from({ length: TURNS }, () => ['messages', '__start__', '"messages"']),
+    );
+  });
+
+  it('reads back the pending writes MemorySaver keeps, at every checkpoint, through list and getTuple', async () => {
+    const saver = newSaver();
+    const memory = new MemorySaver();
+    await chat(saver, 'chat', 4);
+    await chat(memory, 'chat', 4);
+    const config = { configurable: { thread_id: 'chat' } };
+    const stored = await collect(saver.list(config));
+    const expected = await collect(memory.list(config));
+    expect(withoutIds(stored.map(writesOf))).toEqual(withoutIds(expected.map(writesOf)));
+    for (const tuple of stored) expect(writesOf(await saver.getTuple(tuple.config))).toEqual(writesOf(tuple));
+    // The input task's write is the input itself: the messages without the ids the reducer adds later.
+    const input = stored.find((tuple) => tuple.metadata?.source === 'input')!;
+    const messages = writesOf(input)!.find(([written]) => written === 'messages')![1] as BaseMessage[];
+    expect(messages.map((message) => [message.content, message.id])).toEqual([[humanText(3), undefined]]);
+  });
+
+  it('copyThread, prune and a new saver on the same database read the writes as before', async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', 3);
+    const config = { configurable: { thread_id: 'chat' } };
+    const before = (await collect(saver.list(config))).map(writesOf);
+    await saver.copyThread('chat', 'copy');
+    expect((await collect(saver.list({ configurable: { thread_id: 'copy' } }))).map(writesOf)).toEqual(before);
+    // The newest turn's three checkpoints, its input checkpoint among them, with nothing older.
+    await saver.prune({ threadIds: ['chat'], keepLatest: 3, keepAncestors: false });
+    const reopened = newSaver({ dbName: saver.dbName });
+    expect((await collect(reopened.list(config))).map(writesOf)).toEqual(before.slice(0, 3));
+    await reopened.deleteThread('copy');
+    const left = await records(saver.dbName);
+    expect(left.writes.filter((write) => write.thread_id === 'copy')).toEqual([]);
+    // Every write that is a part of a value still has that value.
+    for (const write of left.writes.filter((record) => record.of)) {
+      expect(left.blobs.some((blob) => blob.thread_id === write.thread_id && blob.channel === write.of!.channel && blob.version === write.of!.version)).toBe(true);
+    }
+  });
+
+  it('the devtools reader shows the input task\'s write as its messages, and the next checkpoint\'s preview from it', async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', 2);
+    const details = await readThreadDetails(saver.dbName, 'chat');
+    const inputs = details.filter((detail) => detail.source === 'input');
+    expect(inputs).toHaveLength(2);
+    for (const input of inputs) {
+      const write = input.pending_writes.find((pending) => pending.channel === 'messages');
+      expect(JSON.stringify(write?.value)).toContain(humanText(input.step === -1 ? 0 : 1).trim());
+    }
+    const afterInput = details.find((detail) => detail.parent_checkpoint_id === inputs[0]!.checkpoint_id)!;
+    expect(afterInput.message_preview).toContain('human says');
+  });
+
+  it('an encrypted saver stores the property name sealed and reads the writes back', async () => {
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const saver = newSaver({ encryption: { key } });
+    await chat(saver, 'chat', 2);
+    const { writes } = await records(saver.dbName);
+    const parts = writes.filter((write) => write.of);
+    expect(parts).toHaveLength(2);
+    expect(parts.every((write) => write.value.type === 'juncture:aes-gcm')).toBe(true);
+    const input = (await collect(saver.list({ configurable: { thread_id: 'chat' } }))).find((tuple) => tuple.metadata?.source === 'input')!;
+    expect((writesOf(input)!.find(([channel]) => channel === 'messages')![1] as BaseMessage[])[0]!.content).toBe(humanText(1));
+  });
+
+  it('refuses to store a write that is a part of a value not stored, and the wire carries the reference', async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', 1);
+    const [part] = (await records(saver.dbName)).writes.filter((write) => write.of);
+    const storage = new IndexedDBCheckpointStorage({ dbName: saver.dbName, durability: 'default' });
+    try {
+      const dangling: WriteRecord = { ...part!, task_id: 'other', of: { channel: '__start__', version: 12345 } };
+      const error = await storage.write({ kind: 'writes', writes: [dangling] }).catch((thrown: unknown) => thrown);
+      expect(error).toBeInstanceOf(CheckpointError);
+      expect((error as CheckpointError).code).toBe('STORAGE');
+      expect((error as CheckpointError).message).toMatch(/is a part of channel "__start__" at version 12345 .* which is not stored/);
+      expect((await records(saver.dbName)).writes.some((write) => write.task_id === 'other')).toBe(false);
+    } finally {
+      await storage.close();
+    }
+    const wire = JSON.parse(JSON.stringify(toWireRecord({ kind: 'write', ...part! }))) as Record<string, unknown>;
+    expect(readWireRecord(wire, 'records[0]')).toEqual({ kind: 'write', ...part! });
+    expect(() => readWireRecord({ ...wire, of: { channel: '__start__' } }, 'records[0]')).toThrow(/records\[0\]\.of\.version/);
+  });
+});
