@@ -401,7 +401,7 @@ interface SyncDatabase {
 async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<Section[]> {
   const cluster = await startPostgresCluster({ fsync: true });
   try {
-    const version = spawnSync(join(findPostgresBin()!, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^postgres \(PostgreSQL\) /, '');
+    const version = spawnSync(join(findPostgresBin()!, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(/\d+\.\d+/)?.[0] ?? '';
     const databases: SyncDatabase[] = [
       { label: `PostgreSQL ${version}, a local cluster with default durability`, databaseUrl: cluster.url },
       { label: 'embedded PGlite' },

@@ -221,7 +221,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
         };
         stop = end;
         // Each event re-checks the credentials: a token that expired ends the stream.
-        const announce = () => {
+        const announce = (cursor?: string) => {
           sending = sending.then(async () => {
             if (!open) return;
             try {
@@ -231,7 +231,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
                 end();
                 return;
               }
-              const change: LiveChange = { cursor: await store.head(userId) };
+              const change: LiveChange = { cursor: cursor ?? (await store.head(userId)) };
               send(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
             } catch (error) {
               onError(error);
