@@ -241,7 +241,9 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   }
   const ops = await planSaverOps(context, fresh);
 
-  const stillForeign = await store.claim(userId, threadIds);
+  // An owner never changes: only threads nobody owned when read above need claiming.
+  const unowned = threadIds.filter((thread_id) => !states.has(thread_id));
+  const stillForeign = unowned.length > 0 ? await store.claim(userId, unowned) : [];
   if (stillForeign.length > 0) throw forbidden(stillForeign);
   await applyToSaver(saver, ops);
   const ordered = [
