@@ -21,7 +21,7 @@ interface Entry {
   at: number;
 }
 
-/** What the saver is given: puts, then writes per task. */
+/** What the saver is given: checkpoints, decoded with their new values, and writes per task. */
 interface SaverOps {
   puts: { record: CheckpointRecord; checkpoint: Checkpoint; metadata: CheckpointMetadata; newVersions: ChannelVersions }[];
   writes: { first: WriteRecord; writes: PendingWrite[] }[];
