@@ -1,10 +1,13 @@
 // `npm run bench`: builds the benchmark page, drives it in headless Chromium, then Firefox, then WebKit (WebKitGTK
 // over WebDriver on an Xvfb display, as the WebKit tests do), each on a fresh profile, and prints the table of ratios it writes to BENCHMARKS.md. Every ratio compares variants
 // measured in the same run of the same engine, alternated round by round, so that a noisy machine slows them alike.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureChromium, ensureFirefox, ensureWebKit } from '../scripts/ensure-browser.mjs';
+import { ensureChromium, ensureFirefox, ensurePostgres, ensureWebKit } from '../scripts/ensure-browser.mjs';
+import { findPostgresBin } from '../scripts/postgres.mjs';
 import {
   callHarness,
   freshProfile,
@@ -18,6 +21,7 @@ import {
 } from '../test/support/browser.js';
 import { launchWebKit } from '../test/support/webkit.js';
 import { startDemoServer } from '../test/support/demo-server.js';
+import { startPostgresCluster } from '../test/support/postgres.js';
 import type { Harness } from './page/harness.js';
 import { formatMs, markdownTable, median, targetSummary, textTable, type EngineResults, type OtherEngine, type Row, type Section } from './report.js';
 
@@ -384,14 +388,37 @@ async function measurePanel(call: HarnessCall): Promise<Section[]> {
   ];
 }
 
+/** The databases behind the demo server for the sync rows: a local PostgreSQL cluster, then the embedded PGlite. */
+interface SyncDatabase {
+  label: string;
+  databaseUrl?: string;
+}
+
 /**
- * The sync rows, against the demo server (`npm run demo`'s, on its embedded PGlite) serving the benchmark page so
- * that its endpoint is on the page's origin: the first sync of a long chat, and live latency between two devices.
+ * The sync rows, against the demo server (`npm run demo`'s) serving the benchmark page so that its endpoint is on
+ * the page's origin: the first sync of a long chat, and live latency between two devices, once per database.
  */
 async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<Section[]> {
-  const server = await startDemoServer({ outDir: pages.outDir });
+  const cluster = await startPostgresCluster({ fsync: true });
+  try {
+    const version = spawnSync(join(findPostgresBin()!, 'postgres'), ['--version'], { encoding: 'utf8' }).stdout.match(/\d+\.\d+/)?.[0] ?? '';
+    const databases: SyncDatabase[] = [
+      { label: `PostgreSQL ${version}, a local cluster with default durability`, databaseUrl: cluster.url },
+      { label: 'embedded PGlite' },
+    ];
+    const sections: Section[] = [];
+    for (const database of databases) sections.push(await measureSyncOn(browser, pages, database));
+    return sections;
+  } finally {
+    cluster.stop();
+  }
+}
+
+async function measureSyncOn(browser: EngineBrowser, pages: ServedPages, database: SyncDatabase): Promise<Section> {
+  const server = await startDemoServer({ outDir: pages.outDir, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   try {
     const call = harnessOf(await openHarness(browser, `${server.origin}/index.html`, { newTab: true }));
+    console.log(`sync on ${database.label}: a ${SYNC_TURNS}-turn chat`);
     await call('syncStartChat', CHAT_MESSAGE_LENGTH);
     for (let done = 0; done < SYNC_TURNS; done += 100) await call('syncChatTurns', Math.min(100, SYNC_TURNS - done));
     const first = await call('syncFirst');
@@ -404,21 +431,19 @@ async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<
       ratio: { value: ms / 1000, against: '', unit: ' s' },
       ...(target === undefined ? {} : { target: { op: '<=' as const, value: target } }),
     });
-    return [
-      {
-        title: `Sync with the demo server (embedded PGlite, same machine): a ${turns}-turn chat (DeltaChannel, ${CHAT_MESSAGE_LENGTH}-character messages)`,
-        rows: [
-          { ...seconds(first.pushMs), name: `first sync, push: the device that made it sends every checkpoint (${first.checkpoints.toLocaleString('en-US')})` },
-          { ...seconds(first.pullMs, 2), name: 'first sync, pull: a new device receives the whole chat' },
-          {
-            name: `one new turn, from its local commit until the other device (live) holds it (median of ${SYNC_LIVE_ROUNDS})`,
-            measured: formatMs(live, ''),
-            ratio: { value: live, against: '', unit: ' ms' },
-            target: { op: '<=', value: 100 },
-          },
-        ],
-      },
-    ];
+    return {
+      title: `Sync with the demo server on ${database.label} (same machine): a ${turns}-turn chat (DeltaChannel, ${CHAT_MESSAGE_LENGTH}-character messages)`,
+      rows: [
+        { ...seconds(first.pushMs), name: `first sync, push: the device that made it sends every checkpoint (${first.checkpoints.toLocaleString('en-US')})` },
+        { ...seconds(first.pullMs, 2), name: 'first sync, pull: a new device receives the whole chat' },
+        {
+          name: `one new turn, from its local commit until the other device (live) holds it (median of ${SYNC_LIVE_ROUNDS})`,
+          measured: formatMs(live, ''),
+          ratio: { value: live, against: '', unit: ' ms' },
+          target: { op: '<=', value: 100 },
+        },
+      ],
+    };
   } finally {
     await server.dispose();
   }
@@ -441,7 +466,7 @@ function machine(versions: Record<Engine, string | undefined>, seconds: number):
     `- Browsers: ${named('Chromium', 'headless')}, ${named('Firefox', 'headless')} and ${named('WebKit', 'WebKitGTK MiniBrowser over WebKitWebDriver on Xvfb')}, one after the other, each on a fresh profile; Node ${process.version}`,
     `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC; the run took ${Math.round(seconds)} s`,
     `- Rounds: writes ${ROUNDS.writes}, reads ${ROUNDS.reads}, graph ${ROUNDS.graph}, panel ${ROUNDS.panel}, store ${ROUNDS.store}, after one warm-up round each; figures are medians, ratios the median of per-round ratios`,
-    '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium, Firefox and WebKitGTK as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` or `JUNCTURE_SKIP_WEBKIT=1` to leave one out)',
+    '- Reproduce: `npm ci && npm run bench` (it finds or installs Chromium, Firefox, WebKitGTK and PostgreSQL as `npm test` does; set `CHROME_PATH` or `FIREFOX_PATH` to choose one, `JUNCTURE_SKIP_FIREFOX=1` or `JUNCTURE_SKIP_WEBKIT=1` to leave one out)',
   ].join('\n');
 }
 
@@ -511,6 +536,8 @@ export async function runBenchmarks(): Promise<void> {
   const others = OTHER_ENGINES.filter(({ skip }) => process.env[skip] !== '1');
   // Set, so that the launchers use what was found or installed.
   process.env['CHROME_PATH'] = ensureChromium('npm run bench');
+  // The sync rows run the demo server on a local PostgreSQL cluster (and on the embedded PGlite).
+  if (!ONLY || ONLY.includes('sync')) process.env['JUNCTURE_PG_BIN'] = ensurePostgres('npm run bench');
   if (others.some(({ engine }) => engine === 'Firefox')) process.env['FIREFOX_PATH'] = ensureFirefox('npm run bench');
   if (others.some(({ engine }) => engine === 'WebKit')) {
     const webkit = ensureWebKit('npm run bench');

@@ -7,6 +7,7 @@ import type { Pool } from 'pg';
 import { CheckpointError } from '../errors.js';
 import type { LiveChange, PushResponse } from '../wire/protocol.js';
 import { MAX_NAME_LENGTH, readName, readWireRecord, type SyncRecord } from '../wire/records.js';
+import { createCors, type SyncCorsOptions } from './cors.js';
 import { SyncHttpError, badRequest } from './http-error.js';
 import { LiveHub } from './live.js';
 import { push } from './push.js';
@@ -37,6 +38,11 @@ export interface SyncHandlerOptions {
   limits?: SyncLimits;
   /** How often a live stream sends a comment to keep proxies from closing it. Default 20 s. */
   heartbeatMs?: number;
+  /**
+   * Lets pages of other origins call the endpoint: preflights are answered and answers carry CORS headers. Without
+   * it, none are sent, which suits a page served from the endpoint's own origin.
+   */
+  cors?: SyncCorsOptions;
   /** Hears failures answered with 500 (the client only learns that the server failed). */
   onError?: (error: unknown) => void;
 }
@@ -140,6 +146,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   };
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   const onError = options.onError ?? (() => undefined);
+  const cors = options.cors === undefined ? undefined : createCors(options.cors);
   const hub = new LiveHub(pool, tables.channel, onError);
   const streams = new Set<() => void>();
 
@@ -214,7 +221,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
         };
         stop = end;
         // Each event re-checks the credentials: a token that expired ends the stream.
-        const announce = () => {
+        const announce = (cursor?: string) => {
           sending = sending.then(async () => {
             if (!open) return;
             try {
@@ -224,7 +231,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
                 end();
                 return;
               }
-              const change: LiveChange = { cursor: await store.head(userId) };
+              const change: LiveChange = { cursor: cursor ?? (await store.head(userId)) };
               send(`event: change\ndata: ${JSON.stringify(change)}\n\n`);
             } catch (error) {
               onError(error);
@@ -260,11 +267,14 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     live: { method: 'GET', run: handleLive },
   };
 
-  const handler = async (request: Request): Promise<Response> => {
+  const answer = async (request: Request): Promise<Response> => {
     try {
       const name = new URL(request.url).pathname.replace(/\/+$/, '').split('/').at(-1) ?? '';
       const route = Object.prototype.hasOwnProperty.call(routes, name) ? routes[name]! : undefined;
       if (!route) throw new SyncHttpError(404, 'not_found', 'No such sync endpoint: use push, pull or live.');
+      // A preflight carries no credentials: it is answered before authenticate.
+      const preflight = cors?.preflight(request, [route.method]);
+      if (preflight) return preflight;
       if (request.method !== route.method) {
         const error = new SyncHttpError(405, 'method_not_allowed', `${name} takes ${route.method}.`);
         return new Response(JSON.stringify(error.toBody()), { status: 405, headers: { ...JSON_HEADERS, allow: route.method } });
@@ -276,6 +286,10 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       onError(error);
       return json(500, { error: { code: 'internal', message: 'The sync server failed; try again later.' } });
     }
+  };
+  const handler = async (request: Request): Promise<Response> => {
+    const response = await answer(request);
+    return cors ? cors.expose(request, response) : response;
   };
   return Object.assign(handler, {
     setup: () => setupSyncTables(pool, schema),

@@ -3,8 +3,10 @@
  * other on the same database) and tells the streams of that user, which then pull.
  */
 import type { Pool, PoolClient } from 'pg';
+import { readNotification } from './record-store.js';
 
-type Listener = () => void;
+/** Hears a commit of the user's changes, with the new cursor when the notification carries it. */
+type Listener = (cursor?: string) => void;
 
 export class LiveHub {
   readonly #listeners = new Map<string, Set<Listener>>();
@@ -34,7 +36,8 @@ export class LiveHub {
       const client = await this.pool.connect();
       client.on('notification', (message) => {
         if (message.channel !== this.channel || message.payload === undefined) return;
-        for (const listener of [...(this.#listeners.get(message.payload) ?? [])]) listener();
+        const { userId, cursor } = readNotification(message.payload);
+        for (const listener of [...(this.#listeners.get(userId) ?? [])]) listener(cursor);
       });
       client.on('error', (error) => this.#lost(client, error));
       await client.query(`LISTEN "${this.channel}"`);

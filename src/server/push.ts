@@ -3,7 +3,7 @@
  * saver is written first and sync's tables last, so a record the tables hold is always in the saver too, and a
  * push cut off halfway is completed by its retry (every step is idempotent).
  */
-import type { BaseCheckpointSaver, ChannelVersions, PendingWrite } from '@langchain/langgraph-checkpoint';
+import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointMetadata, PendingWrite } from '@langchain/langgraph-checkpoint';
 import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from '../storage/records.js';
@@ -23,9 +23,9 @@ interface Entry {
   at: number;
 }
 
-/** What the saver is given: puts, then writes per task. */
+/** What the saver is given: checkpoints, decoded with their new values, and writes per task. */
 interface SaverOps {
-  puts: { entry: Entry; record: CheckpointRecord; values: Record<string, unknown>; newVersions: ChannelVersions }[];
+  puts: { record: CheckpointRecord; checkpoint: Checkpoint; metadata: CheckpointMetadata; newVersions: ChannelVersions }[];
   writes: { first: WriteRecord; writes: PendingWrite[] }[];
 }
 
@@ -120,7 +120,9 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
       channelValues[channel] = values.get(blob);
       newVersions[channel] = version;
     }
-    ops.puts.push({ entry, record, values: channelValues, newVersions });
+    // Decoded now, so that a bad checkpoint rejects the push before the saver is written.
+    const { checkpoint, metadata } = await describe(entry, () => checkpointOf(serde, record, channelValues));
+    ops.puts.push({ record, checkpoint, metadata, newVersions });
   }
   for (const entry of entries) {
     if (entry.record.kind === 'blob' && !assigned.has(entry)) {
@@ -129,8 +131,6 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
       );
     }
   }
-  // Checkpoints are decoded now, so that a bad one rejects the push before the saver is written.
-  for (const put of ops.puts) await describe(put.entry, () => checkpointOf(serde, put.record, {}));
   const tasks = new Map<string, Entry[]>();
   for (const entry of entries) {
     if (entry.record.kind !== 'write') continue;
@@ -175,16 +175,54 @@ async function describe<T>(entry: Entry, step: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Saver calls in flight at once: their commits overlap, which PostgreSQL flushes to disk together. */
+const SAVER_CONCURRENCY = 8;
+
+/** Runs `steps`, at most `limit` at a time; after a failure starts no more, waits for those running, and throws it. */
+async function inParallel(steps: (() => Promise<void>)[], limit: number): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async () => {
+    while (failure === undefined && next < steps.length) {
+      const step = steps[next++]!;
+      try {
+        await step();
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, steps.length) }, worker));
+  if (failure) throw failure.error;
+}
+
+/**
+ * Writes the saver, several calls at a time, except each thread's newest checkpoint and the writes on it, which go
+ * last and in order: a reader of a thread's latest state (`getTuple` without an id) never sees it before the
+ * ancestors and writes that this push brings (DeltaChannel rebuilds values from them).
+ */
 async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<void> {
-  for (const { record, values, newVersions } of ops.puts) {
-    const { checkpoint, metadata } = await checkpointOf(saver.serde, record, values);
+  const newest = new Map<string, string>();
+  for (const { record } of ops.puts) {
+    const scope = scopeKey(record);
+    const id = newest.get(scope);
+    if (id === undefined || record.checkpoint_id > id) newest.set(scope, record.checkpoint_id);
+  }
+  const isNewest = (record: { thread_id: string; checkpoint_ns: string; checkpoint_id: string }) => newest.get(scopeKey(record)) === record.checkpoint_id;
+  const put = ({ record, checkpoint, metadata, newVersions }: SaverOps['puts'][number]) => async () => {
     const config = { configurable: { thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, checkpoint_id: record.parent_checkpoint_id } };
     await saver.put(config, checkpoint, metadata, newVersions);
-  }
-  for (const { first, writes } of ops.writes) {
+  };
+  const putWrites = ({ first, writes }: SaverOps['writes'][number]) => async () => {
     const config = { configurable: { thread_id: first.thread_id, checkpoint_ns: first.checkpoint_ns, checkpoint_id: first.checkpoint_id } };
     await saver.putWrites(config, writes, first.task_id, first.task_path);
-  }
+  };
+  await inParallel(
+    [...ops.puts.filter(({ record }) => !isNewest(record)).map(put), ...ops.writes.filter(({ first }) => !isNewest(first)).map(putWrites)],
+    SAVER_CONCURRENCY,
+  );
+  for (const step of ops.puts.filter(({ record }) => isNewest(record))) await put(step)();
+  for (const step of ops.writes.filter(({ first }) => isNewest(first))) await putWrites(step)();
 }
 
 export async function push(context: PushContext, userId: string, records: SyncRecord[], origin: string | null): Promise<PushResponse> {
@@ -220,7 +258,9 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   }
   const ops = await planSaverOps(context, fresh);
 
-  const stillForeign = await store.claim(userId, threadIds);
+  // An owner never changes: only threads nobody owned when read above need claiming.
+  const unowned = threadIds.filter((thread_id) => !states.has(thread_id));
+  const stillForeign = unowned.length > 0 ? await store.claim(userId, unowned) : [];
   if (stillForeign.length > 0) throw forbidden(stillForeign);
   await applyToSaver(saver, ops);
   const ordered = [

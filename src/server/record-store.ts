@@ -53,6 +53,18 @@ export interface PullPage {
 }
 
 const CURSOR = /^([0-9a-f]{32})\.(\d{1,15})$/;
+/** A commit's notification: the user's new cursor, a space, the user (whatever characters it holds). */
+const NOTIFICATION = /^([0-9a-f]{32}\.\d{1,15}) ([^]*)$/;
+
+function notification(userId: string, cursor: string): string {
+  return `${cursor} ${userId}`;
+}
+
+/** The user and new cursor of a commit's notification; a bare user id (no cursor) from a server of an earlier version. */
+export function readNotification(payload: string): { userId: string; cursor?: string } {
+  const match = NOTIFICATION.exec(payload);
+  return match ? { userId: match[2]!, cursor: match[1]! } : { userId: payload };
+}
 
 export function rowKey(row: { thread_id: string; checkpoint_ns: string; kind: string; record_key: string }): string {
   return JSON.stringify([row.thread_id, row.checkpoint_ns, row.kind, row.record_key]);
@@ -147,7 +159,7 @@ export class RecordStore {
     await this.#ensureUser(userId);
     return inTransaction(this.pool, async (client) => {
       // Takes the user's row lock, held to commit: numbers are handed out in commit order.
-      const { rows: users } = await client.query<{ head: string }>(`SELECT head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
+      const { rows: users } = await client.query<{ epoch: string; head: string }>(`SELECT epoch, head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
       let seq = Number(users[0]!.head);
       const first = seq;
       for (const thread_id of deletions) {
@@ -181,8 +193,9 @@ export class RecordStore {
         (await this.#insert(client, userId, origin, numbered.filter(({ row }) => row.replaces), true));
       if (seq > first) {
         await client.query(`UPDATE ${t.users} SET head = $2 WHERE user_id = $1`, [userId, seq]);
-        // Delivered at commit, to every server process listening.
-        await client.query(`SELECT pg_notify($1, $2)`, [t.channel, userId]);
+        // Delivered at commit, to every server process listening, with the new cursor: live streams announce it
+        // without reading it again.
+        await client.query(`SELECT pg_notify($1, $2)`, [t.channel, notification(userId, `${users[0]!.epoch}.${seq}`)]);
       }
       return { stored, deletedThreads };
     });

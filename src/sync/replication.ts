@@ -17,8 +17,6 @@ import type { SyncTransport } from './transport.js';
 export const PUSH_LIMITS = { records: 2_000, bytes: 6 * 1024 * 1024 };
 /** Journal entries read at a time. */
 const ENTRIES_PER_READ = 500;
-/** Changes asked for per pull page (the server's maximum is 1,000). */
-const PULL_LIMIT = 500;
 
 export interface Replica {
   storage: IndexedDBCheckpointStorage;
@@ -173,13 +171,24 @@ export function scopeOf(threads: string[] | 'all'): string {
  */
 export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ cursor: string; changes: number; resynced: boolean }> {
   const { storage, transport, values, clientId, threads, signal } = replica;
-  let cursor = bookmark.cursor;
+  const fetchPage = async (cursor: string | null): Promise<PullResponse> => {
+    // No limit: pages as large as the server allows (1,000 changes by default), so a first sync takes few round trips.
+    const request: PullRequest = { cursor, clientId };
+    if (threads !== 'all') request.threads = threads;
+    return readPullResponse(await transport.post('pull', request, signal));
+  };
   let resynced = false;
   let changes = 0;
+  let next = fetchPage(bookmark.cursor);
   for (;;) {
-    const request: PullRequest = { cursor, limit: PULL_LIMIT, clientId };
-    if (threads !== 'all') request.threads = threads;
-    const page = readPullResponse(await transport.post('pull', request, signal));
+    const page = await next;
+    // The next page is asked for while this one is stored: its cursor is known, and pages are stored in order, so
+    // the stored cursor never passes what is stored.
+    if (page.more) {
+      next = fetchPage(page.cursor);
+      // Not awaited when storing this page fails; its failure is the one that counts.
+      next.catch(() => undefined);
+    }
     if (page.resync && !resynced) {
       resynced = true;
       await storage.rejournalAll();
@@ -187,8 +196,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
     const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
     await storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
     changes += records.length;
-    cursor = page.cursor;
-    if (!page.more) return { cursor, changes, resynced };
+    if (!page.more) return { cursor: page.cursor, changes, resynced };
   }
 }
 

@@ -39,7 +39,7 @@ describe('the packed package, installed into a new Vite app', () => {
   });
 
   it('holds the build that `prepack` made from a clean checkout', () => {
-    for (const built of ['dist/index.js', 'dist/worker.js', 'dist/devtools.js', 'dist/panel.js', 'dist/types/index.d.ts', 'dist/extension/manifest.json']) {
+    for (const built of ['dist/index.js', 'dist/worker.js', 'dist/devtools.js', 'dist/panel.js', 'dist/sync.js', 'dist/server.js', 'dist/types/index.d.ts', 'dist/types/sync/index.d.ts', 'dist/types/server/index.d.ts', 'dist/extension/manifest.json']) {
       expect(packed.files).toContain(built);
     }
     expect(packed.files.filter((file) => file.startsWith('src/') || file.startsWith('test/'))).toEqual([]);
@@ -47,6 +47,32 @@ describe('the packed package, installed into a new Vite app', () => {
 
   it('type-checks every entry point under moduleResolution "bundler"', async () => {
     await runTool(join(appDir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], appDir);
+  });
+
+  it('runs `juncture-browser/server` and `juncture-browser/sync` from the installed package in Node', async () => {
+    // The handler answers 401 before it touches the database, so a pool that is never used is enough to run it.
+    const script = `
+      import { MemorySaver } from '@langchain/langgraph-checkpoint';
+      import * as server from 'juncture-browser/server';
+      import * as sync from 'juncture-browser/sync';
+      const handler = server.createSyncHandler({ saver: new MemorySaver(), pool: { connect() {} }, authenticate: () => null });
+      const response = await handler(new Request('http://localhost/sync/pull', { method: 'POST' }));
+      console.log(JSON.stringify({
+        server: Object.keys(server).sort(),
+        sync: Object.keys(sync).sort(),
+        kinds: [server.createSyncHandler, server.toNodeListener, server.SyncedSaver, server.setupSyncTables, sync.startSync].map((value) => typeof value),
+        status: response.status,
+        body: await response.json(),
+      }));
+    `;
+    const output = await runTool(process.execPath, ['--input-type=module', '--eval', script], appDir);
+    expect(JSON.parse(output)).toEqual({
+      server: ['SyncedSaver', 'createSyncHandler', 'setupSyncTables', 'toNodeListener'],
+      sync: ['startSync'],
+      kinds: ['function', 'function', 'function', 'function', 'function'],
+      status: 401,
+      body: { error: { code: 'unauthenticated', message: expect.any(String) } },
+    });
   });
 
   it('builds with the app\'s Vite; `new WorkerSaver()` stores through its own worker, and close() ends it', async () => {

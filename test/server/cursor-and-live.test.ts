@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { toNodeListener } from '../../src/server/index.js';
+import { readNotification } from '../../src/server/record-store.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { threadConfig } from '../support/fixtures.js';
 import { Device, USERS, eventsOf, startServer, type TestServer } from './support.js';
@@ -142,6 +143,29 @@ describe('live stream', () => {
     const page = await server.pull('alice', { cursor: start });
     expect(page.cursor).toBe(announced);
     expect(new Set(page.changes.map((change) => change.thread_id))).toEqual(new Set(['alice-live']));
+  });
+
+  it('announces the cursor a commit notifies, and still wakes on the bare user id an earlier server version notifies', async () => {
+    const response = await server.call('live');
+    const events = eventsOf(response);
+    const start = JSON.parse((await events.next()).data).cursor as string;
+    const alice = await deviceWithThread('alice-notified');
+    await alice.push();
+    const committed = JSON.parse((await events.next()).data).cursor as string;
+    expect(committed).not.toBe(start);
+    expect((await server.pull('alice', { cursor: start })).cursor).toBe(committed);
+    // A server of an earlier version on the same database notifies the user id alone: the stream reads the head.
+    await server.pool.query(`SELECT pg_notify('juncture_sync_public', 'alice')`);
+    expect(JSON.parse((await events.next()).data).cursor).toBe(committed);
+    await events.close();
+  });
+
+  it('reads the user of a notification whatever characters it holds', () => {
+    const cursor = `${'a'.repeat(32)}.12`;
+    expect(readNotification(`${cursor} user with spaces 12.3 ${cursor}`)).toEqual({ userId: `user with spaces 12.3 ${cursor}`, cursor });
+    expect(readNotification(`${cursor} `)).toEqual({ userId: '', cursor });
+    expect(readNotification('alice')).toEqual({ userId: 'alice' });
+    expect(readNotification(`${cursor}`)).toEqual({ userId: cursor });
   });
 
   it('refuses a stream without credentials', async () => {

@@ -1,12 +1,6 @@
-// Starts a throwaway PostgreSQL cluster for the server layer: initdb in a temporary folder, a free port on
-// 127.0.0.1, its socket in that folder; stopped and removed at the end. As root, it runs as the postgres user.
-import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Starts a throwaway PostgreSQL cluster for the server layer, stopped and removed at the end.
 import type { TestProject } from 'vitest/node';
-import { findPostgresBin } from '../../scripts/postgres.mjs';
-import { freePort } from '../support/free-port.js';
+import { startPostgresCluster } from '../support/postgres.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -14,37 +8,8 @@ declare module 'vitest' {
   }
 }
 
-function postgresUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(spawnSync('id', [flag, 'postgres'], { encoding: 'utf8' }).stdout.trim());
-  return { uid: id('-u'), gid: id('-g') };
-}
-
-function run(bin: string, program: string, args: string[], asPostgres: boolean): void {
-  const command = asPostgres ? 'runuser' : join(bin, program);
-  const argv = asPostgres ? ['-u', 'postgres', '--', join(bin, program), ...args] : args;
-  const result = spawnSync(command, argv, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${program} failed (${result.status}): ${result.stderr || result.stdout}`);
-}
-
 export default async function startPostgres(project: TestProject): Promise<() => void> {
-  const bin = findPostgresBin();
-  if (!bin) throw new Error('No PostgreSQL server found (Debian: apt-get install -y postgresql); `npm test` installs it when run as root.');
-  const owner = postgresUser();
-  const folder = mkdtempSync(join(tmpdir(), 'juncture-pg-'));
-  if (owner) chownSync(folder, owner.uid, owner.gid);
-  chmodSync(folder, 0o700);
-  const data = join(folder, 'data');
-  const port = await freePort();
-  run(bin, 'initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'], owner !== undefined);
-  const settings = `-p ${port} -k ${folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-  run(bin, 'pg_ctl', ['-D', data, '-l', join(folder, 'log'), '-o', settings, '-w', 'start'], owner !== undefined);
-  project.provide('databaseUrl', `postgresql://postgres@127.0.0.1:${port}/postgres`);
-  return () => {
-    try {
-      run(bin, 'pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], owner !== undefined);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
-  };
+  const cluster = await startPostgresCluster();
+  project.provide('databaseUrl', cluster.url);
+  return () => cluster.stop();
 }

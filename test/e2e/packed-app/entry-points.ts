@@ -3,6 +3,8 @@ import { CheckpointError, WorkerSaver, type CheckpointErrorCode } from 'juncture
 import 'juncture-browser/worker';
 import { connectDevtools } from 'juncture-browser/devtools';
 import type { MountDevtoolsPanelOptions, MountedDevtoolsPanel } from 'juncture-browser/panel';
+import { startSync, type SyncController } from 'juncture-browser/sync';
+import { createSyncHandler, type PullResponse, type SyncHandlerOptions } from 'juncture-browser/server';
 
 export const closedCode: CheckpointErrorCode = 'CLOSED';
 export const isClosed = (error: unknown): boolean => CheckpointError.is(error, closedCode);
@@ -18,5 +20,19 @@ export function inspect(saver: WorkerSaver, mount: (options: MountDevtoolsPanelO
   return () => {
     disconnect();
     panel.unmount();
+  };
+}
+
+export function syncLive(saver: WorkerSaver): SyncController {
+  // @ts-expect-error `live` is a boolean
+  startSync(saver, { url: '/sync', live: 'yes' });
+  return startSync(saver, { url: '/sync', threads: 'all', live: true });
+}
+
+export function syncServer(options: SyncHandlerOptions): (request: Request) => Promise<PullResponse | undefined> {
+  const handler = createSyncHandler(options);
+  return async (request) => {
+    const response = await handler(request);
+    return response.ok ? ((await response.json()) as PullResponse) : undefined;
   };
 }
