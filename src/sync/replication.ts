@@ -44,13 +44,17 @@ function recordsOf(read: JournalRead): WireRecord[] {
   return records.map(toWireRecord);
 }
 
+function syncsThread(threads: string[] | 'all', thread_id: string): boolean {
+  return threads === 'all' || threads.includes(thread_id);
+}
+
 /** Packs journal entries, in order, into pushes within `PUSH_LIMITS`; an entry larger than that goes alone. */
 export function pushBatches(reads: JournalRead[], threads: string[] | 'all'): PushBatch[] {
   const batches: PushBatch[] = [];
   let current: PushBatch = { seqs: [], records: [], bytes: 0 };
   for (const read of reads) {
     // Threads outside `threads` stay local: their entries are taken out unsent.
-    const records = threads === 'all' || threads.includes(read.thread_id) ? recordsOf(read) : [];
+    const records = syncsThread(threads, read.thread_id) ? recordsOf(read) : [];
     const bytes = records.reduce((sum, record) => sum + JSON.stringify(record).length + 1, 0);
     const full = current.records.length + records.length > PUSH_LIMITS.records || current.bytes + bytes > PUSH_LIMITS.bytes;
     if (full && current.records.length > 0) {
@@ -94,8 +98,11 @@ export async function push(replica: Replica): Promise<number> {
   const { storage, transport, values, clientId, threads, signal } = replica;
   let sent = 0;
   for (;;) {
-    const reads = await values.inClear(await storage.readJournal(ENTRIES_PER_READ));
-    if (reads.length === 0) return sent;
+    const journal = await storage.readJournal(ENTRIES_PER_READ);
+    if (journal.length === 0) return sent;
+    // Only what goes out is opened: a thread that stays local may be sealed with a key this tab does not hold.
+    const opened = await values.inClear(journal.filter((read) => syncsThread(threads, read.thread_id)));
+    const reads = journal.map((read) => (syncsThread(threads, read.thread_id) ? opened.shift()! : read));
     for (const batch of pushBatches(reads, threads)) {
       if (batch.records.length > 0) {
         const request: PushRequest = { records: batch.records, clientId };

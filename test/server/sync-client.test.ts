@@ -438,6 +438,20 @@ describe('startSync on an encrypted database', () => {
     expect(await values(server.saver, 'local')).toEqual(await values(right.saver, 'local'));
     expect(holdsText(await valueRecords(dbName), 'more from b')).toBe(false);
   });
+
+  it('opens only the threads it pushes: a sealed thread that stays local does not stop a saver without its key', async () => {
+    const dbName = freshDbName('device');
+    const sealed = saver({ dbName, encryption: { key: await aesKey() } });
+    await chat(sealed, 'sealed', [[`kept here ${SECRET}`, 0, 0]]);
+    await sealed.close();
+    const clear = connect(saver({ dbName }), { threads: ['shared'] });
+    await chat(clear.saver, 'shared', [['hello', 0, 0]]);
+    await clear.sync.syncNow();
+    expect(clear.sync.status).toBe('idle');
+    expect(await journalSize(dbName)).toBe(0);
+    expect(await checkpointIds(server.saver, 'shared')).toEqual(await checkpointIds(clear.saver, 'shared'));
+    expect(await checkpointIds(server.saver, 'sealed')).toEqual([]);
+  });
 });
 
 /** A thread another device pushed to `on`'s server; its id. */
