@@ -96,7 +96,11 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     await expect.poll(() => syncStatus(pageB)).toBe('Sync: idle');
   }, 120_000);
 
-  it('completes the outbox of a Firefox killed (SIGKILL) while its push was in flight, once', async () => {
+  /**
+   * Profile A, alone, commits a conversation about `subject` while the server is down, then the server comes back and
+   * A's push of that outbox is in flight when this resolves.
+   */
+  async function pushAfterOutage(subject: string): Promise<{ pageA: Page; made: { checkpoints: string[]; outbox: number } }> {
     for (const browser of browsers.splice(0)) await browser.close();
     const pageA = await open(profiles[0]!.dir);
     await settled(pageA);
@@ -104,8 +108,8 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     await server.kill();
     await pageA.click('::-p-text(New conversation)');
     await expect.poll(() => messages(pageA)).toEqual([]);
-    await send(pageA, 'note: pay rent', /Noted: "pay rent"/);
-    await send(pageA, 'todo: pay rent', /Added to your list: "pay rent"/);
+    await send(pageA, `note: ${subject}`, new RegExp(`Noted: "${subject}"`));
+    await send(pageA, `todo: ${subject}`, new RegExp(`Added to your list: "${subject}"`));
     await expect.poll(() => syncStatus(pageA), { timeout: 30_000 }).toMatch(/offline|error/);
     const made = await localState(pageA);
     expect(made.outbox).toBeGreaterThan(0);
@@ -115,6 +119,11 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     // The event the browser fires when the network comes back: the push goes at once, not after the backoff.
     await pageA.evaluate(() => dispatchEvent(new Event('online')));
     await pushed;
+    return { pageA, made };
+  }
+
+  it('completes the outbox of a Firefox killed (SIGKILL) while its push was in flight, once', async () => {
+    const { pageA, made } = await pushAfterOutage('pay rent');
     await kill(pageA, profiles[0]!.dir);
 
     const relaunched = await open(profiles[0]!.dir);
@@ -126,21 +135,7 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
   }, 240_000);
 
   it('completes the outbox when the server is killed (SIGKILL) mid-push and started again, once', async () => {
-    for (const browser of browsers.splice(0)) await browser.close();
-    const pageA = await open(profiles[0]!.dir);
-    await settled(pageA);
-    await server.kill();
-    await pageA.click('::-p-text(New conversation)');
-    await expect.poll(() => messages(pageA)).toEqual([]);
-    await send(pageA, 'note: water plants', /Noted: "water plants"/);
-    await send(pageA, 'todo: water plants', /Added to your list: "water plants"/);
-    const made = await localState(pageA);
-    expect(made.outbox).toBeGreaterThan(0);
-
-    await server.start();
-    const pushed = new Promise<void>((resolve) => pageA.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
-    await pageA.evaluate(() => dispatchEvent(new Event('online')));
-    await pushed;
+    const { pageA, made } = await pushAfterOutage('water plants');
     await server.kill();
     await expect.poll(() => syncStatus(pageA), { timeout: 30_000 }).toMatch(/offline|error/);
     await server.start();
