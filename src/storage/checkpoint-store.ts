@@ -1,7 +1,8 @@
 import { unwrap } from 'idb';
-import { CheckpointError, closedError, storageError } from '../errors.js';
+import { CheckpointError, closedError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
+import { QuotaRefusals, isInvalidState } from './connection.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
@@ -287,6 +288,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   readonly #running = new Set<Promise<unknown>>();
   readonly #changes: ChangeBroadcaster;
   readonly #writer = new CoalescingWriter((operations) => this.commit(operations));
+  readonly #refusals = new QuotaRefusals();
   /**
    * Set once a transaction found the journal on: it is never turned off, so later transactions journal without
    * reading the setting first. Forgotten with the connection (the database may have been deleted).
@@ -337,10 +339,14 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       } catch (error) {
         // The connection closed under us (another tab's upgrade): the call changed nothing, so run it once more.
         const dropped = this.#connection !== connection && !this.#closed;
-        if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
-        const failure = storageError(action, error);
-        // Every context on the origin shares the quota, so every listener hears that it is full.
-        if (failure.code === 'QUOTA') this.#changes.post([{ kind: 'quota', action }]);
+        if (attempt === 0 && dropped && isInvalidState(error) && !this.#refusals.ranOut(connection)) continue;
+        const failure = this.#refusals.failure(action, error, connection);
+        if (failure.code === 'QUOTA') {
+          // Firefox invalidates the connection (see `QuotaRefusals`): the next call, or a batch's retries, reopen.
+          this.#drop(connection);
+          // Every context on the origin shares the quota, so every listener hears that it is full.
+          this.#changes.post([{ kind: 'quota', action }]);
+        }
         throw failure;
       }
     }
