@@ -47,16 +47,13 @@ function isQuotaError(error: unknown): boolean {
   return named.inner !== undefined ? isQuotaError(named.inner) : false;
 }
 
-/**
- * Wraps whatever IndexedDB threw into a `CheckpointError`, keeping typed errors as they are. `quota` reports it as a
- * quota refusal whatever its name (an error that only follows from one, see `QuotaRefusals`).
- */
-export function storageError(action: string, error: unknown, options: { quota?: boolean } = {}): CheckpointError {
+/** Wraps whatever IndexedDB threw into a `CheckpointError`, keeping typed errors as they are. */
+export function storageError(action: string, error: unknown): CheckpointError {
   if (error instanceof CheckpointError) return error;
   const reason = error instanceof Error || (typeof error === 'object' && error !== null && 'message' in error)
     ? `${(error as { name?: string }).name ?? 'Error'}: ${(error as { message: string }).message}`
     : String(error);
-  if (options.quota || isQuotaError(error)) {
+  if (isQuotaError(error)) {
     return new CheckpointError('QUOTA', `${action} failed: the browser's storage quota is exhausted (${reason}). Nothing of this call was written.`, { cause: error });
   }
   return new CheckpointError('STORAGE', `${action} failed in IndexedDB (${reason}).`, { cause: error });

@@ -1,8 +1,7 @@
 import { unwrap } from 'idb';
-import { CheckpointError, closedError } from '../errors.js';
+import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
-import { QuotaRefusals, isInvalidState } from './connection.js';
 import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
@@ -288,7 +287,6 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   readonly #running = new Set<Promise<unknown>>();
   readonly #changes: ChangeBroadcaster;
   readonly #writer = new CoalescingWriter((operations) => this.commit(operations));
-  readonly #refusals = new QuotaRefusals();
   /**
    * Set once a transaction found the journal on: it is never turned off, so later transactions journal without
    * reading the setting first. Forgotten with the connection (the database may have been deleted).
@@ -339,10 +337,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       } catch (error) {
         // The connection closed under us (another tab's upgrade): the call changed nothing, so run it once more.
         const dropped = this.#connection !== connection && !this.#closed;
-        if (attempt === 0 && dropped && isInvalidState(error) && !this.#refusals.ranOut(connection)) continue;
-        const failure = this.#refusals.failure(action, error, connection);
+        if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
+        const failure = storageError(action, error);
         if (failure.code === 'QUOTA') {
-          // Firefox invalidates the connection (see `QuotaRefusals`): the next call, or a batch's retries, reopen.
+          // Firefox invalidates a connection on which a write ran out of quota (every later write on it fails with
+          // InvalidStateError, and its close event comes later if at all): the next call reopens.
           this.#drop(connection);
           // Every context on the origin shares the quota, so every listener hears that it is full.
           this.#changes.post([{ kind: 'quota', action }]);

@@ -2,37 +2,10 @@ import type { DBSchema, IDBPDatabase } from 'idb';
 import { CheckpointError, storageError } from '../errors.js';
 import { openLayoutDatabase, type DatabaseLayout } from './database.js';
 
-/** IndexedDB's error for a call on a closed or invalidated connection. */
-export function isInvalidState(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'InvalidStateError';
-}
-
-/**
- * Firefox invalidates a connection on which a write ran out of quota: every later write on it fails with
- * `InvalidStateError`, and its `close` event comes later, if at all. So the owner of a connection drops it as soon
- * as the quota refuses a write on it (the next call reopens), and an `InvalidStateError` on a connection that ran
- * out is reported as the quota refusal it follows.
- */
-export class QuotaRefusals {
-  readonly #ranOut = new WeakSet<object>();
-
-  /** Whether the quota refused a write on `connection`. */
-  ranOut(connection: object): boolean {
-    return this.#ranOut.has(connection);
-  }
-
-  /** The `CheckpointError` for a failure of `action` on `connection`; notes the connection when the quota refused it. */
-  failure(action: string, error: unknown, connection: object): CheckpointError {
-    const failure = storageError(action, error, { quota: isInvalidState(error) && this.#ranOut.has(connection) });
-    if (failure.code === 'QUOTA') this.#ranOut.add(connection);
-    return failure;
-  }
-}
-
 /**
  * One lazily opened connection to a database of a given layout. When another tab upgrades or deletes the
- * database, the connection steps aside and the next call reopens it; a call that lost its connection midway
- * changed nothing and runs once more.
+ * database, or the quota refuses a write on it, the connection steps aside and the next call reopens it; a call
+ * that lost its connection midway changed nothing and runs once more.
  */
 export class LazyConnection<Schema extends DBSchema> {
   readonly dbName: string;
@@ -41,7 +14,6 @@ export class LazyConnection<Schema extends DBSchema> {
   readonly #owner: string;
   #connection: Promise<IDBPDatabase<Schema>> | undefined;
   #closed = false;
-  readonly #refusals = new QuotaRefusals();
 
   constructor(dbName: string, layout: DatabaseLayout<Schema>, owner: string) {
     this.dbName = dbName;
@@ -73,10 +45,7 @@ export class LazyConnection<Schema extends DBSchema> {
     void connection.then((db) => db.close(), () => undefined);
   }
 
-  /**
-   * Runs `body` on the open database; whatever IndexedDB throws arrives as a `CheckpointError`. A connection the
-   * quota refused a write on is dropped at once (see `QuotaRefusals`).
-   */
+  /** Runs `body` on the open database; whatever IndexedDB throws arrives as a `CheckpointError`. */
   async run<T>(action: string, body: (db: IDBPDatabase<Schema>) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       const connection = this.#database();
@@ -85,8 +54,9 @@ export class LazyConnection<Schema extends DBSchema> {
         return await body(db);
       } catch (error) {
         const dropped = this.#connection !== connection && !this.#closed;
-        if (attempt === 0 && dropped && isInvalidState(error) && !this.#refusals.ranOut(connection)) continue;
-        const failure = this.#refusals.failure(action, error, connection);
+        if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
+        const failure = storageError(action, error);
+        // Firefox invalidates a connection on which a write ran out of quota: the next call reopens.
         if (failure.code === 'QUOTA') this.#drop(connection);
         throw failure;
       }

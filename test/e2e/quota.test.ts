@@ -98,8 +98,9 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
 
     const last = after[0]!;
     if (engine === 'firefox') {
-      // Firefox refuses to delete at the limit too: the prune rejects with QUOTA and changes nothing, also after a
-      // relaunch (measured). Deleting the database frees the space, and an agent starts again from nothing.
+      // At its limit Firefox refuses deletions too: the prune rejects with QUOTA and changes nothing (measured: also
+      // after a relaunch and after the origin's connections were closed for a while). Deleting the database frees
+      // the space, and the agent starts again from nothing.
       expect(await call<Turn>('prune', 'research', 1)).toMatchObject({ ok: false, code: 'QUOTA' });
       expect(await call<Row[]>('checkpoints', 'research')).toEqual(after);
       await call('deleteDatabase');
