@@ -12,6 +12,7 @@ import {
   threadConfig,
   useFreshSavers,
 } from '../support/fixtures.js';
+import { withFirefoxQuotaRefusal } from '../support/quota-refusal.js';
 
 const newSaver = useFreshSavers();
 
@@ -356,33 +357,13 @@ describe('errors', () => {
   });
 
   it('QUOTA, and the next call works, where the browser invalidates the connection the quota refused a write on', async () => {
-    // As Firefox does: after the refusal every read-write transaction on that connection fails with
-    // InvalidStateError, and the connection's close event comes later, if at all.
     const saver = newSaver();
     const [config] = await putChain(saver, 't', '', [1]);
-    const { transaction, put } = { transaction: IDBDatabase.prototype.transaction, put: IDBObjectStore.prototype.put };
-    const invalidated = new WeakSet<IDBDatabase>();
-    let refusals = 0;
-    IDBObjectStore.prototype.put = function refusing(this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-      if (refusals > 0) return put.apply(this, args);
-      refusals += 1;
-      invalidated.add(this.transaction.db);
-      throw new DOMException('The current transaction exceeded its quota limitations.', 'QuotaExceededError');
-    };
-    IDBDatabase.prototype.transaction = function invalidating(this: IDBDatabase, ...args: Parameters<IDBDatabase['transaction']>) {
-      if (invalidated.has(this) && args[1] === 'readwrite') {
-        throw new DOMException('A mutation operation was attempted on a database that did not allow mutations.', 'InvalidStateError');
-      }
-      return transaction.apply(this, args);
-    } as IDBDatabase['transaction'];
-    try {
+    const { refusals } = await withFirefoxQuotaRefusal(async () => {
       await expectCode(saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 }), 'QUOTA', /quota is exhausted/);
       // Space was freed meanwhile: the same write goes through on a new connection.
       await saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 });
-    } finally {
-      IDBObjectStore.prototype.put = put;
-      IDBDatabase.prototype.transaction = transaction;
-    }
+    });
     expect(refusals).toBe(1);
     expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
   });
