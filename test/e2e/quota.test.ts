@@ -82,7 +82,7 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
     // The refused turn was the one that would have crossed the quota, not an earlier failure of the volume: before
     // it the origin used less than the quota, within about two turns of it. Chromium weighs a transaction before it
     // commits it, so what the turn's accepted writes then took on disk may pass the quota a little (measured:
-    // 10.24 MB of 10.07), never by a turn.
+    // 10.24 MB of 10.07), never by a turn. Firefox is left 568 bytes below its limit (measured: 10485192 of 10485760).
     expect(usageBefore).toBeLessThan(quota);
     expect(usageBefore).toBeGreaterThan(quota - 4 * TURN_BYTES);
     expect((await call<{ usage: number }>('usage')).usage).toBeLessThan(quota + 2 * TURN_BYTES);
@@ -99,7 +99,7 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
     const last = after[0]!;
     if (engine === 'firefox') {
       // At its limit Firefox refuses deletions too: the prune rejects with QUOTA and changes nothing (measured: also
-      // after a relaunch and after the origin's connections were closed for a while). Deleting the database frees
+      // after a relaunch; usage did not fall with the page closed for sixteen seconds). Deleting the database frees
       // the space, and the agent starts again from nothing.
       expect(await call<Turn>('prune', 'research', 1)).toMatchObject({ ok: false, code: 'QUOTA' });
       expect(await call<Row[]>('checkpoints', 'research')).toEqual(after);
@@ -111,7 +111,9 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
       return;
     }
     // Pruning the thread to its newest checkpoint frees the old pages, and the agent goes on where it was.
-    expect(await call<{ ok: true; result: number }>('prune', 'research', 1)).toMatchObject({ ok: true, result: expect.any(Number) });
+    const pruned = await call<{ ok: boolean; result?: number }>('prune', 'research', 1);
+    expect(pruned).toMatchObject({ ok: true });
+    expect(pruned.result).toBeGreaterThan(0);
     expect((await call<{ usage: number }>('usage')).usage).toBeLessThan(quota / 2);
     expect(await call<Turn>('turn', 'research', 'after pruning', TURN_BYTES)).toEqual({ ok: true });
     const [latest] = await call<Row[]>('checkpoints', 'research');
