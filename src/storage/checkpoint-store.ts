@@ -365,8 +365,13 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         const dropped = this.#connection !== connection && !this.#closed;
         if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
         const failure = storageError(action, error);
-        // Every context on the origin shares the quota, so every listener hears that it is full.
-        if (failure.code === 'QUOTA') this.#changes.post([{ kind: 'quota', action }]);
+        if (failure.code === 'QUOTA') {
+          // Firefox invalidates a connection on which a write ran out of quota (every later write on it fails with
+          // InvalidStateError, and its close event comes later if at all): the next call reopens.
+          this.#drop(connection);
+          // Every context on the origin shares the quota, so every listener hears that it is full.
+          this.#changes.post([{ kind: 'quota', action }]);
+        }
         throw failure;
       }
     }

@@ -4,8 +4,8 @@ import { openLayoutDatabase, type DatabaseLayout } from './database.js';
 
 /**
  * One lazily opened connection to a database of a given layout. When another tab upgrades or deletes the
- * database, the connection steps aside and the next call reopens it; a call that lost its connection midway
- * changed nothing and runs once more.
+ * database, or the quota refuses a write on it, the connection steps aside and the next call reopens it; a call
+ * that lost its connection midway changed nothing and runs once more.
  */
 export class LazyConnection<Schema extends DBSchema> {
   readonly dbName: string;
@@ -55,7 +55,10 @@ export class LazyConnection<Schema extends DBSchema> {
       } catch (error) {
         const dropped = this.#connection !== connection && !this.#closed;
         if (attempt === 0 && dropped && (error as { name?: string }).name === 'InvalidStateError') continue;
-        throw storageError(action, error);
+        const failure = storageError(action, error);
+        // Firefox invalidates a connection on which a write ran out of quota: the next call reopens.
+        if (failure.code === 'QUOTA') this.#drop(connection);
+        throw failure;
       }
     }
   }

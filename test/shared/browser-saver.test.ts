@@ -12,6 +12,7 @@ import {
   threadConfig,
   useFreshSavers,
 } from '../support/fixtures.js';
+import { withFirefoxQuotaRefusal } from '../support/quota-refusal.js';
 
 const newSaver = useFreshSavers();
 
@@ -353,6 +354,18 @@ describe('errors', () => {
     expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(1));
     await vi.waitFor(() => expect(heard).toContainEqual({ kind: 'quota', action: `Storing checkpoint ${checkpointId(2)}` }));
     unsubscribe();
+  });
+
+  it('QUOTA, and the next call works, where the browser invalidates the connection the quota refused a write on', async () => {
+    const saver = newSaver();
+    const [config] = await putChain(saver, 't', '', [1]);
+    const { refusals } = await withFirefoxQuotaRefusal(async () => {
+      await expectCode(saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 }), 'QUOTA', /quota is exhausted/);
+      // Space was freed meanwhile: the same write goes through on a new connection.
+      await saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 });
+    });
+    expect(refusals).toBe(1);
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
   });
 
   it('MIGRATION for a database of a newer schema, and for one created by something else', async () => {

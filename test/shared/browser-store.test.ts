@@ -1,6 +1,7 @@
 import { BrowserStore, openStoreReader, type ItemChange } from '../../src/index.js';
 import { freshDbName } from '../support/fixtures.js';
 import { countRecordsRead, countRecords } from '../support/store-probes.js';
+import { withFirefoxQuotaRefusal } from '../support/quota-refusal.js';
 import { useFreshStores } from '../support/store-fixtures.js';
 
 describe('BrowserStore', () => {
@@ -104,6 +105,19 @@ describe('BrowserStore', () => {
     expect((await store.search(['m'], { query: 'tea', filter: { topic: 'drinks' } })).map((item) => item.key)).toEqual(['1']);
     expect(await store.search(['m'], { query: 'juice' })).toEqual([]);
     expect((await store.search(['m'], { query: 'tea' }))[0]!.score).toBeUndefined();
+  });
+
+  it('rejects with QUOTA, and the next call works, where the browser invalidates the connection the quota refused a write on', async () => {
+    const store = freshStore();
+    await store.put(['notes'], 'kept', { v: 1 });
+    const { refusals } = await withFirefoxQuotaRefusal(async () => {
+      await expect(store.put(['notes'], 'n', { v: 2 })).rejects.toMatchObject({ code: 'QUOTA', message: expect.stringMatching(/quota is exhausted/) });
+      // Space was freed meanwhile: the same write goes through on a new connection.
+      await store.put(['notes'], 'n', { v: 2 });
+    });
+    expect(refusals).toBe(1);
+    expect((await store.get(['notes'], 'n'))?.value).toEqual({ v: 2 });
+    expect((await store.get(['notes'], 'kept'))?.value).toEqual({ v: 1 });
   });
 
   it('is usable from several instances at once on one database', async () => {

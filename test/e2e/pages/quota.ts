@@ -39,17 +39,19 @@ const thread = (thread_id: string): RunnableConfig => ({ configurable: { thread_
 const heard: CheckpointChange[] = [];
 saver.subscribe((change) => heard.push(change));
 
+/** What a call gave, or the code and message of the `CheckpointError` it rejected with. */
+async function outcome<T>(call: Promise<T>): Promise<{ ok: true; result: T } | { ok: false; code: string; message: string }> {
+  try {
+    return { ok: true, result: await call };
+  } catch (error) {
+    if (CheckpointError.is(error)) return { ok: false, code: error.code, message: error.message };
+    throw error;
+  }
+}
+
 (window as unknown as { harness: unknown }).harness = {
   /** One turn that fetches a page of about `bytes`; the code of the error if a call was refused. */
-  turn: async (thread_id: string, question: string, bytes: number): Promise<{ ok: true } | { ok: false; code: string; message: string }> => {
-    try {
-      await graph.invoke({ question, bytes }, thread(thread_id));
-      return { ok: true };
-    } catch (error) {
-      if (CheckpointError.is(error)) return { ok: false, code: error.code, message: error.message };
-      throw error;
-    }
-  },
+  turn: (thread_id: string, question: string, bytes: number) => outcome(graph.invoke({ question, bytes }, thread(thread_id)).then(() => undefined)),
   /** Every checkpoint of the thread as the saver reads it back: id, step, its notes and the size of its page. */
   checkpoints: async (thread_id: string) => {
     const rows = [];
@@ -79,7 +81,10 @@ saver.subscribe((change) => heard.push(change));
       db.close();
     }
   },
-  prune: (thread_id: string, keepLatest: number) => saver.prune({ threadIds: [thread_id], keepLatest, keepAncestors: false }),
+  /** Prunes the thread to its newest `keepLatest` checkpoints: how many were deleted, or the code of the error. */
+  prune: (thread_id: string, keepLatest: number) => outcome(saver.prune({ threadIds: [thread_id], keepLatest, keepAncestors: false })),
+  /** Deletes the whole database (the saver steps aside and reopens it on its next call). */
+  deleteDatabase: () => BrowserSaver.deleteDatabase(dbName),
   heard: () => heard.map((change) => change.kind),
   usage: async () => navigator.storage.estimate(),
 };
