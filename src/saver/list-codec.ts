@@ -19,6 +19,7 @@ import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '.
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import { decode, decodeItems, encode } from './codec.js';
+import { RecentByScope } from './recent-by-scope.js';
 
 /** Edits a read follows at most before a list that spells itself. */
 export const MAX_LIST_DEPTH = 256;
@@ -69,8 +70,8 @@ export function isListable(value: unknown): value is unknown[] {
   return true;
 }
 
-function scopeKey(thread_id: string, checkpoint_ns: string, channel: string): string {
-  return JSON.stringify([thread_id, checkpoint_ns, channel]);
+function scopeOf(thread_id: string, checkpoint_ns: string, channel: string): [string, string, string] {
+  return [thread_id, checkpoint_ns, channel];
 }
 
 function pushRun<R extends OwnRun | BaseRun | StoredRun>(runs: ListRun[], run: R, continues: (last: ListRun) => boolean): void {
@@ -80,13 +81,7 @@ function pushRun<R extends OwnRun | BaseRun | StoredRun>(runs: ListRun[], run: R
 }
 
 export class ListCodec {
-  readonly #known = new Map<string, KnownList>();
-
-  #remember(key: string, list: KnownList): void {
-    this.#known.delete(key);
-    this.#known.set(key, list);
-    if (this.#known.size > MAX_REMEMBERED) this.#known.delete(this.#known.keys().next().value!);
-  }
+  readonly #known = new RecentByScope<KnownList>(MAX_REMEMBERED);
 
   /**
    * Plans how to store `value` as the list of channel `channel` at `version` in checkpoint `checkpointId`, whose
@@ -99,7 +94,7 @@ export class ListCodec {
     version: ChannelVersion,
     { elements: value, tag }: { elements: unknown[]; tag?: string },
   ): PlannedList {
-    const key = scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel);
+    const key = scopeOf(scope.thread_id, scope.checkpoint_ns, scope.channel);
     const previous = this.#known.get(key);
     // The same version written again (a put without newVersions) replaces that very record: nothing to build on.
     // A snapshot builds on the channel's last list known, many checkpoints back; a plain list on its parent's.
@@ -133,7 +128,7 @@ export class ListCodec {
       refs.push([version, own]);
     }
     const depth = edits ? known.depth + 1 : 0;
-    this.#remember(key, { checkpointId, version, elements: [...value], refs, depth });
+    this.#known.set(key, { checkpointId, version, elements: [...value], refs, depth });
     if (edits) return { newItems, build: (items) => ({ items, base: known.version, depth, runs }) };
     if (tag !== undefined) return { newItems, build: (items) => ({ items, depth, runs, tag }) };
     return { newItems, build: (items) => ({ items, depth, runs }) };
@@ -141,19 +136,19 @@ export class ListCodec {
 
   /** A checkpoint that keeps a channel's version unchanged keeps its list too. */
   carry(scope: { thread_id: string; checkpoint_ns: string; channel: string }, parentId: string | undefined, checkpointId: string): void {
-    const key = scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel);
+    const key = scopeOf(scope.thread_id, scope.checkpoint_ns, scope.channel);
     const known = this.#known.get(key);
-    if (known && parentId !== undefined && known.checkpointId === parentId) this.#remember(key, { ...known, checkpointId });
+    if (known && parentId !== undefined && known.checkpointId === parentId) this.#known.set(key, { ...known, checkpointId });
   }
 
   /** The channel's value is no list at this checkpoint. */
   forget(scope: { thread_id: string; checkpoint_ns: string; channel: string }): void {
-    this.#known.delete(scopeKey(scope.thread_id, scope.checkpoint_ns, scope.channel));
+    this.#known.delete(scopeOf(scope.thread_id, scope.checkpoint_ns, scope.channel));
   }
 
   /** A write of the thread failed: its later lists must not build on what may not be stored. */
   forgetThread(thread_id: string): void {
-    for (const key of [...this.#known.keys()]) if ((JSON.parse(key) as string[])[0] === thread_id) this.#known.delete(key);
+    this.#known.forgetThread(thread_id);
   }
 
   /** Serializes (and encrypts, with `cipher`) a planned list's new items and builds its record. */
@@ -179,7 +174,7 @@ export class ListCodec {
     const elements = await decodeItems(serde, stored.items, what, cipher);
     const value = listValue(elements, stored.tag, what);
     if (remember) {
-      this.#remember(scopeKey(scope.thread_id, scope.checkpoint_ns, stored.channel), {
+      this.#known.set(scopeOf(scope.thread_id, scope.checkpoint_ns, stored.channel), {
         checkpointId,
         version: stored.version,
         elements: [...elements],

@@ -8,6 +8,7 @@
  */
 import { CheckpointError } from '../errors.js';
 import type { ChannelVersion, WriteSource } from '../storage/records.js';
+import { RecentByScope } from './recent-by-scope.js';
 
 /** Threads and namespaces whose latest put is remembered. */
 const MAX_REMEMBERED = 64;
@@ -23,22 +24,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 export class WriteSources {
-  readonly #puts = new Map<string, PutValues>();
+  readonly #puts = new RecentByScope<PutValues>(MAX_REMEMBERED);
 
   /** The values a put stores; only those of plain objects can hold a later write. */
   remember(thread_id: string, checkpoint_ns: string, checkpointId: string, stored: [channel: string, version: ChannelVersion, value: unknown][]): void {
-    const key = JSON.stringify([thread_id, checkpoint_ns]);
-    this.#puts.delete(key);
     const channels = stored.flatMap(([channel, version, value]) => (isPlainObject(value) ? [{ channel, version, value }] : []));
-    if (channels.length === 0) return;
-    this.#puts.set(key, { checkpointId, channels });
-    if (this.#puts.size > MAX_REMEMBERED) this.#puts.delete(this.#puts.keys().next().value!);
+    if (channels.length === 0) this.#puts.delete([thread_id, checkpoint_ns]);
+    else this.#puts.set([thread_id, checkpoint_ns], { checkpointId, channels });
   }
 
   /** Where a write's object value is already stored by the checkpoint it is written against, if it is. */
   find(thread_id: string, checkpoint_ns: string, checkpointId: string, value: unknown): { of: WriteSource; key: string } | undefined {
     if (typeof value !== 'object' || value === null) return undefined;
-    const put = this.#puts.get(JSON.stringify([thread_id, checkpoint_ns]));
+    const put = this.#puts.get([thread_id, checkpoint_ns]);
     if (put?.checkpointId !== checkpointId) return undefined;
     for (const { channel, version, value: stored } of put.channels) {
       for (const key of Object.keys(stored)) if (stored[key] === value) return { of: { channel, version }, key };
@@ -48,7 +46,7 @@ export class WriteSources {
 
   /** A write of the thread failed: what it stored may be missing. */
   forgetThread(thread_id: string): void {
-    for (const key of [...this.#puts.keys()]) if ((JSON.parse(key) as string[])[0] === thread_id) this.#puts.delete(key);
+    this.#puts.forgetThread(thread_id);
   }
 }
 
