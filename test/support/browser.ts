@@ -11,6 +11,7 @@ import { build, preview, type PreviewServer } from 'vite';
 import { CHROMIUM_FLAGS, findChromium } from '../../scripts/chromium.mjs';
 import { FIREFOX_PREFS, findFirefox } from '../../scripts/firefox.mjs';
 import { buildApp, productionBuild } from './build-app.js';
+import { waitForDevtoolsEndpoint } from './devtools-endpoint.js';
 import { launchWebKit } from './webkit.js';
 
 /** A new, empty browser profile directory; IndexedDB in it lives on disk, as it does for users. */
@@ -103,19 +104,7 @@ export async function launchKillableChromium(profileDir: string): Promise<Killab
   const child = spawn(executablePath, [...CHROMIUM_FLAGS, '--headless', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const endpoint = await new Promise<string>((resolveEndpoint, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Chromium did not start:\n${output}`)), 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolveEndpoint(match[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`Chromium exited with ${code} before it listened:\n${output}`)));
-  });
+  const endpoint = await waitForDevtoolsEndpoint(child, 'Chromium', 30_000);
   const browser = await chromium.connectOverCDP(endpoint);
   return {
     context: browser.contexts()[0]!,

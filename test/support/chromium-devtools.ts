@@ -2,12 +2,13 @@
 // DevTools windows exist only in a headful Chromium, so it runs under Debian's `xvfb-run` on a display of its own.
 // Showing a panel and reaching its frame go through DevTools' own (internal) modules: they are confined to
 // `showExtensionPanel` below, which says so when they fail.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import puppeteer, { type Browser, type Frame, type Page } from 'puppeteer-core';
 import { CHROMIUM_FLAGS, findChromium, findXvfbRun } from '../../scripts/chromium.mjs';
+import { waitForDevtoolsEndpoint } from './devtools-endpoint.js';
 
 /** The size of the virtual screen and of the browser window on it. */
 export const DEVTOOLS_SCREEN = { width: 1400, height: 1000 };
@@ -20,26 +21,6 @@ export interface ChromiumWithDevtools {
   tab(url: string): Promise<Page>;
   /** Ends Chromium, then xvfb-run and its X server. */
   close(): Promise<void>;
-}
-
-/** Starts `command` and resolves to the DevTools endpoint it prints on stderr. */
-function waitForEndpoint(child: ChildProcess): Promise<string> {
-  return new Promise<string>((resolveEndpoint, reject) => {
-    let output = '';
-    const timer = setTimeout(() => reject(new Error(`Chromium under xvfb-run did not start:\n${output}`)), 60_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = output.match(/DevTools listening on (ws:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolveEndpoint(match[1]!);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Chromium under xvfb-run exited with ${code} before it listened:\n${output}`));
-    });
-  });
 }
 
 /**
@@ -91,7 +72,7 @@ export async function launchChromiumWithDevtools(profileDir: string, options: { 
     clearTimeout(timer);
   };
   try {
-    const browser = await puppeteer.connect({ browserWSEndpoint: await waitForEndpoint(child), defaultViewport: null, handleDevToolsAsPage: true });
+    const browser = await puppeteer.connect({ browserWSEndpoint: await waitForDevtoolsEndpoint(child, 'Chromium under xvfb-run', 60_000), defaultViewport: null, handleDevToolsAsPage: true });
     return {
       browser,
       tab: async (url) => {
