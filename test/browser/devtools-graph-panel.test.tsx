@@ -1,45 +1,21 @@
-import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import type { Breakpoints, CheckpointDataSource, CheckpointKey } from '../../src/devtools/data-source.js';
 import { createMemoryDataSource, createPageDataSource } from '../../src/devtools/index.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
-import { PANEL_CSS } from '../../src/panel/styles.js';
 import { buildAgentGraph } from '../support/agent-graph.js';
 import { HOSTILE, hostileThread, researchGraph, timedThread } from '../support/fixture-threads.js';
 import { useFreshSavers } from '../support/fixtures.js';
+import { click, usePanelContainer } from '../support/panel-container.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeAll(() => {
-  const style = document.createElement('style');
-  style.textContent = PANEL_CSS;
-  document.head.append(style);
-});
-beforeEach(() => {
-  container = document.createElement('div');
-  container.style.height = '700px';
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
-
-const $ = <E extends Element = HTMLElement>(selector: string) => container.querySelector<E>(selector);
-const $$ = <E extends Element = HTMLElement>(selector: string) => [...container.querySelectorAll<E>(selector)];
+const panel = usePanelContainer(700);
+const { $, $$, buttonNamed } = panel;
 const rows = () => $$('.juncture-row').map((row) => row.dataset['checkpointId']);
-const click = (element: Element | null | undefined) => act(async () => (element as HTMLElement).click());
-const buttonNamed = (name: string | RegExp) => $$('button').find((button) => (typeof name === 'string' ? button.textContent === name : name.test(button.textContent ?? '')));
 const nodeState = (id: string) => $(`[data-node="${CSS.escape(id)}"]`)?.getAttribute('data-state') ?? null;
 const box = (element: Element) => element.getBoundingClientRect();
 /** Reads through real IndexedDB and a real graph take longer in some engines (WebKit) than the default wait. */
 const SLOW = { timeout: 10_000 };
 
 async function render(source: CheckpointDataSource) {
-  await act(async () => root.render(<DevtoolsPanel source={source} theme="light" />));
+  await panel.render(<DevtoolsPanel source={source} theme="light" />);
   await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0), SLOW);
 }
 
@@ -118,12 +94,11 @@ describe('the graph tab', () => {
     expect($$('[data-node] title').map((title) => title.textContent)).toContain('plan');
     expect($('.juncture-graph-edge-label')!.textContent).toBe(`done ${HOSTILE}`);
     expect($$('[aria-label="Breakpoints"] td').map((cell) => cell.textContent)).toContain(`review ${HOSTILE}`);
-    act(() => root.unmount());
-    root = createRoot(container);
+    panel.remount();
     await render(createMemoryDataSource([hostileThread()]));
     await openGraph($$('.juncture-row').at(-1)!.dataset['checkpointId']!);
     expect($$('[data-node] text').map((text) => text.textContent)).toEqual([`node ${HOSTILE}`]);
-    expect(container.querySelectorAll('img, script, iframe, foreignObject')).toHaveLength(0);
+    expect(panel.element.querySelectorAll('img, script, iframe, foreignObject')).toHaveLength(0);
     await new Promise((done) => setTimeout(done, 50));
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
   });

@@ -1,40 +1,17 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { createMemoryDataSource } from '../../src/devtools/memory-source.js';
 import type { CheckpointDataSource, CheckpointKey, JsonValue } from '../../src/devtools/data-source.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
-import { PANEL_CSS } from '../../src/panel/styles.js';
+import { click, usePanelContainer } from '../support/panel-container.js';
 import { HOSTILE, PIXEL_PNG, ThreadBuilder, conversationThread, failingThread, forkedThread, hostileThread, storedMessage } from '../support/fixture-threads.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
-let container: HTMLElement;
-let root: Root;
-beforeAll(() => {
-  const style = document.createElement('style');
-  style.textContent = PANEL_CSS;
-  document.head.append(style);
-});
-beforeEach(() => {
-  container = document.createElement('div');
-  container.style.height = '600px';
-  document.body.append(container);
-  root = createRoot(container);
-});
-afterEach(() => {
-  act(() => root.unmount());
-  container.remove();
-});
-
-const $ = <E extends Element = HTMLElement>(selector: string) => container.querySelector<E>(selector);
-const $$ = (selector: string) => [...container.querySelectorAll<HTMLElement>(selector)];
+const panel = usePanelContainer(600);
+const { $, $$, buttonNamed } = panel;
 const rows = () => $$('.juncture-row').map((row) => row.dataset['checkpointId']);
 const selectedRow = () => $('.juncture-row[aria-selected="true"]')?.dataset['checkpointId'];
-const click = (element: Element | null | undefined) => act(async () => (element as HTMLElement).click());
-const buttonNamed = (name: string | RegExp) => $$('button').find((button) => (typeof name === 'string' ? button.textContent === name : name.test(button.textContent ?? '')));
 
 async function render(source: CheckpointDataSource) {
-  await act(async () => root.render(<DevtoolsPanel source={source} theme="light" />));
+  await panel.render(<DevtoolsPanel source={source} theme="light" />);
   await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0));
 }
 
@@ -156,8 +133,7 @@ describe('DevtoolsPanel', () => {
     const memory = createMemoryDataSource([forkedThread()]);
     await render(memory);
     expect(buttonNamed('Fork from here')).toBeUndefined();
-    act(() => root.unmount());
-    root = createRoot(container);
+    panel.remount();
 
     const forks: [CheckpointKey, Record<string, JsonValue>][] = [];
     const withGraph: CheckpointDataSource = {
@@ -183,12 +159,12 @@ describe('DevtoolsPanel', () => {
   });
 
   it('follows the theme it is given: dark colours for a dark DevTools', async () => {
-    await act(async () => root.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="dark" />));
+    await panel.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="dark" />);
     await vi.waitFor(() => expect(rows().length).toBeGreaterThan(0));
-    const panel = $('.juncture-panel')!;
-    expect(panel.dataset['theme']).toBe('dark');
-    expect(getComputedStyle(panel).backgroundColor).toBe('rgb(30, 30, 30)');
-    await act(async () => root.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="light" />));
+    const panelElement = $('.juncture-panel')!;
+    expect(panelElement.dataset['theme']).toBe('dark');
+    expect(getComputedStyle(panelElement).backgroundColor).toBe('rgb(30, 30, 30)');
+    await panel.render(<DevtoolsPanel source={createMemoryDataSource([forkedThread()])} theme="light" />);
     expect(getComputedStyle($('.juncture-panel')!).backgroundColor).toBe('rgb(255, 255, 255)');
   });
 
@@ -202,9 +178,9 @@ describe('DevtoolsPanel', () => {
     await click(buttonNamed('Writes (2)'));
     expect(messageTexts()).toEqual([HOSTILE, HOSTILE, HOSTILE]);
     for (const tab of ['Diff', 'Metadata', 'State']) await click(buttonNamed(tab));
-    expect(container.textContent).toContain(`thread ${HOSTILE}`);
+    expect(panel.element.textContent).toContain(`thread ${HOSTILE}`);
     await click(buttonNamed('Raw JSON'));
-    expect(container.querySelectorAll('img, script, iframe')).toHaveLength(0);
+    expect(panel.element.querySelectorAll('img, script, iframe')).toHaveLength(0);
     await new Promise((done) => setTimeout(done, 50));
     expect((window as { __pwned?: number }).__pwned).toBeUndefined();
   });
@@ -295,8 +271,7 @@ describe('DevtoolsPanel on a conversation', () => {
     expect(within(task, '.juncture-message.error')).toHaveLength(1);
 
     // A result without the tool's name is named by the call it answers.
-    act(() => root.unmount());
-    root = createRoot(container);
+    panel.remount();
     const thread = new ThreadBuilder('fixtures', 'unnamed-tool', 'bare');
     const calls = storedMessage('AIMessage', { id: 'a', content: '', tool_calls: [{ id: 'c9', name: 'lookup', args: { id: 42 } }] });
     const result = storedMessage('ToolMessage', { id: 't', content: 'found', tool_call_id: 'c9' });

@@ -1,26 +1,18 @@
-import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { BrowserSaver } from '../../src/index.js';
 import { connectDevtools } from '../../src/devtools/hook.js';
 import { createPageDataSource } from '../../src/devtools/page-source.js';
 import { CONTENT_SOURCE, readHookMessage, type HookMessage } from '../../src/devtools/protocol.js';
 import { readEveryRecord } from '../support/raw-records.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
+import { usePanelContainer } from '../support/panel-container.js';
 import { freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
 import type { TypedBytes } from '../../src/storage/records.js';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
-
 const SECRET = 'plover-2208-flint';
-let container: HTMLElement;
-let root: Root;
+const panel = usePanelContainer(600);
 let saver: BrowserSaver;
 
 beforeEach(async () => {
-  container = document.createElement('div');
-  container.style.height = '600px';
-  document.body.append(container);
-  root = createRoot(container);
   saver = new BrowserSaver({
     dbName: freshDbName('encrypted-panel'),
     encryption: { key: await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']) },
@@ -29,17 +21,15 @@ beforeEach(async () => {
   await saver.putWrites(config, [['notes', `write ${SECRET}`]], 'task-1');
 });
 afterEach(async () => {
-  act(() => root.unmount());
-  container.remove();
   await saver.close();
   await BrowserSaver.deleteDatabase(saver.dbName);
 });
 
-const channelTexts = () => [...container.querySelectorAll<HTMLElement>('.juncture-channel')].map((section) => section.textContent ?? '');
+const channelTexts = () => [...panel.element.querySelectorAll<HTMLElement>('.juncture-channel')].map((section) => section.textContent ?? '');
 
 async function renderPanel(inspected: Parameters<typeof createPageDataSource>[0]) {
-  await act(async () => root.render(<DevtoolsPanel source={createPageDataSource(inspected)} theme="light" />));
-  await vi.waitFor(() => expect(container.querySelector('.juncture-detail')?.textContent).toContain('Checkpoint cp-1'), { timeout: 10_000 });
+  await panel.render(<DevtoolsPanel source={createPageDataSource(inspected)} theme="light" />);
+  await vi.waitFor(() => expect(panel.element.querySelector('.juncture-detail')?.textContent).toContain('Checkpoint cp-1'), { timeout: 10_000 });
 }
 
 describe('devtools on an encrypted saver', () => {
@@ -47,13 +37,13 @@ describe('devtools on an encrypted saver', () => {
     // What the extension's content script has: the database name, no key.
     await renderPanel([{ saver: { dbName: saver.dbName, subscribe: () => () => undefined } }]);
     await vi.waitFor(() => expect(channelTexts().some((text) => text.startsWith('notes') && text.includes('encrypted'))).toBe(true), { timeout: 10_000 });
-    expect(container.textContent).not.toContain(SECRET);
+    expect(panel.element.textContent).not.toContain(SECRET);
   });
 
   it('shows the values when the page\'s own saver is given: it decrypts in the page', async () => {
     await renderPanel([{ saver }]);
     await vi.waitFor(() => expect(channelTexts().some((text) => text.includes(`note ${SECRET}`))).toBe(true), { timeout: 10_000 });
-    expect(container.textContent).not.toMatch(/\bencrypted\b/);
+    expect(panel.element.textContent).not.toMatch(/\bencrypted\b/);
   });
 
   it('connectDevtools decrypts a stored value the content script sends, for its own database only', async () => {

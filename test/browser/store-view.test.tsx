@@ -1,22 +1,16 @@
 import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { createPageDataSource } from '../../src/devtools/page-source.js';
 import { BrowserStore } from '../../src/index.js';
 import { DevtoolsPanel } from '../../src/panel/DevtoolsPanel.js';
 import { freshDbName } from '../support/fixtures.js';
-
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+import { click, usePanelContainer } from '../support/panel-container.js';
 
 const HOSTILE_TEXT = '<img src="x" onerror="window.__storePwned = 1"><script>window.__storePwned = 2</script><b>bold</b>';
 
-let container: HTMLElement;
-let root: Root;
+const panel = usePanelContainer(600);
+const { $$, buttonNamed } = panel;
 let store: BrowserStore;
 beforeEach(async () => {
-  container = document.createElement('div');
-  container.style.height = '600px';
-  document.body.append(container);
-  root = createRoot(container);
   store = new BrowserStore({ dbName: freshDbName('store-view') });
   await store.put(['memories', 'ada'], 'drink', { text: 'I like green tea' });
   await store.put(['memories', 'ada'], 'food', { text: 'I like rice' });
@@ -24,21 +18,16 @@ beforeEach(async () => {
   await store.put(['prefs'], 'theme', { text: 'dark' }, undefined, { ttl: 60 });
 });
 afterEach(async () => {
-  act(() => root.unmount());
-  container.remove();
   await store.close();
   await BrowserStore.deleteDatabase(store.dbName);
 });
 
-const $$ = (selector: string) => [...container.querySelectorAll<HTMLElement>(selector)];
-const click = (element: Element | null | undefined) => act(async () => (element as HTMLElement).click());
-const buttonNamed = (name: string) => $$('button').find((button) => button.textContent === name);
 const itemKeys = () => $$('[aria-label="Items"] button > div:first-child').map((div) => div.textContent);
 const treeLabels = () => $$('[aria-label="Namespaces"] [role="treeitem"] > button').map((button) => `${button.style.paddingLeft} ${button.textContent}`);
 
 async function renderStoreView() {
   const source = createPageDataSource([], [store]);
-  await act(async () => root.render(<DevtoolsPanel source={source} theme="light" />));
+  await panel.render(<DevtoolsPanel source={source} theme="light" />);
   await click(buttonNamed('Store'));
   await vi.waitFor(() => expect(itemKeys().length).toBeGreaterThan(0));
 }
@@ -61,7 +50,7 @@ describe('the Store view', () => {
 
   it('narrows the items by text, and shows items put later without being asked', async () => {
     await renderStoreView();
-    const search = container.querySelector<HTMLInputElement>('input[aria-label="Search items"]')!;
+    const search = panel.element.querySelector<HTMLInputElement>('input[aria-label="Search items"]')!;
     await act(async () => {
       const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
       setValue.call(search, 'LIKE tea');
@@ -93,7 +82,7 @@ describe('the Store view', () => {
     const detail = $$('[aria-label="Item"]')[0]!;
     await vi.waitFor(() => expect(detail.textContent).toContain(HOSTILE_TEXT));
     expect(detail.textContent).toContain('<iframe src="about:blank"></iframe>');
-    expect(container.querySelectorAll('img, script, iframe, b').length).toBe(0);
+    expect(panel.element.querySelectorAll('img, script, iframe, b').length).toBe(0);
     expect((window as { __storePwned?: number }).__storePwned).toBeUndefined();
   });
 });
