@@ -6,7 +6,7 @@ import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
-import { listDependencies } from './lists.js';
+import { listDependencies, slicesOf } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
 import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
@@ -48,6 +48,22 @@ interface BatchEvents {
   missingVersion(blob: BlobRecord, version: ChannelVersion): void;
   /** A write is a part of a value that is not stored (the put of its checkpoint failed). */
   missingSource(write: WriteRecord): void;
+  /** A list item is a slice of a record that is not stored (an earlier write of the thread failed). */
+  missingSlice(blob: BlobRecord): void;
+}
+
+/** Checks, in the batch's transaction, that the records a list's items are slices of are stored. */
+function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, events: BatchEvents): boolean {
+  const slices = slicesOf(blob);
+  for (const { write, blob: source } of slices) {
+    const request = write
+      ? tx.objectStore('writes').getKey([blob.thread_id, blob.checkpoint_ns, ...write])
+      : tx.objectStore('blobs').getKey([blob.thread_id, blob.checkpoint_ns, ...source!]);
+    request.onsuccess = () => {
+      if (request.result === undefined) events.missingSlice(blob);
+    };
+  }
+  return slices.length > 0;
 }
 
 /** Checks, in the batch's transaction, that the value a write is a part of is stored. */
@@ -122,6 +138,7 @@ function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents
   let checks = false;
   for (const blob of blobs) {
     checks = checkListDependencies(store, blob, events) || checks;
+    checks = checkSliceSources(tx, blob, events) || checks;
     store.put(blob);
   }
   return checks;
@@ -131,8 +148,12 @@ function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents
 function storesOf(operations: WriteOperation[]): StoreName[] {
   const stores = new Set<StoreName>(JOURNAL_STORE_NAMES);
   for (const operation of operations) {
-    if (operation.kind === 'checkpoint') stores.add('checkpoints').add('blobs');
-    else if (operation.kind === 'blobs') stores.add('blobs');
+    if (operation.kind === 'checkpoint' || operation.kind === 'blobs') {
+      if (operation.kind === 'checkpoint') stores.add('checkpoints');
+      stores.add('blobs');
+      // A list item that is a slice of a write checks that write.
+      if (operation.blobs.some((blob) => slicesOf(blob).some((slice) => slice.write))) stores.add('writes');
+    }
     // A write that is a part of a stored value checks that value.
     else if (operation.kind === 'writes') {
       stores.add('writes');
@@ -182,6 +203,14 @@ function commitOperations(
           'STORAGE',
           `The list of channel "${blob.channel}" at version ${String(blob.version)} builds on its version ${String(version)}, ` +
             'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+        );
+        tx.abort();
+      },
+      missingSlice: (blob) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `An item of the list of channel "${blob.channel}" at version ${String(blob.version)} is a slice of a record that is not stored ` +
+            '(an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
         );
         tx.abort();
       },
