@@ -6,9 +6,9 @@ import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
-import { listDependencies, slicesOf } from './lists.js';
+import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type WriteRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -18,6 +18,7 @@ import type {
   Durability,
   ListResume,
   PruneOptions,
+  SlicedItem,
   StoredTuple,
   TuplePage,
   WriteOperation,
@@ -52,18 +53,38 @@ interface BatchEvents {
   missingSlice(blob: BlobRecord): void;
 }
 
-/** Checks, in the batch's transaction, that the records a list's items are slices of are stored. */
-function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, events: BatchEvents): boolean {
-  const slices = slicesOf(blob);
-  for (const { write, blob: source } of slices) {
-    const request = write
-      ? tx.objectStore('writes').getKey([blob.thread_id, blob.checkpoint_ns, ...write])
-      : tx.objectStore('blobs').getKey([blob.thread_id, blob.checkpoint_ns, ...source!]);
+function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
+  return a.type === b.type && a.bytes.byteLength === b.bytes.byteLength && a.bytes.every((byte, i) => byte === b.bytes[i]);
+}
+
+/**
+ * Checks, in the batch's transaction, that the records a list's items are slices of are stored, and that each
+ * slice gives back the item's own bytes (`whole`, by item index); an item whose slice does not is stored whole,
+ * by storing the blob again. Returns whether it queued a check.
+ */
+function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): boolean {
+  const items = blob.list?.items ?? [];
+  let checks = false;
+  items.forEach((item, index) => {
+    if (!isItemSlice(item)) return;
+    checks = true;
+    const { thread_id, checkpoint_ns } = blob;
+    const request = item.write
+      ? tx.objectStore('writes').get([thread_id, checkpoint_ns, ...item.write])
+      : tx.objectStore('blobs').get([thread_id, checkpoint_ns, ...item.blob!]);
     request.onsuccess = () => {
-      if (request.result === undefined) events.missingSlice(blob);
+      const source = (request.result as WriteRecord | BlobRecord | undefined)?.value;
+      if (!source) {
+        events.missingSlice(blob);
+        return;
+      }
+      const expected = whole.get(index);
+      if (!expected || sameBytes(spliceItem(item, source, 'A list item'), expected)) return;
+      blob.list!.items[index] = expected;
+      tx.objectStore('blobs').put(blob);
     };
-  }
-  return slices.length > 0;
+  });
+  return checks;
 }
 
 /** Checks, in the batch's transaction, that the value a write is a part of is stored. */
@@ -102,7 +123,7 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      return queueBlobs(tx, operation.blobs, events);
+      return queueBlobs(tx, operation.blobs, events, operation.slicedItems);
     }
     case 'blobs':
       return queueBlobs(tx, operation.blobs, events);
@@ -133,13 +154,14 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents): boolean {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, slicedItems: SlicedItem[] = []): boolean {
   const store = tx.objectStore('blobs');
   let checks = false;
-  for (const blob of blobs) {
+  for (const [index, blob] of blobs.entries()) {
     checks = checkListDependencies(store, blob, events) || checks;
-    checks = checkSliceSources(tx, blob, events) || checks;
     store.put(blob);
+    const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
+    checks = checkSliceSources(tx, blob, whole, events) || checks;
   }
   return checks;
 }

@@ -65,6 +65,36 @@ export function spliceItem(slice: ItemSlice, source: TypedBytes, what: string): 
   return { type: source.type, bytes: item };
 }
 
+/** Items shorter than this are stored whole: a slice would not be much smaller. */
+const MIN_SLICED_BYTES = 64;
+
+/**
+ * Where `item` lies in `source`: the span and the bytes to put in that make it, or undefined when it does not
+ * lie there with at most a quarter of it put in. The longest prefix of the item found in the source starts the
+ * span; the longest run of the source after it that ends the item ends it.
+ */
+export function sliceWithin(source: Uint8Array, item: Uint8Array): Pick<ItemSlice, 'span' | 'insert'> | undefined {
+  if (item.byteLength < MIN_SLICED_BYTES) return undefined;
+  let start = -1;
+  let prefix = 0;
+  for (let p = source.indexOf(item[0]!); p !== -1 && source.byteLength - p > prefix && prefix < item.byteLength; p = source.indexOf(item[0]!, p + 1)) {
+    let n = 0;
+    while (n < item.byteLength && p + n < source.byteLength && source[p + n] === item[n]) n += 1;
+    if (n > prefix) [start, prefix] = [p, n];
+  }
+  if (start < 0) return undefined;
+  const at = start + prefix;
+  let tail = 0;
+  for (let length = Math.min(source.byteLength - at, item.byteLength - prefix); length > 0 && tail === 0; length -= 1) {
+    let n = 0;
+    while (n < length && source[at + n] === item[item.byteLength - length + n]) n += 1;
+    if (n === length) tail = length;
+  }
+  const insert = item.slice(prefix, item.byteLength - tail);
+  if (insert.byteLength * 4 > item.byteLength) return undefined;
+  return { span: [start, at, at + tail], insert };
+}
+
 export interface StoredList {
   /** Items first stored at this version, each serialized on its own, or as a slice of a value stored elsewhere. */
   items: StoredItem[];

@@ -50,6 +50,7 @@ export function buffersOfOperation(operation: WriteOperation): ArrayBuffer[] {
   if (operation.kind === 'checkpoint') {
     buffers.checkpoint(operation.checkpoint);
     buffers.blobs(operation.blobs);
+    for (const sliced of operation.slicedItems ?? []) buffers.add(sliced.bytes);
   } else if (operation.kind === 'blobs') {
     buffers.blobs(operation.blobs);
   } else if (operation.kind === 'writes') {

@@ -5,6 +5,7 @@ import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph
 import { CheckpointError } from '../../src/index.js';
 import { readThreadDetails } from '../../src/devtools/reader.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { isItemSlice, slicesOf, type ItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
 import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
@@ -36,10 +37,14 @@ async function records(dbName: string): Promise<{ blobs: BlobRecord[]; writes: W
   }
 }
 
-/** Every serialized value stored: blobs' values and list items, writes' values. */
+/** Every serialized value stored: blobs' values and list items (not those stored as slices), writes' values. */
 function storedBytes({ blobs, writes }: { blobs: BlobRecord[]; writes: WriteRecord[] }): TypedBytes[] {
-  return [...blobs.flatMap((blob) => [...(blob.value ? [blob.value] : []), ...(blob.list?.items ?? [])]), ...writes.map((write) => write.value)];
+  const items = blobs.flatMap((blob) => blob.list?.items.filter((item) => !isItemSlice(item)) ?? []) as TypedBytes[];
+  return [...blobs.flatMap((blob) => (blob.value ? [blob.value] : [])), ...items, ...writes.map((write) => write.value)];
 }
+
+/** The list items stored as slices. */
+const slicesIn = ({ blobs }: { blobs: BlobRecord[] }): ItemSlice[] => blobs.flatMap((blob) => slicesOf(blob));
 
 /** What a user compares of pending writes: channels and values (task ids derive from checkpoint ids). */
 const writesOf = (tuple: CheckpointTuple | undefined) => tuple?.pendingWrites?.map(([, channel, value]) => [channel, value]);
@@ -52,16 +57,21 @@ function withoutIds(value: unknown): unknown {
 describe('writes stored as a part of a value their checkpoint stores', () => {
   const newSaver = useFreshSavers('write-sources');
 
-  it(`serializes each message of a ${TURNS}-turn chat twice: the input once with its checkpoint, the reply once as a write, each once in the list`, async () => {
+  it(`serializes each message of a ${TURNS}-turn chat once: the input with its checkpoint, the reply as a write; the list's items are slices of those`, async () => {
     const saver = newSaver();
     await chat(saver, 'chat', TURNS);
     const decoder = new TextDecoder();
-    const texts = storedBytes(await records(saver.dbName)).map((typed) => decoder.decode(typed.bytes));
-    const copies = (text: string) => texts.filter((stored) => stored.includes(text)).length;
+    const stored = await records(saver.dbName);
+    const texts = storedBytes(stored).map((typed) => decoder.decode(typed.bytes));
+    const copies = (text: string) => texts.filter((text_) => text_.includes(text)).length;
     for (let turn = 0; turn < TURNS; turn += 1) {
-      // Before, the input task's write serialized the human message a third time.
-      expect([copies(humanText(turn)), copies(aiText(turn))]).toEqual([2, 2]);
+      // Before, the list stored each message again, with the id the reducer gave it after its write was stored.
+      expect([copies(humanText(turn)), copies(aiText(turn))]).toEqual([1, 1]);
     }
+    // Each slice puts in the message's id, and no more.
+    const slices = slicesIn(stored);
+    expect(slices.map((slice) => (slice.write ? 'write' : slice.blob![0])).sort()).toEqual([...Array(TURNS).fill('__start__'), ...Array(TURNS).fill('write')]);
+    for (const slice of slices) expect(decoder.decode(slice.insert)).toMatch(/^,?"id":"[0-9a-f-]{36}",?$/);
     const { writes } = await records(saver.dbName);
     expect(writes.filter((write) => write.of).map((write) => [write.channel, write.of!.channel, decoder.decode(write.value.bytes)])).toEqual(
       Array.from({ length: TURNS }, () => ['messages', '__start__', '"messages"']),
