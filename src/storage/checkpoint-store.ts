@@ -65,6 +65,8 @@ function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
 function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): boolean {
   const items = blob.list?.items ?? [];
   let checks = false;
+  // The blob as stored again, with the items whose slices did not give their bytes whole (the caller's untouched).
+  let rewritten: BlobRecord | undefined;
   items.forEach((item, index) => {
     if (!isItemSlice(item)) return;
     checks = true;
@@ -80,8 +82,9 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
       }
       const expected = whole.get(index);
       if (!expected || sameBytes(spliceItem(item, source, 'A list item'), expected)) return;
-      blob.list!.items[index] = expected;
-      tx.objectStore('blobs').put(blob);
+      rewritten ??= { ...blob, list: { ...blob.list!, items: [...items] } };
+      rewritten.list!.items[index] = expected;
+      tx.objectStore('blobs').put(rewritten);
     };
   });
   return checks;

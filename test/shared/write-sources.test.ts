@@ -108,10 +108,43 @@ describe('writes stored as a part of a value their checkpoint stores', () => {
     await reopened.deleteThread('copy');
     const left = await records(saver.dbName);
     expect(left.writes.filter((write) => write.thread_id === 'copy')).toEqual([]);
-    // Every write that is a part of a value still has that value.
+    // Every write that is a part of a value still has that value, and every list item stored as a slice its source.
     for (const write of left.writes.filter((record) => record.of)) {
       expect(left.blobs.some((blob) => blob.thread_id === write.thread_id && blob.channel === write.of!.channel && blob.version === write.of!.version)).toBe(true);
     }
+    const chatSlices = left.blobs.filter((blob) => blob.thread_id === 'chat').flatMap((blob) => slicesOf(blob));
+    for (const { write, blob } of chatSlices) {
+      const found = write
+        ? left.writes.some((record) => record.thread_id === 'chat' && record.checkpoint_id === write[0] && record.task_id === write[1] && record.idx === write[2])
+        : left.blobs.some((record) => record.thread_id === 'chat' && record.channel === blob![0] && record.version === blob![1]);
+      expect(found).toBe(true);
+    }
+  });
+
+  it('stores a list item whole when the write it would be a slice of holds other bytes (a write stored first under the same key)', async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', 2);
+    const { blobs } = await records(saver.dbName);
+    const sliced = blobs.find((blob) => slicesOf(blob).some((slice) => slice.write))!;
+    const index = sliced.list!.items.findIndex((item) => isItemSlice(item) && item.write);
+    const storage = new IndexedDBCheckpointStorage({ dbName: saver.dbName, durability: 'default' });
+    const other = { type: 'json', bytes: new TextEncoder().encode(JSON.stringify('not what the write holds')) };
+    try {
+      const [checkpoint] = (await storage.listCheckpoints({ thread_id: 'chat' }, 1)).records;
+      const copy: BlobRecord = { ...sliced, version: 999.5 };
+      await storage.write({ kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-last' }, blobs: [copy], slicedItems: [{ blob: 0, item: index, bytes: other }] });
+      const stored = (await records(saver.dbName)).blobs.find((blob) => blob.version === 999.5)!;
+      expect(stored.list!.items[index]).toEqual(other);
+      // A slice of a write that is not stored is refused.
+      const dangling: BlobRecord = { ...sliced, version: 999.6, list: { ...sliced.list!, items: sliced.list!.items.map((item) => (isItemSlice(item) && item.write ? { ...item, write: ['none', 'none', 0] as [string, string, number] } : item)) } };
+      const error = await storage.write({ kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-later' }, blobs: [dangling] }).catch((thrown: unknown) => thrown);
+      expect(CheckpointError.is(error, "STORAGE"), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/is a slice of a record that is not stored/);
+    } finally {
+      await storage.close();
+    }
+    // The wire never carries a slice: the journal reads items whole.
+    expect(() => toWireRecord({ kind: 'blob', ...sliced })).toThrow(/cannot travel on its own/);
   });
 
   it('the devtools reader shows the input task\'s write as its messages, and the next checkpoint\'s preview from it', async () => {
