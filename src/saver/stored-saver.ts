@@ -426,8 +426,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
     const cipher = this.#cipher;
-    // Found now, while this thread's latest put is still the parent's; encrypted items are never slices, whose
-    // spans and inserted bytes would be in clear.
+    // Found now, in call order, among what the parent's put and the writes against it stored; encrypted items are
+    // never slices, whose spans and inserted bytes would be in clear.
     const sliceSources = new Map(
       cipher ? [] : [...planned].map(([channel, list]) => [channel, list.newItems.map((item) => this.#writeSources.sliceSourceOf(thread_id, checkpoint_ns, parent, item))] as const),
     );
