@@ -18,6 +18,7 @@ import { STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/s
 import { longThread } from '../../test/support/fixture-threads.js';
 import { writeThreadExport } from '../../test/support/write-thread.js';
 import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
+import { recordBytes } from './record-bytes.js';
 import { FIVE_CHANNELS, buildChatGraph, buildFiveChannelGraph, buildLoopGraph, chatText, fiveChannelInput, stepValue } from './graphs.js';
 import {
   getAllTen,
@@ -104,22 +105,6 @@ async function saverOf(kind: SaverKind, encrypted: boolean): Promise<BrowserSave
 }
 const encryptionChat = (turns: number, encrypted: boolean) => `encryption-chat-${turns}-${encrypted ? 'encrypted' : 'clear'}`;
 type StoreName = (typeof STORE_NAMES)[number];
-
-/**
- * The bytes a record holds, as its structured clone carries them: UTF-8 text of strings and property names,
- * 8 per number, the length of byte arrays, 1 per other primitive. Keys are part of the record (key paths),
- * so they are counted once; index entries are not counted.
- */
-function recordBytes(value: unknown): number {
-  if (typeof value === 'string') return new TextEncoder().encode(value).byteLength;
-  if (typeof value === 'number') return 8;
-  if (ArrayBuffer.isView(value)) return value.byteLength;
-  if (Array.isArray(value)) return value.reduce((sum: number, item: unknown) => sum + recordBytes(item), 0);
-  if (typeof value === 'object' && value !== null) {
-    return Object.entries(value).reduce((sum, [key, item]) => sum + recordBytes(key) + recordBytes(item), 0);
-  }
-  return 1;
-}
 
 let rawDatabase: IDBDatabase | undefined;
 async function raw(): Promise<IDBDatabase> {

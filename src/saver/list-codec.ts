@@ -15,11 +15,12 @@
 import { DeltaSnapshot, isDeltaSnapshot, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import type { ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
-import type { BaseRun, ItemRef, ListRun, OwnRun, StoredList, StoredRun } from '../storage/lists.js';
+import { sliceWithin, type BaseRun, type ItemRef, type ListRun, type OwnRun, type StoredItem, type StoredList, type StoredRun } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import { decode, decodeItems, encode } from './codec.js';
 import { RecentByScope } from './recent-by-scope.js';
+import type { SliceSource } from './write-sources.js';
 
 /** Edits a read follows at most before a list that spells itself. */
 export const MAX_LIST_DEPTH = 256;
@@ -55,7 +56,7 @@ export function listValue(elements: unknown[], tag: string | undefined, what: st
 /** A list to store: its new items still to serialize. */
 export interface PlannedList {
   newItems: unknown[];
-  build(items: TypedBytes[]): StoredList;
+  build(items: StoredItem[]): StoredList;
 }
 
 /** Arrays whose items serialize one by one exactly as the array does whole. */
@@ -151,10 +152,31 @@ export class ListCodec {
     this.#known.forgetThread(thread_id);
   }
 
-  /** Serializes (and encrypts, with `cipher`) a planned list's new items and builds its record. */
-  async encode(serde: SerializerProtocol, planned: PlannedList, what: string, cipher?: ValueCipher): Promise<StoredList> {
-    const items = await Promise.all(planned.newItems.map((item, i) => encode(serde, item, `item ${i} of ${what}`, cipher)));
-    return planned.build(items);
+  /**
+   * Serializes (and encrypts, with `cipher`) a planned list's new items and builds its record. An item that
+   * `sources[i]` holds is stored as a slice of its bytes where they make the item's own (see `sliceWithin`);
+   * `sliced` gives those items' own bytes, which the commit checks the slices against.
+   */
+  async encode(
+    serde: SerializerProtocol,
+    planned: PlannedList,
+    what: string,
+    cipher?: ValueCipher,
+    sources: (SliceSource | undefined)[] = [],
+  ): Promise<{ list: StoredList; sliced: { item: number; bytes: TypedBytes }[] }> {
+    const sliced: { item: number; bytes: TypedBytes }[] = [];
+    const items = await Promise.all(
+      planned.newItems.map(async (item, i): Promise<StoredItem> => {
+        const bytes = await encode(serde, item, `item ${i} of ${what}`, cipher);
+        const source = sources[i];
+        const stored = source && (await source.bytes);
+        const slice = stored?.type === bytes.type ? sliceWithin(stored.bytes, bytes.bytes) : undefined;
+        if (!source || !slice) return bytes;
+        sliced.push({ item: i, bytes });
+        return { ...source.of, ...slice };
+      }),
+    );
+    return { list: planned.build(items), sliced };
   }
 
   /**

@@ -20,12 +20,12 @@ import { cipherOf, isEncrypted, type EncryptionOptions, type ValueCipher } from 
 import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
-import type { ChannelValue, CheckpointQuery, CheckpointStorage, StoredTuple, WriteOperation } from '../storage/storage.js';
+import type { ChannelValue, CheckpointQuery, CheckpointStorage, SlicedItem, StoredTuple, WriteOperation } from '../storage/storage.js';
 import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
-import { partOf, WriteSources } from './write-sources.js';
+import { isPlainObject, partOf, WriteSources } from './write-sources.js';
 
 /** `list` options: LangGraph's, plus paging forward and a step range. */
 export interface ListOptions extends CheckpointListOptions {
@@ -425,19 +425,30 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       // A channel rebuilt from writes (no value at this version) keeps its last list for its next snapshot.
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
+    const cipher = this.#cipher;
+    // Found now, in call order, among what the parent's put and the writes against it stored; encrypted items are
+    // never slices, whose spans and inserted bytes would be in clear.
+    const sliceSources = new Map(
+      cipher ? [] : [...planned].map(([channel, list]) => [channel, list.newItems.map((item) => this.#writeSources.sliceSourceOf(thread_id, checkpoint_ns, parent, item))] as const),
+    );
+    // The bytes of the values stored whole, once serialized: the next checkpoint's list items may be slices of them.
+    const wholeBytes = new Map<string, TypedBytes>();
+    let settleValues!: () => void;
+    const valuesSerialized = new Promise<void>((resolve) => (settleValues = resolve));
     this.#writeSources.remember(
       thread_id,
       checkpoint_ns,
       checkpoint_id,
       Object.entries(stored).flatMap(([channel, version]) => (Object.prototype.hasOwnProperty.call(values, channel) ? [[channel, version, values[channel]] as [string, ChannelVersion, unknown]] : [])),
+      cipher ? undefined : (channel) => valuesSerialized.then(() => wholeBytes.get(channel)),
     );
-    const cipher = this.#cipher;
-    return this.#submit(async () => {
+    const prepare = async (): Promise<WriteOperation> => {
       await this.checkKey(thread_id);
       const copied = { checkpoint_id, v: checkpoint.v, ...(typeof metadata?.step === 'number' ? { step: metadata.step } : {}), ...(typeof metadata?.source === 'string' ? { source: metadata.source } : {}) };
       // Metadata that is no object (a direct caller's) is stored as it is.
       const isObject = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata);
       const serialized = withoutCopiedFields(rest, isObject ? metadata : {}, copied);
+      const slicedItems: SlicedItem[] = [];
       const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
         encode(this.serde, serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
         encode(this.serde, isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
@@ -445,11 +456,18 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         Promise.all(
           Object.entries(stored)
             .filter(([channel]) => Object.prototype.hasOwnProperty.call(values, channel))
-            .map(async ([channel, version]): Promise<BlobRecord> => {
+            .map(async ([channel, version], index): Promise<BlobRecord> => {
               const what = `channel "${channel}" of checkpoint ${checkpoint_id}`;
               const list = planned.get(channel);
-              if (list) return { thread_id, checkpoint_ns, channel, version, value: null, list: await this.#lists.encode(this.serde, list, what, cipher) };
-              return { thread_id, checkpoint_ns, channel, version, value: await encode(this.serde, values[channel], what, cipher) };
+              if (list) {
+                const encoded = await this.#lists.encode(this.serde, list, what, cipher, sliceSources.get(channel));
+                for (const { item, bytes } of encoded.sliced) slicedItems.push({ blob: index, item, bytes });
+                return { thread_id, checkpoint_ns, channel, version, value: null, list: encoded.list };
+              }
+              const value = await encode(this.serde, values[channel], what, cipher);
+              // A copy: the WorkerSaver transfers the stored bytes to its worker.
+              if (!cipher && isPlainObject(values[channel])) wholeBytes.set(channel, { type: value.type, bytes: value.bytes.slice() });
+              return { thread_id, checkpoint_ns, channel, version, value };
             }),
         ),
       ]);
@@ -466,7 +484,14 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (copied.step !== undefined) record.step = copied.step;
       if (copied.source !== undefined) record.source = copied.source;
       if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
-      return { kind: 'checkpoint', checkpoint: record, blobs };
+      return slicedItems.length > 0 ? { kind: 'checkpoint', checkpoint: record, blobs, slicedItems } : { kind: 'checkpoint', checkpoint: record, blobs };
+    };
+    return this.#submit(async () => {
+      try {
+        return await prepare();
+      } finally {
+        settleValues();
+      }
     });
   }
 
@@ -491,7 +516,27 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     if (writes.length === 0) return;
     // Found now, while the values are the objects that were put.
     const sources = writes.map(([channel, value]) => (channel === TASKS ? undefined : this.#writeSources.find(thread_id, checkpoint_ns, checkpoint_id, value)));
-    await this.#guard(() => this.#submit(async () => {
+    const idxOf = (channel: string, position: number) =>
+      // Own keys only: a channel named like an Object.prototype member ("constructor") is a regular write.
+      Object.prototype.hasOwnProperty.call(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : position;
+    const cipher = this.#cipher;
+    const prepared = new Map<number, TypedBytes>();
+    let settleWrites!: () => void;
+    const writesSerialized = new Promise<void>((resolve) => (settleWrites = resolve));
+    // Regular writes stored whole (not parts of a value) may hold the next checkpoint's new list items.
+    if (!cipher) {
+      this.#writeSources.rememberWrites(
+        thread_id,
+        checkpoint_ns,
+        checkpoint_id,
+        writes.flatMap(([channel, value], position) =>
+          channel === TASKS || sources[position] || idxOf(channel, position) < 0
+            ? []
+            : [{ task_id, idx: idxOf(channel, position), value, bytes: writesSerialized.then(() => prepared.get(position)) }],
+        ),
+      );
+    }
+    const prepare = async (): Promise<WriteOperation> => {
       await this.checkKey(thread_id);
       const records = await Promise.all(
         writes.map(async ([channel, value], position): Promise<WriteRecord> => {
@@ -502,18 +547,32 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
             checkpoint_ns,
             checkpoint_id,
             task_id,
-            // Own keys only: a channel named like an Object.prototype member ("constructor") is a regular write.
-            idx: Object.prototype.hasOwnProperty.call(WRITES_IDX_MAP, channel) ? WRITES_IDX_MAP[channel]! : position,
+            idx: idxOf(channel, position),
             channel,
-            value: await encode(this.serde, source ? source.key : value, what, this.#cipher),
+            value: await encode(this.serde, source ? source.key : value, what, cipher),
             task_path: taskPath,
           };
           if (source) record.of = source.of;
+          // A copy: the WorkerSaver transfers the stored bytes to its worker.
+          else if (!cipher) prepared.set(position, { type: record.value.type, bytes: record.value.bytes.slice() });
           return record;
         }),
       );
       return { kind: 'writes', writes: records };
-    }));
+    };
+    await this.#guard(() =>
+      this.#submit(async () => {
+        try {
+          return await prepare();
+        } finally {
+          settleWrites();
+        }
+      }).catch((error: unknown) => {
+        // What the next checkpoint's list items would be slices of may not be stored.
+        this.#writeSources.forgetThread(thread_id);
+        throw error;
+      }),
+    );
   }
 
   async deleteThread(threadId: string): Promise<void> {

@@ -6,9 +6,9 @@ import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
-import { listDependencies } from './lists.js';
+import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type WriteRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -18,6 +18,7 @@ import type {
   Durability,
   ListResume,
   PruneOptions,
+  SlicedItem,
   StoredTuple,
   TuplePage,
   WriteOperation,
@@ -48,6 +49,45 @@ interface BatchEvents {
   missingVersion(blob: BlobRecord, version: ChannelVersion): void;
   /** A write is a part of a value that is not stored (the put of its checkpoint failed). */
   missingSource(write: WriteRecord): void;
+  /** A list item is a slice of a record that is not stored (an earlier write of the thread failed). */
+  missingSlice(blob: BlobRecord): void;
+}
+
+function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
+  return a.type === b.type && a.bytes.byteLength === b.bytes.byteLength && a.bytes.every((byte, i) => byte === b.bytes[i]);
+}
+
+/**
+ * Checks, in the batch's transaction, that the records a list's items are slices of are stored, and that each
+ * slice gives back the item's own bytes (`whole`, by item index); an item whose slice does not is stored whole,
+ * by storing the blob again. Returns whether it queued a check.
+ */
+function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): boolean {
+  const items = blob.list?.items ?? [];
+  let checks = false;
+  // The blob as stored again, with the items whose slices did not give their bytes whole (the caller's untouched).
+  let rewritten: BlobRecord | undefined;
+  items.forEach((item, index) => {
+    if (!isItemSlice(item)) return;
+    checks = true;
+    const { thread_id, checkpoint_ns } = blob;
+    const request = item.write
+      ? tx.objectStore('writes').get([thread_id, checkpoint_ns, ...item.write])
+      : tx.objectStore('blobs').get([thread_id, checkpoint_ns, ...item.blob!]);
+    request.onsuccess = () => {
+      const source = (request.result as WriteRecord | BlobRecord | undefined)?.value;
+      if (!source) {
+        events.missingSlice(blob);
+        return;
+      }
+      const expected = whole.get(index);
+      if (!expected || sameBytes(spliceItem(item, source, 'A list item'), expected)) return;
+      rewritten ??= { ...blob, list: { ...blob.list!, items: [...items] } };
+      rewritten.list!.items[index] = expected;
+      tx.objectStore('blobs').put(rewritten);
+    };
+  });
+  return checks;
 }
 
 /** Checks, in the batch's transaction, that the value a write is a part of is stored. */
@@ -86,7 +126,7 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      return queueBlobs(tx, operation.blobs, events);
+      return queueBlobs(tx, operation.blobs, events, operation.slicedItems);
     }
     case 'blobs':
       return queueBlobs(tx, operation.blobs, events);
@@ -117,12 +157,14 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents): boolean {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, slicedItems: SlicedItem[] = []): boolean {
   const store = tx.objectStore('blobs');
   let checks = false;
-  for (const blob of blobs) {
+  for (const [index, blob] of blobs.entries()) {
     checks = checkListDependencies(store, blob, events) || checks;
     store.put(blob);
+    const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
+    checks = checkSliceSources(tx, blob, whole, events) || checks;
   }
   return checks;
 }
@@ -131,8 +173,12 @@ function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents
 function storesOf(operations: WriteOperation[]): StoreName[] {
   const stores = new Set<StoreName>(JOURNAL_STORE_NAMES);
   for (const operation of operations) {
-    if (operation.kind === 'checkpoint') stores.add('checkpoints').add('blobs');
-    else if (operation.kind === 'blobs') stores.add('blobs');
+    if (operation.kind === 'checkpoint' || operation.kind === 'blobs') {
+      if (operation.kind === 'checkpoint') stores.add('checkpoints');
+      stores.add('blobs');
+      // A list item that is a slice of a write checks that write.
+      if (operation.blobs.some((blob) => slicesOf(blob).some((slice) => slice.write))) stores.add('writes');
+    }
     // A write that is a part of a stored value checks that value.
     else if (operation.kind === 'writes') {
       stores.add('writes');
@@ -182,6 +228,14 @@ function commitOperations(
           'STORAGE',
           `The list of channel "${blob.channel}" at version ${String(blob.version)} builds on its version ${String(version)}, ` +
             'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+        );
+        tx.abort();
+      },
+      missingSlice: (blob) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `An item of the list of channel "${blob.channel}" at version ${String(blob.version)} is a slice of a record that is not stored ` +
+            '(an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
         );
         tx.abort();
       },

@@ -37,12 +37,12 @@ async function nextAncestors(tx: IDBTransaction, prefix: [string, string], from:
 }
 
 /** The values that writes are parts of (`WriteRecord.of`). */
-async function sourcesOf(store: IDBObjectStore, prefix: [string, string], parts: WriteSource[]): Promise<ChannelValue[]> {
+async function sourcesOf(tx: IDBTransaction, prefix: [string, string], parts: WriteSource[]): Promise<ChannelValue[]> {
   const byChannel = new Map<string, ChannelVersion[]>();
   for (const { channel, version } of parts) byChannel.set(channel, [...(byChannel.get(channel) ?? []), version]);
   const values = await Promise.all(
     [...byChannel].map(async ([channel, versions]) => {
-      const blobs = await readChannelBlobs(store, prefix, channel, versions);
+      const blobs = await readChannelBlobs(tx, prefix, channel, versions);
       return versions.flatMap((version) => channelValueOf(channel, version, blobs) ?? []);
     }),
   );
@@ -60,7 +60,6 @@ export async function readDeltaHistory(
   const history: DeltaHistory = { ancestors: [], seeds: {} };
   const target = await recordOf(tx, thread_id, checkpoint_ns, checkpoint_id);
   if (!target || channels.length === 0) return history;
-  const blobStore = tx.objectStore('blobs');
   const writeStore = tx.objectStore('writes');
   const remaining = new Set(channels);
   let from = target;
@@ -72,7 +71,7 @@ export async function readDeltaHistory(
     await Promise.all(
       [...remaining].map(async (channel) => {
         const versions = [...new Set(chain.flatMap((record) => (channel in record.channel_versions ? [record.channel_versions[channel]!] : [])))];
-        if (versions.length > 0) blobs.set(channel, await readChannelBlobs(blobStore, prefix, channel, versions));
+        if (versions.length > 0) blobs.set(channel, await readChannelBlobs(tx, prefix, channel, versions));
       }),
     );
     const wanted: CheckpointRecord[] = [];
@@ -101,7 +100,7 @@ export async function readDeltaHistory(
         const own = writes.filter((write) => write.checkpoint_id === record.checkpoint_id && asked.has(write.channel));
         const ancestor: DeltaHistory['ancestors'][number] = { checkpoint_id: record.checkpoint_id, writes: own };
         const parts = own.flatMap((write) => (write.of ? [write.of] : []));
-        if (parts.length > 0) ancestor.sources = await sourcesOf(blobStore, prefix, parts);
+        if (parts.length > 0) ancestor.sources = await sourcesOf(tx, prefix, parts);
         return ancestor;
       }),
     );

@@ -5,6 +5,7 @@
  * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
  * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
  */
+import { spliceSlices } from './reads.js';
 import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, RecordRef, WriteKey, WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type { WriteOperation } from './storage.js';
@@ -121,6 +122,10 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number): Pro
         else if (ref.store === 'blobs') read.blobs.push(record as BlobRecord);
         else read.writes.push(record as WriteRecord);
       });
+      // Items stored as slices of other records travel whole: a record read elsewhere stands on its own.
+      read.blobs = await Promise.all(
+        read.blobs.map(async (blob) => (await spliceSlices(tx, [blob.thread_id, blob.checkpoint_ns], new Map([[blob.version, blob]]))).get(blob.version)!),
+      );
       return read;
     }),
   );

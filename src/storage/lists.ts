@@ -29,9 +29,75 @@ export interface StoredRun {
 }
 export type ListRun = OwnRun | BaseRun | StoredRun;
 
+/**
+ * An item stored as a slice of bytes that its thread and namespace already store (since schema 4): a task
+ * write's value (the reply that brought a message), or another channel's value (the input checkpoint's
+ * `__start__`), with a few bytes put in (the id a reducer gave the message after the write was stored). The
+ * writer checks that the slice gives back the item's own bytes, so a read decodes exactly what it stored.
+ */
+export interface ItemSlice {
+  /** The write holding the bytes, by its key within the thread and namespace. */
+  write?: [checkpoint_id: string, task_id: string, idx: number];
+  /** Or the channel value holding them (stored whole). */
+  blob?: [channel: string, version: ChannelVersion];
+  /** The source's bytes from `start` to `end`, with `insert` put in at `at` (from the source's start). */
+  span: [start: number, at: number, end: number];
+  insert: Uint8Array;
+}
+
+export type StoredItem = TypedBytes | ItemSlice;
+
+export function isItemSlice(item: StoredItem): item is ItemSlice {
+  return 'span' in item;
+}
+
+/** The item a slice stands for, from its source's typed bytes. */
+export function spliceItem(slice: ItemSlice, source: TypedBytes, what: string): TypedBytes {
+  const [start, at, end] = slice.span;
+  const { bytes } = source;
+  if (!(Number.isInteger(start) && Number.isInteger(at) && Number.isInteger(end) && 0 <= start && start <= at && at <= end && end <= bytes.byteLength)) {
+    throw new CheckpointError('DESERIALIZE', `${what} is stored as bytes ${start}..${end} of a value ${bytes.byteLength} bytes long: the database is corrupt.`);
+  }
+  const item = new Uint8Array(end - start + slice.insert.byteLength);
+  item.set(bytes.subarray(start, at));
+  item.set(slice.insert, at - start);
+  item.set(bytes.subarray(at, end), at - start + slice.insert.byteLength);
+  return { type: source.type, bytes: item };
+}
+
+/** Items shorter than this are stored whole: a slice would not be much smaller. */
+const MIN_SLICED_BYTES = 64;
+
+/**
+ * Where `item` lies in `source`: the span and the bytes to put in that make it, or undefined when it does not
+ * lie there with at most a quarter of it put in. The longest prefix of the item found in the source starts the
+ * span; the longest run of the source after it that ends the item ends it.
+ */
+export function sliceWithin(source: Uint8Array, item: Uint8Array): Pick<ItemSlice, 'span' | 'insert'> | undefined {
+  if (item.byteLength < MIN_SLICED_BYTES) return undefined;
+  let start = -1;
+  let prefix = 0;
+  for (let p = source.indexOf(item[0]!); p !== -1 && source.byteLength - p > prefix && prefix < item.byteLength; p = source.indexOf(item[0]!, p + 1)) {
+    let n = 0;
+    while (n < item.byteLength && p + n < source.byteLength && source[p + n] === item[n]) n += 1;
+    if (n > prefix) [start, prefix] = [p, n];
+  }
+  if (start < 0) return undefined;
+  const at = start + prefix;
+  let tail = 0;
+  for (let length = Math.min(source.byteLength - at, item.byteLength - prefix); length > 0 && tail === 0; length -= 1) {
+    let n = 0;
+    while (n < length && source[at + n] === item[item.byteLength - length + n]) n += 1;
+    if (n === length) tail = length;
+  }
+  const insert = item.slice(prefix, item.byteLength - tail);
+  if (insert.byteLength * 4 > item.byteLength) return undefined;
+  return { span: [start, at, at + tail], insert };
+}
+
 export interface StoredList {
-  /** Items first stored at this version, each serialized on its own. */
-  items: TypedBytes[];
+  /** Items first stored at this version, each serialized on its own, or as a slice of a value stored elsewhere. */
+  items: StoredItem[];
   /** The version of the same channel whose list this one edits; absent when `runs` spell the whole list. */
   base?: ChannelVersion;
   /** How many lists a read follows from here to one without `base` (0 without `base`). */
@@ -46,6 +112,33 @@ export interface StoredList {
 
 /** Where an item is stored: the version whose own `items` hold it, and its index there. */
 export type ItemRef = [version: ChannelVersion, index: number];
+
+/** A slice's source, as a key of the map `readSliceSources` answers. */
+export function sliceSourceKey(slice: Pick<ItemSlice, 'write' | 'blob'>): string {
+  return JSON.stringify(slice.write ? ['write', ...slice.write] : ['blob', ...(slice.blob ?? [])]);
+}
+
+/** The slices among the items of a blob's list. */
+export function slicesOf(blob: BlobRecord | undefined): ItemSlice[] {
+  return blob?.list?.items.filter(isItemSlice) ?? [];
+}
+
+/**
+ * The blob with its list's slices replaced by the items they stand for; `sourceOf` gives a slice's source
+ * bytes, read in the same transaction. A source that is missing can only be a corrupt database: writers check
+ * it is stored, and pruning writes an item whole before it deletes its source.
+ */
+export function withSlicesSpliced(blob: BlobRecord, sourceOf: (slice: ItemSlice) => TypedBytes | undefined): BlobRecord {
+  if (slicesOf(blob).length === 0) return blob;
+  const items = blob.list!.items.map((item, i) => {
+    if (!isItemSlice(item)) return item;
+    const what = `Item ${i} of the list of channel "${blob.channel}" at version ${String(blob.version)}`;
+    const source = sourceOf(item);
+    if (!source) throw new CheckpointError('DESERIALIZE', `${what} is stored as a slice of a value that is not stored: the database is corrupt.`);
+    return spliceItem(item, source, what);
+  });
+  return { ...blob, list: { ...blob.list!, items } };
+}
 
 /** A list as read: its items in order, and where each is stored. */
 export interface ResolvedList {
@@ -98,6 +191,8 @@ export function resolveList(channel: string, version: ChannelVersion, blobs: Rea
   const items = refs.map(([at, index]) => {
     const item = blobs.get(at)?.list?.items[index];
     if (!item) throw missing(channel, at);
+    // Slices are spliced as they are read (`withSlicesSpliced`), in the transaction that reads their sources.
+    if (isItemSlice(item)) throw new CheckpointError('DESERIALIZE', `An item of the list of channel "${channel}" at version ${String(at)} was read without its source.`);
     return item;
   });
   return tag === undefined ? { items, refs, depth } : { items, refs, depth, tag };

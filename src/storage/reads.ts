@@ -4,9 +4,9 @@
  * request, and the values and writes of a page in about one request per channel.
  */
 import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
-import { listClosure, resolveList } from './lists.js';
+import { listClosure, resolveList, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
 import { prefixRange, requestResult } from './requests.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 
 const TASKS_CHANNEL = '__pregel_tasks';
 
@@ -182,24 +182,67 @@ interface Found {
 }
 
 /**
+ * The bytes that list items stored as slices take (`ItemSlice`), by `sliceSourceKey`: the writes in one range
+ * request over their checkpoints, the values in one per channel. Those not stored are missing from the map.
+ */
+export async function readSliceSources(tx: IDBTransaction, prefix: [thread_id: string, checkpoint_ns: string], slices: ItemSlice[]): Promise<Map<string, TypedBytes>> {
+  const sources = new Map<string, TypedBytes>();
+  const checkpointIds = new Set<string>();
+  const versions = new Map<string, Set<ChannelVersion>>();
+  for (const { write, blob } of slices) {
+    if (write) checkpointIds.add(write[0]);
+    else if (blob) versions.set(blob[0], (versions.get(blob[0]) ?? new Set()).add(blob[1]));
+  }
+  const writeStore = tx.objectStore('writes');
+  const blobStore = tx.objectStore('blobs');
+  const [writes, blobs] = await Promise.all([
+    checkpointIds.size === 0
+      ? []
+      : readRange<string, WriteRecord>(writeStore, prefix, [...checkpointIds], (write) => write.checkpoint_id, async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[]),
+    Promise.all(
+      [...versions].map(([channel, wanted]) =>
+        readRange<ChannelVersion, BlobRecord>(blobStore, [...prefix, channel], [...wanted], (blob) => blob.version, async (version) => {
+          const blob = (await requestResult(blobStore.get([...prefix, channel, version]))) as BlobRecord | undefined;
+          return blob ? [blob] : [];
+        }),
+      ),
+    ),
+  ]);
+  for (const write of writes) sources.set(sliceSourceKey({ write: [write.checkpoint_id, write.task_id, write.idx] }), write.value);
+  for (const blob of blobs.flat()) if (blob.value) sources.set(sliceSourceKey({ blob: [blob.channel, blob.version] }), blob.value);
+  return sources;
+}
+
+/** The blobs with their lists' slices spliced, from sources read in the caller's transaction. */
+export async function spliceSlices(tx: IDBTransaction, prefix: [thread_id: string, checkpoint_ns: string], blobs: Map<ChannelVersion, BlobRecord>): Promise<Map<ChannelVersion, BlobRecord>> {
+  const slices = [...blobs.values()].flatMap(slicesOf);
+  if (slices.length === 0) return blobs;
+  const sources = await readSliceSources(tx, prefix, slices);
+  return new Map([...blobs].map(([version, blob]) => [version, withSlicesSpliced(blob, (slice) => sources.get(sliceSourceKey(slice)))]));
+}
+
+/**
  * The blobs of one channel at `versions` (those that exist), with every version their lists build on: a range
  * request, and when lists need versions outside it, one more for the channel's versions whole (with lists, each
- * version holds little more than what it added).
+ * version holds little more than what it added). Items stored as slices come spliced.
  */
 export async function readChannelBlobs(
-  store: IDBObjectStore,
+  tx: IDBTransaction,
   prefix: [thread_id: string, checkpoint_ns: string],
   channel: string,
   versions: ChannelVersion[],
 ): Promise<Map<ChannelVersion, BlobRecord>> {
+  const store = tx.objectStore('blobs');
   const blobs = await readRange<ChannelVersion, BlobRecord>(store, [...prefix, channel], versions, (blob) => blob.version, async (version) => {
     const blob = (await requestResult(store.get([...prefix, channel, version]))) as BlobRecord | undefined;
     return blob ? [blob] : [];
   });
-  const byVersion = new Map(blobs.map((blob) => [blob.version, blob]));
-  if ([...listClosure(byVersion.keys(), byVersion)].every((version) => byVersion.has(version))) return byVersion;
-  const all = (await requestResult(store.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
-  return new Map(all.map((blob) => [blob.version, blob]));
+  let byVersion = new Map(blobs.map((blob) => [blob.version, blob]));
+  if (![...listClosure(byVersion.keys(), byVersion)].every((version) => byVersion.has(version))) {
+    const all = (await requestResult(store.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
+    byVersion = new Map(all.map((blob) => [blob.version, blob]));
+  }
+  return spliceSlices(tx, prefix, byVersion);
 }
 
 /** The value a channel has at `version`, from blobs read by `readChannelBlobs`; undefined when it has none. */
@@ -211,10 +254,9 @@ export function channelValueOf(channel: string, version: ChannelVersion, blobs: 
 
 /** Issues every read of one group at once: a range request per channel, and one for the writes. */
 async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds }: Wanted): Promise<Found> {
-  const blobStore = tx.objectStore('blobs');
   const writeStore = tx.objectStore('writes');
   const [channels, writeList] = await Promise.all([
-    Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(blobStore, prefix, channel, [...wanted])] as const)),
+    Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(tx, prefix, channel, [...wanted])] as const)),
     readRange<string, WriteRecord>(
       writeStore,
       prefix,

@@ -4,11 +4,18 @@
  */
 import { CheckpointError } from '../errors.js';
 import { prefixRange, requestResult } from './requests.js';
-import { listClosure } from './lists.js';
+import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
+import { readSliceSources } from './reads.js';
 import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
+
+function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  return groups;
+}
 
 /**
  * Deletes the thread's checkpoints that are not kept, their writes, and the values no kept checkpoint names.
@@ -67,25 +74,36 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
 
   // Per channel, the versions kept checkpoints name, and those their lists build on.
   const named = new Map<string, ChannelVersion[]>();
-  let deleted = 0;
+  const deletedCheckpoints: CheckpointRecord[] = [];
   for (const record of records) {
     if (kept.has(key(record.checkpoint_ns, record.checkpoint_id))) {
       for (const [channel, version] of Object.entries(record.channel_versions)) {
         const channelKey = key(record.checkpoint_ns, channel);
         named.set(channelKey, [...(named.get(channelKey) ?? []), version]);
       }
-      continue;
-    }
-    deleted += 1;
+    } else deletedCheckpoints.push(record);
+  }
+  const referenced = new Map([...channels].map(([channelKey, byVersion]) => [channelKey, listClosure(named.get(channelKey) ?? [], byVersion)]));
+  // A kept list item that is a slice of a record about to go is written whole first.
+  const goes = (ns: string, { write, blob }: ItemSlice) =>
+    write ? !kept.has(key(ns, write[0])) : !(referenced.get(key(ns, blob![0]))?.has(blob![1]) ?? false);
+  const orphaned = [...channels].flatMap(([channelKey, byVersion]) =>
+    [...byVersion.values()].filter((blob) => referenced.get(channelKey)!.has(blob.version) && slicesOf(blob).some((slice) => goes(blob.checkpoint_ns, slice))),
+  );
+  for (const [checkpoint_ns, inNamespace] of groupBy(orphaned, (blob) => blob.checkpoint_ns)) {
+    const sources = await readSliceSources(tx, [thread_id, checkpoint_ns], inNamespace.flatMap(slicesOf));
+    for (const blob of inNamespace) blobs.put(withSlicesSpliced(blob, (slice) => sources.get(sliceSourceKey(slice))));
+  }
+  for (const record of deletedCheckpoints) {
     checkpoints.delete([thread_id, record.checkpoint_ns, record.checkpoint_id]);
     tx.objectStore('writes').delete(prefixRange([thread_id, record.checkpoint_ns, record.checkpoint_id]));
   }
   for (const [channelKey, byVersion] of channels) {
-    const referenced = listClosure(named.get(channelKey) ?? [], byVersion);
     for (const blob of byVersion.values()) {
-      if (!referenced.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
+      if (!referenced.get(channelKey)!.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
     }
   }
+  const deleted = deletedCheckpoints.length;
   return deleted;
 }
 

@@ -29,6 +29,9 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // records whose serialized part leaves out what the record holds in clear. Code of schema 2 would misread both,
   // so it must find a newer schema (MIGRATION) rather than open the database.
   () => undefined,
+  // 4: no new store, new records: list items stored as slices of a write or of another value (`ItemSlice`). Code
+  // of schema 3 would take a slice for typed bytes, so it must find a newer schema (MIGRATION) instead.
+  () => undefined,
 ];
 
 /** The schema version this build reads and writes. */

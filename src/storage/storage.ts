@@ -53,9 +53,26 @@ export interface TuplePage {
   resume?: ListResume;
 }
 
+/** The own bytes of item `item` of the list of `blobs[blob]`, which the operation stores as a slice. */
+export interface SlicedItem {
+  blob: number;
+  item: number;
+  bytes: TypedBytes;
+}
+
 /** A change to store; a batch of them commits in one transaction, in order. */
 export type WriteOperation =
-  | { kind: 'checkpoint'; checkpoint: CheckpointRecord; blobs: BlobRecord[] }
+  | {
+      kind: 'checkpoint';
+      checkpoint: CheckpointRecord;
+      blobs: BlobRecord[];
+      /**
+       * The own bytes of list items stored as slices (`ItemSlice`), by blob and item index, not stored: the
+       * commit splices each slice from what is stored and stores the item whole where the bytes differ (a write
+       * stored earlier under the same key keeps its first value).
+       */
+      slicedItems?: SlicedItem[];
+    }
   /** Writes of one task against one checkpoint. */
   | { kind: 'writes'; writes: WriteRecord[] }
   | { kind: 'delete'; thread_id: string }

@@ -7,6 +7,7 @@
  */
 import { isEncrypted } from '../encryption/cipher.js';
 import type { StoredCheckpointSaver } from '../saver/stored-saver.js';
+import { isItemSlice } from '../storage/lists.js';
 import type { JournalRead } from '../storage/journal.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 import type { SyncRecord } from '../wire/records.js';
@@ -34,7 +35,7 @@ async function mapCheckpoint(record: CheckpointRecord, map: BytesMap): Promise<C
 async function mapBlob(record: BlobRecord, map: BytesMap): Promise<BlobRecord> {
   const what = `channel "${record.channel}" at version ${String(record.version)} of thread ${JSON.stringify(record.thread_id)}`;
   const mapped = { ...record, value: record.value === null ? null : await map(record.value, what) };
-  if (record.list) mapped.list = { ...record.list, items: await Promise.all(record.list.items.map((item, i) => map(item, `item ${i} of ${what}`))) };
+  if (record.list) mapped.list = { ...record.list, items: await Promise.all(record.list.items.map((item, i) => (isItemSlice(item) ? item : map(item, `item ${i} of ${what}`)))) };
   return mapped;
 }
 

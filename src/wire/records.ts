@@ -4,7 +4,7 @@
  * it returns has the exact shape the storage writes. Pure: no LangGraph, no transport.
  */
 import { CheckpointError } from '../errors.js';
-import type { ListRun, StoredList } from '../storage/lists.js';
+import { isItemSlice, type ListRun, type StoredItem, type StoredList } from '../storage/lists.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** Serialized bytes with their type tag; `bytes` is standard base64 with padding. */
@@ -75,6 +75,12 @@ function fromBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** A list item as it travels: whole (the journal splices slices as it reads them, see `readJournalEntries`). */
+function toWireItem(item: StoredItem): WireBytes {
+  if (isItemSlice(item)) throw new CheckpointError('SYNC', 'A list item stored as a slice of another record cannot travel on its own; it must be read whole.');
+  return toWireBytes(item);
+}
+
 export function toWireBytes(typed: TypedBytes): WireBytes {
   return { type: typed.type, bytes: toBase64(typed.bytes) };
 }
@@ -87,7 +93,7 @@ export function toWireRecord(record: SyncRecord): WireRecord {
     case 'blob': {
       const { list, ...rest } = record;
       const wire: WireBlob = { ...rest, value: record.value === null ? null : toWireBytes(record.value) };
-      if (list) wire.list = { ...list, items: list.items.map(toWireBytes) };
+      if (list) wire.list = { ...list, items: list.items.map(toWireItem) };
       return wire;
     }
     case 'write':

@@ -1,4 +1,5 @@
 import type { ChannelValue, CheckpointPage, DeltaHistory, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
+import { isItemSlice } from '../storage/lists.js';
 import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
@@ -7,7 +8,11 @@ class Buffers {
   readonly #seen = new Set<ArrayBufferLike>();
 
   add(typed: TypedBytes | null | undefined): void {
-    const buffer = typed?.bytes?.buffer;
+    this.bytes(typed?.bytes);
+  }
+
+  bytes(bytes: Uint8Array | undefined): void {
+    const buffer = bytes?.buffer;
     if (!buffer || this.#seen.has(buffer) || !(buffer instanceof ArrayBuffer)) return;
     this.#seen.add(buffer);
     this.list.push(buffer);
@@ -21,7 +26,10 @@ class Buffers {
   blobs(blobs: BlobRecord[]): void {
     for (const blob of blobs) {
       this.add(blob.value);
-      for (const item of blob.list?.items ?? []) this.add(item);
+      for (const item of blob.list?.items ?? []) {
+        if (isItemSlice(item)) this.bytes(item.insert);
+        else this.add(item);
+      }
     }
   }
 
@@ -42,6 +50,7 @@ export function buffersOfOperation(operation: WriteOperation): ArrayBuffer[] {
   if (operation.kind === 'checkpoint') {
     buffers.checkpoint(operation.checkpoint);
     buffers.blobs(operation.blobs);
+    for (const sliced of operation.slicedItems ?? []) buffers.add(sliced.bytes);
   } else if (operation.kind === 'blobs') {
     buffers.blobs(operation.blobs);
   } else if (operation.kind === 'writes') {

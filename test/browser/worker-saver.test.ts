@@ -2,7 +2,11 @@ import { deltaChannelHistoryTests, validate } from '@langchain/langgraph-checkpo
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver, CheckpointError, WorkerSaver, type CheckpointChange } from '../../src/index.js';
-import { checkpointId, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { slicesOf } from '../../src/storage/lists.js';
+import type { BlobRecord } from '../../src/storage/records.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
+import { checkpointId, collect, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { readEveryRecord } from '../support/raw-records.js';
 import { runScenario } from '../support/scenario.js';
 
 const storageWorker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
@@ -34,6 +38,24 @@ describe('WorkerSaver', () => {
   it('starts its own worker when given none, and runs the agent as MemorySaver does', async () => {
     const saver = track(new WorkerSaver({ dbName: freshDbName('default-worker') }));
     expect(await runScenario(saver)).toEqual(await runScenario(new MemorySaver()));
+  });
+
+  it('stores a chat\'s new messages as slices of what brought them, encoded on the page, and reads back what MemorySaver keeps', async () => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName('slices'), worker: storageWorker }));
+    const memory = new MemorySaver();
+    const config = threadConfig('chat');
+    for (let turn = 0; turn < 4; turn += 1) {
+      for (const checkpointer of [saver, memory]) await buildChatGraph(checkpointer).invoke({ messages: [human(`turn ${turn} ${'words '.repeat(20)}`, turn)] }, config);
+    }
+    const blobs = (await readEveryRecord(saver.dbName))['blobs'] as BlobRecord[];
+    expect(blobs.flatMap((blob) => slicesOf(blob)).length).toBeGreaterThan(0);
+    const history = async (checkpointer: WorkerSaver | MemorySaver) =>
+      (await collect(checkpointer.list(config))).map(({ checkpoint, pendingWrites }) => [
+        // MemorySaver also returns an empty `__pregel_tasks` it has no version of.
+        Object.fromEntries(Object.entries(checkpoint.channel_values).filter(([channel]) => channel in checkpoint.channel_versions)),
+        pendingWrites?.map(([, channel, value]) => [channel, value]),
+      ]);
+    expect(await history(saver)).toEqual(await history(memory));
   });
 
   it('round-trips LangChain messages as message instances', async () => {

@@ -1,5 +1,6 @@
 import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
+import { isItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, CheckpointRecord } from '../../src/storage/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
@@ -174,15 +175,15 @@ async function blobRecords(saver: BrowserSaver): Promise<BlobRecord[]> {
   }
 }
 
-/** Bytes of serialized values in the blobs store, counted from the records themselves. */
+/** Bytes of serialized values in the blobs store (of list items stored as slices, the bytes they put in), counted from the records themselves. */
 async function storedBytes(saver: BrowserSaver): Promise<{ blobs: number }> {
   const { openDB } = await import('idb');
   const db = await openDB(saver.dbName);
   try {
     let total = 0;
-    for (const blob of (await db.getAll('blobs')) as { value: { bytes: Uint8Array } | null; list?: { items: { bytes: Uint8Array }[] } }[]) {
+    for (const blob of (await db.getAll('blobs')) as BlobRecord[]) {
       total += blob.value?.bytes.byteLength ?? 0;
-      for (const item of blob.list?.items ?? []) total += item.bytes.byteLength;
+      for (const item of blob.list?.items ?? []) total += isItemSlice(item) ? item.insert.byteLength : item.bytes.byteLength;
     }
     return { blobs: total };
   } finally {

@@ -5,6 +5,7 @@ import { END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph
 import { CheckpointError } from '../../src/index.js';
 import { readThreadDetails } from '../../src/devtools/reader.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { isItemSlice, slicesOf, type ItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
 import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
@@ -36,10 +37,14 @@ async function records(dbName: string): Promise<{ blobs: BlobRecord[]; writes: W
   }
 }
 
-/** Every serialized value stored: blobs' values and list items, writes' values. */
+/** Every serialized value stored: blobs' values and list items (not those stored as slices), writes' values. */
 function storedBytes({ blobs, writes }: { blobs: BlobRecord[]; writes: WriteRecord[] }): TypedBytes[] {
-  return [...blobs.flatMap((blob) => [...(blob.value ? [blob.value] : []), ...(blob.list?.items ?? [])]), ...writes.map((write) => write.value)];
+  const items = blobs.flatMap((blob) => blob.list?.items.filter((item) => !isItemSlice(item)) ?? []) as TypedBytes[];
+  return [...blobs.flatMap((blob) => (blob.value ? [blob.value] : [])), ...items, ...writes.map((write) => write.value)];
 }
+
+/** The list items stored as slices. */
+const slicesIn = ({ blobs }: { blobs: BlobRecord[] }): ItemSlice[] => blobs.flatMap((blob) => slicesOf(blob));
 
 /** What a user compares of pending writes: channels and values (task ids derive from checkpoint ids). */
 const writesOf = (tuple: CheckpointTuple | undefined) => tuple?.pendingWrites?.map(([, channel, value]) => [channel, value]);
@@ -52,16 +57,21 @@ function withoutIds(value: unknown): unknown {
 describe('writes stored as a part of a value their checkpoint stores', () => {
   const newSaver = useFreshSavers('write-sources');
 
-  it(`serializes each message of a ${TURNS}-turn chat twice: the input once with its checkpoint, the reply once as a write, each once in the list`, async () => {
+  it(`serializes each message of a ${TURNS}-turn chat once: the input with its checkpoint, the reply as a write; the list's items are slices of those`, async () => {
     const saver = newSaver();
     await chat(saver, 'chat', TURNS);
     const decoder = new TextDecoder();
-    const texts = storedBytes(await records(saver.dbName)).map((typed) => decoder.decode(typed.bytes));
-    const copies = (text: string) => texts.filter((stored) => stored.includes(text)).length;
+    const stored = await records(saver.dbName);
+    const texts = storedBytes(stored).map((typed) => decoder.decode(typed.bytes));
+    const copies = (text: string) => texts.filter((text_) => text_.includes(text)).length;
     for (let turn = 0; turn < TURNS; turn += 1) {
-      // Before, the input task's write serialized the human message a third time.
-      expect([copies(humanText(turn)), copies(aiText(turn))]).toEqual([2, 2]);
+      // Before, the list stored each message again, with the id the reducer gave it after its write was stored.
+      expect([copies(humanText(turn)), copies(aiText(turn))]).toEqual([1, 1]);
     }
+    // Each slice puts in the message's id, and no more.
+    const slices = slicesIn(stored);
+    expect(slices.map((slice) => (slice.write ? 'write' : slice.blob![0])).sort()).toEqual([...Array(TURNS).fill('__start__'), ...Array(TURNS).fill('write')]);
+    for (const slice of slices) expect(decoder.decode(slice.insert)).toMatch(/^,?"id":"[0-9a-f-]{36}",?$/);
     const { writes } = await records(saver.dbName);
     expect(writes.filter((write) => write.of).map((write) => [write.channel, write.of!.channel, decoder.decode(write.value.bytes)])).toEqual(
       Array.from({ length: TURNS }, () => ['messages', '__start__', '"messages"']),
@@ -98,10 +108,43 @@ describe('writes stored as a part of a value their checkpoint stores', () => {
     await reopened.deleteThread('copy');
     const left = await records(saver.dbName);
     expect(left.writes.filter((write) => write.thread_id === 'copy')).toEqual([]);
-    // Every write that is a part of a value still has that value.
+    // Every write that is a part of a value still has that value, and every list item stored as a slice its source.
     for (const write of left.writes.filter((record) => record.of)) {
       expect(left.blobs.some((blob) => blob.thread_id === write.thread_id && blob.channel === write.of!.channel && blob.version === write.of!.version)).toBe(true);
     }
+    const chatSlices = left.blobs.filter((blob) => blob.thread_id === 'chat').flatMap((blob) => slicesOf(blob));
+    for (const { write, blob } of chatSlices) {
+      const found = write
+        ? left.writes.some((record) => record.thread_id === 'chat' && record.checkpoint_id === write[0] && record.task_id === write[1] && record.idx === write[2])
+        : left.blobs.some((record) => record.thread_id === 'chat' && record.channel === blob![0] && record.version === blob![1]);
+      expect(found).toBe(true);
+    }
+  });
+
+  it('stores a list item whole when the write it would be a slice of holds other bytes (a write stored first under the same key)', async () => {
+    const saver = newSaver();
+    await chat(saver, 'chat', 2);
+    const { blobs } = await records(saver.dbName);
+    const sliced = blobs.find((blob) => slicesOf(blob).some((slice) => slice.write))!;
+    const index = sliced.list!.items.findIndex((item) => isItemSlice(item) && item.write);
+    const storage = new IndexedDBCheckpointStorage({ dbName: saver.dbName, durability: 'default' });
+    const other = { type: 'json', bytes: new TextEncoder().encode(JSON.stringify('not what the write holds')) };
+    try {
+      const [checkpoint] = (await storage.listCheckpoints({ thread_id: 'chat' }, 1)).records;
+      const copy: BlobRecord = { ...sliced, version: 999.5 };
+      await storage.write({ kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-last' }, blobs: [copy], slicedItems: [{ blob: 0, item: index, bytes: other }] });
+      const stored = (await records(saver.dbName)).blobs.find((blob) => blob.version === 999.5)!;
+      expect(stored.list!.items[index]).toEqual(other);
+      // A slice of a write that is not stored is refused.
+      const dangling: BlobRecord = { ...sliced, version: 999.6, list: { ...sliced.list!, items: sliced.list!.items.map((item) => (isItemSlice(item) && item.write ? { ...item, write: ['none', 'none', 0] as [string, string, number] } : item)) } };
+      const error = await storage.write({ kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-later' }, blobs: [dangling] }).catch((thrown: unknown) => thrown);
+      expect(CheckpointError.is(error, "STORAGE"), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(/is a slice of a record that is not stored/);
+    } finally {
+      await storage.close();
+    }
+    // The wire never carries a slice: the journal reads items whole.
+    expect(() => toWireRecord({ kind: 'blob', ...sliced })).toThrow(/cannot travel on its own/);
   });
 
   it('the devtools reader shows the input task\'s write as its messages, and the next checkpoint\'s preview from it', async () => {
