@@ -2,7 +2,7 @@ import { unwrap } from 'idb';
 import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
-import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
+import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
@@ -612,6 +612,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#changes.close();
-    if (connection) (await connection.catch(() => undefined))?.close();
+    const db = await connection?.catch(() => undefined);
+    if (db) await closeWhenIdle(unwrap(db));
   }
 }

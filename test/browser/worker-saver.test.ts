@@ -2,7 +2,7 @@ import { deltaChannelHistoryTests, validate } from '@langchain/langgraph-checkpo
 import { AIMessage, HumanMessage } from '@langchain/core/messages';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver, CheckpointError, WorkerSaver, type CheckpointChange } from '../../src/index.js';
-import { checkpointId, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { checkpointId, collect, freshDbName, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
 import { runScenario } from '../support/scenario.js';
 
 const storageWorker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
@@ -34,6 +34,22 @@ describe('WorkerSaver', () => {
   it('starts its own worker when given none, and runs the agent as MemorySaver does', async () => {
     const saver = track(new WorkerSaver({ dbName: freshDbName('default-worker') }));
     expect(await runScenario(saver)).toEqual(await runScenario(new MemorySaver()));
+  });
+
+  it('started its own worker: once close() resolved, deleting the database is never blocked, even right after a read', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const saver = new WorkerSaver({ dbName: freshDbName('own-worker-deleted') });
+      await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 1 }), makeMetadata(0), { a: 1 });
+      expect(await collect(saver.list(threadConfig('t')))).toHaveLength(1);
+      await saver.close();
+      // A connection left open by the ended worker would block the deletion for good.
+      const blocked = await new Promise<boolean>((resolve) => {
+        const deletion = indexedDB.deleteDatabase(saver.dbName);
+        deletion.onblocked = () => resolve(true);
+        deletion.onsuccess = () => resolve(false);
+      });
+      expect(blocked, `round ${round}`).toBe(false);
+    }
   });
 
   it('round-trips LangChain messages as message instances', async () => {
