@@ -107,8 +107,8 @@ export default defineConfig({
         globalSetup: ['test/e2e/global-setup.ts'],
       }),
       // The agent tests and the Firefox build of the extension, in Firefox through puppeteer-core. The real-quota
-      // test is left out here until a refused put that left its values without their checkpoint is understood
-      // (README, "A full quota").
+      // test is left out here: a refused turn still left values without their checkpoint once in eight runs after
+      // batches stopped calling commit() (README, "A full quota").
       endToEndLayer('e2e-firefox', 'firefox', {
         include: ['test/e2e/agent-reload.test.ts', 'test/e2e/devtools-extension-firefox.test.ts', 'test/e2e/demo-sync-firefox.test.ts'],
         globalSetup: ['test/e2e/global-setup.ts'],

@@ -63,7 +63,7 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
   const layout = useMemo(() => layoutLanes(nodes), [nodes]);
   const durations = useMemo(() => stepDurations(checkpoints), [checkpoints]);
   // A checkpoint nothing continues from, still waiting to run nodes, is where a run paused (a breakpoint, or an
-  // interrupt) or stopped on an error.
+  // interrupt) or stopped on an error; unless it is a fork (an edit of the values), whose nodes simply have not run.
   const continued = useMemo(() => new Set(checkpoints.map((entry) => entry.parent_checkpoint_id)), [checkpoints]);
   const ancestry = useMemo(() => ancestryOf(nodes, selectedId), [nodes, selectedId]);
   const selectedIndex = checkpoints.findIndex((entry) => entry.checkpoint_id === selectedId);
@@ -102,6 +102,7 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
         {virtualizer.getVirtualItems().map((item) => {
           const entry = checkpoints[item.index]!;
           const row = layout.rows[item.index]!;
+          const waiting = entry.next.length > 0 && !continued.has(entry.checkpoint_id);
           const inAncestry = ancestry.has(entry.checkpoint_id);
           const classes = ['juncture-row', inAncestry ? 'ancestry' : '', hits.has(entry.checkpoint_id) ? 'hit' : ''].filter(Boolean).join(' ');
           return (
@@ -128,9 +129,12 @@ export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: Timel
                 <span className="pause" title="interrupt()">
                   interrupt in {entry.interrupts.join(', ')}
                 </span>
+              ) : waiting && nodes[item.index]!.fork ? (
+                <span className="fork-next" title="A fork: made by editing the values, nothing has run from it yet">
+                  fork, next {entry.next.join(', ')}
+                </span>
               ) : (
-                entry.next.length > 0 &&
-                !continued.has(entry.checkpoint_id) && (
+                waiting && (
                   <span className="pause" title="The run stopped here with nodes still to run">
                     paused before {entry.next.join(', ')}
                   </span>

@@ -41,6 +41,7 @@ export const PANEL_CSS = `
 .juncture-row .nodes { overflow: hidden; text-overflow: ellipsis; flex: none; max-width: 30%; }
 .juncture-row .preview { overflow: hidden; text-overflow: ellipsis; color: var(--muted); min-width: 0; flex: 1; }
 .juncture-row .pause { color: var(--interrupt); background: var(--interrupt-bg); border-radius: 3px; padding: 0 4px; flex: none; }
+.juncture-row .fork-next { color: var(--muted); border: 1px dashed var(--border); border-radius: 3px; padding: 0 4px; flex: none; }
 .juncture-row .took { color: var(--muted); margin-left: auto; font-variant-numeric: tabular-nums; }
 .juncture-row .time { color: var(--muted); }
 .juncture-detail { border-left: 1px solid var(--border); overflow: auto; padding: 6px 10px; min-height: 0; }

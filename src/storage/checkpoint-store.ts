@@ -2,7 +2,7 @@ import { unwrap } from 'idb';
 import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
-import { deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
+import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
@@ -28,9 +28,8 @@ import { threadOf } from './storage.js';
 type StoreName = (typeof STORE_NAMES)[number] | (typeof JOURNAL_STORE_NAMES)[number];
 
 /**
- * How a batch treats regular writes (first value wins). `'at-once'`: `add` them and commit without waiting for
- * any result, so a key already taken aborts the batch. `'keep-first'`: a taken key fails only its own request,
- * whose error is handled before the transaction commits (Chromium cannot do that once `commit()` was called).
+ * How a batch treats regular writes (first value wins). `'at-once'`: `add` them, so a key already taken aborts
+ * the batch. `'keep-first'`: a taken key fails only its own request, whose error is handled.
  */
 type BatchMode = 'at-once' | 'keep-first';
 
@@ -60,16 +59,14 @@ function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
 /**
  * Checks, in the batch's transaction, that the records a list's items are slices of are stored, and that each
  * slice gives back the item's own bytes (`whole`, by item index); an item whose slice does not is stored whole,
- * by storing the blob again. Returns whether it queued a check.
+ * by storing the blob again.
  */
-function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): boolean {
+function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): void {
   const items = blob.list?.items ?? [];
-  let checks = false;
   // The blob as stored again, with the items whose slices did not give their bytes whole (the caller's untouched).
   let rewritten: BlobRecord | undefined;
   items.forEach((item, index) => {
     if (!isItemSlice(item)) return;
-    checks = true;
     const { thread_id, checkpoint_ns } = blob;
     const request = item.write
       ? tx.objectStore('writes').get([thread_id, checkpoint_ns, ...item.write])
@@ -87,26 +84,24 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
       tx.objectStore('blobs').put(rewritten);
     };
   });
-  return checks;
 }
 
 /** Checks, in the batch's transaction, that the value a write is a part of is stored. */
-function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents): boolean {
-  if (!write.of) return false;
+function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents): void {
+  if (!write.of) return;
   const request = tx.objectStore('blobs').getKey([write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version]);
   request.onsuccess = () => {
     if (request.result === undefined) events.missingSource(write);
   };
-  return true;
 }
 
 /**
  * Checks, in the batch's transaction, that the versions a list builds on are stored: a list must never be
- * stored without them. Returns whether it queued a check.
+ * stored without them.
  */
-function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents): boolean {
+function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents): void {
   const versions = blob.list ? listDependencies(blob.list) : [];
-  if (versions.length === 0) return false;
+  if (versions.length === 0) return;
   const { thread_id, checkpoint_ns, channel } = blob;
   const request = versions.length === 1
     ? store.getKey([thread_id, checkpoint_ns, channel, versions[0]!])
@@ -118,23 +113,23 @@ function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: 
     const missing = versions.find((version) => !found.has(version));
     if (missing !== undefined) events.missingVersion(blob, missing);
   };
-  return true;
 }
 
-/** Queues the requests of one operation; none of them is awaited. Returns whether it queued checks. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents): boolean {
+/** Queues the requests of one operation; none of them is awaited. */
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents): void {
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      return queueBlobs(tx, operation.blobs, events, operation.slicedItems);
+      queueBlobs(tx, operation.blobs, events, operation.slicedItems);
+      return;
     }
     case 'blobs':
-      return queueBlobs(tx, operation.blobs, events);
+      queueBlobs(tx, operation.blobs, events);
+      return;
     case 'writes': {
       const store = tx.objectStore('writes');
-      let checks = false;
       for (const write of operation.writes) {
-        checks = checkWriteSource(tx, write, events) || checks;
+        checkWriteSource(tx, write, events);
         // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
         if (write.idx < 0) {
           store.put(write);
@@ -147,26 +142,24 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
           else events.takenKey();
         };
       }
-      return checks;
+      return;
     }
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
       for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
-      return false;
+      return;
     }
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, slicedItems: SlicedItem[] = []): boolean {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, slicedItems: SlicedItem[] = []): void {
   const store = tx.objectStore('blobs');
-  let checks = false;
   for (const [index, blob] of blobs.entries()) {
-    checks = checkListDependencies(store, blob, events) || checks;
+    checkListDependencies(store, blob, events);
     store.put(blob);
     const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
-    checks = checkSliceSources(tx, blob, whole, events) || checks;
+    checkSliceSources(tx, blob, whole, events);
   }
-  return checks;
 }
 
 /** The stores a batch writes: a smaller scope costs less to open and lets other transactions run alongside. */
@@ -204,10 +197,10 @@ type JournalState = 'on' | 'unknown';
 
 /**
  * Queues every request of a batch at once, without awaiting any, in the order of the operations (so a deletion
- * followed by a write in the same batch keeps the write). `'at-once'` then commits explicitly (one round trip to
- * IndexedDB, however many operations), unless something is read first (the journal setting, deleted threads) or a
- * list's dependencies are being checked, which may abort it. Any failure aborts the transaction, so nothing of the
- * batch is kept. Resolves with the operations stored and whether the journal is on.
+ * followed by a write in the same batch keeps the write), and lets the transaction commit on its own once they
+ * have answered. Any failure aborts the transaction, so nothing of the batch is kept. Never `commit()`: after it,
+ * Firefox commits the rest of a transaction whose request failed (a put the quota refused), which would keep a
+ * checkpoint's values without the checkpoint. Resolves with the operations stored and whether the journal is on.
  */
 function commitOperations(
   tx: IDBTransaction,
@@ -264,17 +257,15 @@ function commitOperations(
     const queue = (deleted: Set<string>) => {
       try {
         if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
-        let checks = false;
         const entries = tx.objectStore('journal');
         for (const operation of stored) {
-          checks = queueOperation(tx, operation, mode, events) || checks;
+          queueOperation(tx, operation, mode, events);
           if (!journalOn) continue;
           if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
           const entry = fromElsewhere ? undefined : journalEntryOf(operation);
           if (entry) entries.add(entry);
         }
         for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
-        if (mode === 'at-once' && !checks) tx.commit();
       } catch (error) {
         fail(error);
       }
@@ -666,6 +657,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     const connection = this.#connection;
     this.#connection = undefined;
     this.#changes.close();
-    if (connection) (await connection.catch(() => undefined))?.close();
+    const db = await connection?.catch(() => undefined);
+    if (db) await closeWhenIdle(unwrap(db));
   }
 }

@@ -90,6 +90,26 @@ export async function openLayoutDatabase<Schema extends DBSchema>(
   return db;
 }
 
+/**
+ * Closes a connection once every transaction begun on it has finished. `close()` alone only marks it to close
+ * when they have, and a worker that ends before it heard of their end never tells the browser that it closed:
+ * WebKit then keeps the connection open for good, and a deletion of the database waits forever. A read-write
+ * transaction on every store starts only once every transaction created before it on those stores has finished,
+ * so the end of one is that moment.
+ */
+export async function closeWhenIdle(db: IDBDatabase): Promise<void> {
+  try {
+    const last = db.transaction([...db.objectStoreNames], 'readwrite', { durability: 'relaxed' });
+    await new Promise<void>((resolve) => {
+      last.oncomplete = () => resolve();
+      last.onabort = () => resolve();
+    });
+  } catch {
+    // Closed already (another tab's version change): no transaction can start on it any more.
+  }
+  db.close();
+}
+
 /** Opens (creating or upgrading) the checkpoint database and checks that it has our stores. */
 export function openDatabase(name: string, handlers: OpenHandlers): Promise<JunctureDatabase> {
   return openLayoutDatabase<JunctureSchema>(name, { upgradeSteps: UPGRADE_STEPS, storeNames: [...STORE_NAMES, ...JOURNAL_STORE_NAMES] }, handlers);

@@ -175,5 +175,21 @@ describe('breakpoints', () => {
       await vi.waitFor(() => expect(nodeState('review')).toBe('next'), SLOW);
       expect($('[data-subgraph="summarize"]')!.getAttribute('data-state')).toBe('ran');
     });
+
+    it('labels a fork made by editing the values a fork, not a pause', async () => {
+      const saver = freshSaver();
+      const graph = buildAgentGraph(saver);
+      const config = { configurable: { thread_id: 'forked' } };
+      await graph.invoke({ topic: 'storage' }, config);
+      const waiting = (await graph.getState(config)).config;
+      const fork = await graph.updateState(waiting, { summary: 'edited' });
+      await render(createPageDataSource([{ saver, graph }]));
+      await vi.waitFor(() => expect(rows()).toHaveLength(6), SLOW);
+      const forkRow = $(`[data-checkpoint-id="${fork.configurable!['checkpoint_id'] as string}"]`)!;
+      expect(forkRow.querySelector('.fork-next')!.textContent).toBe('fork, next review');
+      expect(forkRow.querySelector('.pause')).toBeNull();
+      // The checkpoint it was forked from still shows its interrupt.
+      expect($$('.juncture-row .pause').map((pause) => pause.textContent)).toEqual(['interrupt in review']);
+    });
   });
 });

@@ -50,6 +50,23 @@ describe(`IndexedDB in ${engine}`, () => {
     indexedDB.deleteDatabase(name);
   });
 
+  it('after commit(), a failed request whose error is not handled aborts in Chromium and WebKit, and Firefox commits the rest', async () => {
+    const name = freshDbName('commit-after-failure');
+    const db = await openScratchDatabase(name);
+    const tx = db.transaction('records', 'readwrite');
+    const outcome = settled(tx);
+    tx.objectStore('records').put({ thread: 't', idx: 0 });
+    // Fails as a put the quota refuses does: after it was queued, with nothing handling its error.
+    tx.objectStore('records').add({ thread: 't', idx: 0 });
+    tx.objectStore('records').put({ thread: 't', idx: 1 });
+    tx.commit();
+    expect(await outcome).toBe({ chromium: 'abort: ConstraintError', firefox: 'complete', webkit: 'abort: no error' }[engine]);
+    const count = db.transaction('records').objectStore('records').count();
+    expect(await new Promise((resolve) => (count.onsuccess = () => resolve(count.result)))).toBe(engine === 'firefox' ? 2 : 0);
+    db.close();
+    indexedDB.deleteDatabase(name);
+  });
+
   it('so the saver redoes a batch that meets a taken key without commit(): the first write is kept in all', async () => {
     const saver = new WorkerSaver({ dbName: freshDbName('first-write') });
     savers.push(saver);

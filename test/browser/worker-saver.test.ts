@@ -58,6 +58,22 @@ describe('WorkerSaver', () => {
     expect(await history(saver)).toEqual(await history(memory));
   });
 
+  it('started its own worker: once close() resolved, deleting the database is never blocked, even right after a read', async () => {
+    for (let round = 0; round < 5; round += 1) {
+      const saver = new WorkerSaver({ dbName: freshDbName('own-worker-deleted') });
+      await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 1 }), makeMetadata(0), { a: 1 });
+      expect(await collect(saver.list(threadConfig('t')))).toHaveLength(1);
+      await saver.close();
+      // A connection left open by the ended worker would block the deletion for good.
+      const blocked = await new Promise<boolean>((resolve) => {
+        const deletion = indexedDB.deleteDatabase(saver.dbName);
+        deletion.onblocked = () => resolve(true);
+        deletion.onsuccess = () => resolve(false);
+      });
+      expect(blocked, `round ${round}`).toBe(false);
+    }
+  });
+
   it('round-trips LangChain messages as message instances', async () => {
     const saver = track(new WorkerSaver({ dbName: freshDbName('messages'), worker: storageWorker }));
     const messages = [new HumanMessage('hi'), new AIMessage({ content: 'hello', id: 'ai-1' })];

@@ -64,9 +64,10 @@ describe('the devtools extension forks and resumes from a subgraph\'s checkpoint
     expect(older.map((row) => row.checkpoint_id)).toContain(forkedFrom);
     expect(await selected.getAttribute('data-checkpoint-id')).toBe(fork!.checkpoint_id);
 
-    // It stands before `check`, which has not run on it yet.
-    const forkPause = panel.locator(`[data-checkpoint-id="${fork!.checkpoint_id}"] .pause`);
-    expect(await forkPause.allInnerTexts()).toEqual(['paused before check']);
+    // It stands before `check`, which has not run on it yet: a fork, not a pause.
+    const forkRow = panel.locator(`[data-checkpoint-id="${fork!.checkpoint_id}"]`);
+    expect(await forkRow.locator('.fork-next').allInnerTexts()).toEqual(['fork, next check']);
+    expect(await forkRow.locator('.pause').count()).toBe(0);
 
     // Resuming runs the parent under the subgraph and the subgraph from the fork: only `check` runs, on the
     // edited draft, and pauses on its interrupt again, which the panel shows on the fork with no reload.
@@ -74,6 +75,6 @@ describe('the devtools extension forks and resumes from a subgraph\'s checkpoint
     await panel.getByRole('button', { name: 'Resume from here' }).click();
     await expect.poll(() => call<string[]>('ran'), { timeout: 15_000 }).toEqual(['check']);
     expect(await call<unknown[]>('interrupts', 'draft-thread')).toEqual([{ draft: 'a better draft' }]);
-    await expect.poll(() => forkPause.allInnerTexts(), { timeout: 10_000 }).toEqual(['interrupt in check']);
+    await expect.poll(() => forkRow.locator('.pause').allInnerTexts(), { timeout: 10_000 }).toEqual(['interrupt in check']);
   });
 });
