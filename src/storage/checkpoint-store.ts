@@ -50,9 +50,37 @@ interface BatchEvents {
   missingSource(write: WriteRecord): void;
 }
 
-/** Checks, in the batch's transaction, that the value a write is a part of is stored. */
-function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents): boolean {
-  if (!write.of) return false;
+/**
+ * The values a batch stores, by thread. A value stored earlier in the same transaction is there for whatever
+ * follows (a failed put aborts it all), so a check that names it needs no read: a page of pulled records, which
+ * brings lists with their bases and writes with their values, then checks almost nothing in the database.
+ */
+class BatchValues {
+  readonly #byThread = new Map<string, Set<string>>();
+
+  static #key(checkpoint_ns: string, channel: string, version: ChannelVersion): string {
+    // `1` and `"1"` are different versions, and stay different here.
+    return JSON.stringify([checkpoint_ns, channel, version]);
+  }
+
+  add(blob: BlobRecord): void {
+    let values = this.#byThread.get(blob.thread_id);
+    if (!values) this.#byThread.set(blob.thread_id, (values = new Set()));
+    values.add(BatchValues.#key(blob.checkpoint_ns, blob.channel, blob.version));
+  }
+
+  has(thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion): boolean {
+    return this.#byThread.get(thread_id)?.has(BatchValues.#key(checkpoint_ns, channel, version)) ?? false;
+  }
+
+  deleteThread(thread_id: string): void {
+    this.#byThread.delete(thread_id);
+  }
+}
+
+/** Checks, in the batch's transaction, that the value a write is a part of is stored. Returns whether it queued a check. */
+function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents, batch: BatchValues): boolean {
+  if (!write.of || batch.has(write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version)) return false;
   const request = tx.objectStore('blobs').getKey([write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version]);
   request.onsuccess = () => {
     if (request.result === undefined) events.missingSource(write);
@@ -64,10 +92,10 @@ function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchE
  * Checks, in the batch's transaction, that the versions a list builds on are stored: a list must never be
  * stored without them. Returns whether it queued a check.
  */
-function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents): boolean {
-  const versions = blob.list ? listDependencies(blob.list) : [];
-  if (versions.length === 0) return false;
+function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents, batch: BatchValues): boolean {
   const { thread_id, checkpoint_ns, channel } = blob;
+  const versions = blob.list ? listDependencies(blob.list).filter((version) => !batch.has(thread_id, checkpoint_ns, channel, version)) : [];
+  if (versions.length === 0) return false;
   const request = versions.length === 1
     ? store.getKey([thread_id, checkpoint_ns, channel, versions[0]!])
     : store.getAllKeys(prefixRange([thread_id, checkpoint_ns, channel]));
@@ -82,19 +110,19 @@ function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: 
 }
 
 /** Queues the requests of one operation; none of them is awaited. Returns whether it queued checks. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents): boolean {
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues): boolean {
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      return queueBlobs(tx, operation.blobs, events);
+      return queueBlobs(tx, operation.blobs, events, batch);
     }
     case 'blobs':
-      return queueBlobs(tx, operation.blobs, events);
+      return queueBlobs(tx, operation.blobs, events, batch);
     case 'writes': {
       const store = tx.objectStore('writes');
       let checks = false;
       for (const write of operation.writes) {
-        checks = checkWriteSource(tx, write, events) || checks;
+        checks = checkWriteSource(tx, write, events, batch) || checks;
         // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
         if (write.idx < 0) {
           store.put(write);
@@ -112,17 +140,19 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
       for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
+      batch.deleteThread(operation.thread_id);
       return false;
     }
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents): boolean {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, batch: BatchValues): boolean {
   const store = tx.objectStore('blobs');
   let checks = false;
   for (const blob of blobs) {
-    checks = checkListDependencies(store, blob, events) || checks;
+    checks = checkListDependencies(store, blob, events, batch) || checks;
     store.put(blob);
+    batch.add(blob);
   }
   return checks;
 }
@@ -212,8 +242,9 @@ function commitOperations(
         if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
         let checks = false;
         const entries = tx.objectStore('journal');
+        const batch = new BatchValues();
         for (const operation of stored) {
-          checks = queueOperation(tx, operation, mode, events) || checks;
+          checks = queueOperation(tx, operation, mode, events, batch) || checks;
           if (!journalOn) continue;
           if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
           const entry = fromElsewhere ? undefined : journalEntryOf(operation);
