@@ -5,6 +5,7 @@ import { playwright } from '@vitest/browser-playwright';
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 import { CHROMIUM_FLAGS, findChromium } from './scripts/chromium.mjs';
 import type { BrowserEngine } from './test/support/browser.js';
+import { crossOriginSyncCommands } from './test/support/cross-origin-sync.js';
 import { puppeteerFirefox } from './test/support/firefox-provider.js';
 import { webkitWebDriver } from './test/support/webkit-provider.js';
 
@@ -38,7 +39,7 @@ function browserLayer(browser: BrowserEngine, provider: BrowserOptions['provider
       testTimeout: 60_000,
       // One page at a time, so the persistent (on-disk) profile is used: IndexedDB as users have it.
       fileParallelism: false,
-      browser: { enabled: true, headless: true, screenshotFailures: false, provider, instances: [{ browser }] },
+      browser: { enabled: true, headless: true, screenshotFailures: false, provider, instances: [{ browser }], commands: crossOriginSyncCommands },
     },
   };
 }

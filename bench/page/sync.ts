@@ -44,16 +44,25 @@ export const syncHarness = {
     await pushing.syncNow();
     const pushMs = performance.now() - pushStart;
 
+    const { latest, ...pulled } = await syncHarness.syncPull();
+    if (latest !== (await latestId(source!.saver))) throw new Error('The new device did not pull the chat whole.');
+    return { pushMs, ...pulled };
+  },
+
+  /**
+   * A new device pulls everything the server holds: milliseconds until it holds it, how many checkpoints of the
+   * chat it holds then, and the id of the newest.
+   */
+  async syncPull(): Promise<{ pullMs: number; checkpoints: number; latest: string | undefined }> {
     const other = newDevice();
     const pullStart = performance.now();
     const pulling = startSync(other, { url: SYNC_URL });
     syncs.push(pulling);
     await pulling.syncNow();
     const pullMs = performance.now() - pullStart;
-    if ((await latestId(other)) !== (await latestId(source!.saver))) throw new Error('The new device did not pull the chat whole.');
     let checkpoints = 0;
     for await (const _ of other.list({ configurable: { thread_id: THREAD } })) checkpoints += 1;
-    return { pushMs, pullMs, checkpoints };
+    return { pullMs, checkpoints, latest: await latestId(other) };
   },
 
   /**

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { Plugin } from 'vite';
-import { createSyncHandler, toNodeListener, type SyncHandler } from '../../src/server/index.js';
+import { createSyncHandler, toNodeListener, type SyncCorsOptions, type SyncHandler } from '../../src/server/index.js';
 import { openSyncDatabase, type SyncDatabaseOptions } from './sync-database.js';
 
 /** Where the endpoint is mounted, under the page's origin. */
@@ -21,8 +21,8 @@ export interface DemoSync {
   close(): Promise<void>;
 }
 
-/** Opens the database, sets up LangGraph's tables and sync's, and makes the handler. */
-export async function startDemoSync(options: SyncDatabaseOptions): Promise<DemoSync> {
+/** Opens the database, sets up LangGraph's tables and sync's, and makes the handler (with `cors` for pages elsewhere). */
+export async function startDemoSync(options: SyncDatabaseOptions & { cors?: SyncCorsOptions }): Promise<DemoSync> {
   const database = await openSyncDatabase(options);
   try {
     const saver = new PostgresSaver(database.pool);
@@ -32,6 +32,7 @@ export async function startDemoSync(options: SyncDatabaseOptions): Promise<DemoS
       pool: database.pool,
       authenticate: () => ({ userId: DEMO_USER }),
       onError: (error) => console.error('[sync]', error),
+      ...(options.cors ? { cors: options.cors } : {}),
     });
     await handler.setup();
     return {

@@ -276,8 +276,10 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       const preflight = cors?.preflight(request, [route.method]);
       if (preflight) return preflight;
       if (request.method !== route.method) {
-        const error = new SyncHttpError(405, 'method_not_allowed', `${name} takes ${route.method}.`);
-        return new Response(JSON.stringify(error.toBody()), { status: 405, headers: { ...JSON_HEADERS, allow: route.method } });
+        // With CORS on, the endpoint also answers OPTIONS (preflights).
+        const allowed = cors ? `${route.method}, OPTIONS` : route.method;
+        const error = new SyncHttpError(405, 'method_not_allowed', `${name} takes ${allowed}.`);
+        return new Response(JSON.stringify(error.toBody()), { status: 405, headers: { ...JSON_HEADERS, allow: allowed } });
       }
       const userId = await userOf(request);
       return await route.run(request, userId);

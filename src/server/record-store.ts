@@ -188,9 +188,10 @@ export class RecordStore {
       // Numbered in order; a row already stored leaves a gap, which cursors do not mind.
       const numbered = live.map((row, i) => ({ row, seq: seq + 1 + i }));
       seq += live.length;
+      const commit = { userId, origin, end: seq };
       const stored =
-        (await this.#insert(client, userId, origin, numbered.filter(({ row }) => !row.replaces), false)) +
-        (await this.#insert(client, userId, origin, numbered.filter(({ row }) => row.replaces), true));
+        (await this.#insert(client, commit, numbered.filter(({ row }) => !row.replaces), false)) +
+        (await this.#insert(client, commit, numbered.filter(({ row }) => row.replaces), true));
       if (seq > first) {
         await client.query(`UPDATE ${t.users} SET head = $2 WHERE user_id = $1`, [userId, seq]);
         // Delivered at commit, to every server process listening, with the new cursor: live streams announce it
@@ -202,14 +203,19 @@ export class RecordStore {
   }
 
   /** Inserts rows; an existing one stays, or with `replace` takes the new body when it differs. */
-  async #insert(client: PoolClient, userId: string, origin: string | null, rows: { row: RecordRow; seq: number }[], replace: boolean): Promise<number> {
+  async #insert(
+    client: PoolClient,
+    commit: { userId: string; origin: string | null; end: number },
+    rows: { row: RecordRow; seq: number }[],
+    replace: boolean,
+  ): Promise<number> {
     if (rows.length === 0) return 0;
     const onConflict = replace
-      ? 'DO UPDATE SET body = EXCLUDED.body, seq = EXCLUDED.seq, origin = EXCLUDED.origin WHERE r.body <> EXCLUDED.body'
+      ? 'DO UPDATE SET body = EXCLUDED.body, seq = EXCLUDED.seq, origin = EXCLUDED.origin, commit_end = EXCLUDED.commit_end WHERE r.body <> EXCLUDED.body'
       : 'DO NOTHING';
     const { rowCount } = await client.query(
-      `INSERT INTO ${this.tables.records} AS r (thread_id, checkpoint_ns, kind, record_key, owner, seq, origin, body)
-       SELECT thread_id, checkpoint_ns, kind, record_key, $7, seq, $8, body
+      `INSERT INTO ${this.tables.records} AS r (thread_id, checkpoint_ns, kind, record_key, owner, seq, origin, body, commit_end)
+       SELECT thread_id, checkpoint_ns, kind, record_key, $7, seq, $8, body, $9
        FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[])
          AS n(thread_id, checkpoint_ns, kind, record_key, seq, body)
        ON CONFLICT (thread_id, checkpoint_ns, kind, record_key) ${onConflict}`,
@@ -220,8 +226,9 @@ export class RecordStore {
         rows.map(({ row }) => row.record_key),
         rows.map(({ seq }) => seq),
         rows.map(({ row }) => row.body),
-        userId,
-        origin,
+        commit.userId,
+        commit.origin,
+        commit.end,
       ],
     );
     return rowCount ?? 0;
@@ -251,7 +258,10 @@ export class RecordStore {
 
   /**
    * The user's changes after `cursor`, at most `limit` of them and about `maxBytes` (at least one), in one
-   * snapshot. A cursor this server did not issue to this user starts from the beginning, saying so.
+   * snapshot, ending at a commit's end: a page that would end inside a commit ends before it instead, or, when that
+   * commit is all the page holds, takes the rest of it (as large as a push may be). Storing each page in one
+   * transaction, a client then never shows a part of a commit (a checkpoint without the writes pushed with it).
+   * A cursor this server did not issue to this user starts from the beginning, saying so.
    */
   async pull(
     userId: string,
@@ -266,34 +276,69 @@ export class RecordStore {
         const parsed = options.cursor === null ? undefined : CURSOR.exec(options.cursor);
         const known = parsed !== undefined && parsed !== null && parsed[1] === epoch && Number(parsed[2]) <= head;
         const after = known ? Number(parsed[2]) : 0;
-        const threadFilter = 'AND ($4::text[] IS NULL OR thread_id = ANY($4::text[]))';
-        const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string }>(
-          `(SELECT seq, body, thread_id FROM ${this.tables.records}
-             WHERE owner = $1 AND seq > $2 ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
-             ORDER BY seq LIMIT $3)
-           UNION ALL
-           (SELECT deleted_seq, NULL, thread_id FROM ${this.tables.threads}
-             WHERE owner = $1 AND deleted_seq > $2 ${threadFilter}
-             ORDER BY deleted_seq LIMIT $3)
-           ORDER BY 1 LIMIT $3`,
-          [userId, after, options.limit, options.threads ?? null, options.clientId ?? null],
-        );
-        const changes: string[] = [];
+        const rows = await this.#changes(client, userId, { ...options, after, through: undefined });
+        const changes: ChangeRow[] = [];
         let bytes = 0;
-        let last = after;
         for (const row of rows) {
-          const body = row.body ?? JSON.stringify({ kind: 'delete', thread_id: row.thread_id } satisfies WireRecord);
-          if (changes.length > 0 && bytes + body.length > options.maxBytes) break;
-          changes.push(body);
-          bytes += body.length;
-          last = Number(row.seq);
+          if (changes.length > 0 && bytes + row.body.length > options.maxBytes) break;
+          changes.push(row);
+          bytes += row.body.length;
         }
         const more = changes.length < rows.length || rows.length === options.limit;
-        return { changes, cursor: `${epoch}.${more ? last : head}`, more, resync: options.cursor !== null && !known };
+        let last = Number(changes.at(-1)?.seq ?? after);
+        const open = more ? changes.at(-1)?.commitEnd : undefined;
+        if (open !== undefined && open > last) {
+          const firstOfCommit = changes.findIndex((row) => row.commitEnd === open);
+          if (firstOfCommit > 0) {
+            // The page ends inside a commit that began in it: it ends before that commit.
+            changes.length = firstOfCommit;
+            last = Number(changes.at(-1)!.seq);
+          } else {
+            // The commit is all the page holds: the page takes the rest of it.
+            changes.push(...(await this.#changes(client, userId, { ...options, after: last, through: open })));
+            last = open;
+          }
+        }
+        return { changes: changes.map((row) => row.body), cursor: `${epoch}.${more ? last : head}`, more, resync: options.cursor !== null && !known };
       },
       'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
     );
   }
+
+  /** The user's records and tombstones numbered after `after`: at most `limit`, or all of them up to `through`. */
+  async #changes(
+    client: PoolClient,
+    userId: string,
+    options: { after: number; through: number | undefined; limit: number; threads?: string[]; clientId?: string },
+  ): Promise<ChangeRow[]> {
+    const threadFilter = 'AND ($4::text[] IS NULL OR thread_id = ANY($4::text[]))';
+    // Either the first `limit` ($3) changes, or every change numbered up to `through` ($3).
+    const upTo = (column: string) => (options.through === undefined ? '' : `AND ${column} <= $3`);
+    const limit = options.through === undefined ? 'LIMIT $3' : '';
+    const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string; commit_end: string | null }>(
+      `(SELECT seq, body, thread_id, commit_end FROM ${this.tables.records}
+         WHERE owner = $1 AND seq > $2 ${upTo('seq')} ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
+         ORDER BY seq ${limit})
+       UNION ALL
+       (SELECT deleted_seq, NULL, thread_id, NULL FROM ${this.tables.threads}
+         WHERE owner = $1 AND deleted_seq > $2 ${upTo('deleted_seq')} ${threadFilter}
+         ORDER BY deleted_seq ${limit})
+       ORDER BY 1 ${limit}`,
+      [userId, options.after, options.through ?? options.limit, options.threads ?? null, options.clientId ?? null],
+    );
+    return rows.map((row) => ({
+      seq: row.seq,
+      body: row.body ?? JSON.stringify({ kind: 'delete', thread_id: row.thread_id } satisfies WireRecord),
+      commitEnd: row.commit_end === null ? undefined : Number(row.commit_end),
+    }));
+  }
+}
+
+/** A change as a pull reads it: its number, its body, and the end of the commit that stored it (a record's). */
+interface ChangeRow {
+  seq: string;
+  body: string;
+  commitEnd: number | undefined;
 }
 
 class ForeignThreads extends Error {

@@ -59,6 +59,9 @@ function migrations(t: TableNames): string[] {
        PRIMARY KEY (thread_id, checkpoint_ns, kind, record_key)
      );
      CREATE INDEX juncture_sync_records_by_seq ON ${t.records} (owner, seq);`,
+    // The user's head after the commit that stored the row: the rows numbered up to it came in the same commit,
+    // which a pull page never splits. Null for rows stored before this step.
+    `ALTER TABLE ${t.records} ADD COLUMN commit_end bigint;`,
   ];
 }
 

@@ -86,9 +86,37 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
   });
 }
 
+/**
+ * The values a batch stores, by thread. A value stored earlier in the same transaction is there for whatever
+ * follows (a failed put aborts it all), so a check that names it needs no read: a page of pulled records, which
+ * brings lists with their bases and writes with their values, then checks almost nothing in the database.
+ */
+class BatchValues {
+  readonly #byThread = new Map<string, Set<string>>();
+
+  static #key(checkpoint_ns: string, channel: string, version: ChannelVersion): string {
+    // `1` and `"1"` are different versions, and stay different here.
+    return JSON.stringify([checkpoint_ns, channel, version]);
+  }
+
+  add(blob: BlobRecord): void {
+    let values = this.#byThread.get(blob.thread_id);
+    if (!values) this.#byThread.set(blob.thread_id, (values = new Set()));
+    values.add(BatchValues.#key(blob.checkpoint_ns, blob.channel, blob.version));
+  }
+
+  has(thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion): boolean {
+    return this.#byThread.get(thread_id)?.has(BatchValues.#key(checkpoint_ns, channel, version)) ?? false;
+  }
+
+  deleteThread(thread_id: string): void {
+    this.#byThread.delete(thread_id);
+  }
+}
+
 /** Checks, in the batch's transaction, that the value a write is a part of is stored. */
-function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents): void {
-  if (!write.of) return;
+function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchEvents, batch: BatchValues): void {
+  if (!write.of || batch.has(write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version)) return;
   const request = tx.objectStore('blobs').getKey([write.thread_id, write.checkpoint_ns, write.of.channel, write.of.version]);
   request.onsuccess = () => {
     if (request.result === undefined) events.missingSource(write);
@@ -99,10 +127,10 @@ function checkWriteSource(tx: IDBTransaction, write: WriteRecord, events: BatchE
  * Checks, in the batch's transaction, that the versions a list builds on are stored: a list must never be
  * stored without them.
  */
-function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents): void {
-  const versions = blob.list ? listDependencies(blob.list) : [];
-  if (versions.length === 0) return;
+function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: BatchEvents, batch: BatchValues): void {
   const { thread_id, checkpoint_ns, channel } = blob;
+  const versions = blob.list ? listDependencies(blob.list).filter((version) => !batch.has(thread_id, checkpoint_ns, channel, version)) : [];
+  if (versions.length === 0) return;
   const request = versions.length === 1
     ? store.getKey([thread_id, checkpoint_ns, channel, versions[0]!])
     : store.getAllKeys(prefixRange([thread_id, checkpoint_ns, channel]));
@@ -116,20 +144,20 @@ function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: 
 }
 
 /** Queues the requests of one operation; none of them is awaited. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents): void {
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues): void {
   switch (operation.kind) {
     case 'checkpoint': {
       tx.objectStore('checkpoints').put(operation.checkpoint);
-      queueBlobs(tx, operation.blobs, events, operation.slicedItems);
+      queueBlobs(tx, operation.blobs, events, batch, operation.slicedItems);
       return;
     }
     case 'blobs':
-      queueBlobs(tx, operation.blobs, events);
+      queueBlobs(tx, operation.blobs, events, batch);
       return;
     case 'writes': {
       const store = tx.objectStore('writes');
       for (const write of operation.writes) {
-        checkWriteSource(tx, write, events);
+        checkWriteSource(tx, write, events, batch);
         // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
         if (write.idx < 0) {
           store.put(write);
@@ -147,16 +175,18 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
     case 'delete': {
       const range = prefixRange([operation.thread_id]);
       for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
+      batch.deleteThread(operation.thread_id);
       return;
     }
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, slicedItems: SlicedItem[] = []): void {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, batch: BatchValues, slicedItems: SlicedItem[] = []): void {
   const store = tx.objectStore('blobs');
   for (const [index, blob] of blobs.entries()) {
-    checkListDependencies(store, blob, events);
+    checkListDependencies(store, blob, events, batch);
     store.put(blob);
+    batch.add(blob);
     const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
     checkSliceSources(tx, blob, whole, events);
   }
@@ -258,8 +288,9 @@ function commitOperations(
       try {
         if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
         const entries = tx.objectStore('journal');
+        const batch = new BatchValues();
         for (const operation of stored) {
-          queueOperation(tx, operation, mode, events);
+          queueOperation(tx, operation, mode, events, batch);
           if (!journalOn) continue;
           if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
           const entry = fromElsewhere ? undefined : journalEntryOf(operation);

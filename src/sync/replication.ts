@@ -172,7 +172,8 @@ export function scopeOf(threads: string[] | 'all'): string {
 }
 
 /**
- * Pulls every page from the bookmark on, each stored in one transaction with its cursor. On `resync` (the server
+ * Pulls every page from the bookmark on, each stored in one transaction with its cursor, in order; the next page is
+ * fetched, read and checked while one commits. On `resync` (the server
  * does not know the cursor) everything stored here is journaled again first, since the server may have lost it,
  * and pulling starts over. Resolves with the last cursor and whether the journal was refilled.
  */
@@ -187,23 +188,39 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
   let resynced = false;
   let changes = 0;
   let next = fetchPage(bookmark.cursor);
-  for (;;) {
-    const page = await next;
-    // The next page is asked for while this one is stored: its cursor is known, and pages are stored in order, so
-    // the stored cursor never passes what is stored.
-    if (page.more) {
-      next = fetchPage(page.cursor);
-      // Not awaited when storing this page fails; its failure is the one that counts.
-      next.catch(() => undefined);
+  // The previous page's transaction: this page is read and checked while it commits, and stored once it did.
+  let storing: Promise<void> = Promise.resolve();
+  try {
+    for (;;) {
+      const page = await next;
+      // The next page is asked for while this one is stored: its cursor is known, and pages are stored in order, so
+      // the stored cursor never passes what is stored.
+      if (page.more) {
+        next = fetchPage(page.cursor);
+        // Not awaited when storing this page fails; its failure is the one that counts.
+        next.catch(() => undefined);
+      }
+      if (page.resync && !resynced) {
+        resynced = true;
+        await storing;
+        await storage.rejournalAll();
+      }
+      const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
+      // In order: a page whose predecessor failed is not stored, so the stored cursor never skips a page.
+      await storing;
+      storing = storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
+      // Awaited before the next page is stored, or before the pull ends.
+      storing.catch(() => undefined);
+      changes += records.length;
+      if (!page.more) {
+        await storing;
+        return { cursor: page.cursor, changes, resynced };
+      }
     }
-    if (page.resync && !resynced) {
-      resynced = true;
-      await storage.rejournalAll();
-    }
-    const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
-    await storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
-    changes += records.length;
-    if (!page.more) return { cursor: page.cursor, changes, resynced };
+  } catch (error) {
+    // A page that failed to arrive or to be read: the one being stored still ends before the round does.
+    await storing.catch(() => undefined);
+    throw error;
   }
 }
 

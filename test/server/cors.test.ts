@@ -73,6 +73,20 @@ describe('a handler with cors.origins', () => {
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  it('answers a method the endpoint does not take with 405, naming OPTIONS among the methods it allows', async () => {
+    for (const [path, method, allowed] of [['push', 'GET', 'POST, OPTIONS'], ['live', 'POST', 'GET, OPTIONS']] as const) {
+      const response = await server.call(path, { method, headers: { origin: APP } });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe(allowed);
+      expect(((await response.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+      expect(response.headers.get('access-control-allow-origin')).toBe(APP);
+    }
+    // An OPTIONS that is not a preflight (no Access-Control-Request-Method) is not one of the endpoint's methods either.
+    const plain = await server.call('pull', { user: null, method: 'OPTIONS', headers: { origin: APP } });
+    expect(plain.status).toBe(405);
+    expect(plain.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
   it('opens the live stream to an allowed origin with its CORS header', async () => {
     const response = await server.call('live', { headers: { origin: APP } });
     expect(response.status).toBe(200);

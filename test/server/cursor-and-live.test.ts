@@ -64,8 +64,11 @@ describe('pull cursor', () => {
 
   it('pages in commit order, a checkpoint after its values, and answers an unknown cursor with a full resync', async () => {
     const device = await deviceWithThread('paged');
-    await buildChatGraph(device.saver).invoke({ messages: [human('more', 1)] }, threadConfig('paged'));
-    await device.push();
+    // A push per turn: pages end at commit ends, so each commit is a page.
+    for (let turn = 1; turn <= 2; turn += 1) {
+      await buildChatGraph(device.saver).invoke({ messages: [human(`more ${turn}`, turn)] }, threadConfig('paged'));
+      await device.push();
+    }
     const all = await server.pullAll('alice');
     const pages: string[][] = [];
     let cursor: string | null = null;

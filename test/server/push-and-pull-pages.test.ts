@@ -17,9 +17,9 @@ afterEach(async () => {
   await server.close();
 });
 
-async function chat(saver: BrowserSaver, thread: string, turns: number): Promise<void> {
+async function chat(saver: BrowserSaver, thread: string, turns: number, from = 0): Promise<void> {
   const graph = buildChatGraph(saver);
-  for (let turn = 0; turn < turns; turn += 1) await graph.invoke({ messages: [human(`${thread} turn ${turn}`, turn)] }, threadConfig(thread));
+  for (let turn = from; turn < from + turns; turn += 1) await graph.invoke({ messages: [human(`${thread} turn ${turn}`, turn)] }, threadConfig(thread));
 }
 
 function device(): Device {
@@ -88,6 +88,42 @@ describe('a push into the saver', () => {
   });
 });
 
+describe('pull pages and commits', () => {
+  /** The pages of a pull from the beginning with `limit`, as the number of changes in each. */
+  async function pageSizes(limit: number): Promise<number[]> {
+    const sizes: number[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const page = await server.pull('alice', { cursor, limit });
+      sizes.push(page.changes.length);
+      cursor = page.cursor;
+      if (!page.more) return sizes.filter((size) => size > 0);
+    }
+  }
+
+  it('never end inside a commit: a page ends before a commit it cannot hold, or holds the whole of a larger one', async () => {
+    server = await startServer();
+    const phone = device();
+    // Three pushes, three commits: each turn's checkpoints with their values and writes.
+    const commits: number[] = [];
+    for (let turn = 0; turn < 3; turn += 1) {
+      await chat(phone.saver, 'paged', 1, turn);
+      commits.push((await phone.push()).stored);
+    }
+    expect(Math.min(...commits)).toBeGreaterThan(4);
+    // Pages smaller than a commit take the whole commit; a page with room for one commit and a part of the next
+    // ends after the first.
+    expect(await pageSizes(4)).toEqual(commits);
+    expect(await pageSizes(commits[0]! + 2)).toEqual(commits);
+    // A page with room for two commits holds two.
+    expect(await pageSizes(commits[0]! + commits[1]!)).toEqual([commits[0]! + commits[1]!, commits[2]!]);
+    // A device pulling page by page never stores a checkpoint without the writes pushed with it.
+    const other = device();
+    await other.pull();
+    expect(await checkpointIds(other.saver, 'paged')).toEqual(await checkpointIds(phone.saver, 'paged'));
+  });
+});
+
 describe('a pull of many pages', () => {
   it('stores page after page, and after a page that failed resumes and ends whole', async () => {
     server = await startServer({ limits: { maxPullLimit: 4 } });
@@ -110,10 +146,13 @@ describe('a pull of many pages', () => {
     const headers = { authorization: `Bearer ${USERS.alice}` };
 
     const made = new BrowserSaver({ dbName: freshDbName('pages-made') });
-    await chat(made, 'long', 6);
     const pushing = startSync(made, { url, headers });
     cleanups.push(() => pushing.stop().then(() => made.close()));
-    await pushing.syncNow();
+    // A push per turn: a page holds at least one whole commit, so the chat comes in a page per turn.
+    for (let turn = 0; turn < 8; turn += 1) {
+      await chat(made, 'long', 1, turn);
+      await pushing.syncNow();
+    }
     await pushing.stop();
     pulls = 0;
 
