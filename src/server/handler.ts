@@ -159,6 +159,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     (batchCheck ??= postgresBatchOf(saver, pool).then(
       (check) => {
         if (check.reason !== undefined) onWarning(check.reason);
+        // Tables not set up yet: checked again at the next push, which may come after the saver's setup().
+        if (check.setUp === false) batchCheck = undefined;
         return check.batch;
       },
       (error: unknown) => {

@@ -51,7 +51,10 @@ export interface PostgresBatch {
   commit(rows: SaverRows): Promise<void>;
 }
 
-export type PostgresBatchCheck = { batch: PostgresBatch; reason?: undefined } | { batch: undefined; reason?: string };
+export type PostgresBatchCheck =
+  | { batch: PostgresBatch; reason?: undefined; setUp?: undefined }
+  /** `setUp` false: the saver's tables are not there yet (its setup() has not run), so a later check may find them. */
+  | { batch: undefined; reason?: string; setUp?: boolean };
 
 function quoteIdentifier(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
@@ -86,6 +89,7 @@ export async function postgresBatchOf(saver: BaseCheckpointSaver, syncPool: Pool
   if (migration !== KNOWN_POSTGRES_SAVER_MIGRATION) {
     return {
       batch: undefined,
+      setUp: migration !== null,
       reason:
         `PostgresSaver's tables in schema ${schema} are at migration ${migration ?? 'none'}, and pushes are written in batches only into ` +
         `its layout at migration ${KNOWN_POSTGRES_SAVER_MIGRATION} (@langchain/langgraph-checkpoint-postgres 1.0); pushes call its put and putWrites one by one instead.`,

@@ -26,13 +26,20 @@ interface Side {
   close(): Promise<void>;
 }
 
-/** A handler on a fresh database; `sharedPool` gives the saver sync's pool, otherwise a pool of its own. */
-async function startSide(saverClass: typeof PostgresSaver, options: { sharedPool: boolean } = { sharedPool: true }): Promise<Side> {
+interface SideOptions {
+  /** Default true: the saver on sync's pool; false: a pool of its own. */
+  sharedPool?: boolean;
+  /** Default true: the saver's setup() runs before the first push. */
+  setUp?: boolean;
+}
+
+/** A handler on a fresh database. */
+async function startSide(saverClass: typeof PostgresSaver, options: SideOptions = {}): Promise<Side> {
   const url = await freshDatabase();
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const saverPool = options.sharedPool ? pool : new pg.Pool({ connectionString: url, max: 10 });
+  const saverPool = options.sharedPool === false ? new pg.Pool({ connectionString: url, max: 10 }) : pool;
   const saver = new saverClass(saverPool);
-  await saver.setup();
+  if (options.setUp !== false) await saver.setup();
   const warnings: string[] = [];
   const errors: unknown[] = [];
   const handler = createSyncHandler({
@@ -123,7 +130,7 @@ afterEach(async () => {
   }
 });
 
-async function side(saverClass: typeof PostgresSaver, options?: { sharedPool: boolean }): Promise<Side> {
+async function side(saverClass: typeof PostgresSaver, options?: SideOptions): Promise<Side> {
   const started = await startSide(saverClass, options);
   sides.push(started);
   return started;
@@ -258,6 +265,24 @@ describe('pushes written in one transaction into PostgresSaver tables', () => {
     await chat(a, 'fallback', ['again']);
     await a.push();
     expect(target.warnings).toHaveLength(1);
+  });
+
+  it('checks again after a push that found no PostgresSaver tables, and writes in batches once they are set up', async () => {
+    const puts = vi.spyOn(PostgresSaver.prototype, 'put');
+    const target = await side(PostgresSaver, { setUp: false });
+    const a = device(everySide([target]));
+    await chat(a, 'late', ['hello']);
+    await expect(a.push()).rejects.toThrow(/^500/);
+    expect(target.warnings).toEqual([expect.stringMatching(/at migration none/)]);
+    // The 500's cause: PostgresSaver's tables are missing.
+    expect(String(target.errors.splice(0))).toMatch(/checkpoint/);
+    await target.saver.setup();
+    const failedPuts = puts.mock.contexts.length;
+    expect(failedPuts).toBeGreaterThan(0);
+    await a.push();
+    expect(target.warnings).toHaveLength(1);
+    expect(puts.mock.contexts).toHaveLength(failedPuts);
+    expect((await target.saver.getTuple(threadConfig('late')))?.checkpoint.channel_values['messages']).toHaveLength(2);
   });
 });
 
