@@ -10,6 +10,7 @@ import { MAX_NAME_LENGTH, readName, readWireRecord, type SyncRecord } from '../w
 import { createCors, type SyncCorsOptions } from './cors.js';
 import { SyncHttpError, badRequest } from './http-error.js';
 import { LiveHub } from './live.js';
+import { postgresBatchOf, type PostgresBatch } from './postgres-batch.js';
 import { push } from './push.js';
 import { RecordStore } from './record-store.js';
 import { SyncedSaver } from './synced-saver.js';
@@ -45,6 +46,11 @@ export interface SyncHandlerOptions {
   cors?: SyncCorsOptions;
   /** Hears failures answered with 500 (the client only learns that the server failed). */
   onError?: (error: unknown) => void;
+  /**
+   * Hears why pushes take a slower path: a PostgresSaver whose tables are in a layout the batched writes do not
+   * know is given each checkpoint by its own `put`. Default `console.warn`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 export interface SyncHandler {
@@ -146,6 +152,23 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   };
   const heartbeatMs = options.heartbeatMs ?? 20_000;
   const onError = options.onError ?? (() => undefined);
+  const onWarning = options.onWarning ?? ((message: string) => console.warn(`[sync] ${message}`));
+  // Checked at the first push (the saver's setup() may run after the handler is made), then kept.
+  let batchCheck: Promise<PostgresBatch | undefined> | undefined;
+  const batchOf = (): Promise<PostgresBatch | undefined> =>
+    (batchCheck ??= postgresBatchOf(saver, pool).then(
+      (check) => {
+        if (check.reason !== undefined) onWarning(check.reason);
+        // Tables not set up yet: checked again at the next push, which may come after the saver's setup().
+        if (check.setUp === false) batchCheck = undefined;
+        return check.batch;
+      },
+      (error: unknown) => {
+        // Not kept: the next push checks again.
+        batchCheck = undefined;
+        throw error;
+      },
+    ));
   const cors = options.cors === undefined ? undefined : createCors(options.cors);
   const hub = new LiveHub(pool, tables.channel, onError);
   const streams = new Set<() => void>();
@@ -171,7 +194,8 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
     }
     const clientId = readOptionalName(body, 'clientId');
     const parsed: SyncRecord[] = wire(() => records.map((record, i) => readWireRecord(record, `records[${i}]`)));
-    const answer: PushResponse = await push({ store, saver }, userId, parsed, clientId ?? null);
+    const batch = await batchOf();
+    const answer: PushResponse = await push({ store, saver, ...(batch ? { batch } : {}) }, userId, parsed, clientId ?? null);
     return json(200, answer);
   }
 

@@ -10,7 +10,8 @@ import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSo
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
-import { recordRow, rowKey, type RecordRow, type RecordStore } from './record-store.js';
+import type { PostgresBatch } from './postgres-batch.js';
+import { recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
 import { blobValue, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
 
 type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
@@ -24,7 +25,7 @@ interface Entry {
 }
 
 /** What the saver is given: checkpoints, decoded with their new values, and writes per task. */
-interface SaverOps {
+export interface SaverOps {
   puts: { record: CheckpointRecord; checkpoint: Checkpoint; metadata: CheckpointMetadata; newVersions: ChannelVersions }[];
   writes: { first: WriteRecord; writes: PendingWrite[] }[];
 }
@@ -32,6 +33,8 @@ interface SaverOps {
 export interface PushContext {
   store: RecordStore;
   saver: BaseCheckpointSaver;
+  /** The batch writer of the saver's tables when it is a PostgresSaver of a known layout (see postgres-batch.ts). */
+  batch?: PostgresBatch;
 }
 
 function scopeKey(record: { thread_id: string; checkpoint_ns: string }, ...rest: (string | number)[]): string {
@@ -262,13 +265,21 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   const unowned = threadIds.filter((thread_id) => !states.has(thread_id));
   const stillForeign = unowned.length > 0 ? await store.claim(userId, unowned) : [];
   if (stillForeign.length > 0) throw forbidden(stillForeign);
-  await applyToSaver(saver, ops);
   const ordered = [
     ...dependencyOrder(fresh.filter((entry) => entry.record.kind === 'blob')),
     ...fresh.filter((entry) => entry.record.kind === 'checkpoint'),
     ...fresh.filter((entry) => entry.record.kind === 'write'),
-  ];
-  const result = await store.commit(userId, ordered.map((entry) => entry.row), tombstones, origin);
+  ].map((entry) => entry.row);
+  let result: CommitResult;
+  if (context.batch?.sharesPool) {
+    // The saver's rows and sync's in one transaction: a reader sees all of the push or none of it.
+    const rows = await context.batch.rows(ops);
+    result = await store.commit(userId, ordered, tombstones, origin, (client) => context.batch!.insert(client, rows));
+  } else {
+    if (context.batch) await context.batch.commit(await context.batch.rows(ops));
+    else await applyToSaver(saver, ops);
+    result = await store.commit(userId, ordered, tombstones, origin);
+  }
   // Deleted after the tombstone is committed, and again for a thread deleted while this push wrote the saver:
   // whichever of a push and a delete writes the saver last, the thread ends up gone.
   const gone = [...new Set([...tombstones, ...result.deletedThreads])];

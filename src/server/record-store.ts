@@ -150,14 +150,16 @@ export class RecordStore {
   /**
    * Stores `rows` and the tombstones of `deletions` for `userId` in one transaction, numbering them in order after
    * the user's head. Rows of deleted threads are dropped; rows already stored are left as they are, except special
-   * writes with a new body.
+   * writes with a new body. `before` runs at the start of the same transaction, before the user's row is locked
+   * (the push's rows of the saver's tables, when they share the pool).
    */
-  async commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null): Promise<CommitResult> {
+  async commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
     const t = this.tables;
     // The user's row is created on its own first, so that the writing transaction only locks a committed row,
     // which readers never wait for.
     await this.#ensureUser(userId);
     return inTransaction(this.pool, async (client) => {
+      await before?.(client);
       // Takes the user's row lock, held to commit: numbers are handed out in commit order.
       const { rows: users } = await client.query<{ epoch: string; head: string }>(`SELECT epoch, head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
       let seq = Number(users[0]!.head);
