@@ -8,6 +8,8 @@ import { BrowserSaver } from '../../src/index.js';
 import { createSyncHandler, type SyncHandler, type SyncHandlerOptions } from '../../src/server/index.js';
 import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
 import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
+import { sliceSourceKey, withSlicesSpliced } from '../../src/storage/lists.js';
+import type { TypedBytes } from '../../src/storage/records.js';
 import { freshDbName } from '../support/fixtures.js';
 
 let databases = 0;
@@ -170,6 +172,19 @@ export async function rawRecords(dbName: string): Promise<Stored[]> {
   }
 }
 
+/** The records with list items stored as slices of other records made whole, as a device sends them. */
+function withItemsWhole(records: Stored[]): Stored[] {
+  const sources = new Map<string, TypedBytes>();
+  const scope = (record: { thread_id: string; checkpoint_ns: string }) => JSON.stringify([record.thread_id, record.checkpoint_ns]);
+  for (const record of records) {
+    if (record.kind === 'write') sources.set(scope(record) + sliceSourceKey({ write: [record.checkpoint_id, record.task_id, record.idx] }), record.value);
+    else if (record.kind === 'blob' && record.value) sources.set(scope(record) + sliceSourceKey({ blob: [record.channel, record.version] }), record.value);
+  }
+  return records.map((record) =>
+    record.kind === 'blob' ? { ...withSlicesSpliced(record, (slice) => sources.get(scope(record) + sliceSourceKey(slice))), kind: 'blob' } : record,
+  );
+}
+
 /**
  * A device: a BrowserSaver with a cursor and the keys of the records the server has (pushed or pulled). Pushes
  * send what the server does not have yet, as the records are stored; pulls write what others wrote into the stores.
@@ -198,7 +213,8 @@ export class Device {
   async outbox(): Promise<WireRecord[]> {
     await this.#open();
     const order = { blob: 0, checkpoint: 1, write: 2 };
-    const records = (await rawRecords(this.saver.dbName)).filter((record) => !this.#synced.has(keyOf(record)));
+    const stored = await rawRecords(this.saver.dbName);
+    const records = withItemsWhole(stored).filter((record) => !this.#synced.has(keyOf(record)));
     records.sort((a, b) => order[a.kind] - order[b.kind]);
     return [...records.map(toWireRecord), ...this.#tombstones.map((thread_id): WireRecord => ({ kind: 'delete', thread_id }))];
   }
