@@ -12,7 +12,7 @@ import { blobKey, type SyncRecord } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
 import type { PostgresBatch } from './postgres-batch.js';
 import { recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
-import { blobValue, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
+import { blobValue, checkpointOf, hasConsistentIdx, pendingWritesOf, type DecodedItems } from './values.js';
 
 type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
 type Blob = { kind: 'blob' } & BlobRecord;
@@ -104,9 +104,10 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
   const values = new Map<Entry, unknown>();
   for (const batch of byChannel.values()) {
     const known = await channelVersions(context.store, batch);
+    const decodedItems: DecodedItems = new Map();
     for (const blob of batch) {
       const entry = blobs.get(scopeKey(blob, blob.channel, JSON.stringify(blob.version)))!;
-      values.set(entry, await describe(entry, () => blobValue(serde, blob, known)));
+      values.set(entry, await describe(entry, () => blobValue(serde, blob, known, decodedItems)));
     }
   }
   const ops: SaverOps = { puts: [], writes: [] };

@@ -17,12 +17,31 @@ import { resolveList } from '../storage/lists.js';
 import { checkpointWithRecordFields, metadataWithRecordFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type WriteRecord, type WriteSource } from '../storage/records.js';
 import type { SyncRecord } from '../wire/records.js';
 
-/** The ordinary value of a channel at a version; a list is rebuilt from `blobs`, the channel's stored versions. */
-export async function blobValue(serde: SerializerProtocol, blob: BlobRecord, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): Promise<unknown> {
+/** Decoded list items of one channel, by the version and index that store them. */
+export type DecodedItems = Map<string, Promise<unknown>>;
+
+/**
+ * The ordinary value of a channel at a version; a list is rebuilt from `blobs`, the channel's stored versions.
+ * Lists of one channel share most items (each version stores only what it added): given the same `decodedItems`
+ * across versions, each stored item is decoded once, not once per version that holds it.
+ */
+export async function blobValue(
+  serde: SerializerProtocol,
+  blob: BlobRecord,
+  blobs: ReadonlyMap<ChannelVersion, BlobRecord>,
+  decodedItems: DecodedItems = new Map(),
+): Promise<unknown> {
   const what = `channel "${blob.channel}" at version ${String(blob.version)}`;
   if (blob.value !== null) return decode(serde, blob.value, what);
-  const { items, tag } = resolveList(blob.channel, blob.version, blobs);
-  return listValue(await Promise.all(items.map((item, i) => decode(serde, item, `item ${i} of ${what}`))), tag, what);
+  const { items, refs, tag } = resolveList(blob.channel, blob.version, blobs);
+  const values = items.map((item, i) => {
+    const [at, index] = refs[i]!;
+    const key = `${JSON.stringify(at)} ${index}`;
+    let value = decodedItems.get(key);
+    if (!value) decodedItems.set(key, (value = decode(serde, item, `item ${index} of channel "${blob.channel}" at version ${String(at)}`)));
+    return value;
+  });
+  return listValue(await Promise.all(values), tag, what);
 }
 
 /** A checkpoint record with the values it names, as LangGraph's `put` takes it. */
