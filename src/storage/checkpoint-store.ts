@@ -61,7 +61,7 @@ function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
  * slice gives back the item's own bytes (`whole`, by item index); an item whose slice does not is stored whole,
  * by storing the blob again.
  */
-function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents): void {
+function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: ReadonlyMap<number, TypedBytes>, events: BatchEvents, batch: BatchValues): void {
   const items = blob.list?.items ?? [];
   // The blob as stored again, with the items whose slices did not give their bytes whole (the caller's untouched).
   let rewritten: BlobRecord | undefined;
@@ -79,6 +79,8 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
       }
       const expected = whole.get(index);
       if (!expected || sameBytes(spliceItem(item, source, 'A list item'), expected)) return;
+      // Stored again whole only while no later record of the batch replaced it, which its own check covers.
+      if (!batch.isLast(blob)) return;
       rewritten ??= { ...blob, list: { ...blob.list!, items: [...items] } };
       rewritten.list!.items[index] = expected;
       tx.objectStore('blobs').put(rewritten);
@@ -92,7 +94,8 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
  * brings lists with their bases and writes with their values, then checks almost nothing in the database.
  */
 class BatchValues {
-  readonly #byThread = new Map<string, Set<string>>();
+  /** The last record queued under each key, by thread. */
+  readonly #byThread = new Map<string, Map<string, BlobRecord>>();
 
   static #key(checkpoint_ns: string, channel: string, version: ChannelVersion): string {
     // `1` and `"1"` are different versions, and stay different here.
@@ -101,12 +104,17 @@ class BatchValues {
 
   add(blob: BlobRecord): void {
     let values = this.#byThread.get(blob.thread_id);
-    if (!values) this.#byThread.set(blob.thread_id, (values = new Set()));
-    values.add(BatchValues.#key(blob.checkpoint_ns, blob.channel, blob.version));
+    if (!values) this.#byThread.set(blob.thread_id, (values = new Map()));
+    values.set(BatchValues.#key(blob.checkpoint_ns, blob.channel, blob.version), blob);
   }
 
   has(thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion): boolean {
     return this.#byThread.get(thread_id)?.has(BatchValues.#key(checkpoint_ns, channel, version)) ?? false;
+  }
+
+  /** Whether `blob` is the last record the batch queued under its key (a later one replaces it as stored). */
+  isLast(blob: BlobRecord): boolean {
+    return this.#byThread.get(blob.thread_id)?.get(BatchValues.#key(blob.checkpoint_ns, blob.channel, blob.version)) === blob;
   }
 
   deleteThread(thread_id: string): void {
@@ -188,7 +196,7 @@ function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents
     store.put(blob);
     batch.add(blob);
     const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
-    checkSliceSources(tx, blob, whole, events);
+    checkSliceSources(tx, blob, whole, events, batch);
   }
 }
 

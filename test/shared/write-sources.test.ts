@@ -140,6 +140,15 @@ describe('writes stored as a part of a value their checkpoint stores', () => {
       const error = await storage.write({ kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-later' }, blobs: [dangling] }).catch((thrown: unknown) => thrown);
       expect(CheckpointError.is(error, "STORAGE"), String(error)).toBe(true);
       expect((error as Error).message).toMatch(/is a slice of a record that is not stored/);
+      // In one batch, a later record under the same key is what stays, even when the earlier one's item is stored whole.
+      const replaced: BlobRecord = { ...sliced, version: 999.7 };
+      const another = { type: 'json', bytes: new TextEncoder().encode(JSON.stringify('what the later record holds')) };
+      const later: BlobRecord = { ...sliced, version: 999.7, list: { ...sliced.list!, items: sliced.list!.items.map((item, i) => (i === index ? another : item)) } };
+      await storage.commit([
+        { kind: 'checkpoint', checkpoint: { ...checkpoint!, checkpoint_id: 'z-replaced' }, blobs: [replaced], slicedItems: [{ blob: 0, item: index, bytes: other }] },
+        { kind: 'blobs', blobs: [later] },
+      ]);
+      expect((await records(saver.dbName)).blobs.find((blob) => blob.version === 999.7)).toEqual(later);
     } finally {
       await storage.close();
     }
