@@ -444,6 +444,9 @@ async function measureSyncOn(browser: EngineBrowser, pages: ServedPages, databas
         },
       ],
     };
+  } catch (error) {
+    // What the server said about a failure it answered with 500 is in its own output.
+    throw new Error(`The sync rows on ${database.label} failed: ${error instanceof Error ? error.message : String(error)}\nThe demo server's output:\n${server.output().slice(-4000)}`, { cause: error });
   } finally {
     await server.dispose();
   }
