@@ -50,7 +50,8 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
   }
   // PGlite's PostgreSQL wire server, on a Unix socket in a private folder: node-postgres connects to it as to
   // PostgreSQL, and nothing else on the network can. Several connections share the one PGlite backend; the server
-  // runs their statements one at a time and keeps a transaction's statements together.
+  // runs their statements one at a time and keeps an explicit transaction's statements together, but not the
+  // messages of one parameterized statement outside a transaction: two such at once can fail (README, known defect).
   const socketDir = mkdtempSync(join(tmpdir(), 'juncture-pglite-'));
   const wire = new PGLiteSocketServer({ db, path: join(socketDir, `.s.PGSQL.${POSTGRES_PORT}`), maxConnections: EMBEDDED_MAX_CONNECTIONS });
   try {
