@@ -103,8 +103,7 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
       if (!referenced.get(channelKey)!.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
     }
   }
-  const deleted = deletedCheckpoints.length;
-  return deleted;
+  return deletedCheckpoints.length;
 }
 
 /** Every thread id in the database, once each. */
