@@ -292,51 +292,69 @@ function commitOperations(
       reject(error);
     };
     const fromElsewhere = options.journal === false;
-    const queue = (deleted: Set<string>) => {
+    const queueRecords = (deleted: Set<string>) => {
+      if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
+      const batch = new BatchValues();
+      for (const operation of stored) queueOperation(tx, operation, mode, events, batch);
+      for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
+    };
+    const queueJournal = () => {
+      const entries = tx.objectStore('journal');
+      for (const operation of stored) {
+        if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
+        const entry = fromElsewhere ? undefined : journalEntryOf(operation);
+        if (entry) entries.add(entry);
+      }
+    };
+    /** Runs a step that queues requests; one that throws (a key or value IndexedDB refuses) fails the batch. */
+    const guarded = (step: () => void) => {
       try {
-        if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
-        const entries = tx.objectStore('journal');
-        const batch = new BatchValues();
-        for (const operation of stored) {
-          queueOperation(tx, operation, mode, events, batch);
-          if (!journalOn) continue;
-          if (operation.kind === 'delete') tx.objectStore('deleted_threads').put({ thread_id: operation.thread_id });
-          const entry = fromElsewhere ? undefined : journalEntryOf(operation);
-          if (entry) entries.add(entry);
-        }
-        for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
+        step();
       } catch (error) {
         fail(error);
       }
     };
     try {
-      // Reads first, then everything else once the last of them answered (requests answer in order).
-      const reads: IDBRequest[] = [];
+      // Asked for before anything else, so it answers first. When the journal is on, its entries join the
+      // transaction from there; the records need not wait for the answer (that would add a round trip to every
+      // commit), except those from elsewhere, which wait for the reads of deleted threads anyway.
+      let settingRead: IDBRequest | undefined;
       if (journal === 'unknown') {
         const setting = tx.objectStore('settings').get(JOURNAL_SETTING);
-        setting.onsuccess = () => (journalOn = setting.result !== undefined);
-        reads.push(setting);
+        setting.onsuccess = () => {
+          journalOn = setting.result !== undefined;
+          if (journalOn && !fromElsewhere) guarded(queueJournal);
+        };
+        settingRead = setting;
       }
-      const deleted = new Set<string>();
-      if (fromElsewhere) {
-        for (const thread_id of new Set(operations.map(threadOf))) {
-          if (thread_id === undefined) continue;
-          const request = tx.objectStore('deleted_threads').getKey(thread_id);
-          request.onsuccess = () => {
-            if (request.result !== undefined) deleted.add(thread_id);
-          };
-          reads.push(request);
-        }
-      }
-      const last = reads.at(-1);
-      if (!last) {
-        queue(deleted);
+      if (!fromElsewhere) {
+        queueRecords(new Set());
+        if (journal === 'on') queueJournal();
         return;
       }
+      const deleted = new Set<string>();
+      let last = settingRead;
+      for (const thread_id of new Set(operations.map(threadOf))) {
+        if (thread_id === undefined) continue;
+        const request = tx.objectStore('deleted_threads').getKey(thread_id);
+        request.onsuccess = () => {
+          if (request.result !== undefined) deleted.add(thread_id);
+        };
+        last = request;
+      }
+      const queueAll = () => {
+        queueRecords(deleted);
+        if (journalOn) queueJournal();
+      };
+      if (!last) {
+        queueAll();
+        return;
+      }
+      // Requests answer in order: once the last read answered, all have.
       const record = last.onsuccess;
       last.onsuccess = (event) => {
         record?.call(last, event);
-        queue(deleted);
+        guarded(queueAll);
       };
     } catch (error) {
       fail(error);
