@@ -297,7 +297,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           // The channel's next snapshot holds these very objects: its items may be slices of their bytes.
           if (!this.#cipher) {
             const read = ancestors.map(({ checkpoint_id }, i) => ({ checkpoint_id, writes: blocks[i]!.map(({ read: source }) => source) }));
-            this.#writeSources.rememberHistory(thread_id, checkpoint_ns, checkpoint_id, channel, read, seed !== undefined);
+            this.#writeSources.rememberHistory(thread_id, checkpoint_ns, checkpoint_id, channel, read, seed?.value.version);
           }
           if (seed) {
             const { checkpoint_id: at } = history.ancestors[seed.ancestor]!;
@@ -444,7 +444,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     this.#writeSources.remember(
       thread_id,
       checkpoint_ns,
-      { id: checkpoint_id, parentId: parent, rebuilds: deltaChannels },
+      { id: checkpoint_id, parentId: parent, versions, rebuilds: deltaChannels },
       Object.entries(stored).flatMap(([channel, version]) => (Object.prototype.hasOwnProperty.call(values, channel) ? [[channel, version, values[channel]] as [string, ChannelVersion, unknown]] : [])),
       cipher ? undefined : (channel) => valuesSerialized.then(() => wholeBytes.get(channel)),
     );
@@ -654,7 +654,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           this.#writeSources.rememberRead(
             thread_id,
             checkpoint_ns,
-            { id: checkpoint_id, parentId: parent_checkpoint_id, stores: stored.values.map(({ channel }) => channel), rebuilds: record.delta_channels ?? [] },
+            { id: checkpoint_id, parentId: parent_checkpoint_id, valued: stored.values.map(({ channel, version }) => [channel, version]), rebuilds: record.delta_channels ?? [] },
             decoded.flatMap(({ pending: [, channel], read }) => (channel === TASKS || (read.of.write && read.of.write[2] < 0) ? [] : [read])),
           );
         }

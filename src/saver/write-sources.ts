@@ -52,8 +52,11 @@ export interface ReadSource {
 /** What is remembered of one checkpoint for the lists of the checkpoints after it. */
 interface CheckpointSources {
   parentId?: string;
-  /** Channels whose value the checkpoint stores: new items of a later list came after it. */
-  stores: Set<string>;
+  /**
+   * Channels that have a stored value at the checkpoint's version of them (stored by its put, or by an ancestor's
+   * at the same version), with that version: new items of a later list came after it. Retention stops there too.
+   */
+  valued: Map<string, ChannelVersion>;
   /**
    * Channels whose value the checkpoint rebuilds from its ancestors' writes (its record's `delta_channels`): their
    * new items may have come before it. Retention keeps those ancestors as long as the checkpoint.
@@ -87,7 +90,7 @@ export class WriteSources {
   /** The checkpoint's entry, made the most recent; `describe` sets what its record says. */
   #entry(thread_id: string, checkpoint_ns: string, checkpointId: string, describe?: Omit<CheckpointSources, 'sources'>): CheckpointSources {
     const scope = [thread_id, checkpoint_ns, checkpointId] as const;
-    const entry = this.#checkpoints.get(scope) ?? { stores: new Set(), rebuilds: new Set(), sources: new Map() };
+    const entry = this.#checkpoints.get(scope) ?? { valued: new Map(), rebuilds: new Set(), sources: new Map() };
     if (describe) Object.assign(entry, describe);
     this.#checkpoints.set(scope, entry);
     return entry;
@@ -115,18 +118,26 @@ export class WriteSources {
   /**
    * The values a put stores; only those of plain objects can hold a later write or list item. `bytesOf` gives
    * their bytes as stored, undefined when items must not be slices of them (encrypted values): nothing is then
-   * remembered for slices. `rebuilds` are the channels the checkpoint rebuilds from its ancestors' writes.
+   * remembered for slices. `versions` are the checkpoint's channel versions, `rebuilds` the channels it rebuilds
+   * from its ancestors' writes.
    */
   remember(
     thread_id: string,
     checkpoint_ns: string,
-    checkpoint: { id: string; parentId: string | undefined; rebuilds: string[] },
+    checkpoint: { id: string; parentId: string | undefined; versions: Record<string, ChannelVersion>; rebuilds: string[] },
     stored: [channel: string, version: ChannelVersion, value: unknown][],
     bytesOf?: (channel: string) => Promise<TypedBytes | undefined>,
   ): void {
     const channels = stored.flatMap(([channel, version, value]) => (isPlainObject(value) ? [{ channel, version, value }] : []));
     if (bytesOf) {
-      const describe = { stores: new Set(stored.map(([channel]) => channel)), rebuilds: new Set(checkpoint.rebuilds) };
+      // A channel this put does not store keeps the parent's value when it keeps its version. Without the parent
+      // known, every channel counts as valued: a walk stops here, which only stores more items whole.
+      const parent = checkpoint.parentId === undefined ? undefined : this.#checkpoints.get([thread_id, checkpoint_ns, checkpoint.parentId]);
+      const valued = new Map(
+        Object.entries(checkpoint.versions).filter(([channel, version]) => parent === undefined || parent.valued.get(channel) === version),
+      );
+      for (const [channel, version] of stored) valued.set(channel, version);
+      const describe = { valued, rebuilds: new Set(checkpoint.rebuilds) };
       this.#addSources(
         thread_id,
         checkpoint_ns,
@@ -158,17 +169,29 @@ export class WriteSources {
    * A checkpoint read back to build on (`getTuple`): what its record says, and its pending writes, which the
    * next checkpoint's values are made of.
    */
-  rememberRead(thread_id: string, checkpoint_ns: string, checkpoint: { id: string; parentId: string | undefined; stores: string[]; rebuilds: string[] }, writes: ReadSource[]): void {
-    const describe = { stores: new Set(checkpoint.stores), rebuilds: new Set(checkpoint.rebuilds) };
+  rememberRead(
+    thread_id: string,
+    checkpoint_ns: string,
+    checkpoint: { id: string; parentId: string | undefined; valued: [channel: string, version: ChannelVersion][]; rebuilds: string[] },
+    writes: ReadSource[],
+  ): void {
+    const describe = { valued: new Map(checkpoint.valued), rebuilds: new Set(checkpoint.rebuilds) };
     this.#addSources(thread_id, checkpoint_ns, checkpoint.id, writes.map(readSource), checkpoint.parentId === undefined ? describe : { ...describe, parentId: checkpoint.parentId });
   }
 
   /**
    * The ancestors whose writes rebuild `channel` at a checkpoint (`getDeltaChannelHistory`), nearest first, with
-   * those writes as decoded; the last stores the channel's value when `seeded`. A snapshot of the channel after the
-   * checkpoint holds those objects.
+   * those writes as decoded; the last has the channel's value at version `seed` when that is given. A snapshot of
+   * the channel after the checkpoint holds those objects.
    */
-  rememberHistory(thread_id: string, checkpoint_ns: string, checkpointId: string | undefined, channel: string, ancestors: { checkpoint_id: string; writes: ReadSource[] }[], seeded: boolean): void {
+  rememberHistory(
+    thread_id: string,
+    checkpoint_ns: string,
+    checkpointId: string | undefined,
+    channel: string,
+    ancestors: { checkpoint_id: string; writes: ReadSource[] }[],
+    seed: ChannelVersion | undefined,
+  ): void {
     // Oldest first, so that the nearest are the most recent, forgotten last.
     for (let i = ancestors.length - 1; i >= 0; i -= 1) {
       const { checkpoint_id, writes } = ancestors[i]!;
@@ -176,7 +199,7 @@ export class WriteSources {
       const parentId = ancestors[i + 1]?.checkpoint_id;
       if (parentId !== undefined) entry.parentId ??= parentId;
       // Between the checkpoint and its seed, every ancestor is kept as long as the checkpoint is (retention).
-      if (seeded && i === ancestors.length - 1) entry.stores.add(channel);
+      if (seed !== undefined && i === ancestors.length - 1) entry.valued.set(channel, seed);
       else entry.rebuilds.add(channel);
       this.#addSources(thread_id, checkpoint_ns, checkpoint_id, writes.map(readSource));
     }
@@ -186,8 +209,8 @@ export class WriteSources {
 
   /**
    * Where the items of `channel`'s list in a checkpoint whose parent is `parentId` may already be stored: among
-   * the sources of the parent and, while a checkpoint rebuilds the channel rather than storing it, of its
-   * ancestors, the nearest first.
+   * the sources of the parent and, while a checkpoint rebuilds the channel and has no stored value of it, of its
+   * ancestors, the nearest first: the checkpoints that retention keeps as long as the parent.
    */
   sliceSourcesFor(thread_id: string, checkpoint_ns: string, parentId: string | undefined, channel: string): (item: unknown) => SliceSource | undefined {
     const byItem = new Map<unknown, SliceSource>();
@@ -199,7 +222,7 @@ export class WriteSources {
       for (const source of entry.sources.values()) {
         for (const held of source.held()) if (typeof held === 'object' && held !== null && !byItem.has(held)) byItem.set(held, source);
       }
-      if (entry.stores.has(channel) || !entry.rebuilds.has(channel)) break;
+      if (entry.valued.has(channel) || !entry.rebuilds.has(channel)) break;
       id = entry.parentId;
     }
     return (item) => byItem.get(item);

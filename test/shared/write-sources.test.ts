@@ -285,6 +285,26 @@ describe('DeltaChannel snapshots: their new items are slices of the writes and i
     }
   });
 
+  it('with maxCheckpointsPerThread, every slice kept has its source, and the chat reads back as MemorySaver keeps it', async () => {
+    const saver = newSaver({ maxCheckpointsPerThread: 4 });
+    const memory = new MemorySaver();
+    await chat(saver, 'chat', 12, { snapshotFrequency: SNAPSHOTS });
+    await chat(memory, 'chat', 12, { snapshotFrequency: SNAPSHOTS });
+    const left = await records(saver.dbName);
+    const slices = slicesIn(left);
+    expect(slices.length).toBeGreaterThan(0);
+    for (const { write, blob } of slices) {
+      const found = write
+        ? left.writes.some((record) => record.checkpoint_id === write[0] && record.task_id === write[1] && record.idx === write[2])
+        : left.blobs.some((record) => record.channel === blob![0] && record.version === blob![1]);
+      expect(found).toBe(true);
+    }
+    expect(await state(saver)).toEqual(await state(memory));
+    const kept = await history(saver);
+    expect(kept.length).toBeLessThan((await history(memory)).length);
+    expect(kept).toEqual((await history(memory)).slice(0, kept.length));
+  });
+
   it('an encrypted saver stores no slices and reads the chat back', async () => {
     const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
     const saver = newSaver({ encryption: { key } });
@@ -300,7 +320,7 @@ describe('DeltaChannel snapshots: their new items are slices of the writes and i
 
 describe('what a saver remembers for slices is bounded', () => {
   const rebuilding = (sources: WriteSources, id: number, parent: number | undefined) =>
-    sources.remember('t', '', { id: `cp-${id}`, parentId: parent === undefined ? undefined : `cp-${parent}`, rebuilds: ['messages'] }, [], async () => undefined);
+    sources.remember('t', '', { id: `cp-${id}`, parentId: parent === undefined ? undefined : `cp-${parent}`, versions: { messages: id }, rebuilds: ['messages'] }, [], async () => undefined);
   const bytes = (length: number): Promise<TypedBytes> => Promise.resolve({ type: 'json', bytes: new Uint8Array(length) });
 
   it(`forgets the least recent checkpoints past ${MAX_CHECKPOINTS}: an item only they hold has no source (it is stored whole)`, () => {
@@ -331,18 +351,22 @@ describe('what a saver remembers for slices is bounded', () => {
     expect(sourceOf(newer)).toBeDefined();
   });
 
-  it('walks back only while a checkpoint rebuilds the channel, and stops at the one that stores it', () => {
+  it('walks back only while a checkpoint rebuilds the channel, and stops at one with a stored value of it, as retention does', () => {
     const sources = new WriteSources();
-    const [beforeStored, atStored, afterStored] = [{ m: 1 }, { m: 2 }, { m: 3 }];
-    sources.remember('t', '', { id: 'cp-0', parentId: undefined, rebuilds: ['messages'] }, [], async () => undefined);
+    const [beforeStored, atStored, keptVersion, afterStored] = [{ m: 1 }, { m: 2 }, { m: 3 }, { m: 4 }];
+    sources.remember('t', '', { id: 'cp-0', parentId: undefined, versions: { messages: 0 }, rebuilds: ['messages'] }, [], async () => undefined);
     sources.rememberWrites('t', '', 'cp-0', [{ task_id: 'task', idx: 0, value: beforeStored, bytes: bytes(1) }]);
-    sources.remember('t', '', { id: 'cp-1', parentId: 'cp-0', rebuilds: [] }, [['messages', 1, []]], async () => undefined);
+    sources.remember('t', '', { id: 'cp-1', parentId: 'cp-0', versions: { messages: 1 }, rebuilds: [] }, [['messages', 1, []]], async () => undefined);
     sources.rememberWrites('t', '', 'cp-1', [{ task_id: 'task', idx: 0, value: atStored, bytes: bytes(1) }]);
-    rebuilding(sources, 2, 1);
-    sources.rememberWrites('t', '', 'cp-2', [{ task_id: 'task', idx: 0, value: afterStored, bytes: bytes(1) }]);
-    const sourceOf = sources.sliceSourcesFor('t', '', 'cp-2', 'messages');
-    expect([sourceOf(beforeStored), sourceOf(atStored), sourceOf(afterStored)].map((source) => source?.of.write?.[0])).toEqual([undefined, 'cp-1', 'cp-2']);
+    // Keeps the version, so the value, of cp-1, without storing it: retention keeps none of its ancestors for it.
+    sources.remember('t', '', { id: 'cp-2', parentId: 'cp-1', versions: { messages: 1 }, rebuilds: ['messages'] }, [], async () => undefined);
+    sources.rememberWrites('t', '', 'cp-2', [{ task_id: 'task', idx: 0, value: keptVersion, bytes: bytes(1) }]);
+    rebuilding(sources, 3, 2);
+    sources.rememberWrites('t', '', 'cp-3', [{ task_id: 'task', idx: 0, value: afterStored, bytes: bytes(1) }]);
+    const sourceOf = sources.sliceSourcesFor('t', '', 'cp-3', 'messages');
+    expect([beforeStored, atStored, keptVersion, afterStored].map((item) => sourceOf(item)?.of.write?.[0])).toEqual([undefined, undefined, 'cp-2', 'cp-3']);
+    expect(sources.sliceSourcesFor('t', '', 'cp-1', 'messages')(atStored)?.of.write?.[0]).toBe('cp-1');
     // Another channel, which the checkpoints neither store nor rebuild: the parent's sources only.
-    expect(sources.sliceSourcesFor('t', '', 'cp-2', 'other')(atStored)).toBeUndefined();
+    expect(sources.sliceSourcesFor('t', '', 'cp-3', 'other')(keptVersion)).toBeUndefined();
   });
 });
