@@ -86,6 +86,8 @@ export class WriteSources {
    * store a task's writes before the put of the checkpoint they are written against.
    */
   readonly #checkpoints = new RecentByScope<CheckpointSources>(MAX_CHECKPOINTS, MAX_SOURCE_BYTES);
+  /** Checkpoints read back by `getTuple`: those a graph builds on next. */
+  readonly #read = new RecentByScope<true>(MAX_REMEMBERED);
 
   /** The checkpoint's entry, made the most recent; `describe` sets what its record says. */
   #entry(thread_id: string, checkpoint_ns: string, checkpointId: string, describe?: Omit<CheckpointSources, 'sources'>): CheckpointSources {
@@ -176,13 +178,15 @@ export class WriteSources {
     writes: ReadSource[],
   ): void {
     const describe = { valued: new Map(checkpoint.valued), rebuilds: new Set(checkpoint.rebuilds) };
+    this.#read.set([thread_id, checkpoint_ns, checkpoint.id], true);
     this.#addSources(thread_id, checkpoint_ns, checkpoint.id, writes.map(readSource), checkpoint.parentId === undefined ? describe : { ...describe, parentId: checkpoint.parentId });
   }
 
   /**
    * The ancestors whose writes rebuild `channel` at a checkpoint (`getDeltaChannelHistory`), nearest first, with
    * those writes as decoded; the last has the channel's value at version `seed` when that is given. A snapshot of
-   * the channel after the checkpoint holds those objects.
+   * the channel after the checkpoint holds those objects. Only for a checkpoint `getTuple` read back: a graph builds
+   * on that one, where a history of every checkpoint (`getStateHistory`) builds on none.
    */
   rememberHistory(
     thread_id: string,
@@ -192,6 +196,7 @@ export class WriteSources {
     ancestors: { checkpoint_id: string; writes: ReadSource[] }[],
     seed: ChannelVersion | undefined,
   ): void {
+    if (checkpointId === undefined || !this.#read.get([thread_id, checkpoint_ns, checkpointId])) return;
     // Oldest first, so that the nearest are the most recent, forgotten last.
     for (let i = ancestors.length - 1; i >= 0; i -= 1) {
       const { checkpoint_id, writes } = ancestors[i]!;
@@ -204,7 +209,7 @@ export class WriteSources {
       this.#addSources(thread_id, checkpoint_ns, checkpoint_id, writes.map(readSource));
     }
     const nearest = ancestors[0];
-    if (checkpointId !== undefined && nearest) this.#entry(thread_id, checkpoint_ns, checkpointId).parentId ??= nearest.checkpoint_id;
+    if (nearest) this.#entry(thread_id, checkpoint_ns, checkpointId).parentId ??= nearest.checkpoint_id;
   }
 
   /**
@@ -243,6 +248,7 @@ export class WriteSources {
   forgetThread(thread_id: string): void {
     this.#puts.forgetThread(thread_id);
     this.#checkpoints.forgetThread(thread_id);
+    this.#read.forgetThread(thread_id);
   }
 }
 
