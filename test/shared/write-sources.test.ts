@@ -10,6 +10,7 @@ import type { BlobRecord, TypedBytes, WriteRecord } from '../../src/storage/reco
 import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
 import { MAX_CHECKPOINTS, MAX_SOURCE_BYTES, WriteSources } from '../../src/saver/write-sources.js';
 import { messagesDelta } from '../support/chat-graph.js';
+import { exportDatabase, importDatabase } from '../support/database-export.js';
 import { collect, useFreshSavers } from '../support/fixtures.js';
 
 const TURNS = 20;
@@ -248,12 +249,15 @@ describe('DeltaChannel snapshots: their new items are slices of the writes and i
     expect(await history(reopened)).toEqual(await history(memory));
   });
 
-  it('copyThread, prune, the journal and the devtools reader read the snapshots whole', async () => {
+  it('export and import, copyThread, prune, the journal and the devtools reader read the snapshots whole', async () => {
     const saver = newSaver();
     const memory = new MemorySaver();
     await chat(saver, 'chat', 6, { snapshotFrequency: SNAPSHOTS });
     await chat(memory, 'chat', 6, { snapshotFrequency: SNAPSHOTS });
     const expected = await history(memory);
+    const imported = newSaver();
+    await importDatabase(await exportDatabase(saver.dbName), imported.dbName);
+    expect(await history(imported)).toEqual(expected);
     await saver.copyThread('chat', 'copy');
     const copy = (await collect(saver.list({ configurable: { thread_id: 'copy' } }))).map((tuple) => tuple.checkpoint.channel_values);
     expect(copy).toEqual((await collect(saver.list({ configurable: { thread_id: 'chat' } }))).map((tuple) => tuple.checkpoint.channel_values));
