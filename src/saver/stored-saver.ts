@@ -25,7 +25,7 @@ import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFiel
 import { decode, encode } from './codec.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
-import { isPlainObject, partOf, WriteSources } from './write-sources.js';
+import { isPlainObject, partOf, WriteSources, type ReadSource } from './write-sources.js';
 
 /** `list` options: LangGraph's, plus paging forward and a step range. */
 export interface ListOptions extends CheckpointListOptions {
@@ -291,13 +291,14 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
           const seed = history.seeds[channel];
           const oldest = seed ? seed.ancestor : history.ancestors.length - 1;
           // Oldest ancestor first; within one, in the order live execution applied them.
-          const blocks = await Promise.all(
-            history.ancestors
-              .slice(0, oldest + 1)
-              .reverse()
-              .map((ancestor) => this.#decodeWrites(ancestor.writes.filter((write) => write.channel === channel), undefined, ancestor.sources)),
-          );
-          const entry: DeltaChannelHistory = { writes: blocks.flat() };
+          const ancestors = history.ancestors.slice(0, oldest + 1);
+          const blocks = await Promise.all(ancestors.map((ancestor) => this.#decodeWrites(ancestor.writes.filter((write) => write.channel === channel), undefined, ancestor.sources)));
+          const entry: DeltaChannelHistory = { writes: [...blocks].reverse().flatMap((block) => block.map(({ pending }) => pending)) };
+          // The channel's next snapshot holds these very objects: its items may be slices of their bytes.
+          if (!this.#cipher) {
+            const read = ancestors.map(({ checkpoint_id }, i) => ({ checkpoint_id, writes: blocks[i]!.map(({ read: source }) => source) }));
+            this.#writeSources.rememberHistory(thread_id, checkpoint_ns, checkpoint_id, channel, read, seed?.value.version);
+          }
           if (seed) {
             const { checkpoint_id: at } = history.ancestors[seed.ancestor]!;
             // Remembered: the channel's next snapshot refers to the seed's items rather than storing them again.
@@ -426,10 +427,15 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
     const cipher = this.#cipher;
-    // Found now, in call order, among what the parent's put and the writes against it stored; encrypted items are
-    // never slices, whose spans and inserted bytes would be in clear.
+    // Found now, in call order, among what was stored since each channel's value was last stored; encrypted items
+    // are never slices, whose spans and inserted bytes would be in clear.
     const sliceSources = new Map(
-      cipher ? [] : [...planned].map(([channel, list]) => [channel, list.newItems.map((item) => this.#writeSources.sliceSourceOf(thread_id, checkpoint_ns, parent, item))] as const),
+      cipher
+        ? []
+        : [...planned].map(([channel, list]) => {
+            const sourceOf = list.newItems.length > 0 ? this.#writeSources.sliceSourcesFor(thread_id, checkpoint_ns, parent, channel) : undefined;
+            return [channel, list.newItems.map((item) => sourceOf?.(item))] as const;
+          }),
     );
     // The bytes of the values stored whole, once serialized: the next checkpoint's list items may be slices of them.
     const wholeBytes = new Map<string, TypedBytes>();
@@ -438,7 +444,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     this.#writeSources.remember(
       thread_id,
       checkpoint_ns,
-      checkpoint_id,
+      { id: checkpoint_id, parentId: parent, versions, rebuilds: deltaChannels },
       Object.entries(stored).flatMap(([channel, version]) => (Object.prototype.hasOwnProperty.call(values, channel) ? [[channel, version, values[channel]] as [string, ChannelVersion, unknown]] : [])),
       cipher ? undefined : (channel) => valuesSerialized.then(() => wholeBytes.get(channel)),
     );
@@ -642,7 +648,18 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
     const [rest, decodedMetadata, pendingWrites] = await Promise.all([
       decode<Omit<Checkpoint, 'channel_values' | 'channel_versions'>>(this.serde, record.checkpoint, label, this.#cipher).then((decoded) => checkpointWithRecordFields(record, decoded)),
       metadata ?? this.#metadataOf(record),
-      this.#decodeWrites(stored.writes, undefined, stored.values),
+      this.#decodeWrites(stored.writes, undefined, stored.values).then((decoded) => {
+        // The checkpoint a graph builds on next: its pending writes and values make the next checkpoint's lists.
+        if (rememberLists && !this.#cipher) {
+          this.#writeSources.rememberRead(
+            thread_id,
+            checkpoint_ns,
+            { id: checkpoint_id, parentId: parent_checkpoint_id, valued: stored.values.map(({ channel, version }) => [channel, version]), rebuilds: record.delta_channels ?? [] },
+            decoded.flatMap(({ pending: [, channel], read }) => (channel === TASKS || (read.of.write && read.of.write[2] < 0) ? [] : [read])),
+          );
+        }
+        return decoded.map(({ pending }) => pending);
+      }),
       ...stored.values.map(async (value) => {
         channel_values[value.channel] = await this.#lists.decode(
           this.serde,
@@ -661,7 +678,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       const sends = await this.#decodeWrites(stored.parentSends, (a, b) =>
         compareWritesSortKeys(writesSortKey('', a.task_id, a.idx), writesSortKey('', b.task_id, b.idx)),
       );
-      checkpoint.channel_values[TASKS] = sends.map(([, , value]) => value);
+      checkpoint.channel_values[TASKS] = sends.map(({ pending: [, , value] }) => value);
       const versions = Object.values(checkpoint.channel_versions);
       checkpoint.channel_versions[TASKS] = versions.length > 0 ? maxChannelVersion(...versions) : this.getNextVersion(undefined);
     }
@@ -678,26 +695,31 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   }
 
   /**
-   * Pending writes in the order live execution applies them: (task path, task id, idx). A write stored as a part
-   * of a value of its checkpoint takes it from `sources`, decoded again for each write.
+   * Pending writes in the order live execution applies them: (task path, task id, idx), each with the stored bytes
+   * it was decoded from. A write stored as a part of a value of its checkpoint takes it from `sources`, decoded
+   * again for each write.
    */
   #decodeWrites(
     writes: WriteRecord[],
     order: (a: WriteRecord, b: WriteRecord) => number = (a, b) =>
       compareWritesSortKeys(writesSortKey(a.task_path, a.task_id, a.idx), writesSortKey(b.task_path, b.task_id, b.idx)),
     sources: ChannelValue[] = [],
-  ): Promise<CheckpointPendingWrite[]> {
+  ): Promise<{ pending: CheckpointPendingWrite; read: ReadSource }[]> {
     return Promise.all(
-      [...writes].sort(order).map(async (write): Promise<CheckpointPendingWrite> => {
+      [...writes].sort(order).map(async (write) => {
         const what = `the write to "${write.channel}" of task ${write.task_id}`;
         const value = await decode(this.serde, write.value, what, this.#cipher);
-        if (!write.of) return [write.task_id, write.channel, value];
+        if (!write.of) {
+          const read: ReadSource = { of: { write: [write.checkpoint_id, write.task_id, write.idx] }, value, bytes: write.value };
+          return { pending: [write.task_id, write.channel, value] as CheckpointPendingWrite, read };
+        }
         const { channel, version } = write.of;
         const source = sources.find((stored) => stored.channel === channel && stored.version === version);
         if (!source || !('value' in source)) {
           throw new CheckpointError('DESERIALIZE', `${what} is stored as a part of channel "${channel}" at version ${String(version)}, which is not stored: the database is corrupt.`);
         }
-        return [write.task_id, write.channel, partOf(await decode(this.serde, source.value, what, this.#cipher), value, what)];
+        const part = partOf(await decode(this.serde, source.value, what, this.#cipher), value, what);
+        return { pending: [write.task_id, write.channel, part] as CheckpointPendingWrite, read: { of: { blob: [channel, version] }, value: part, bytes: source.value } };
       }),
     );
   }

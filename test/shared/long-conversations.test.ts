@@ -74,6 +74,8 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     const snapshots = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages' && blob.checkpoint_ns === '');
     expect(snapshots.length).toBeGreaterThan(5);
     expect(snapshots.every((blob) => blob.list?.tag === 'delta_snapshot')).toBe(true);
+    // Their new items are slices of the writes and inputs since the snapshot before, across forks too.
+    expect(snapshots.some((blob) => blob.list?.items.some(isItemSlice))).toBe(true);
     const reopened = newSaver({ dbName: saver.dbName });
     const graph = buildChatGraph(reopened, { delta: true, snapshotFrequency: 3 });
     expect((await graph.getState({ configurable: { thread_id: `chat-${seed}` } })).values).toEqual(expected.state);

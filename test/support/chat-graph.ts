@@ -38,7 +38,7 @@ function route(state: ChatState): string | Send[] {
 }
 
 /** `MessagesDeltaValue` with LangGraph's snapshot every `snapshotFrequency` updates instead of every 100. */
-function messagesDelta(snapshotFrequency: number | undefined) {
+export function messagesDelta(snapshotFrequency: number | undefined) {
   if (snapshotFrequency === undefined) return MessagesDeltaValue;
   const { valueSchema, inputSchema, reducer } = MessagesDeltaValue;
   return new DeltaValue(valueSchema, { inputSchema, reducer, snapshotFrequency });
