@@ -3,6 +3,7 @@
  * compiled to WebAssembly, running in this process) with its files in a folder, so that the demo needs no install
  * and keeps its data across restarts. Both are reached through a node-postgres pool, as the sync server expects.
  */
+import { EventEmitter } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +11,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { CheckpointError } from '../../src/errors.js';
+import type { ListenConnection, ListenPool } from '../../src/server/index.js';
 
 export interface SyncDatabase {
   pool: pg.Pool;
+  /** Where the live streams' LISTEN connection comes from, when not from `pool` (the handler's `listenPool`). */
+  listenPool?: ListenPool;
   /** What it is and where, for the server's log. */
   description: string;
   /** Ends the pool (release checked-out connections first) and, for PGlite, closes its files. */
@@ -26,10 +30,8 @@ export interface SyncDatabaseOptions {
   dataDir: string;
 }
 
-/** PGlite's wire server answers one statement at a time; a few pooled connections are plenty. */
-const EMBEDDED_POOL_SIZE = 4;
-/** The pool's connections, the live streams' LISTEN connection, and room for reconnects. */
-const EMBEDDED_MAX_CONNECTIONS = 16;
+/** The wire server accepts more than the one connection the pool keeps open, for a reconnect while the old one closes. */
+const EMBEDDED_MAX_CONNECTIONS = 4;
 const POSTGRES_PORT = 5432;
 
 export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<SyncDatabase> {
@@ -49,9 +51,7 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
     throw error;
   }
   // PGlite's PostgreSQL wire server, on a Unix socket in a private folder: node-postgres connects to it as to
-  // PostgreSQL, and nothing else on the network can. Several connections share the one PGlite backend; the server
-  // runs their statements one at a time and keeps an explicit transaction's statements together, but not the
-  // messages of one parameterized statement outside a transaction: two such at once can fail (README, known defect).
+  // PostgreSQL, and nothing else on the network can.
   const socketDir = mkdtempSync(join(tmpdir(), 'juncture-pglite-'));
   const wire = new PGLiteSocketServer({ db, path: join(socketDir, `.s.PGSQL.${POSTGRES_PORT}`), maxConnections: EMBEDDED_MAX_CONNECTIONS });
   try {
@@ -62,10 +62,16 @@ export async function openSyncDatabase(options: SyncDatabaseOptions): Promise<Sy
     unlock();
     throw error;
   }
-  const pool = new pg.Pool({ host: socketDir, port: POSTGRES_PORT, user: 'postgres', database: 'postgres', max: EMBEDDED_POOL_SIZE });
-  shareNotifications(pool);
+  // One connection. Every connection shares PGlite's one backend, and the wire server keeps together the messages
+  // of an explicit transaction but not the several messages (Parse, Bind, Execute, Sync) of one parameterized
+  // statement outside a transaction: a statement of another connection landing between them replaces or drops the
+  // backend's unnamed prepared statement, and both fail. With one connection, statements take turns in the pool.
+  // Nothing here needs two at once: the handler, PostgresSaver and sync's tables hold one connection at a time.
+  // Kept open while the server runs (no idle timeout): nothing is gained by closing it.
+  const pool = new pg.Pool({ host: socketDir, port: POSTGRES_PORT, user: 'postgres', database: 'postgres', max: 1, idleTimeoutMillis: 0 });
   return {
     pool,
+    listenPool: new SharedBackendListener(pool),
     description: `PGlite (embedded) in ${options.dataDir}`,
     close: async () => {
       try {
@@ -121,20 +127,26 @@ function lockDataDir(dataDir: string): () => void {
 }
 
 /**
- * PGlite is one backend shared by every connection, so a NOTIFY is delivered to the connection whose transaction
- * sent it, not to the one that ran LISTEN. Handing each notification to the pool's other connections gives what
- * PostgreSQL gives: the LISTEN connection hears every commit (the live streams depend on it).
+ * The live streams' LISTEN connection on PGlite, which is no connection of its own: PGlite is one backend, so a
+ * LISTEN from any connection makes the backend listen, and a NOTIFY is delivered to the connection whose
+ * transaction sent it, not to the one that ran LISTEN. So its LISTEN and UNLISTEN run on the pool's one connection,
+ * in turn with every other statement (from a second connection they could land inside one of that connection's
+ * statements), and it hears every notification that connection receives: as on PostgreSQL, every commit.
  */
-function shareNotifications(pool: pg.Pool): void {
-  const clients = new Set<pg.PoolClient>();
-  const handedOn = new WeakSet<pg.Notification>();
-  pool.on('connect', (client) => {
-    clients.add(client);
-    client.on('notification', (message) => {
-      if (handedOn.has(message)) return;
-      handedOn.add(message);
-      for (const other of clients) if (other !== client) other.emit('notification', message);
-    });
-  });
-  pool.on('remove', (client) => clients.delete(client));
+class SharedBackendListener extends EventEmitter implements ListenPool, ListenConnection {
+  constructor(readonly pool: pg.Pool) {
+    super();
+    pool.on('connect', (client) => client.on('notification', (message) => this.emit('notification', message)));
+  }
+
+  async connect(): Promise<ListenConnection> {
+    return this;
+  }
+
+  query(text: string): Promise<pg.QueryResult> {
+    return this.pool.query(text);
+  }
+
+  /** Holds no connection of its own: nothing to give back. */
+  release(): void {}
 }

@@ -21,8 +21,14 @@ export interface DemoSync {
   close(): Promise<void>;
 }
 
+export interface DemoSyncOptions extends SyncDatabaseOptions {
+  cors?: SyncCorsOptions;
+  /** Hears the failures the endpoint answers with 500. Default: the server's log. */
+  onError?: (error: unknown) => void;
+}
+
 /** Opens the database, sets up LangGraph's tables and sync's, and makes the handler (with `cors` for pages elsewhere). */
-export async function startDemoSync(options: SyncDatabaseOptions & { cors?: SyncCorsOptions }): Promise<DemoSync> {
+export async function startDemoSync(options: DemoSyncOptions): Promise<DemoSync> {
   const database = await openSyncDatabase(options);
   try {
     const saver = new PostgresSaver(database.pool);
@@ -30,8 +36,9 @@ export async function startDemoSync(options: SyncDatabaseOptions & { cors?: Sync
     const handler = createSyncHandler({
       saver,
       pool: database.pool,
+      ...(database.listenPool ? { listenPool: database.listenPool } : {}),
       authenticate: () => ({ userId: DEMO_USER }),
-      onError: (error) => console.error('[sync]', error),
+      onError: options.onError ?? ((error) => console.error('[sync]', error)),
       ...(options.cors ? { cors: options.cors } : {}),
     });
     await handler.setup();

@@ -9,7 +9,7 @@ import type { LiveChange, PushResponse } from '../wire/protocol.js';
 import { MAX_NAME_LENGTH, readName, readWireRecord, type SyncRecord } from '../wire/records.js';
 import { createCors, type SyncCorsOptions } from './cors.js';
 import { SyncHttpError, badRequest } from './http-error.js';
-import { LiveHub } from './live.js';
+import { LiveHub, type ListenPool } from './live.js';
 import { postgresBatchOf, type PostgresBatch } from './postgres-batch.js';
 import { push } from './push.js';
 import { RecordStore } from './record-store.js';
@@ -32,6 +32,12 @@ export interface SyncHandlerOptions {
   saver: BaseCheckpointSaver;
   /** A `pg` pool on the database of sync's own tables (it may be the saver's database). */
   pool: Pool;
+  /**
+   * Where the live streams' LISTEN connection comes from, kept from the first stream until `close()`. Default
+   * `pool`, which then needs a connection more than pushes and pulls use at once: a pool of one must be given
+   * another here (a pool of its own, or, behind a pooler that cannot LISTEN, one of direct connections).
+   */
+  listenPool?: ListenPool;
   /** Who is asking: `{ userId }`, or null for 401. Called for each request and before each live event. */
   authenticate(request: Request): Promise<{ userId: string } | null> | { userId: string } | null;
   /** The schema of sync's tables. Default `public`. */
@@ -57,7 +63,7 @@ export interface SyncHandler {
   (request: Request): Promise<Response>;
   /** Creates or upgrades sync's tables; call once at start. The saver sets up its own tables. */
   setup(): Promise<void>;
-  /** Ends the live streams and releases the LISTEN connection. The pool and saver stay the caller's. */
+  /** Ends the live streams and releases the LISTEN connection. The pools and saver stay the caller's. */
   close(): Promise<void>;
 }
 
@@ -139,6 +145,15 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
   if (typeof authenticate !== 'function') throw new CheckpointError('INVALID_CONFIG', 'createSyncHandler: authenticate must be a function.');
   if (!options.saver || typeof options.saver.put !== 'function') throw new CheckpointError('INVALID_CONFIG', 'createSyncHandler: saver must be a LangGraph checkpoint saver.');
   if (!pool || typeof pool.connect !== 'function') throw new CheckpointError('INVALID_CONFIG', 'createSyncHandler: pool must be a pg Pool.');
+  const listenPool = options.listenPool ?? pool;
+  if (typeof listenPool.connect !== 'function') throw new CheckpointError('INVALID_CONFIG', 'createSyncHandler: listenPool must be a pg Pool.');
+  if (listenPool === pool && pool.options?.max === 1) {
+    // The first live stream would keep the only connection, and every push and pull after it would wait forever.
+    throw new CheckpointError(
+      'INVALID_CONFIG',
+      'createSyncHandler: pool has one connection, which the live streams would keep for LISTEN; give them another (listenPool) or let pool open more.',
+    );
+  }
   // Pushes go to the saver itself: through the wrapper they would be recorded twice.
   const saver = options.saver instanceof SyncedSaver ? options.saver.saver : options.saver;
   const schema = options.schema ?? 'public';
@@ -170,7 +185,7 @@ export function createSyncHandler(options: SyncHandlerOptions): SyncHandler {
       },
     ));
   const cors = options.cors === undefined ? undefined : createCors(options.cors);
-  const hub = new LiveHub(pool, tables.channel, onError);
+  const hub = new LiveHub(listenPool, tables.channel, onError);
   const streams = new Set<() => void>();
 
   async function userOf(request: Request): Promise<string> {

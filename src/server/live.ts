@@ -2,19 +2,33 @@
  * Live streams: one LISTEN connection per handler hears every commit to sync's tables (from this process or any
  * other on the same database) and tells the streams of that user, which then pull.
  */
-import type { Pool, PoolClient } from 'pg';
+import type { Notification } from 'pg';
 import { readNotification } from './record-store.js';
+
+/** What the live streams need of their connection; pg's `PoolClient` is one. */
+export interface ListenConnection {
+  query(text: string): Promise<unknown>;
+  on(event: 'notification', listener: (message: Notification) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  /** Gives the connection back; with an error, it is broken and is not used again. */
+  release(error?: Error | boolean): void;
+}
+
+/** Where the live streams take their one connection from, at the first stream, kept until the handler closes; a pg `Pool` is one. */
+export interface ListenPool {
+  connect(): Promise<ListenConnection>;
+}
 
 /** Hears a commit of the user's changes, with the new cursor when the notification carries it. */
 type Listener = (cursor?: string) => void;
 
 export class LiveHub {
   readonly #listeners = new Map<string, Set<Listener>>();
-  #connection: Promise<PoolClient> | undefined;
+  #connection: Promise<ListenConnection> | undefined;
   #closed = false;
 
   constructor(
-    readonly pool: Pool,
+    readonly pool: ListenPool,
     readonly channel: string,
     readonly onError: (error: unknown) => void,
   ) {}
@@ -31,7 +45,7 @@ export class LiveHub {
     };
   }
 
-  #listen(): Promise<PoolClient> {
+  #listen(): Promise<ListenConnection> {
     this.#connection ??= (async () => {
       const client = await this.pool.connect();
       client.on('notification', (message) => {
@@ -48,7 +62,7 @@ export class LiveHub {
   }
 
   /** The LISTEN connection broke: every stream is told to catch up, and the next subscriber listens anew. */
-  #lost(client: PoolClient, error: unknown): void {
+  #lost(client: ListenConnection, error: unknown): void {
     this.onError(error);
     this.#connection = undefined;
     client.release(error instanceof Error ? error : true);

@@ -71,12 +71,7 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     ...options,
   });
   await handler.setup();
-  const call: TestServer['call'] = (path, init = {}) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
-    if (init.user !== null) headers['authorization'] = `Bearer ${USERS[init.user ?? 'alice']}`;
-    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
-    return handler(new Request(`http://sync.test/sync/${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
-  };
+  const { call, push, pull } = handlerEndpoint(handler);
   const server: TestServer = {
     url,
     pool,
@@ -84,8 +79,8 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     handler,
     errors,
     call,
-    push: async (user, records, clientId) => answerOf(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
-    pull: async (user, request = {}) => answerOf(await call('pull', { user, body: request })),
+    push,
+    pull,
     pullAll: (user, request = {}) => pullAll(server, user, request),
     close: async () => {
       await handler.close();
@@ -94,6 +89,21 @@ export async function startServer(options: Partial<SyncHandlerOptions> = {}): Pr
     },
   };
   return server;
+}
+
+/** Calls `handler` in process as a client would, with the test users' tokens. */
+export function handlerEndpoint(handler: (request: Request) => Promise<Response>): SyncEndpoint & Pick<TestServer, 'call'> {
+  const call: TestServer['call'] = (path, init = {}) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
+    if (init.user !== null) headers['authorization'] = `Bearer ${USERS[init.user ?? 'alice']}`;
+    const body = init.raw ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
+    return handler(new Request(`http://sync.test/sync/${path}`, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body }));
+  };
+  return {
+    call,
+    push: async (user, records, clientId) => answerOf(await call('push', { user, body: { records, ...(clientId ? { clientId } : {}) } })),
+    pull: async (user, request = {}) => answerOf(await call('pull', { user, body: request })),
+  };
 }
 
 async function answerOf<T>(response: Response): Promise<T> {
