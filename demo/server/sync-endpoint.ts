@@ -23,13 +23,18 @@ export interface DemoSync {
 
 export interface DemoSyncOptions extends SyncDatabaseOptions {
   cors?: SyncCorsOptions;
-  /** Hears the failures the endpoint answers with 500. Default: the server's log. */
+  /** Hears the failures the endpoint answers with 500, and a pooled connection that broke while idle. Default: the server's log. */
   onError?: (error: unknown) => void;
 }
 
 /** Opens the database, sets up LangGraph's tables and sync's, and makes the handler (with `cors` for pages elsewhere). */
 export async function startDemoSync(options: DemoSyncOptions): Promise<DemoSync> {
   const database = await openSyncDatabase(options);
+  const report = options.onError ?? ((error: unknown) => console.error('[sync]', error));
+  // A pooled connection that breaks while idle (the database restarted, an administrator ended it) is an 'error'
+  // event on the pool, which would end the process unheard. The pool drops that connection and opens another
+  // for the next query: the server only reports it.
+  database.pool.on('error', report);
   try {
     const saver = new PostgresSaver(database.pool);
     await saver.setup();
@@ -38,7 +43,7 @@ export async function startDemoSync(options: DemoSyncOptions): Promise<DemoSync>
       pool: database.pool,
       ...(database.listenPool ? { listenPool: database.listenPool } : {}),
       authenticate: () => ({ userId: DEMO_USER }),
-      onError: options.onError ?? ((error) => console.error('[sync]', error)),
+      onError: report,
       ...(options.cors ? { cors: options.cors } : {}),
     });
     await handler.setup();

@@ -1,14 +1,17 @@
 // The demo's embedded database (PGlite behind its PostgreSQL wire server, reached through node-postgres) under
 // several devices at once: pushes, pulls and live streams in flight together are each answered as PostgreSQL
-// answers them, with no failure on the server's side.
+// answers them, with no failure on the server's side. On PostgreSQL, an idle connection that breaks is reported and
+// replaced, not the end of the server.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import pg from 'pg';
+import { inject } from 'vitest';
 import { startDemoSync, type DemoSync } from '../../demo/server/sync-endpoint.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, threadConfig } from '../support/fixtures.js';
-import { Device, eventsOf, handlerEndpoint } from './support.js';
+import { Device, eventsOf, freshDatabase, handlerEndpoint } from './support.js';
 
 const WRITERS = 3;
 const READERS = 4;
@@ -82,4 +85,38 @@ describe("the demo's embedded PGlite", () => {
       for (const events of streams) await events.close();
     }
   }, 120_000);
+});
+
+describe("the demo's database when its idle connection breaks", () => {
+  it('reports it and answers the next request on a new connection', async () => {
+    const databaseUrl = await freshDatabase();
+    const errors: unknown[] = [];
+    const sync = await startDemoSync({ databaseUrl, dataDir: tmpdir(), onError: (error) => errors.push(error) });
+    const admin = new pg.Client({ connectionString: inject('databaseUrl') });
+    await admin.connect();
+    const device = new Device(handlerEndpoint(sync.handler), 'alice');
+    try {
+      const graph = buildChatGraph(device.saver);
+      await graph.invoke({ messages: [human('first', 0)] }, threadConfig('idle-break'));
+      await device.sync();
+      // What a database restart or an administrator does to the pool's idle connections.
+      const database = new URL(databaseUrl).pathname.slice(1);
+      const ended = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [database]);
+      expect(ended.rowCount).toBeGreaterThan(0);
+      await vi.waitFor(() => expect(errors.length).toBeGreaterThan(0), { timeout: 10_000 });
+      await graph.invoke({ messages: [human('second', 1)] }, threadConfig('idle-break'));
+      await device.sync();
+      const reader = new Device(handlerEndpoint(sync.handler), 'alice');
+      try {
+        await reader.sync();
+        expect(await stateOf(reader.saver, 'idle-break')).toEqual(await stateOf(device.saver, 'idle-break'));
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await device.close();
+      await admin.end();
+      await sync.close();
+    }
+  });
 });
