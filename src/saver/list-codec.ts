@@ -27,6 +27,7 @@ import {
   type StoredItem,
   type StoredList,
   type StoredRun,
+  withoutImplied,
 } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
@@ -171,9 +172,13 @@ export class ListCodec {
     });
     const anchors = chainAnchors(depth, { version, depth, refs }, known?.anchors);
     this.#known.set(key, { checkpointId, version, elements: [...value], refs, depth, anchors });
-    if (base) return { newItems, build: (items) => ({ items, base: base.version, depth, runs }) };
-    if (tag !== undefined) return { newItems, build: (items) => ({ items, depth, runs, tag }) };
-    return { newItems, build: (items) => ({ items, depth, runs }) };
+    return {
+      newItems,
+      build: (items) => {
+        const list = { items, ...(base ? { base: base.version } : {}), ...(tag === undefined ? {} : { tag }), depth, runs };
+        return withoutImplied(list, base && { depth: base.depth, length: base.refs.length });
+      },
+    };
   }
 
   /** A checkpoint that keeps a channel's version unchanged keeps its list too. */

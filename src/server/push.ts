@@ -80,7 +80,7 @@ async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<C
       const list = known.get(version)?.list;
       if (!list) continue;
       if (list.base !== undefined && !next.includes(list.base)) next.push(list.base);
-      for (const run of list.runs) if ('at' in run) named.add(run.at);
+      for (const run of list.runs ?? []) if ('at' in run) named.add(run.at);
     }
     chain = next.filter((version) => !known.has(version));
   }

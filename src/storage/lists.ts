@@ -105,11 +105,15 @@ export interface StoredList {
   base?: ChannelVersion;
   /**
    * Where the list is in its chain: 0 for a list without `base`, its base's depth + 1 for an edit, and for an
-   * anchor (a multiple of EDITS_PER_ANCHOR) as `baseDepthOf` says. Before schema 5 every list edited the one
-   * before and a chain ended at depth 256.
+   * anchor (a multiple of EDITS_PER_ANCHOR) as `baseDepthOf` says. Absent (since schema 5) for an edit. Before
+   * schema 5 every list edited the one before and a chain ended at depth 256.
    */
-  depth: number;
-  runs: ListRun[];
+  depth?: number;
+  /**
+   * How the list is made, in order. Absent (since schema 5) for the commonest list: its base's whole list (none
+   * without a base) followed by all its own items.
+   */
+  runs?: ListRun[];
   /**
    * Opaque here: what the saver wraps the list in when it reads it back (a value that holds its list in a
    * wrapper, as LangGraph's delta snapshots do). Absent for a value that is the list itself.
@@ -188,32 +192,61 @@ export interface ResolvedList {
 /** The versions a list record needs besides itself: its base and the versions its items are stored at. */
 export function listDependencies(list: StoredList): ChannelVersion[] {
   const versions = new Set<ChannelVersion>(list.base === undefined ? [] : [list.base]);
-  for (const run of list.runs) if ('at' in run) versions.add(run.at);
+  for (const run of list.runs ?? []) if ('at' in run) versions.add(run.at);
   return [...versions];
 }
 
-/** The item references of the list stored at `version`, following its chain; its anchors go to `anchors`. */
-function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, anchors: ListAnchor[], followed = 0): ItemRef[] {
+/** The list's runs, spelled out when the record leaves them out (its base's whole list, then its own items). */
+function runsOf(list: StoredList, baseLength: number): ListRun[] {
+  if (list.runs) return list.runs;
+  const runs: ListRun[] = baseLength === 0 ? [] : [{ base: 0, count: baseLength }];
+  return list.items.length === 0 ? runs : [...runs, { own: 0, count: list.items.length }];
+}
+
+/**
+ * `list` as stored: without its `depth` and `runs` where they are what a read takes for them when they are absent.
+ * `base` is the list it builds on (its depth and length), if any.
+ */
+export function withoutImplied(list: StoredList & { depth: number; runs: ListRun[] }, base: { depth: number; length: number } | undefined): StoredList {
+  const { depth, runs, ...stored } = list;
+  const implied: StoredList = stored;
+  if (depth !== (base ? base.depth + 1 : 0)) implied.depth = depth;
+  if (JSON.stringify(runs) !== JSON.stringify(runsOf(stored, base?.length ?? 0))) implied.runs = runs;
+  return implied;
+}
+
+/**
+ * The item references and depth of the list stored at `version`, following its chain; its anchors go to
+ * `anchors`.
+ */
+function refsOf(
+  channel: string,
+  version: ChannelVersion,
+  blobs: ReadonlyMap<ChannelVersion, BlobRecord>,
+  anchors: ListAnchor[],
+  followed = 0,
+): { refs: ItemRef[]; depth: number } {
   const blob = blobs.get(version);
   if (!blob?.list) throw missing(channel, version);
   const { list } = blob;
   // A chain passes each stored version at most once; a longer one can only be a cycle in a corrupt database.
   if (followed > blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
-  const base = list.base === undefined ? [] : refsOf(channel, list.base, blobs, anchors, followed + 1);
+  const base = list.base === undefined ? { refs: [], depth: -1 } : refsOf(channel, list.base, blobs, anchors, followed + 1);
+  const depth = list.depth ?? base.depth + 1;
   const refs: ItemRef[] = [];
-  for (const run of list.runs) {
+  for (const run of runsOf(list, base.refs.length)) {
     if (!(Number.isSafeInteger(run.count) && run.count >= 0)) throw corrupt(channel, version, `has a run of ${String(run.count)} items`);
     if ('base' in run) {
-      if (!(Number.isSafeInteger(run.base) && run.base >= 0 && run.base + run.count <= base.length)) {
-        throw corrupt(channel, version, `refers to positions ${run.base}..${run.base + run.count - 1} of a list of ${base.length} items at version ${String(list.base)}`);
+      if (!(Number.isSafeInteger(run.base) && run.base >= 0 && run.base + run.count <= base.refs.length)) {
+        throw corrupt(channel, version, `refers to positions ${run.base}..${run.base + run.count - 1} of a list of ${base.refs.length} items at version ${String(list.base)}`);
       }
-      for (let i = run.base; i < run.base + run.count; i += 1) refs.push(base[i]!);
+      for (let i = run.base; i < run.base + run.count; i += 1) refs.push(base.refs[i]!);
       continue;
     }
     for (let i = 0; i < run.count; i += 1) refs.push('at' in run ? [run.at, run.own + i] : [version, run.own + i]);
   }
-  if (list.depth % EDITS_PER_ANCHOR === 0) anchors.push({ version, depth: list.depth, refs });
-  return refs;
+  if (depth % EDITS_PER_ANCHOR === 0) anchors.push({ version, depth, refs });
+  return { refs, depth };
 }
 
 function corrupt(channel: string, version: ChannelVersion, what: string): CheckpointError {
@@ -230,8 +263,8 @@ function missing(channel: string, version: ChannelVersion): CheckpointError {
 /** Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs. */
 export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): ResolvedList {
   const anchors: ListAnchor[] = [];
-  const refs = refsOf(channel, version, blobs, anchors);
-  const { depth, tag } = blobs.get(version)!.list!;
+  const { refs, depth } = refsOf(channel, version, blobs, anchors);
+  const { tag } = blobs.get(version)!.list!;
   const items = refs.map(([at, index]) => {
     const list = blobs.get(at)?.list;
     if (!list) throw missing(channel, at);

@@ -16,8 +16,8 @@ export interface WireBytes {
 export interface WireList {
   items: WireBytes[];
   base?: ChannelVersion;
-  depth: number;
-  runs: ListRun[];
+  depth?: number;
+  runs?: ListRun[];
   tag?: string;
 }
 
@@ -195,19 +195,17 @@ function readList(value: unknown, path: string): StoredList {
   const items = reader.value['items'];
   const runs = reader.value['runs'];
   if (!Array.isArray(items)) throw invalid(`${path}.items`, 'must be an array');
-  if (!Array.isArray(runs)) throw invalid(`${path}.runs`, 'must be an array');
-  const depth = reader.integer('depth', 0);
-  const list: StoredList = {
-    items: items.map((item, i) => readBytes(item, `${path}.items[${i}]`)),
-    depth,
-    runs: [],
-  };
+  if (reader.has('runs') && !Array.isArray(runs)) throw invalid(`${path}.runs`, 'must be an array');
+  const list: StoredList = { items: items.map((item, i) => readBytes(item, `${path}.items[${i}]`)) };
+  if (reader.has('depth')) list.depth = reader.integer('depth', 0);
   if (reader.has('tag')) list.tag = reader.name('tag');
   if (reader.has('base')) list.base = readVersion(reader.value['base'], `${path}.base`);
-  else if (depth !== 0) throw invalid(`${path}.depth`, 'must be 0 for a list without a base');
-  list.runs = runs.map((run, i) => readRun(run, `${path}.runs[${i}]`, list.base !== undefined));
-  for (const [i, run] of list.runs.entries()) {
-    if ('own' in run && !('at' in run) && run.own + run.count > list.items.length) throw invalid(`${path}.runs[${i}]`, 'refers to items the list does not have');
+  else if (list.depth !== undefined && list.depth !== 0) throw invalid(`${path}.depth`, 'must be 0 for a list without a base');
+  if (Array.isArray(runs)) {
+    list.runs = runs.map((run, i) => readRun(run, `${path}.runs[${i}]`, list.base !== undefined));
+    for (const [i, run] of list.runs.entries()) {
+      if ('own' in run && !('at' in run) && run.own + run.count > list.items.length) throw invalid(`${path}.runs[${i}]`, 'refers to items the list does not have');
+    }
   }
   return list;
 }

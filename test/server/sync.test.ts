@@ -76,7 +76,7 @@ describe('sync through the server', () => {
     const graphA = buildChatGraph(a.saver, { delta: true, snapshotFrequency: 3 });
     for (let turn = 0; turn < 8; turn += 1) await graphA.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('delta'));
     const outbox = await a.outbox();
-    expect(outbox.some((record) => record.kind === 'blob' && record.list?.tag === 'delta_snapshot' && record.list.runs.some((run) => 'at' in run))).toBe(true);
+    expect(outbox.some((record) => record.kind === 'blob' && record.list?.tag === 'delta_snapshot' && record.list.runs?.some((run) => 'at' in run))).toBe(true);
     await a.push();
     const stateA = await graphA.getState(threadConfig('delta'));
     const onServer = await buildChatGraph(server.saver, { delta: true, snapshotFrequency: 3 }).getState(threadConfig('delta'));
@@ -133,8 +133,14 @@ describe('sync through the server', () => {
     const b = device();
     await chat(a.saver, 'long', Array.from({ length: 40 }, (_, turn) => `turn ${turn}`));
     const outbox = await a.outbox();
-    const depths = outbox.map((record) => (record.kind === 'blob' ? (record.list?.depth ?? 0) : 0));
-    expect(Math.max(...depths)).toBeGreaterThan(64);
+    // How many lists a read of each follows: edits leave their depth out, one more than their base's.
+    const lists = outbox.flatMap((record) => (record.kind === 'blob' && record.list ? [record] : []));
+    const bases = new Map(lists.map((blob) => [`${blob.channel} ${blob.version}`, blob.list!.base]));
+    const chainLength = (channel: string, version: unknown): number => {
+      const base = bases.get(`${channel} ${String(version)}`);
+      return base === undefined ? 1 : 1 + chainLength(channel, base);
+    };
+    expect(Math.max(...lists.map((blob) => chainLength(blob.channel, blob.version)))).toBeGreaterThan(64);
     expect(await a.push()).toMatchObject({ stored: outbox.length });
     await b.pull();
     expect((await buildChatGraph(b.saver).getState(threadConfig('long'))).values).toEqual(
