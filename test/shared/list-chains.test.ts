@@ -1,7 +1,8 @@
 import { JsonPlusSerializer } from '@langchain/langgraph-checkpoint';
 import { recordBytes } from '../../bench/page/record-bytes.js';
 import { ListCodec } from '../../src/saver/list-codec.js';
-import { resolveList } from '../../src/storage/lists.js';
+import { CheckpointError } from '../../src/errors.js';
+import { resolveList, type StoredList } from '../../src/storage/lists.js';
 import type { BlobRecord, ChannelVersion } from '../../src/storage/records.js';
 
 /** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
@@ -81,12 +82,34 @@ describe('lists of a long chat', () => {
   });
 
   it('store records whose bytes grow with what each list adds, not with the length of the list', async () => {
-    // Six times 256 lists: each half has as many anchors.
-    const { blobs } = await storeChat(1_536, 11, false);
+    // The first list, then twice 768: each half has three anchors.
+    const { blobs } = await storeChat(1_537, 11, false);
     const bytes = [...blobs.values()].map(listRecordBytes);
     const sum = (part: number[]) => part.reduce((total, n) => total + n, 0);
     // The second half's lists are three times as long as the first half's, on average; their records are not
-    // larger (with each anchor spelling its whole list, they were 1.7 times larger).
-    expect(sum(bytes.slice(768))).toBeLessThanOrEqual(1.2 * sum(bytes.slice(0, 768)));
+    // larger (with each anchor spelling its whole list, they were 1.5 times larger).
+    expect(sum(bytes.slice(769))).toBeLessThanOrEqual(1.2 * sum(bytes.slice(1, 769)));
+  });
+
+  it('that refer to what is not there are a corrupt database: DESERIALIZE, saying what is wrong', () => {
+    const item = { type: 'json', bytes: new TextEncoder().encode('1') };
+    const records = (lists: [ChannelVersion, StoredList][]) => new Map(lists.map(([version, list]) => [version, { ...scope, version, value: null, list }]));
+    const cases: [Map<ChannelVersion, BlobRecord>, RegExp][] = [
+      [records([[2, { items: [item], base: 1 }]]), /refers to its version 1, which is not stored/],
+      [records([[1, { items: [item] }], [2, { items: [], base: 1, runs: [{ base: 0, count: 2 }] }]]), /at version 2 refers to positions 0\.\.1 of a list of 1 items at version 1/],
+      [records([[1, { items: [item] }], [2, { items: [], base: 1, runs: [{ at: 1, own: 1, count: 1 }] }]]), /at version 1 holds 1 items, and a list refers to its item 1/],
+      [records([[1, { items: [item], base: 2 }], [2, { items: [], base: 1 }]]), /refers to itself/],
+    ];
+    for (const [blobs, message] of cases) {
+      let error: unknown;
+      try {
+        resolveList(scope.channel, 2, blobs);
+      } catch (thrown) {
+        error = thrown;
+      }
+      expect(CheckpointError.is(error, 'DESERIALIZE'), String(error)).toBe(true);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).toMatch(/the database is corrupt/);
+    }
   });
 });
