@@ -4,7 +4,7 @@ import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { SyncedSaver } from '../../src/server/index.js';
 import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { collect, threadConfig } from '../support/fixtures.js';
+import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
 import { Device, startServer, type TestServer } from './support.js';
 
 let server: TestServer;
@@ -146,6 +146,27 @@ describe('sync through the server', () => {
     expect((await buildChatGraph(b.saver).getState(threadConfig('long'))).values).toEqual(
       (await buildChatGraph(a.saver).getState(threadConfig('long'))).values,
     );
+  });
+
+  it('carries lists past an anchor, which builds on the list 256 before and refers to the items added since', async () => {
+    const a = device();
+    const b = device();
+    let config = threadConfig('anchored');
+    let messages: { role: string; content: string }[] = [];
+    for (let n = 1; n <= 300; n += 1) {
+      messages = [...messages, { role: 'human', content: `message ${n}` }];
+      // A removal before the anchor, so that its runs are more than its base's list and its own items.
+      if (n === 200) messages = messages.slice(1);
+      config = await a.saver.put(config, makeCheckpoint(checkpointId(n), { messages }, { messages: n }), makeMetadata(n), { messages: n });
+    }
+    const outbox = await a.outbox();
+    expect(outbox.some((record) => record.kind === 'blob' && record.list?.base !== undefined && record.list.runs?.some((run) => 'at' in run))).toBe(true);
+    expect(await a.push()).toMatchObject({ stored: outbox.length });
+    await b.pull();
+    const expected = (await a.saver.getTuple(config))?.checkpoint.channel_values;
+    expect(expected?.['messages']).toHaveLength(299);
+    expect((await b.saver.getTuple(config))?.checkpoint.channel_values).toEqual(expected);
+    expect((await server.saver.getTuple(config))?.checkpoint.channel_values).toEqual(expected);
   });
 
   it('lets a server agent resume an interrupted thread, and the device sees the result', async () => {
