@@ -1,8 +1,9 @@
 /**
  * Which channel values are stored as lists, and how (see `storage/lists.ts`). The codec remembers, per thread,
- * namespace and channel, the list it last wrote or read with where each of its items is stored. When the next
- * checkpoint of that thread builds on that one, its list is written as an edit of it: items found again (the
- * same object, or the same primitive value) are referred to, not serialized again; only new items are.
+ * namespace and channel, the list it last wrote or read with where each of its items is stored, and the anchors
+ * of its chain. When the next checkpoint of that thread builds on that one, its list is written as an edit of it
+ * (or, every 256th, of an earlier anchor of its chain: see `baseDepthOf`): items found again (the same object, or
+ * the same primitive value) are referred to, not serialized again; only new items are.
  *
  * An item is matched by identity: an object changed in place after it was stored is not serialized again.
  * LangGraph's reducers (`messagesStateReducer` replaces a message by id) never do that.
