@@ -130,7 +130,7 @@ export const ANCHORS_PER_LEVEL = 16;
  * The depth of the list that the list at `depth` (≥ 1) builds on. An edit builds on the list before it. An anchor
  * builds on the anchor of its level before it: depth − 256 for the first level, depth − 4,096 for the second (a
  * multiple of 4,096), and so on. A chain from any list down to its root then has fewer than EDITS_PER_ANCHOR edits
- * and fewer than ANCHORS_PER_LEVEL anchors of each level (about 300 lists for a million edits), and each item is
+ * and fewer than ANCHORS_PER_LEVEL anchors of each level (at most 300 lists up to a million edits), and each item is
  * referred to by about one anchor per level.
  */
 export function baseDepthOf(depth: number): number {
