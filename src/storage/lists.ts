@@ -216,37 +216,37 @@ export function withoutImplied(list: StoredList & { depth: number; runs: ListRun
 }
 
 /**
- * The item references and depth of the list stored at `version`, following its chain; its anchors go to
- * `anchors`.
+ * The item references and depth of the list stored at `version`, following its chain from its root up; its
+ * anchors go to `anchors`.
  */
-function refsOf(
-  channel: string,
-  version: ChannelVersion,
-  blobs: ReadonlyMap<ChannelVersion, BlobRecord>,
-  anchors: ListAnchor[],
-  followed = 0,
-): { refs: ItemRef[]; depth: number } {
-  const blob = blobs.get(version);
-  if (!blob?.list) throw missing(channel, version);
-  const { list } = blob;
-  // A chain passes each stored version at most once; a longer one can only be a cycle in a corrupt database.
-  if (followed > blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
-  const base = list.base === undefined ? { refs: [], depth: -1 } : refsOf(channel, list.base, blobs, anchors, followed + 1);
-  const depth = list.depth ?? base.depth + 1;
-  const refs: ItemRef[] = [];
-  for (const run of runsOf(list, base.refs.length)) {
-    if (!(Number.isSafeInteger(run.count) && run.count >= 0)) throw corrupt(channel, version, `has a run of ${String(run.count)} items`);
-    if ('base' in run) {
-      if (!(Number.isSafeInteger(run.base) && run.base >= 0 && run.base + run.count <= base.refs.length)) {
-        throw corrupt(channel, version, `refers to positions ${run.base}..${run.base + run.count - 1} of a list of ${base.refs.length} items at version ${String(list.base)}`);
-      }
-      for (let i = run.base; i < run.base + run.count; i += 1) refs.push(base.refs[i]!);
-      continue;
-    }
-    for (let i = 0; i < run.count; i += 1) refs.push('at' in run ? [run.at, run.own + i] : [version, run.own + i]);
+function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, anchors: ListAnchor[]): { refs: ItemRef[]; depth: number } {
+  const chain: [ChannelVersion, StoredList][] = [];
+  for (let at: ChannelVersion | undefined = version; at !== undefined; at = chain.at(-1)![1].base) {
+    const list = blobs.get(at)?.list;
+    if (!list) throw missing(channel, at);
+    // A chain passes each stored version at most once; a longer one can only be a cycle in a corrupt database.
+    if (chain.length >= blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
+    chain.push([at, list]);
   }
-  if (depth % EDITS_PER_ANCHOR === 0) anchors.push({ version, depth, refs });
-  return { refs, depth };
+  let base: { refs: ItemRef[]; depth: number } = { refs: [], depth: -1 };
+  for (const [at, list] of chain.reverse()) {
+    const depth = list.depth ?? base.depth + 1;
+    const refs: ItemRef[] = [];
+    for (const run of runsOf(list, base.refs.length)) {
+      if (!(Number.isSafeInteger(run.count) && run.count >= 0)) throw corrupt(channel, at, `has a run of ${String(run.count)} items`);
+      if ('base' in run) {
+        if (!(Number.isSafeInteger(run.base) && run.base >= 0 && run.base + run.count <= base.refs.length)) {
+          throw corrupt(channel, at, `refers to positions ${run.base}..${run.base + run.count - 1} of a list of ${base.refs.length} items at version ${String(list.base)}`);
+        }
+        for (let i = run.base; i < run.base + run.count; i += 1) refs.push(base.refs[i]!);
+        continue;
+      }
+      for (let i = 0; i < run.count; i += 1) refs.push('at' in run ? [run.at, run.own + i] : [at, run.own + i]);
+    }
+    if (depth % EDITS_PER_ANCHOR === 0) anchors.push({ version: at, depth, refs });
+    base = { refs, depth };
+  }
+  return base;
 }
 
 function corrupt(channel: string, version: ChannelVersion, what: string): CheckpointError {
