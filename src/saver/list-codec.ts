@@ -1,8 +1,9 @@
 /**
  * Which channel values are stored as lists, and how (see `storage/lists.ts`). The codec remembers, per thread,
- * namespace and channel, the list it last wrote or read with where each of its items is stored. When the next
- * checkpoint of that thread builds on that one, its list is written as an edit of it: items found again (the
- * same object, or the same primitive value) are referred to, not serialized again; only new items are.
+ * namespace and channel, the list it last wrote or read with where each of its items is stored, and the anchors
+ * of its chain. When the next checkpoint of that thread builds on that one, its list is written as an edit of it
+ * (or, every 256th, of an earlier anchor of its chain: see `baseDepthOf`): items found again (the same object, or
+ * the same primitive value) are referred to, not serialized again; only new items are.
  *
  * An item is matched by identity: an object changed in place after it was stored is not serialized again.
  * LangGraph's reducers (`messagesStateReducer` replaces a message by id) never do that.
@@ -15,15 +16,26 @@
 import { DeltaSnapshot, isDeltaSnapshot, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import type { ValueCipher } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
-import { sliceWithin, type BaseRun, type ItemRef, type ListRun, type OwnRun, type StoredItem, type StoredList, type StoredRun } from '../storage/lists.js';
+import {
+  baseDepthOf,
+  EDITS_PER_ANCHOR,
+  sliceWithin,
+  type BaseRun,
+  type ItemRef,
+  type ListAnchor,
+  type ListRun,
+  type OwnRun,
+  type StoredItem,
+  type StoredList,
+  type StoredRun,
+  withoutImplied,
+} from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import { decode, decodeItems, encode } from './codec.js';
 import { RecentByScope } from './recent-by-scope.js';
 import type { SliceSource } from './write-sources.js';
 
-/** Edits a read follows at most before a list that spells itself. */
-export const MAX_LIST_DEPTH = 256;
 /** Scopes (thread, namespace, channel) whose latest list is remembered. */
 const MAX_REMEMBERED = 64;
 
@@ -34,6 +46,8 @@ interface KnownList {
   elements: unknown[];
   refs: ItemRef[];
   depth: number;
+  /** The anchors of its chain by depth, itself included when it is one: those the next anchor may build on. */
+  anchors: Map<number, ListAnchor>;
 }
 
 /** The tag of a list stored from a `DeltaSnapshot`'s array. */
@@ -81,6 +95,32 @@ function pushRun<R extends OwnRun | BaseRun | StoredRun>(runs: ListRun[], run: R
   else runs.push(run);
 }
 
+/** Per ref of `refs`, its position in `baseRefs`, when the base list holds that item. */
+function positionsIn(baseRefs: ItemRef[], refs: ItemRef[]): (number | undefined)[] {
+  const byRef = new Map<ChannelVersion, Map<number, number[]>>();
+  baseRefs.forEach(([at, own], position) => {
+    let byOwn = byRef.get(at);
+    if (!byOwn) byRef.set(at, (byOwn = new Map()));
+    const list = byOwn.get(own);
+    if (list) list.push(position);
+    else byOwn.set(own, [position]);
+  });
+  return refs.map(([at, own]) => byRef.get(at)?.get(own)?.shift());
+}
+
+/**
+ * The anchors of the chain of the list at `depth` (`self` is that list): the depths a chain from it passes, from
+ * itself or the last anchor before it down to the root, found in `inherited` (those of the list it builds on).
+ */
+function chainAnchors(depth: number, self: ListAnchor, inherited: ReadonlyMap<number, ListAnchor> | undefined): Map<number, ListAnchor> {
+  const anchors = new Map<number, ListAnchor>();
+  for (let at = depth - (depth % EDITS_PER_ANCHOR); ; at = baseDepthOf(at)) {
+    const anchor = at === depth ? self : inherited?.get(at);
+    if (anchor) anchors.set(at, anchor);
+    if (at === 0) return anchors;
+  }
+}
+
 export class ListCodec {
   readonly #known = new RecentByScope<KnownList>(MAX_REMEMBERED);
 
@@ -101,10 +141,6 @@ export class ListCodec {
     // A snapshot builds on the channel's last list known, many checkpoints back; a plain list on its parent's.
     const builds = previous !== undefined && previous.version !== version && (tag !== undefined || (parentId !== undefined && previous.checkpointId === parentId));
     const known = builds ? previous : undefined;
-    // An edit of the parent's list while the chain is short; past that (or for a snapshot, whose base may be on
-    // another branch of the thread) a list that spells itself, still referring to the items already stored
-    // rather than storing them again.
-    const edits = known !== undefined && tag === undefined && known.depth < MAX_LIST_DEPTH;
     // Positions of the known list's items, by identity for objects and by value for primitives.
     const positions = new Map<unknown, number[]>();
     known?.elements.forEach((element, position) => {
@@ -113,26 +149,37 @@ export class ListCodec {
       else positions.set(element, [position]);
     });
     const newItems: unknown[] = [];
-    const runs: ListRun[] = [];
     const refs: ItemRef[] = [];
+    /** Per item, its position in the known list, or undefined for a new item. */
+    const knownPositions: (number | undefined)[] = [];
     for (const element of value) {
       const position = positions.get(element)?.shift();
-      if (position !== undefined) {
-        const ref = known!.refs[position]!;
-        refs.push(ref);
-        if (edits) pushRun(runs, { base: position, count: 1 }, (last) => 'base' in last && last.base + last.count === position);
-        else pushRun(runs, { at: ref[0], own: ref[1], count: 1 }, (last) => 'at' in last && last.at === ref[0] && last.own + last.count === ref[1]);
-        continue;
-      }
-      const own = newItems.push(element) - 1;
-      pushRun(runs, { own, count: 1 }, (last) => 'own' in last && !('at' in last) && last.own + last.count === own);
-      refs.push([version, own]);
+      knownPositions.push(position);
+      refs.push(position === undefined ? [version, newItems.push(element) - 1] : known!.refs[position]!);
     }
-    const depth = edits ? known.depth + 1 : 0;
-    this.#known.set(key, { checkpointId, version, elements: [...value], refs, depth });
-    if (edits) return { newItems, build: (items) => ({ items, base: known.version, depth, runs }) };
-    if (tag !== undefined) return { newItems, build: (items) => ({ items, depth, runs, tag }) };
-    return { newItems, build: (items) => ({ items, depth, runs }) };
+    // A plain list builds on the list of its chain that `baseDepthOf` names: the known one for an edit, an
+    // earlier anchor for an anchor. A snapshot (whose known list may be on another branch of the thread), or a
+    // list whose anchor is not known, spells itself, still referring to the items already stored.
+    const next = known !== undefined && tag === undefined ? known.depth + 1 : 0;
+    const base = next === 0 ? undefined : baseDepthOf(next) === known!.depth ? known : known!.anchors.get(baseDepthOf(next));
+    const depth = base ? next : 0;
+    const inBase = base === undefined ? [] : base === known ? knownPositions : positionsIn(base.refs, refs);
+    const runs: ListRun[] = [];
+    refs.forEach(([at, own], i) => {
+      const position = inBase[i];
+      if (position !== undefined) pushRun(runs, { base: position, count: 1 }, (last) => 'base' in last && last.base + last.count === position);
+      else if (knownPositions[i] === undefined) pushRun(runs, { own, count: 1 }, (last) => 'own' in last && !('at' in last) && last.own + last.count === own);
+      else pushRun(runs, { at, own, count: 1 }, (last) => 'at' in last && last.at === at && last.own + last.count === own);
+    });
+    const anchors = chainAnchors(depth, { version, depth, refs }, known?.anchors);
+    this.#known.set(key, { checkpointId, version, elements: [...value], refs, depth, anchors });
+    return {
+      newItems,
+      build: (items) => {
+        const list = { items, ...(base ? { base: base.version } : {}), ...(tag === undefined ? {} : { tag }), depth, runs };
+        return withoutImplied(list, base && { depth: base.depth, length: base.refs.length });
+      },
+    };
   }
 
   /** A checkpoint that keeps a channel's version unchanged keeps its list too. */
@@ -202,6 +249,7 @@ export class ListCodec {
         elements: [...elements],
         refs: stored.refs,
         depth: stored.depth,
+        anchors: new Map(stored.anchors.map((anchor) => [anchor.depth, anchor])),
       });
     }
     return value;

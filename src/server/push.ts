@@ -6,6 +6,7 @@
 import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointMetadata, PendingWrite } from '@langchain/langgraph-checkpoint';
 import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
+import { listDependencies } from '../storage/lists.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
@@ -51,8 +52,7 @@ function dependencyOrder(blobs: Entry[]): Entry[] {
     visited.add(entry);
     const blob = entry.record as Blob;
     const list = blob.list;
-    const needs: ChannelVersion[] = list ? (list.base !== undefined ? [list.base] : list.runs.flatMap((run) => ('at' in run ? [run.at] : []))) : [];
-    for (const version of needs) {
+    for (const version of list ? listDependencies(list) : []) {
       const dependency = byKey.get(blobKey(blob.channel, version) + blob.thread_id + '\u0000' + blob.checkpoint_ns);
       if (dependency) visit(dependency);
     }
@@ -71,7 +71,7 @@ async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<C
   const known = new Map<ChannelVersion, BlobRecord>(batch.map((blob) => [blob.version, blob]));
   const named = new Set<ChannelVersion>();
   let chain: ChannelVersion[] = batch.map((blob) => blob.version);
-  // One query per level of list edits: writers keep chains short (see MAX_WIRE_LIST_DEPTH).
+  // One query per list of the longest chain: writers keep chains short (see `baseDepthOf`).
   while (chain.length > 0) {
     const missing = chain.filter((version) => !known.has(version));
     for (const blob of await store.blobs(first.thread_id, first.checkpoint_ns, first.channel, missing)) known.set(blob.version, blob);
@@ -80,7 +80,7 @@ async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<C
       const list = known.get(version)?.list;
       if (!list) continue;
       if (list.base !== undefined && !next.includes(list.base)) next.push(list.base);
-      for (const run of list.runs) if ('at' in run) named.add(run.at);
+      for (const run of list.runs ?? []) if ('at' in run) named.add(run.at);
     }
     chain = next.filter((version) => !known.has(version));
   }

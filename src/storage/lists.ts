@@ -3,10 +3,13 @@
  * the items new at that version plus how the whole list is made, mostly by reference to the list of an earlier
  * version of the same channel. A long conversation then stores each message once, not once per turn.
  *
- * A list record either edits the list of its `base` version (runs of the base's positions and of its own items)
- * or spells its whole list (runs of items stored at any version). `depth` counts the edits down to a list that
- * spells itself, and writers keep it bounded, so a read follows a short chain. Everything here is records and
- * bytes: which values become lists, and how items are serialized, is the saver's business.
+ * A list record either builds on the list of its `base` version (runs of the base's positions, of its own items
+ * and of items stored at other versions) or spells its whole list (a root: runs of its own items and of items
+ * stored at any version). A chain of lists from a root is numbered by `depth`: most lists edit the one before,
+ * and every EDITS_PER_ANCHOR-th (an anchor) builds on an earlier anchor instead (`baseDepthOf`), so a read follows
+ * a short chain and an anchor refers to only the items added since the one it builds on: the records of a chain
+ * grow with what it adds, not with the length of its list at every anchor. Everything here is records and bytes:
+ * which values become lists, and how items are serialized, is the saver's business.
  */
 import { CheckpointError } from '../errors.js';
 import type { BlobRecord, ChannelVersion, TypedBytes } from './records.js';
@@ -21,7 +24,7 @@ export interface BaseRun {
   base: number;
   count: number;
 }
-/** `count` items of the own items stored at version `at`, from index `own`. Only in a list without a `base`. */
+/** `count` items of the own items stored at version `at`, from index `own`. */
 export interface StoredRun {
   at: ChannelVersion;
   own: number;
@@ -98,16 +101,43 @@ export function sliceWithin(source: Uint8Array, item: Uint8Array): Pick<ItemSlic
 export interface StoredList {
   /** Items first stored at this version, each serialized on its own, or as a slice of a value stored elsewhere. */
   items: StoredItem[];
-  /** The version of the same channel whose list this one edits; absent when `runs` spell the whole list. */
+  /** The version of the same channel whose list this one builds on; absent when `runs` spell the whole list. */
   base?: ChannelVersion;
-  /** How many lists a read follows from here to one without `base` (0 without `base`). */
-  depth: number;
-  runs: ListRun[];
+  /**
+   * Where the list is in its chain: 0 for a list without `base`, its base's depth + 1 for an edit, and for an
+   * anchor (a multiple of EDITS_PER_ANCHOR) as `baseDepthOf` says. Absent (since schema 5) for an edit. Before
+   * schema 5 every list edited the one before and a chain ended at depth 256.
+   */
+  depth?: number;
+  /**
+   * How the list is made, in order. Absent (since schema 5) for the commonest list: its base's whole list (none
+   * without a base) followed by all its own items.
+   */
+  runs?: ListRun[];
   /**
    * Opaque here: what the saver wraps the list in when it reads it back (a value that holds its list in a
    * wrapper, as LangGraph's delta snapshots do). Absent for a value that is the list itself.
    */
   tag?: string;
+}
+
+/** Lists of a chain that edit the one before, in a row, before an anchor (a depth that is a multiple of this). */
+export const EDITS_PER_ANCHOR = 256;
+/** Anchors of one level that build on the one before, in a row, before one of the next level. */
+export const ANCHORS_PER_LEVEL = 16;
+
+/**
+ * The depth of the list that the list at `depth` (≥ 1) builds on. An edit builds on the list before it. An anchor
+ * builds on the anchor of its level before it: depth − 256 for the first level, depth − 4,096 for the second (a
+ * multiple of 4,096), and so on. A chain from any list down to its root then has fewer than EDITS_PER_ANCHOR edits
+ * and fewer than ANCHORS_PER_LEVEL anchors of each level (at most 300 lists up to a million edits), and each item is
+ * referred to by about one anchor per level.
+ */
+export function baseDepthOf(depth: number): number {
+  if (depth % EDITS_PER_ANCHOR !== 0) return depth - 1;
+  let span = EDITS_PER_ANCHOR;
+  while (span * ANCHORS_PER_LEVEL <= depth && depth % (span * ANCHORS_PER_LEVEL) === 0) span *= ANCHORS_PER_LEVEL;
+  return depth - span;
 }
 
 /** Where an item is stored: the version whose own `items` hold it, and its index there. */
@@ -140,41 +170,87 @@ export function withSlicesSpliced(blob: BlobRecord, sourceOf: (slice: ItemSlice)
   return { ...blob, list: { ...blob.list!, items } };
 }
 
+/** A list of a chain that later lists of the chain may build on: see `baseDepthOf`. */
+export interface ListAnchor {
+  version: ChannelVersion;
+  depth: number;
+  refs: ItemRef[];
+}
+
 /** A list as read: its items in order, and where each is stored. */
 export interface ResolvedList {
   items: TypedBytes[];
   refs: ItemRef[];
   /** The stored list's `depth`: a list that edits this one is one deeper. */
   depth: number;
+  /** The anchors of its chain (its lists at multiples of EDITS_PER_ANCHOR), which the next anchor may build on. */
+  anchors: ListAnchor[];
   /** The stored list's `tag`, when it has one. */
   tag?: string;
 }
 
-/** The versions a list record needs besides itself: its base, or the versions its items are stored at. */
+/** The versions a list record needs besides itself: its base and the versions its items are stored at. */
 export function listDependencies(list: StoredList): ChannelVersion[] {
-  if (list.base !== undefined) return [list.base];
-  const versions = new Set<ChannelVersion>();
-  for (const run of list.runs) if ('at' in run) versions.add(run.at);
+  const versions = new Set<ChannelVersion>(list.base === undefined ? [] : [list.base]);
+  for (const run of list.runs ?? []) if ('at' in run) versions.add(run.at);
   return [...versions];
 }
 
-/** The item references of the list stored at `version`, following its chain of edits. */
-function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, depth = 0): ItemRef[] {
-  const blob = blobs.get(version);
-  if (!blob?.list) throw missing(channel, version);
-  const { list } = blob;
-  // Writers keep chains to MAX_LIST_DEPTH; a longer one can only be a cycle in a corrupt database.
-  if (depth > blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
-  const base = list.base === undefined ? [] : refsOf(channel, list.base, blobs, depth + 1);
-  const refs: ItemRef[] = [];
-  for (const run of list.runs) {
-    for (let i = 0; i < run.count; i += 1) {
-      if ('base' in run) refs.push(base[run.base + i]!);
-      else if ('at' in run) refs.push([run.at, run.own + i]);
-      else refs.push([version, run.own + i]);
-    }
+/** The list's runs, spelled out when the record leaves them out (its base's whole list, then its own items). */
+function runsOf(list: StoredList, baseLength: number): ListRun[] {
+  if (list.runs) return list.runs;
+  const runs: ListRun[] = baseLength === 0 ? [] : [{ base: 0, count: baseLength }];
+  return list.items.length === 0 ? runs : [...runs, { own: 0, count: list.items.length }];
+}
+
+/**
+ * `list` as stored: without its `depth` and `runs` where they are what a read takes for them when they are absent.
+ * `base` is the list it builds on (its depth and length), if any.
+ */
+export function withoutImplied(list: StoredList & { depth: number; runs: ListRun[] }, base: { depth: number; length: number } | undefined): StoredList {
+  const { depth, runs, ...stored } = list;
+  const implied: StoredList = stored;
+  if (depth !== (base ? base.depth + 1 : 0)) implied.depth = depth;
+  if (JSON.stringify(runs) !== JSON.stringify(runsOf(stored, base?.length ?? 0))) implied.runs = runs;
+  return implied;
+}
+
+/**
+ * The item references and depth of the list stored at `version`, following its chain from its root up; its
+ * anchors go to `anchors`.
+ */
+function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, anchors: ListAnchor[]): { refs: ItemRef[]; depth: number } {
+  const chain: [ChannelVersion, StoredList][] = [];
+  for (let at: ChannelVersion | undefined = version; at !== undefined; at = chain.at(-1)![1].base) {
+    const list = blobs.get(at)?.list;
+    if (!list) throw missing(channel, at);
+    // A chain passes each stored version at most once; a longer one can only be a cycle in a corrupt database.
+    if (chain.length >= blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
+    chain.push([at, list]);
   }
-  return refs;
+  let base: { refs: ItemRef[]; depth: number } = { refs: [], depth: -1 };
+  for (const [at, list] of chain.reverse()) {
+    const depth = list.depth ?? base.depth + 1;
+    const refs: ItemRef[] = [];
+    for (const run of runsOf(list, base.refs.length)) {
+      if (!(Number.isSafeInteger(run.count) && run.count >= 0)) throw corrupt(channel, at, `has a run of ${String(run.count)} items`);
+      if ('base' in run) {
+        if (!(Number.isSafeInteger(run.base) && run.base >= 0 && run.base + run.count <= base.refs.length)) {
+          throw corrupt(channel, at, `refers to positions ${run.base}..${run.base + run.count - 1} of a list of ${base.refs.length} items at version ${String(list.base)}`);
+        }
+        for (let i = run.base; i < run.base + run.count; i += 1) refs.push(base.refs[i]!);
+        continue;
+      }
+      for (let i = 0; i < run.count; i += 1) refs.push('at' in run ? [run.at, run.own + i] : [at, run.own + i]);
+    }
+    if (depth % EDITS_PER_ANCHOR === 0) anchors.push({ version: at, depth, refs });
+    base = { refs, depth };
+  }
+  return base;
+}
+
+function corrupt(channel: string, version: ChannelVersion, what: string): CheckpointError {
+  return new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" at version ${String(version)} ${what}: the database is corrupt.`);
 }
 
 function missing(channel: string, version: ChannelVersion): CheckpointError {
@@ -186,16 +262,19 @@ function missing(channel: string, version: ChannelVersion): CheckpointError {
 
 /** Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs. */
 export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): ResolvedList {
-  const refs = refsOf(channel, version, blobs);
-  const { depth, tag } = blobs.get(version)!.list!;
+  const anchors: ListAnchor[] = [];
+  const { refs, depth } = refsOf(channel, version, blobs, anchors);
+  const { tag } = blobs.get(version)!.list!;
   const items = refs.map(([at, index]) => {
-    const item = blobs.get(at)?.list?.items[index];
-    if (!item) throw missing(channel, at);
+    const list = blobs.get(at)?.list;
+    if (!list) throw missing(channel, at);
+    const item = list.items[index];
+    if (!item) throw corrupt(channel, at, `holds ${list.items.length} items, and a list refers to its item ${index}`);
     // Slices are spliced as they are read (`withSlicesSpliced`), in the transaction that reads their sources.
     if (isItemSlice(item)) throw new CheckpointError('DESERIALIZE', `An item of the list of channel "${channel}" at version ${String(at)} was read without its source.`);
     return item;
   });
-  return tag === undefined ? { items, refs, depth } : { items, refs, depth, tag };
+  return tag === undefined ? { items, refs, depth, anchors } : { items, refs, depth, anchors, tag };
 }
 
 /** Every version that the blobs at `versions` need, themselves included, found among `blobs`. */

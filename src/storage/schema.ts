@@ -32,6 +32,9 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // 4: no new store, new records: list items stored as slices of a write or of another value (`ItemSlice`). Code
   // of schema 3 would take a slice for typed bytes, so it must find a newer schema (MIGRATION) instead.
   () => undefined,
+  // 5: no new store, new records: lists that build on an earlier list of their chain and refer to items stored at
+  // other versions too (anchors, `baseDepthOf`). Code of schema 4 would not keep those versions when it prunes.
+  () => undefined,
 ];
 
 /** The schema version this build reads and writes. */

@@ -2,7 +2,7 @@
  * The storage contract: what the savers ask of a storage, wherever it runs (this context or a worker). Bytes
  * in, bytes out; each write atomic, each read one transaction. It knows nothing about serializers.
  */
-import type { ItemRef } from './lists.js';
+import type { ResolvedList } from './lists.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 
 export type Durability = 'default' | 'strict' | 'relaxed';
@@ -11,7 +11,7 @@ export type Durability = 'default' | 'strict' | 'relaxed';
 export type ChannelValue =
   | { channel: string; version: ChannelVersion; value: TypedBytes }
   /** `refs[i]` says where `items[i]` is stored, so that a writer can refer to it instead of storing it again. */
-  | { channel: string; version: ChannelVersion; items: TypedBytes[]; refs: ItemRef[]; depth: number; tag?: string };
+  | ({ channel: string; version: ChannelVersion } & ResolvedList);
 
 /** A checkpoint record with everything needed to rebuild its tuple. */
 export interface StoredTuple {

@@ -16,8 +16,8 @@ export interface WireBytes {
 export interface WireList {
   items: WireBytes[];
   base?: ChannelVersion;
-  depth: number;
-  runs: ListRun[];
+  depth?: number;
+  runs?: ListRun[];
   tag?: string;
 }
 
@@ -46,8 +46,6 @@ export type SyncRecord =
 export const MAX_NAME_LENGTH = 512;
 /** Longest serializer type tag accepted. */
 const MAX_TYPE_LENGTH = 64;
-/** Deepest chain of list edits accepted: as deep as the savers write them (MAX_LIST_DEPTH, src/saver/list-codec.ts). */
-export const MAX_WIRE_LIST_DEPTH = 256;
 /** Channels per checkpoint accepted. */
 const MAX_CHANNELS = 10_000;
 
@@ -183,7 +181,6 @@ function readRun(value: unknown, path: string, hasBase: boolean): ListRun {
   const reader = Reader.of(value, path);
   const count = reader.integer('count', 1);
   if (reader.has('at')) {
-    if (hasBase) throw invalid(path, 'refers to items stored at another version, which only a list without a base may do');
     return { at: readVersion(reader.value['at'], `${path}.at`), own: reader.integer('own', 0), count };
   }
   if (reader.has('base')) {
@@ -198,20 +195,17 @@ function readList(value: unknown, path: string): StoredList {
   const items = reader.value['items'];
   const runs = reader.value['runs'];
   if (!Array.isArray(items)) throw invalid(`${path}.items`, 'must be an array');
-  if (!Array.isArray(runs)) throw invalid(`${path}.runs`, 'must be an array');
-  const depth = reader.integer('depth', 0);
-  if (depth > MAX_WIRE_LIST_DEPTH) throw invalid(`${path}.depth`, `is deeper than ${MAX_WIRE_LIST_DEPTH}`);
-  const list: StoredList = {
-    items: items.map((item, i) => readBytes(item, `${path}.items[${i}]`)),
-    depth,
-    runs: [],
-  };
+  if (reader.has('runs') && !Array.isArray(runs)) throw invalid(`${path}.runs`, 'must be an array');
+  const list: StoredList = { items: items.map((item, i) => readBytes(item, `${path}.items[${i}]`)) };
+  if (reader.has('depth')) list.depth = reader.integer('depth', 0);
   if (reader.has('tag')) list.tag = reader.name('tag');
   if (reader.has('base')) list.base = readVersion(reader.value['base'], `${path}.base`);
-  else if (depth !== 0) throw invalid(`${path}.depth`, 'must be 0 for a list without a base');
-  list.runs = runs.map((run, i) => readRun(run, `${path}.runs[${i}]`, list.base !== undefined));
-  for (const [i, run] of list.runs.entries()) {
-    if ('own' in run && !('at' in run) && run.own + run.count > list.items.length) throw invalid(`${path}.runs[${i}]`, 'refers to items the list does not have');
+  else if (list.depth !== undefined && list.depth !== 0) throw invalid(`${path}.depth`, 'must be 0 for a list without a base');
+  if (Array.isArray(runs)) {
+    list.runs = runs.map((run, i) => readRun(run, `${path}.runs[${i}]`, list.base !== undefined));
+    for (const [i, run] of list.runs.entries()) {
+      if ('own' in run && !('at' in run) && run.own + run.count > list.items.length) throw invalid(`${path}.runs[${i}]`, 'refers to items the list does not have');
+    }
   }
   return list;
 }

@@ -4,7 +4,7 @@ import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { SyncedSaver } from '../../src/server/index.js';
 import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { collect, threadConfig } from '../support/fixtures.js';
+import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
 import { Device, startServer, type TestServer } from './support.js';
 
 let server: TestServer;
@@ -76,7 +76,7 @@ describe('sync through the server', () => {
     const graphA = buildChatGraph(a.saver, { delta: true, snapshotFrequency: 3 });
     for (let turn = 0; turn < 8; turn += 1) await graphA.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('delta'));
     const outbox = await a.outbox();
-    expect(outbox.some((record) => record.kind === 'blob' && record.list?.tag === 'delta_snapshot' && record.list.runs.some((run) => 'at' in run))).toBe(true);
+    expect(outbox.some((record) => record.kind === 'blob' && record.list?.tag === 'delta_snapshot' && record.list.runs?.some((run) => 'at' in run))).toBe(true);
     await a.push();
     const stateA = await graphA.getState(threadConfig('delta'));
     const onServer = await buildChatGraph(server.saver, { delta: true, snapshotFrequency: 3 }).getState(threadConfig('delta'));
@@ -133,13 +133,40 @@ describe('sync through the server', () => {
     const b = device();
     await chat(a.saver, 'long', Array.from({ length: 40 }, (_, turn) => `turn ${turn}`));
     const outbox = await a.outbox();
-    const depths = outbox.map((record) => (record.kind === 'blob' ? (record.list?.depth ?? 0) : 0));
-    expect(Math.max(...depths)).toBeGreaterThan(64);
+    // How many lists a read of each follows: edits leave their depth out, one more than their base's.
+    const lists = outbox.flatMap((record) => (record.kind === 'blob' && record.list ? [record] : []));
+    const bases = new Map(lists.map((blob) => [`${blob.channel} ${blob.version}`, blob.list!.base]));
+    const chainLength = (channel: string, version: unknown): number => {
+      const base = bases.get(`${channel} ${String(version)}`);
+      return base === undefined ? 1 : 1 + chainLength(channel, base);
+    };
+    expect(Math.max(...lists.map((blob) => chainLength(blob.channel, blob.version)))).toBeGreaterThan(64);
     expect(await a.push()).toMatchObject({ stored: outbox.length });
     await b.pull();
     expect((await buildChatGraph(b.saver).getState(threadConfig('long'))).values).toEqual(
       (await buildChatGraph(a.saver).getState(threadConfig('long'))).values,
     );
+  });
+
+  it('carries lists past an anchor, which builds on the list 256 before and refers to the items added since', async () => {
+    const a = device();
+    const b = device();
+    let config = threadConfig('anchored');
+    let messages: { role: string; content: string }[] = [];
+    for (let n = 1; n <= 300; n += 1) {
+      messages = [...messages, { role: 'human', content: `message ${n}` }];
+      // A removal before the anchor, so that its runs are more than its base's list and its own items.
+      if (n === 200) messages = messages.slice(1);
+      config = await a.saver.put(config, makeCheckpoint(checkpointId(n), { messages }, { messages: n }), makeMetadata(n), { messages: n });
+    }
+    const outbox = await a.outbox();
+    expect(outbox.some((record) => record.kind === 'blob' && record.list?.base !== undefined && record.list.runs?.some((run) => 'at' in run))).toBe(true);
+    expect(await a.push()).toMatchObject({ stored: outbox.length });
+    await b.pull();
+    const expected = (await a.saver.getTuple(config))?.checkpoint.channel_values;
+    expect(expected?.['messages']).toHaveLength(299);
+    expect((await b.saver.getTuple(config))?.checkpoint.channel_values).toEqual(expected);
+    expect((await server.saver.getTuple(config))?.checkpoint.channel_values).toEqual(expected);
   });
 
   it('lets a server agent resume an interrupted thread, and the device sees the result', async () => {

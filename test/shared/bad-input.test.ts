@@ -209,6 +209,32 @@ const CASES: Case[] = [
       return saver.getTuple(stored);
     },
   },
+  {
+    name: 'a stored list that builds on a version that is not stored',
+    code: 'DESERIALIZE',
+    message: /stored list of channel "counter" refers to its version 999, which is not stored: the database is corrupt/,
+    call: async (saver, stored) => {
+      const db = await openDB(saver.dbName);
+      const key = (await db.getAllKeys('blobs'))[0]!;
+      const blob = await db.get('blobs', key);
+      await db.put('blobs', { ...blob, value: null, list: { items: [], base: 999 } });
+      db.close();
+      return saver.getTuple(stored);
+    },
+  },
+  {
+    name: 'a stored list that refers to items its record does not hold',
+    code: 'DESERIALIZE',
+    message: /stored list of channel "counter" at version 1 holds 1 items, and a list refers to its item 1: the database is corrupt/,
+    call: async (saver, stored) => {
+      const db = await openDB(saver.dbName);
+      const key = (await db.getAllKeys('blobs'))[0]!;
+      const blob = await db.get('blobs', key);
+      await db.put('blobs', { ...blob, value: null, list: { items: [{ type: 'json', bytes: new TextEncoder().encode('1') }], runs: [{ own: 0, count: 2 }] } });
+      db.close();
+      return saver.getTuple(stored);
+    },
+  },
 ];
 
 /** Cases about the database itself, where nothing of ours can be stored first. */

@@ -1,9 +1,10 @@
 import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
 import { isItemSlice } from '../../src/storage/lists.js';
-import type { BlobRecord, CheckpointRecord } from '../../src/storage/records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord } from '../../src/storage/records.js';
+import { recordBytes } from '../../bench/page/record-bytes.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { collect, useFreshSavers } from '../support/fixtures.js';
+import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
 import { legacyDatabaseExport } from '../support/legacy-database.js';
 
@@ -119,6 +120,51 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     expect(bytes.blobs).toBeLessThan(40 * 2 * 1_500);
     expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
   });
+
+  it('stores 1,537 lists in records that grow with what each adds, read through a short chain, as MemorySaver keeps them', async () => {
+    let saver = newSaver();
+    const memory = new MemorySaver();
+    const thread_id = 'many-lists';
+    let config = threadConfig(thread_id);
+    let messages: { role: string; content: string }[] = [];
+    for (let n = 1; n <= 1_537; n += 1) {
+      if (n === 1_100) {
+        // A reload: the next lists build on the list a new saver reads, and on the anchors of its chain.
+        saver = newSaver({ dbName: saver.dbName });
+        messages = (await saver.getTuple(config))!.checkpoint.channel_values['messages'] as typeof messages;
+      }
+      messages = [...messages, { role: n % 2 === 0 ? 'ai' : 'human', content: `message ${n}` }];
+      if (n % 97 === 0) messages = messages.filter((_, i) => i !== n % messages.length);
+      const checkpoint = makeCheckpoint(checkpointId(n), { messages }, { messages: n });
+      await memory.put(config, checkpoint, makeMetadata(n));
+      config = await saver.put(config, checkpoint, makeMetadata(n), { messages: n });
+      if (n % 256 === 0 || n === 1_537) {
+        const [stored, expected] = await Promise.all([saver.getTuple(config), memory.getTuple(config)]);
+        expect(stored?.checkpoint.channel_values, `checkpoint ${n}`).toEqual(expected?.checkpoint.channel_values);
+        // As a graph goes on from what it read.
+        messages = stored!.checkpoint.channel_values['messages'] as typeof messages;
+      }
+    }
+    const lists = (await blobRecords(saver)).filter((blob) => blob.list).sort((a, b) => Number(a.version) - Number(b.version));
+    expect(lists.length).toBe(1_537);
+    // Only the first spells itself (depth 0, at version 1); every 256th builds on the one 256 before, the rest on
+    // the one before.
+    expect(lists.filter((blob) => blob.list!.base === undefined).map((blob) => blob.version)).toEqual([1]);
+    expect(lists.filter((blob) => blob.list!.depth !== undefined).map((blob) => [blob.list!.depth, blob.version, blob.list!.base])).toEqual(
+      [256, 512, 768, 1_024, 1_280, 1_536].map((depth) => [depth, depth + 1, depth - 255]),
+    );
+    // A read of the list before the last follows it and its chain: 255 edits back to an anchor, then five anchors
+    // (1,280 down to 256) and the first list.
+    const byVersion = new Map(lists.map((blob) => [blob.version, blob]));
+    let followed = 0;
+    for (let at: ChannelVersion | undefined = 1_536; at !== undefined; at = byVersion.get(at)!.list!.base) followed += 1;
+    expect(followed).toBe(261);
+    const bytes = lists.map((blob) => recordBytes(blob) - recordBytes(blob.list!.items));
+    const sum = (part: number[]) => part.reduce((total, n) => total + n, 0);
+    // Past the first, the second half's lists are three times as long as the first half's on average, with as many
+    // anchors; their records are not larger.
+    expect(sum(bytes.slice(769))).toBeLessThanOrEqual(1.2 * sum(bytes.slice(1, 769)));
+  }, 120_000);
 });
 
 describe('checkpoint records: what the record holds in clear is not serialized again', () => {

@@ -95,6 +95,22 @@ describe('retention', () => {
     expect(() => new BrowserSaver({ maxCheckpointsPerThread: 0 })).toThrow(/maxCheckpointsPerThread must be a whole number of at least 1/);
   });
 
+  it('keeps every version a kept list needs past an anchor (its base and the versions that store its items), and copyThread copies them', async () => {
+    const saver = newSaver({ maxCheckpointsPerThread: 5 });
+    let config = threadConfig('long');
+    let messages: string[] = [];
+    for (let n = 1; n <= 300; n += 1) {
+      messages = [...messages, `message ${n}`];
+      // A removal before the 257th list, the first anchor: it builds on the first list and names the items since.
+      if (n === 200) messages = messages.slice(1);
+      config = await saver.put(config, makeCheckpoint(checkpointId(n), { messages }, { messages: n }), makeMetadata(n), { messages: n });
+    }
+    expect((await ids(saver, 'long')).length).toBeLessThan(10);
+    expect((await saver.getTuple(config))?.checkpoint.channel_values).toEqual({ messages });
+    expect(await saver.copyThread('long', 'copy')).toBeGreaterThan(0);
+    expect((await saver.getTuple(threadConfig('copy', '', checkpointId(300))))?.checkpoint.channel_values).toEqual({ messages });
+  });
+
   it('copyThread copies checkpoints, values and writes under a new id', async () => {
     const saver = newSaver();
     const [, second] = await putChain(saver, 'from', '', [1, 2]);
