@@ -8,7 +8,8 @@ import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
+import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -50,10 +51,8 @@ interface BatchEvents {
   missingSource(write: WriteRecord): void;
   /** A list item is a slice of a record that is not stored (an earlier write of the thread failed). */
   missingSlice(blob: BlobRecord): void;
-}
-
-function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
-  return a.type === b.type && a.bytes.byteLength === b.bytes.byteLength && a.bytes.every((byte, i) => byte === b.bytes[i]);
+  /** A checkpoint stored as a change builds on a parent that is not stored, or not as a record it can build on. */
+  missingParent(record: StoredCheckpointRecord): void;
 }
 
 /**
@@ -151,10 +150,29 @@ function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: 
   };
 }
 
+/**
+ * Checks, in the batch's transaction, that the parent a checkpoint stored as a change builds on is stored (by this
+ * batch too: a read sees the requests queued before it), with its fields in clear and fewer changes deep.
+ */
+function checkParent(tx: IDBTransaction, record: StoredCheckpointRecord, events: BatchEvents): void {
+  if (!isChange(record)) return;
+  const { thread_id, checkpoint_ns, parent_checkpoint_id } = record;
+  if (parent_checkpoint_id === undefined) {
+    events.missingParent(record);
+    return;
+  }
+  const request = tx.objectStore('checkpoints').get([thread_id, checkpoint_ns, parent_checkpoint_id] satisfies CheckpointKey);
+  request.onsuccess = () => {
+    const parent = request.result as StoredCheckpointRecord | undefined;
+    if (parent?.depth === undefined || parent.depth >= record.depth!) events.missingParent(record);
+  };
+}
+
 /** Queues the requests of one operation; none of them is awaited. */
 function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues): void {
   switch (operation.kind) {
     case 'checkpoint': {
+      checkParent(tx, operation.checkpoint, events);
       tx.objectStore('checkpoints').put(operation.checkpoint);
       queueBlobs(tx, operation.blobs, events, batch, operation.slicedItems);
       return;
@@ -267,6 +285,14 @@ function commitOperations(
           'STORAGE',
           `An item of the list of channel "${blob.channel}" at version ${String(blob.version)} is a slice of a record that is not stored ` +
             '(an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+        );
+        tx.abort();
+      },
+      missingParent: (record) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `Checkpoint ${record.checkpoint_id} is stored as a change against its parent ${String(record.parent_checkpoint_id)}, which is not stored ` +
+            '(an earlier write of the thread failed, or the thread was deleted or pruned): nothing of this call was written.',
         );
         tx.abort();
       },
@@ -606,9 +632,9 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         checkpoint_id !== undefined
           ? await requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id]))
           : (await requestResult(checkpoints.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value
-      ) as CheckpointRecord | undefined;
+      ) as StoredCheckpointRecord | undefined;
       if (!record) return undefined;
-      const [tuple] = await readTuples(tx, [record]);
+      const [tuple] = await readTuples(tx, await resolveRecords(tx, [record]));
       return tuple;
     });
   }
@@ -625,10 +651,10 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       const checkpoints = tx.objectStore('checkpoints');
       const current = await Promise.all(
         records.map(({ thread_id, checkpoint_ns, checkpoint_id }) =>
-          requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id] satisfies CheckpointKey)) as Promise<CheckpointRecord | undefined>,
+          requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id] satisfies CheckpointKey)) as Promise<StoredCheckpointRecord | undefined>,
         ),
       );
-      return readTuples(tx, current.filter((record): record is CheckpointRecord => record !== undefined));
+      return readTuples(tx, await resolveRecords(tx, current.filter((record): record is StoredCheckpointRecord => record !== undefined)));
     });
   }
 

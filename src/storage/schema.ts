@@ -32,6 +32,10 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // 4: no new store, new records: list items stored as slices of a write or of another value (`ItemSlice`). Code
   // of schema 3 would take a slice for typed bytes, so it must find a newer schema (MIGRATION) instead.
   () => undefined,
+  // 5: no new store, new records: checkpoint records holding `ts`, `versions_seen` and metadata entries in clear, and
+  // records stored as changes against their parent's (`checkpoint-chains.ts`). Code of schema 4 would read a change
+  // as a record without its checkpoint, so it must find a newer schema (MIGRATION) instead.
+  () => undefined,
 ];
 
 /** The schema version this build reads and writes. */

@@ -65,7 +65,7 @@ export function storedValuesOf(saver: StoredCheckpointSaver): StoredValues {
       Promise.all(
         reads.map(async (read): Promise<JournalRead> => {
           const [checkpoint, blobs, writes] = await Promise.all([
-            read.checkpoint && mapCheckpoint(read.checkpoint, open),
+            read.checkpoint && saver.ordinaryRecord(read.checkpoint).then((record) => mapCheckpoint(record, open)),
             Promise.all(read.blobs.map((blob) => mapBlob(blob, open))),
             Promise.all(read.writes.map((write) => mapWrite(write, open))),
           ]);
