@@ -62,6 +62,9 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
   const seen: Record<string, Record<string, ChannelVersion>> = { ...parent.versions_seen };
   for (const [node, changed] of Object.entries(versions_seen)) seen[node] = { ...seen[node], ...changed };
   const record: CheckpointRecord = {
+    // Left out when it is the parent's next step, and the parent's rebuilt channels when they are the same.
+    ...(parent.step === undefined ? {} : { step: parent.step + 1 }),
+    ...(parent.delta_channels === undefined ? {} : { delta_channels: parent.delta_channels }),
     ...rest,
     v: v ?? parent.v,
     ts: typeof ts === 'number' ? new Date(ts).toISOString() : ts,
@@ -73,7 +76,8 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
   };
   for (const path of removed) {
     const [field, key, inner] = path;
-    if (field === 'channel_versions' && key !== undefined) delete record.channel_versions[key];
+    if ((field === 'step' || field === 'delta_channels') && key === undefined) delete record[field];
+    else if (field === 'channel_versions' && key !== undefined) delete record.channel_versions[key];
     else if (field === 'metadata_entries' && key !== undefined) delete record.metadata_entries![key];
     else if (field === 'versions_seen' && key !== undefined && inner === undefined) delete seen[key];
     else if (field === 'versions_seen' && key !== undefined && inner !== undefined && own(seen, key)) {

@@ -78,11 +78,12 @@ export async function readCheckpointPage(
     .filter(
       (record) =>
         (query.checkpoint_ns === undefined || record.checkpoint_ns === query.checkpoint_ns) &&
-        (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id) &&
-        inRange(record.step, query.step),
+        (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id),
     );
-  // The page's records serve as parents for each other: usually only its oldest needs more reads.
-  const records = await new ChainResolver(tx, read.map((entry) => entry.value)).resolveAll(matching);
+  // The page's records serve as parents for each other: usually only its oldest needs more reads. A record stored as
+  // a change may leave its step out: the range is checked on whole records.
+  const resolved = await new ChainResolver(tx, read.map((entry) => entry.value)).resolveAll(matching);
+  const records = resolved.filter((record) => inRange(record.step, query.step));
   const last = read.at(-1);
   return read.length === pageSize && last ? { records, resume: last.key } : { records };
 }
