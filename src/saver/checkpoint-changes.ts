@@ -95,7 +95,7 @@ function changedEntries<T>(
 
 /** The record as a change against `parent`'s (both whole, holding their fields in clear), `depth` one more. */
 function changeAgainst(parent: CheckpointRecord, record: CheckpointRecord): StoredCheckpointRecord {
-  const { v, ts, channel_versions, versions_seen, metadata_entries, checkpoint, metadata, step, delta_channels, ...rest } = record;
+  const { v, ts, channel_versions, versions_seen, metadata_entries, checkpoint, metadata, step, source, delta_channels, ...rest } = record;
   const removed: string[][] = [];
   const seen: VersionsSeen = {};
   const parentSeen = parent.versions_seen!;
@@ -118,10 +118,15 @@ function changeAgainst(parent: CheckpointRecord, record: CheckpointRecord): Stor
     channel_versions: changedEntries(parent.channel_versions, channel_versions, Object.is, 'channel_versions', removed),
   };
   if (v !== parent.v) change.v = v;
-  // The step is its parent's next, and the channels rebuilt from writes are its parent's, but where they are not.
+  // The step is its parent's next, and the source and the channels rebuilt from writes are its parent's, but where
+  // they are not.
   if (step !== (parent.step === undefined ? undefined : parent.step + 1)) {
     if (step === undefined) removed.push(['step']);
     else change.step = step;
+  }
+  if (source !== parent.source) {
+    if (source === undefined) removed.push(['source']);
+    else change.source = source;
   }
   if (JSON.stringify(delta_channels) !== JSON.stringify(parent.delta_channels)) {
     if (delta_channels === undefined) removed.push(['delta_channels']);

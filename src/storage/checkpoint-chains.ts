@@ -62,8 +62,9 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
   const seen: Record<string, Record<string, ChannelVersion>> = { ...parent.versions_seen };
   for (const [node, changed] of Object.entries(versions_seen)) seen[node] = { ...seen[node], ...changed };
   const record: CheckpointRecord = {
-    // Left out when it is the parent's next step, and the parent's rebuilt channels when they are the same.
+    // Left out when it is the parent's next step, and the parent's source and rebuilt channels when they are the same.
     ...(parent.step === undefined ? {} : { step: parent.step + 1 }),
+    ...(parent.source === undefined ? {} : { source: parent.source }),
     ...(parent.delta_channels === undefined ? {} : { delta_channels: parent.delta_channels }),
     ...rest,
     v: v ?? parent.v,
@@ -76,7 +77,7 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
   };
   for (const path of removed) {
     const [field, key, inner] = path;
-    if ((field === 'step' || field === 'delta_channels') && key === undefined) delete record[field];
+    if ((field === 'step' || field === 'source' || field === 'delta_channels') && key === undefined) delete record[field];
     else if (field === 'channel_versions' && key !== undefined) delete record.channel_versions[key];
     else if (field === 'metadata_entries' && key !== undefined) delete record.metadata_entries![key];
     else if (field === 'versions_seen' && key !== undefined && inner === undefined) delete seen[key];

@@ -52,8 +52,8 @@ export interface CheckpointRecord {
  * A checkpoint record as the store holds it: whole (a `CheckpointRecord`, `ts` possibly as milliseconds), or, with
  * `depth` of 1 or more, a change against its parent's record (same thread and namespace): `channel_versions`,
  * `versions_seen` and `metadata_entries` hold only the entries that differ from the parent's, `removed` the keys the
- * parent has and this one has not, `v`, `checkpoint`, `metadata` and `delta_channels` are left out when they equal the
- * parent's, and `step` when it is the parent's plus one.
+ * parent has and this one has not, `v`, `checkpoint`, `metadata`, `source` and `delta_channels` are left out when
+ * they equal the parent's, and `step` when it is the parent's plus one.
  * Reads resolve it into a whole `CheckpointRecord` in their transaction (`checkpoint-chains.ts`).
  */
 export interface StoredCheckpointRecord extends Omit<CheckpointRecord, 'v' | 'ts' | 'channel_versions' | 'checkpoint' | 'metadata'> {
@@ -65,7 +65,7 @@ export interface StoredCheckpointRecord extends Omit<CheckpointRecord, 'v' | 'ts
   metadata?: TypedBytes;
   /**
    * What the parent's record has and this one has not: `[field, key]`, `['versions_seen', node, channel]`, or
-   * `['step']` and `['delta_channels']`.
+   * `['step']`, `['source']` and `['delta_channels']`.
    */
   removed?: string[][];
 }
