@@ -5,7 +5,7 @@
  * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
  * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
  */
-import { ChainResolver, resolveRecords } from './checkpoint-chains.js';
+import { resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
 import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
@@ -112,8 +112,7 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number): Pro
     requestResult(journal.getAllKeys(undefined, limit)) as Promise<number[]>,
     requestResult(journal.getAll(undefined, limit)) as Promise<JournalEntry[]>,
   ]);
-  // Checkpoints stored as changes travel whole: a record read elsewhere stands on its own.
-  const chains = new ChainResolver(tx);
+  const stored = new Map<JournalRead, StoredCheckpointRecord>();
   const reads = await Promise.all(
     entries.map(async (entry, i): Promise<JournalRead> => {
       const read: JournalRead = { seq: keys[i]!, thread_id: entry.thread_id, blobs: [], writes: [] };
@@ -127,7 +126,7 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number): Pro
         else if (ref.store === 'blobs') read.blobs.push(record as BlobRecord);
         else read.writes.push(record as WriteRecord);
       });
-      if (checkpoint) read.checkpoint = await chains.resolve(checkpoint);
+      if (checkpoint) stored.set(read, checkpoint);
       // Items stored as slices of other records travel whole: a record read elsewhere stands on its own.
       read.blobs = await Promise.all(
         read.blobs.map(async (blob) => (await spliceSlices(tx, [blob.thread_id, blob.checkpoint_ns], new Map([[blob.version, blob]]))).get(blob.version)!),
@@ -135,6 +134,10 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number): Pro
       return read;
     }),
   );
+  // Checkpoints stored as changes travel whole: a record read elsewhere stands on its own. Resolved together, so
+  // that the parents read for one serve the next.
+  const whole = await resolveRecords(tx, [...stored.values()]);
+  [...stored.keys()].forEach((read, i) => (read.checkpoint = whole[i]!));
   const orphans = new Map<string, BlobRecord>();
   for (const read of reads) {
     if (!read.checkpoint) {
