@@ -1,10 +1,10 @@
-import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { BaseCheckpointSaver, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import { isItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, StoredCheckpointRecord } from '../../src/storage/records.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { collect, useFreshSavers } from '../support/fixtures.js';
+import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
 import { legacyDatabaseExport } from '../support/legacy-database.js';
 
@@ -259,6 +259,22 @@ describe('checkpoint records stored as changes against their parent\'s', () => {
       await graph.invoke({ messages: [human('after the prune', 6)] }, config);
       for (const tuple of await collect(saver.list(config))) expect(asRead(tuple)).toEqual(puts.get(tuple.checkpoint.id));
     }
+  });
+
+  it('a change says what its parent has and it has not: channels, nodes, channels seen, metadata entries, step and source', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const first = { ...makeCheckpoint(checkpointId(1), { a: 1, b: 2 }), versions_seen: { n: { a: 1, b: 1 }, m: { a: 1 } } };
+    const config = await saver.put(threadConfig('removals'), first, makeMetadata(0, { x: 1, y: 'two' }), { a: 1, b: 1 });
+    const second = { ...makeCheckpoint(checkpointId(2), { a: 3 }, { a: 2 }), versions_seen: { n: { a: 2 } } };
+    const { step: _step, source: _source, ...metadata } = makeMetadata(1, { x: 1 });
+    await saver.put(config, second, metadata as CheckpointMetadata, { a: 2 });
+    const [, change] = await checkpointRecords(saver);
+    expect(change!.depth).toBe(1);
+    expect(change!.removed).toEqual(
+      expect.arrayContaining([['channel_versions', 'b'], ['versions_seen', 'n', 'b'], ['versions_seen', 'm'], ['metadata_entries', 'y'], ['step'], ['source']]),
+    );
+    expect(await expectReadAsPut(saver, puts, 'removals')).toBe(2);
   });
 
   it('copies a thread with its records as they are stored, and reads the copy the same', async () => {
