@@ -141,24 +141,23 @@ class PostgresSaverBatch implements PostgresBatch {
   async rows(ops: SaverOps): Promise<SaverRows> {
     const serde = this.#serde;
     const blobs = await Promise.all(
-      ops.puts.flatMap(({ record, checkpoint, newVersions }) =>
+      ops.puts.flatMap(({ record, newVersions, values }) =>
         Object.entries(newVersions).map(async ([channel, version]) => {
           // As `put` does: a new version of a channel without a value is stored as the type "empty".
           const [type, bytes]: [string, Uint8Array | null] =
-            channel in checkpoint.channel_values ? await serde.dumpsTyped(checkpoint.channel_values[channel]) : ['empty', null];
+            channel in values ? await values[channel]!.serialized() : ['empty', null];
           return { thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, channel, version: version.toString(), type, blob: bytes };
         }),
       ),
     );
     const checkpoints = await Promise.all(
       ops.puts.map(async ({ record, checkpoint, metadata }) => {
-        const { channel_values: _values, ...stored } = checkpoint;
         return {
           thread_id: record.thread_id,
           checkpoint_ns: record.checkpoint_ns,
           checkpoint_id: checkpoint.id,
           parent_checkpoint_id: record.parent_checkpoint_id ?? null,
-          checkpoint: JSON.stringify(stored),
+          checkpoint: JSON.stringify(checkpoint),
           metadata: await metadataJson(serde, metadata),
         };
       }),
