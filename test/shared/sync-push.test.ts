@@ -7,7 +7,8 @@ import { push, type Replica } from '../../src/sync/replication.js';
 import type { StoredValues } from '../../src/sync/stored-values.js';
 import type { SyncTransport } from '../../src/sync/transport.js';
 import type { PushRequest, PushResponse } from '../../src/wire/protocol.js';
-import { checkpointOperation, freshDbName } from '../support/fixtures.js';
+import { readWireRecord } from '../../src/wire/records.js';
+import { checkpointOperation, freshDbName, jsonBytes } from '../support/fixtures.js';
 
 /** More entries than one read of the journal takes (500), so a push round reads it twice. */
 const ENTRIES = 700;
@@ -51,7 +52,10 @@ function server(storage: IndexedDBCheckpointStorage, fail: Map<number, Fault> = 
       await new Promise((resolve) => setTimeout(resolve, 20));
       const fault = fail.get(pushes);
       if (fault === 'unreachable') throw new CheckpointError('UNAVAILABLE', 'The sync server could not be reached for push.');
-      const ids = (body as PushRequest).records.flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint_id] : []));
+      const records = (body as PushRequest).records.map((record, i) => readWireRecord(record, `records[${i}]`));
+      // The bytes travel in base64 (the browser's own encoder where it has one) and read back as stored.
+      for (const record of records) if (record.kind === 'checkpoint') expect(record.checkpoint).toEqual(jsonBytes('checkpoint'));
+      const ids = records.flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint_id] : []));
       received.push(...ids);
       if (fault === 'answer-lost') throw new CheckpointError('UNAVAILABLE', 'The answer of the sync server to push was cut off.');
       return { stored: ids.length, duplicates: 0, deletedThreads: [] };
