@@ -22,9 +22,9 @@ export type SerializedValue = [type: string, bytes: Uint8Array];
 
 /** Stands for a list's items while the serializer spells the value around them (a tagged list's wrapper). */
 const ITEMS_MARKER = '\u0000list items\u0000';
-const COMMA = new TextEncoder().encode(',');
 const utf8 = new TextEncoder();
 const utf8Text = new TextDecoder();
+const COMMA = utf8.encode(',');
 
 /**
  * True when `serde` is LangGraph's JSON serializer itself, whose JSON of an array is its items' JSON, each as it is
