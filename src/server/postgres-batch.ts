@@ -19,7 +19,7 @@ interface PostgresSaverParts {
 
 /** The rows of one push, serialized as PostgresSaver serializes them, in the columns of its tables. */
 export interface SaverRows {
-  blobs: { thread_id: string[]; checkpoint_ns: string[]; channel: string[]; version: string[]; type: string[]; blob: (Uint8Array | null)[] };
+  blobs: { thread_id: string[]; checkpoint_ns: string[]; channel: string[]; version: string[]; type: string[]; blob: Uint8Array[] };
   checkpoints: { thread_id: string[]; checkpoint_ns: string[]; checkpoint_id: string[]; parent_checkpoint_id: (string | null)[]; checkpoint: string[]; metadata: string[] };
   /** Writes of calls whose every write goes to a special channel, which PostgresSaver upserts; the others it inserts once. */
   replacingWrites: WriteColumns;
@@ -141,24 +141,22 @@ class PostgresSaverBatch implements PostgresBatch {
   async rows(ops: SaverOps): Promise<SaverRows> {
     const serde = this.#serde;
     const blobs = await Promise.all(
-      ops.puts.flatMap(({ record, checkpoint, newVersions }) =>
+      ops.puts.flatMap(({ record, newVersions, values }) =>
         Object.entries(newVersions).map(async ([channel, version]) => {
-          // As `put` does: a new version of a channel without a value is stored as the type "empty".
-          const [type, bytes]: [string, Uint8Array | null] =
-            channel in checkpoint.channel_values ? await serde.dumpsTyped(checkpoint.channel_values[channel]) : ['empty', null];
+          // Every new version comes with its value (a push brings no version without one).
+          const [type, bytes] = await values[channel]!.serialized();
           return { thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, channel, version: version.toString(), type, blob: bytes };
         }),
       ),
     );
     const checkpoints = await Promise.all(
       ops.puts.map(async ({ record, checkpoint, metadata }) => {
-        const { channel_values: _values, ...stored } = checkpoint;
         return {
           thread_id: record.thread_id,
           checkpoint_ns: record.checkpoint_ns,
           checkpoint_id: checkpoint.id,
           parent_checkpoint_id: record.parent_checkpoint_id ?? null,
-          checkpoint: JSON.stringify(stored),
+          checkpoint: JSON.stringify(checkpoint),
           metadata: await metadataJson(serde, metadata),
         };
       }),
@@ -206,11 +204,14 @@ class PostgresSaverBatch implements PostgresBatch {
     const { blobs, checkpoints, replacingWrites, writes } = rows;
     // Values first, then checkpoints, then writes: the order of PostgresSaver's calls, and one lock order for all.
     if (blobs.thread_id.length > 0) {
+      const blob = packedBytes(blobs.blob);
       await client.query(
         `INSERT INTO ${s}.checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bytea[])
+         SELECT thread_id, checkpoint_ns, channel, version, type, ${packedSlice(8)}
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::integer[])
+           AS b(thread_id, checkpoint_ns, channel, version, type, byte_start, byte_length)
          ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING`,
-        [blobs.thread_id, blobs.checkpoint_ns, blobs.channel, blobs.version, blobs.type, blobs.blob],
+        [blobs.thread_id, blobs.checkpoint_ns, blobs.channel, blobs.version, blobs.type, blob.starts, blob.lengths, blob.bytes],
       );
     }
     if (checkpoints.thread_id.length > 0) {
@@ -228,11 +229,14 @@ class PostgresSaverBatch implements PostgresBatch {
       [replacingWrites, 'DO UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob'],
     ] as const) {
       if (columns.thread_id.length === 0) continue;
+      const blob = packedBytes(columns.blob);
       await client.query(
         `INSERT INTO ${s}.checkpoint_writes (thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, blob)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::bytea[])
+         SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, ${packedSlice(10)}
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::integer[], $6::text[], $7::text[], $8::integer[], $9::integer[])
+           AS w(thread_id, checkpoint_ns, checkpoint_id, task_id, idx, channel, type, byte_start, byte_length)
          ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) ${onConflict}`,
-        [columns.thread_id, columns.checkpoint_ns, columns.checkpoint_id, columns.task_id, columns.idx, columns.channel, columns.type, columns.blob],
+        [columns.thread_id, columns.checkpoint_ns, columns.checkpoint_id, columns.task_id, columns.idx, columns.channel, columns.type, blob.starts, blob.lengths, blob.bytes],
       );
     }
   }
@@ -250,6 +254,30 @@ class PostgresSaverBatch implements PostgresBatch {
       client.release();
     }
   }
+}
+
+/**
+ * A column of byte strings as one parameter, which node-postgres sends as binary, with where each one starts and
+ * how long it is. An array of bytea goes as text, two hex digits a byte, which PostgreSQL then parses: for the
+ * values of a long conversation, megabytes of them.
+ */
+function packedBytes(values: Uint8Array[]): { bytes: Buffer; starts: number[]; lengths: number[] } {
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let size = 0;
+  for (const value of values) {
+    starts.push(size);
+    lengths.push(value.byteLength);
+    size += value.byteLength;
+  }
+  const bytes = Buffer.allocUnsafe(size);
+  values.forEach((value, i) => bytes.set(value, starts[i]));
+  return { bytes, starts, lengths };
+}
+
+/** The byte string of a row in a packed column: the row's `byte_start` and `byte_length` in parameter `bytes`. */
+function packedSlice(bytes: number): string {
+  return `substring($${bytes}::bytea FROM byte_start + 1 FOR byte_length)`;
 }
 
 /** Rows as columns, one array per field, as `unnest` takes them. */

@@ -1,5 +1,5 @@
 /**
- * A push, all or nothing: every record is checked and every value decoded before anything is written; the
+ * A push, all or nothing: every record is checked and every value it brings decoded before anything is written; the
  * saver is written first and sync's tables last, so a record the tables hold is always in the saver too, and a
  * push cut off halfway is completed by its retry (every step is idempotent).
  */
@@ -13,7 +13,7 @@ import { blobKey, type SyncRecord } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
 import type { PostgresBatch } from './postgres-batch.js';
 import { recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
-import { blobValue, checkpointOf, hasConsistentIdx, pendingWritesOf, type DecodedItems } from './values.js';
+import { ChannelValues, checkpointOf, hasConsistentIdx, pendingWritesOf, type SerializedValue } from './values.js';
 
 type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
 type Blob = { kind: 'blob' } & BlobRecord;
@@ -25,9 +25,23 @@ interface Entry {
   at: number;
 }
 
-/** What the saver is given: checkpoints, decoded with their new values, and writes per task. */
+/** A channel's value at a version, decoded or serialized when asked (see `ChannelValues`). */
+export interface PushedValue {
+  value(): Promise<unknown>;
+  /** As the saver's `serde.dumpsTyped` gives it. */
+  serialized(): Promise<SerializedValue>;
+}
+
+/** What the saver is given: checkpoints, decoded, with their new values, and writes per task. */
 export interface SaverOps {
-  puts: { record: CheckpointRecord; checkpoint: Checkpoint; metadata: CheckpointMetadata; newVersions: ChannelVersions }[];
+  puts: {
+    record: CheckpointRecord;
+    /** The checkpoint without its values, which are `values`. */
+    checkpoint: Omit<Checkpoint, 'channel_values'>;
+    metadata: CheckpointMetadata;
+    newVersions: ChannelVersions;
+    values: Record<string, PushedValue>;
+  }[];
   writes: { first: WriteRecord; writes: PendingWrite[] }[];
 }
 
@@ -89,7 +103,11 @@ async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<C
   return known;
 }
 
-/** Decodes the new records into what the saver is given; a record that does not decode rejects the push. */
+/**
+ * Checks the new records and plans what the saver is given; a record that does not decode rejects the push. A
+ * list's value is decoded only when the saver needs it whole (`put`, or a write that is a part of it): the batch
+ * writer takes its bytes, joined from its items' (see `ChannelValues`).
+ */
 async function planSaverOps(context: PushContext, entries: Entry[]): Promise<SaverOps> {
   const { serde } = context.saver;
   const blobs = new Map<string, Entry>();
@@ -101,13 +119,19 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
     const channel = scopeKey(blob, blob.channel);
     byChannel.set(channel, [...(byChannel.get(channel) ?? []), blob]);
   }
-  const values = new Map<Entry, unknown>();
+  const values = new Map<Entry, PushedValue>();
   for (const batch of byChannel.values()) {
-    const known = await channelVersions(context.store, batch);
-    const decodedItems: DecodedItems = new Map();
+    const channel = new ChannelValues(serde, await channelVersions(context.store, batch));
     for (const blob of batch) {
       const entry = blobs.get(scopeKey(blob, blob.channel, JSON.stringify(blob.version)))!;
-      values.set(entry, await describe(entry, () => blobValue(serde, blob, known, decodedItems)));
+      const respelled = await describe(entry, () => channel.check(blob.version));
+      if (respelled) {
+        entry.record = { kind: 'blob', ...respelled };
+        entry.row = recordRow(entry.record);
+      }
+      // Without a batch writer, `put` takes every value whole: decoded now, so that none fails once writing began.
+      if (!context.batch) await describe(entry, () => channel.value(blob.version));
+      values.set(entry, { value: () => channel.value(blob.version), serialized: () => channel.serialized(blob.version) });
     }
   }
   const ops: SaverOps = { puts: [], writes: [] };
@@ -115,18 +139,18 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
   for (const entry of entries) {
     if (entry.record.kind !== 'checkpoint') continue;
     const record = entry.record;
-    const channelValues: Record<string, unknown> = {};
+    const channelValues: Record<string, PushedValue> = {};
     const newVersions: ChannelVersions = {};
     for (const [channel, version] of Object.entries(record.channel_versions)) {
       const blob = blobs.get(scopeKey(record, channel, JSON.stringify(version)));
       if (!blob || assigned.has(blob)) continue;
       assigned.add(blob);
-      channelValues[channel] = values.get(blob);
+      channelValues[channel] = values.get(blob)!;
       newVersions[channel] = version;
     }
     // Decoded now, so that a bad checkpoint rejects the push before the saver is written.
-    const { checkpoint, metadata } = await describe(entry, () => checkpointOf(serde, record, channelValues));
-    ops.puts.push({ record, checkpoint, metadata, newVersions });
+    const { checkpoint, metadata } = await describe(entry, () => checkpointOf(serde, record));
+    ops.puts.push({ record, checkpoint, metadata, newVersions, values: channelValues });
   }
   for (const entry of entries) {
     if (entry.record.kind === 'blob' && !assigned.has(entry)) {
@@ -155,13 +179,18 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
 }
 
 /** The value a write is a part of: a blob of the same push, or one stored by an earlier push. */
-async function writeSource(context: PushContext, blobs: Map<string, Entry>, values: Map<Entry, unknown>, write: WriteRecord & { of: WriteSource }): Promise<unknown> {
+async function writeSource(
+  context: PushContext,
+  blobs: Map<string, Entry>,
+  values: Map<Entry, PushedValue>,
+  write: WriteRecord & { of: WriteSource },
+): Promise<unknown> {
   const { channel, version } = write.of;
   const entry = blobs.get(scopeKey(write, channel, JSON.stringify(version)));
-  if (entry) return values.get(entry);
+  if (entry) return values.get(entry)!.value();
   const [blob] = await context.store.blobs(write.thread_id, write.checkpoint_ns, channel, [version]);
   if (!blob) throw new Error(`it is a part of channel "${channel}" at version ${String(version)}, which is neither in the push nor stored`);
-  return blobValue(context.saver.serde, blob, await channelVersions(context.store, [{ kind: 'blob', ...blob }]));
+  return new ChannelValues(context.saver.serde, await channelVersions(context.store, [{ kind: 'blob', ...blob }])).value(blob.version);
 }
 
 /** Runs a decoding step, turning its failure into a 400 that names the record. */
@@ -213,9 +242,10 @@ async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<
     if (id === undefined || record.checkpoint_id > id) newest.set(scope, record.checkpoint_id);
   }
   const isNewest = (record: { thread_id: string; checkpoint_ns: string; checkpoint_id: string }) => newest.get(scopeKey(record)) === record.checkpoint_id;
-  const put = ({ record, checkpoint, metadata, newVersions }: SaverOps['puts'][number]) => async () => {
+  const put = ({ record, checkpoint, metadata, newVersions, values }: SaverOps['puts'][number]) => async () => {
     const config = { configurable: { thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, checkpoint_id: record.parent_checkpoint_id } };
-    await saver.put(config, checkpoint, metadata, newVersions);
+    const channel_values = Object.fromEntries(await Promise.all(Object.entries(values).map(async ([channel, value]) => [channel, await value.value()])));
+    await saver.put(config, { ...checkpoint, channel_values } as Checkpoint, metadata, newVersions);
   };
   const putWrites = ({ first, writes }: SaverOps['writes'][number]) => async () => {
     const config = { configurable: { thread_id: first.thread_id, checkpoint_ns: first.checkpoint_ns, checkpoint_id: first.checkpoint_id } };

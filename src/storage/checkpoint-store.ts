@@ -585,12 +585,15 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#journalTransaction('Journaling every record again', async (tx) => enqueueThreads(tx, await allThreadIds(tx)));
   }
 
-  /** The oldest `limit` journal entries with the records they name, in commit order. */
-  readJournal(limit: number): Promise<JournalRead[]> {
+  /**
+   * The oldest `limit` journal entries with the records they name, in commit order; with `after`, those after that
+   * entry (a reader reading on while it deals with the entries before).
+   */
+  readJournal(limit: number, after?: number): Promise<JournalRead[]> {
     return this.#track(async () => {
       await this.#writer.settled();
       return this.#run('Reading the change journal', (db) =>
-        readJournalEntries(unwrap(db).transaction([...STORE_NAMES, 'journal'], 'readonly'), limit),
+        readJournalEntries(unwrap(db).transaction([...STORE_NAMES, 'journal'], 'readonly'), limit, after),
       );
     });
   }

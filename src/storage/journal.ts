@@ -103,14 +103,16 @@ export async function enqueueThreads(tx: IDBTransaction, threadIds: string[]): P
 }
 
 /**
- * The oldest `limit` journal entries with their records, read in the caller's transaction. A value whose
- * checkpoint is gone (pruned) travels with the next entry of its thread whose checkpoint names it.
+ * The oldest `limit` journal entries (after entry `after`, when given) with their records, read in the caller's
+ * transaction. A value whose checkpoint is gone (pruned) travels with the next entry of its thread whose
+ * checkpoint names it.
  */
-export async function readJournalEntries(tx: IDBTransaction, limit: number): Promise<JournalRead[]> {
+export async function readJournalEntries(tx: IDBTransaction, limit: number, after?: number): Promise<JournalRead[]> {
   const journal = tx.objectStore('journal');
+  const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
   const [keys, entries] = await Promise.all([
-    requestResult(journal.getAllKeys(undefined, limit)) as Promise<number[]>,
-    requestResult(journal.getAll(undefined, limit)) as Promise<JournalEntry[]>,
+    requestResult(journal.getAllKeys(range, limit)) as Promise<number[]>,
+    requestResult(journal.getAll(range, limit)) as Promise<JournalEntry[]>,
   ]);
   const stored = new Map<JournalRead, StoredCheckpointRecord>();
   const reads = await Promise.all(

@@ -93,26 +93,45 @@ function deletions(threadIds: string[]): WriteOperation[] {
   return threadIds.map((thread_id): WriteOperation => ({ kind: 'delete', thread_id }));
 }
 
-/** Sends the whole journal; resolves with how many records went out. */
+/**
+ * Sends the whole journal; resolves with how many records went out. The next journal entries are read, opened and
+ * packed while the previous push is in flight, and taken out only once the server answered theirs: a push that
+ * fails leaves its entries and every later one in the journal, to be sent again in order.
+ */
 export async function push(replica: Replica): Promise<number> {
   const { storage, transport, values, clientId, threads, signal } = replica;
-  let sent = 0;
-  for (;;) {
-    const journal = await storage.readJournal(ENTRIES_PER_READ);
-    if (journal.length === 0) return sent;
+  const prepare = async (after?: number): Promise<{ batches: PushBatch[]; last?: number }> => {
+    const journal = await storage.readJournal(ENTRIES_PER_READ, after);
     // Only what goes out is opened: a thread that stays local may be sealed with a key this tab does not hold.
     const opened = await values.inClear(journal.filter((read) => syncsThread(threads, read.thread_id)));
     const reads = journal.map((read) => (syncsThread(threads, read.thread_id) ? opened.shift()! : read));
-    for (const batch of pushBatches(reads, threads)) {
-      if (batch.records.length > 0) {
-        const request: PushRequest = { records: batch.records, clientId };
-        const answer = readPushResponse(await transport.post('push', request, signal));
-        // Deleted elsewhere: the server dropped these threads' records; they go here too, for good.
-        if (answer.deletedThreads.length > 0) await storage.applyChanges(deletions(answer.deletedThreads));
-        sent += batch.records.length;
+    const last = journal.at(-1)?.seq;
+    return last === undefined ? { batches: [] } : { batches: pushBatches(reads, threads), last };
+  };
+  let sent = 0;
+  let next = prepare();
+  try {
+    for (;;) {
+      const { batches, last } = await next;
+      if (last === undefined) return sent;
+      next = prepare(last);
+      // Awaited in the next turn of the loop; not at all when a push of these batches fails first.
+      next.catch(() => undefined);
+      for (const batch of batches) {
+        if (batch.records.length > 0) {
+          const request: PushRequest = { records: batch.records, clientId };
+          const answer = readPushResponse(await transport.post('push', request, signal));
+          // Deleted elsewhere: the server dropped these threads' records; they go here too, for good.
+          if (answer.deletedThreads.length > 0) await storage.applyChanges(deletions(answer.deletedThreads));
+          sent += batch.records.length;
+        }
+        await storage.acknowledgeJournal(batch.seqs);
       }
-      await storage.acknowledgeJournal(batch.seqs);
     }
+  } catch (error) {
+    // The entries read ahead stay in the journal; the read ends before the round does.
+    await next.catch(() => undefined);
+    throw error;
   }
 }
 

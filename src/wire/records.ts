@@ -51,8 +51,12 @@ const MAX_CHANNELS = 10_000;
 
 const NodeBuffer = (globalThis as { Buffer?: { from(data: string | Uint8Array, encoding?: string): Uint8Array & { toString(encoding: string): string } } }).Buffer;
 
+/** `Uint8Array.prototype.toBase64` (Chromium 140, Firefox 133, Safari 18.2): native, where the fallback builds a string of every byte. */
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
+
 function toBase64(bytes: Uint8Array): string {
   if (NodeBuffer) return NodeBuffer.from(bytes.buffer instanceof ArrayBuffer ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes).toString('base64');
+  if (nativeToBase64) return nativeToBase64.call(bytes);
   let text = '';
   // Chunks keep the argument list of String.fromCharCode short.
   for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));

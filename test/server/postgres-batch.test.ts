@@ -1,12 +1,13 @@
 // Pushes written into PostgresSaver's tables in one transaction of multi-row statements, against the same pushes
 // given to PostgresSaver's own put and putWrites: the rows must be the same, and a fresh PostgresSaver must read
 // the same checkpoints back.
+import { DeltaSnapshot, JsonPlusSerializer } from '@langchain/langgraph-checkpoint';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import pg from 'pg';
 import { createSyncHandler, type SyncHandler } from '../../src/server/index.js';
 import { KNOWN_POSTGRES_SAVER_MIGRATION } from '../../src/server/postgres-batch.js';
 import type { PushResponse } from '../../src/wire/protocol.js';
-import type { WireRecord } from '../../src/wire/records.js';
+import { blobKey, readWireRecord, toWireRecord, type WireRecord } from '../../src/wire/records.js';
 import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
@@ -181,6 +182,8 @@ describe('pushes written in one transaction into PostgresSaver tables', () => {
     const agent = buildAgentGraph(a.saver);
     await agent.invoke({ topic: 'release' }, threadConfig('agent'));
     await chat(a, 'chat', ['hello', 'fanout please', 'sub please', 'thanks']);
+    // DeltaChannel snapshots every two updates: lists tagged as snapshots, joined from items of earlier pushes later.
+    await chat(a, 'delta', ['hello', 'fanout please', 'sub please', 'thanks'], { delta: true, snapshotFrequency: 2 });
     await writeHandMadeThread(a.saver);
     const outbox = await a.outbox();
     const first = await a.push();
@@ -191,6 +194,7 @@ describe('pushes written in one transaction into PostgresSaver tables', () => {
     // A second push builds on the first: the agent resumed, the chat continued (lists refer to stored versions).
     await agent.invoke(resume('yes'), threadConfig('agent'));
     await chat(a, 'chat', ['one more']);
+    await chat(a, 'delta', ['one more', 'and another'], { delta: true, snapshotFrequency: 2 });
     await a.push();
 
     // The batched side never called the saver's put or putWrites; the other side called them for everything.
@@ -210,12 +214,54 @@ describe('pushes written in one transaction into PostgresSaver tables', () => {
     const parents = rows.checkpoints.filter((row) => row.thread_id === 'hand' && row.parent_checkpoint_id === 'cp-1');
     expect(parents).toHaveLength(2);
     expect(new Set(rows.blobs.map((row) => row.type))).toEqual(new Set(['json', 'bytes']));
+    const snapshots = rows.blobs.filter((row) => row.thread_id === 'delta' && Buffer.from(row.blob as string, 'hex').toString().includes('"delta_snapshot"'));
+    expect(snapshots.length).toBeGreaterThan(2);
 
     const state = await savedState(batched.url);
     expect(state).toEqual(await savedState(perCall.url));
     const hand = state.byId.find((tuple) => tuple?.config.configurable?.checkpoint_id === 'cp-1');
     // PostgresSaver reads bytes back as a Buffer, whichever path wrote them.
     expect([...(hand?.checkpoint.channel_values['bytes'] as Uint8Array)]).toEqual([0, 1, 2, 250, 255]);
+  });
+
+  it('joins list values from their stored items byte for byte as PostgresSaver serializes them whole, and stores items a device spelled otherwise as the server spells them', async () => {
+    const dumps = vi.spyOn(JsonPlusSerializer.prototype, 'dumpsTyped');
+    const batched = await side(PostgresSaver);
+    const perCall = await side(PerCallSaver);
+    const both = everySide([batched, perCall]);
+    const a = device(both);
+    const items = ['quotes " and \\ backslashes', { nested: ['ü', 1.5, null, { deep: true }] }, 'emoji 🦜', 42];
+    const first = { plain: items, snapshot: new DeltaSnapshot(items), mixed: ['text', new Uint8Array([1, 2, 3])] };
+    const firstVersions = { plain: 1.5, snapshot: 1.5, mixed: 1.5 };
+    const root = await a.saver.put(threadConfig('lists'), makeCheckpoint('cp-1', first, firstVersions), makeMetadata(-1), firstVersions);
+    // The object item spelled with spaces, as another serializer could: the same value, other bytes.
+    const outbox = (await a.outbox()).map((wire) => {
+      const record = readWireRecord(wire, 'outbox');
+      if (record.kind !== 'blob' || record.channel !== 'plain' || !record.list) return wire;
+      const item = record.list.items[1] as { type: string; bytes: Uint8Array };
+      const spaced = new TextEncoder().encode(JSON.stringify(JSON.parse(new TextDecoder().decode(item.bytes)), null, 1));
+      return toWireRecord({ ...record, list: { ...record.list, items: record.list.items.map((stored, i) => (i === 1 ? { type: 'json', bytes: spaced } : stored)) } });
+    });
+    expect(JSON.stringify(outbox)).not.toEqual(JSON.stringify(await a.outbox()));
+    await both.push('alice', outbox);
+    expect(await saverRows(batched.pool)).toEqual(await saverRows(perCall.pool));
+
+    // Lists of the next push refer to the stored items, the respelled one among them.
+    const second = { plain: [...items, 'new'], snapshot: new DeltaSnapshot([...items, 'new', 'more']) };
+    const secondVersions = { ...firstVersions, plain: 2.5, snapshot: 2.5 };
+    await a.saver.put(root, makeCheckpoint('cp-2', second, secondVersions), makeMetadata(0), { plain: 2.5, snapshot: 2.5 });
+    await a.push();
+    const rows = await saverRows(batched.pool);
+    expect(rows).toEqual(await saverRows(perCall.pool));
+    expect(rows.blobs).toHaveLength(5);
+    expect(await savedState(batched.url)).toEqual(await savedState(perCall.url));
+    const stored = await batched.pool.query<{ body: string }>(`SELECT body FROM juncture_sync_records WHERE kind = 'blob' AND record_key = $1`, [blobKey('plain', 1.5)]);
+    const body = readWireRecord(JSON.parse(stored.rows[0]!.body), 'stored') as { list: { items: { bytes: Uint8Array }[] } };
+    expect(new TextDecoder().decode(body.list.items[1]!.bytes)).toBe(JSON.stringify(items[1]));
+    // The batched side never serialized a list whole (only a wrapper around one marker item); the list with bytes it did.
+    const whole = dumps.mock.calls.filter(([value], i) => dumps.mock.contexts[i] === batched.saver.serde && (Array.isArray(value) || value instanceof DeltaSnapshot));
+    const lengths = whole.map(([value]) => (value instanceof DeltaSnapshot ? value.value.length : (value as unknown[]).length));
+    expect(lengths.sort()).toEqual([1, 1, 1, 1, 2]);
   });
 
   it('commits the saver rows and sync tables in one transaction when they share a pool', async () => {
@@ -286,8 +332,8 @@ describe('pushes written in one transaction into PostgresSaver tables', () => {
   });
 });
 
-async function chat(on: Device, thread: string, turns: string[]): Promise<void> {
-  const graph = buildChatGraph(on.saver);
+async function chat(on: Device, thread: string, turns: string[], options?: Parameters<typeof buildChatGraph>[1]): Promise<void> {
+  const graph = buildChatGraph(on.saver, options);
   const start = (await graph.getState(threadConfig(thread))).values.messages?.length ?? 0;
   for (const [turn, text] of turns.entries()) await graph.invoke({ messages: [human(text, start + turn)] }, threadConfig(thread));
 }
