@@ -216,7 +216,7 @@ describe('WorkerSaver when another tab changes the database', () => {
     expect(await saver.getTuple(threadConfig('t'))).toBeUndefined();
     await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(2)), makeMetadata(0), {});
     expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(2));
-    await vi.waitFor(() => expect(heard).toContain('versionchange'));
+    await vi.waitFor(() => expect(heard).toContain('versionchange'), { timeout: 5_000 });
     expect(heard.filter((kind) => kind === 'versionchange')).toHaveLength(1);
     unsubscribe();
     await saver.close();
