@@ -17,7 +17,8 @@ import { launchWebKit } from './webkit.js';
 /** A new, empty browser profile directory; IndexedDB in it lives on disk, as it does for users. */
 export function freshProfile(): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'juncture-e2e-profile-'));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  // A browser that has just closed may still be writing its caches: removal retries on ENOTEMPTY and EBUSY.
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }) };
 }
 
 export interface LaunchOptions {
