@@ -2,6 +2,7 @@
 // WebKitWebDriver), on an Xvfb display of its own. Playwright and Puppeteer drive only their own WebKit builds.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { WebDriver } from 'selenium-webdriver';
 import { findWebKit } from '../../scripts/webkit.mjs';
@@ -31,6 +32,40 @@ async function startDisplay(xvfb: string): Promise<{ display: string; stop(): Pr
       await exited;
     },
   };
+}
+
+/** The live processes whose environment holds `entry` (zombies excluded: they hold no files). */
+function processesWith(entry: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${name}/stat`, 'utf8'))) continue;
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(entry)) pids.push(Number(name));
+    } catch {
+      // The process ended while it was read, or is not ours to read.
+    }
+  }
+  return pids;
+}
+
+/**
+ * Ends the processes that MiniBrowser left behind on `profileDir` (its network and web processes outlive the
+ * session by seconds and keep writing caches there), so that the profile folder can be removed.
+ */
+async function endBrowserProcesses(profileDir: string): Promise<void> {
+  const entry = `XDG_CACHE_HOME=${profileDir}`;
+  const deadline = Date.now() + 5_000;
+  for (let pids = processesWith(entry); pids.length > 0; pids = processesWith(entry)) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, Date.now() < deadline ? 'SIGTERM' : 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** What the tests use of a WebKit page: the same as of Playwright's and Puppeteer's (see `EnginePage`). */
@@ -141,6 +176,7 @@ export async function launchWebKit(profileDir: string): Promise<WebKitBrowser> {
       await turn;
       await driver.quit().catch(() => undefined);
       await service.kill();
+      await endBrowserProcesses(profileDir);
       await screen.stop();
     },
   };
