@@ -6,7 +6,8 @@ import { CheckpointError } from '../errors.js';
 import { prefixRange, requestResult } from './requests.js';
 import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
 import { readSliceSources } from './reads.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord } from './records.js';
+import { isChange, resolveRecords, storedWhole } from './checkpoint-chains.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
@@ -27,10 +28,11 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
   const checkpoints = tx.objectStore('checkpoints');
   const blobs = tx.objectStore('blobs');
   // Values whole: a list names the versions it builds on, which must stay as long as it does.
-  const [records, blobRecords] = await Promise.all([
-    requestResult(checkpoints.getAll(prefixRange([thread_id]))) as Promise<CheckpointRecord[]>,
+  const [storedRecords, blobRecords] = await Promise.all([
+    requestResult(checkpoints.getAll(prefixRange([thread_id]))) as Promise<StoredCheckpointRecord[]>,
     requestResult(blobs.getAll(prefixRange([thread_id]))) as Promise<BlobRecord[]>,
   ]);
+  const records = await resolveRecords(tx, storedRecords);
   const channels = new Map<string, Map<ChannelVersion, BlobRecord>>();
   for (const blob of blobRecords) {
     const channel = key(blob.checkpoint_ns, blob.channel);
@@ -94,6 +96,13 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
     const sources = await readSliceSources(tx, [thread_id, checkpoint_ns], inNamespace.flatMap(slicesOf));
     for (const blob of inNamespace) blobs.put(withSlicesSpliced(blob, (slice) => sources.get(sliceSourceKey(slice))));
   }
+  // A kept record stored as a change against a parent about to go is stored whole instead; those built on it stay.
+  storedRecords.forEach((stored, i) => {
+    const parent = stored.parent_checkpoint_id;
+    if (isChange(stored) && parent !== undefined && !kept.has(key(stored.checkpoint_ns, parent)) && kept.has(key(stored.checkpoint_ns, stored.checkpoint_id))) {
+      checkpoints.put(storedWhole(records[i]!));
+    }
+  });
   for (const record of deletedCheckpoints) {
     checkpoints.delete([thread_id, record.checkpoint_ns, record.checkpoint_id]);
     tx.objectStore('writes').delete(prefixRange([thread_id, record.checkpoint_ns, record.checkpoint_id]));
@@ -116,7 +125,8 @@ export async function threadIds(tx: IDBTransaction): Promise<string[]> {
 export async function copyThread(tx: IDBTransaction, from: string, to: string): Promise<number> {
   const stores = { checkpoints: tx.objectStore('checkpoints'), blobs: tx.objectStore('blobs'), writes: tx.objectStore('writes') };
   const [records, blobs, writes, taken] = await Promise.all([
-    requestResult(stores.checkpoints.getAll(prefixRange([from]))) as Promise<CheckpointRecord[]>,
+    // Records stored as changes are copied as they are: their parents are copied with them.
+    requestResult(stores.checkpoints.getAll(prefixRange([from]))) as Promise<StoredCheckpointRecord[]>,
     requestResult(stores.blobs.getAll(prefixRange([from]))) as Promise<BlobRecord[]>,
     requestResult(stores.writes.getAll(prefixRange([from]))) as Promise<WriteRecord[]>,
     requestResult(stores.checkpoints.count(prefixRange([to]))),
