@@ -3,7 +3,7 @@ import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
-import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
+import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
@@ -719,14 +719,26 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     });
   }
 
-  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+  async prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+    try {
+      return await this.#prune(threadIds, options, 'rewrite');
+    } catch (error) {
+      if (!(error instanceof CheckpointError && error.code === 'QUOTA')) throw error;
+      // A full quota refuses the writes of a prune (a kept record stored whole in place of one it builds on): first
+      // delete what no kept record builds on, which makes room, then prune the rest.
+      const deleted = await this.#prune(threadIds, options, 'deleteOnly');
+      return deleted + (await this.#prune(threadIds, options, 'rewrite'));
+    }
+  }
+
+  #prune(threadIds: string[] | undefined, options: PruneOptions, mode: PruneMode): Promise<number> {
     let pruned: string[] = [];
     return this.#rewrite(
       `Pruning ${threadIds ? threadIds.map((id) => `thread "${id}"`).join(', ') : 'every thread'}`,
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
         let deleted = 0;
-        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options);
+        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options, mode);
         return deleted;
       },
       (deleted) => (deleted > 0 ? pruned.map((thread_id): CheckpointChange => ({ kind: 'rewrite', thread_id })) : []),

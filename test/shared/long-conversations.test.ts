@@ -1,4 +1,5 @@
 import { BaseCheckpointSaver, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
 import { BrowserSaver } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import { isItemSlice } from '../../src/storage/lists.js';
@@ -305,6 +306,92 @@ describe('checkpoint records stored as changes against their parent\'s', () => {
       await graph.invoke({ messages: [human('after the prune', 6)] }, config);
       for (const tuple of await collect(saver.list(config))) expect(asRead(tuple)).toEqual(puts.get(tuple.checkpoint.id));
     }
+  });
+
+  /**
+   * Runs `body` on a storage that is full as Chromium's is at its quota: every put throws QuotaExceededError until a
+   * delete makes room (`freesRoom`), or for good; resolves with the puts tried, and whether each was refused.
+   */
+  async function whileFull<T>(freesRoom: boolean, body: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; puts: boolean[] }> {
+    const { put, delete: remove } = IDBObjectStore.prototype;
+    let full = true;
+    const puts: boolean[] = [];
+    IDBObjectStore.prototype.put = function refusedWhileFull(this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      puts.push(full);
+      if (full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    IDBObjectStore.prototype.delete = function freeing(this: IDBObjectStore, ...args: Parameters<IDBObjectStore['delete']>) {
+      if (freesRoom) full = false;
+      return remove.apply(this, args);
+    };
+    try {
+      const [result] = await Promise.allSettled([body()]);
+      return { result: result!, puts };
+    } finally {
+      IDBObjectStore.prototype.put = put;
+      IDBObjectStore.prototype.delete = remove;
+    }
+  }
+
+  /** An agent that fetches a page each turn (replaced, large) and notes a line about it (appended, small). */
+  function buildResearchGraph(saver: BrowserSaver) {
+    const Research = Annotation.Root({
+      question: Annotation<string>(),
+      page: Annotation<string>(),
+      notes: Annotation<string[]>({ reducer: (notes, more) => [...notes, ...more], default: () => [] }),
+    });
+    return new StateGraph(Research)
+      .addNode('fetch', (state) => ({ page: state.question.repeat(500) }))
+      .addNode('note', (state) => ({ notes: [`${state.question}: ${state.page.length} characters`] }))
+      .addEdge(START, 'fetch')
+      .addEdge('fetch', 'note')
+      .addEdge('note', END)
+      .compile({ checkpointer: saver });
+  }
+
+  it('at a full quota, prune first deletes what no kept record builds on, writing nothing, and then prunes the rest', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildResearchGraph(saver);
+    const config = { configurable: { thread_id: 'full' } };
+    // More records than a chain holds: the oldest are built on by nothing kept.
+    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
+    const before = await checkpointRecords(saver);
+    const newest = before.at(-1)!;
+    expect(before.length).toBeGreaterThan(32);
+    expect(newest.depth).toBeGreaterThan(0);
+
+    const { result, puts: tried } = await whileFull(true, () => saver.prune({ keepLatest: 1, keepAncestors: false }));
+    expect(result).toEqual({ status: 'fulfilled', value: before.length - 1 });
+    // The first pass was refused at its first put; the delete-only pass made room; the last stored the kept change whole.
+    expect(tried[0]).toBe(true);
+    expect(tried.at(-1)).toBe(false);
+    const after = await checkpointRecords(saver);
+    expect(after.map((record) => [record.checkpoint_id, record.depth])).toEqual([[newest.checkpoint_id, 0]]);
+    expect(await expectReadAsPut(saver, puts, 'full')).toBe(1);
+    await graph.invoke({ question: 'after the prune' }, config);
+    const { values } = await graph.getState(config);
+    expect(values.notes).toEqual([...Array.from({ length: 12 }, (_, turn) => `question ${turn}: ${500 * `question ${turn}`.length} characters`), `after the prune: ${500 * 'after the prune'.length} characters`]);
+  });
+
+  it('when deleting makes no room, prune rejects with QUOTA, and what the delete-only pass left reads back as put', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildResearchGraph(saver);
+    const config = { configurable: { thread_id: 'still full' } };
+    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
+    const before = await checkpointRecords(saver);
+    const { result } = await whileFull(false, () => saver.prune({ keepLatest: 1, keepAncestors: false }));
+    expect(result).toMatchObject({ status: 'rejected', reason: { code: 'QUOTA' } });
+    // Left: the newest checkpoint and the records it builds on, back to the whole one.
+    const after = await checkpointRecords(saver);
+    const newest = before.at(-1)!;
+    expect(after.map((record) => record.checkpoint_id)).toEqual(before.slice(before.length - 1 - newest.depth!).map((record) => record.checkpoint_id));
+    expect(after[0]!.depth).toBe(0);
+    expect(after.length).toBeLessThan(before.length);
+    expect(await expectReadAsPut(saver, puts, 'still full')).toBe(after.length);
+    expect((await graph.getState(config)).values.notes).toHaveLength(12);
   });
 
   it('a change says what its parent has and it has not: channels, nodes, channels seen, metadata entries, step and source', async () => {
