@@ -7,7 +7,7 @@ import { HumanMessage, type BaseMessage } from '@langchain/core/messages';
 import { openDB } from 'idb';
 import { BrowserSaver } from '../src/index.js';
 import { isItemSlice } from '../src/storage/lists.js';
-import type { BlobRecord, CheckpointRecord, WriteRecord } from '../src/storage/records.js';
+import type { BlobRecord, StoredCheckpointRecord, WriteRecord } from '../src/storage/records.js';
 import { buildChatGraph, chatText } from './page/graphs.js';
 import { recordBytes } from './page/record-bytes.js';
 
@@ -27,7 +27,7 @@ export async function chatBytes(turns: number, delta: boolean, length: number): 
   await saver.close();
   const db = await openDB(dbName);
   const [checkpoints, blobs, writes] = await Promise.all([
-    db.getAll('checkpoints') as Promise<CheckpointRecord[]>,
+    db.getAll('checkpoints') as Promise<StoredCheckpointRecord[]>,
     db.getAll('blobs') as Promise<BlobRecord[]>,
     db.getAll('writes') as Promise<WriteRecord[]>,
   ]);
@@ -36,10 +36,19 @@ export async function chatBytes(turns: number, delta: boolean, length: number): 
   const parts: Record<string, number> = {};
   const add = (part: string, bytes: number) => (parts[part] = (parts[part] ?? 0) + bytes);
   for (const record of checkpoints) {
-    add('checkpoints: serialized checkpoint', fieldBytes(record, 'checkpoint'));
-    add('checkpoints: channel_versions', fieldBytes(record, 'channel_versions'));
-    add('checkpoints: metadata', fieldBytes(record, 'metadata'));
-    add('checkpoints: keys, v, step, source, delta channels', recordBytes(record) - fieldBytes(record, 'checkpoint') - fieldBytes(record, 'channel_versions') - fieldBytes(record, 'metadata'));
+    const fields = {
+      'checkpoints: serialized checkpoint': ['checkpoint'],
+      'checkpoints: ts, versions_seen': ['ts', 'versions_seen'],
+      'checkpoints: channel_versions': ['channel_versions'],
+      'checkpoints: metadata (serialized, and its entries)': ['metadata', 'metadata_entries'],
+    };
+    let counted = 0;
+    for (const [part, names] of Object.entries(fields)) {
+      const bytes = names.reduce((sum, name) => sum + fieldBytes(record, name), 0);
+      add(part, bytes);
+      counted += bytes;
+    }
+    add('checkpoints: keys, v, step, source, delta channels, depth, removed keys', recordBytes(record) - counted);
   }
   for (const record of blobs) {
     const items = record.list?.items ?? [];

@@ -2,7 +2,8 @@ import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
-import { STORE_NAMES, metadataWithRecordFields, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { ChainResolver, resolveRecords } from '../storage/checkpoint-chains.js';
+import { STORE_NAMES, metadataWithRecordFields, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import {
   ENCRYPTED_MARK,
@@ -136,8 +137,19 @@ class DisplayDecoder {
   }
 
   async record(record: CheckpointRecord): Promise<DecodedRecord> {
+    // Held in clear by records written since schema 5 (not encrypted), serialized by those before.
+    if (record.ts !== undefined && record.versions_seen !== undefined) return { record, ts: record.ts, versions_seen: record.versions_seen };
     const rest = (await this.value(record.checkpoint)) as { ts?: unknown; versions_seen?: JsonValue } | null;
     return { record, ts: typeof rest?.ts === 'string' ? rest.ts : null, versions_seen: rest?.versions_seen ?? null };
+  }
+
+  /** The record's metadata, with the entries it holds serialized one by one. */
+  async metadata(record: CheckpointRecord): Promise<JsonValue> {
+    const metadata = await this.value(record.metadata);
+    const entries = Object.entries(record.metadata_entries ?? {});
+    if (entries.length === 0 || typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return metadataWithRecordFields(record, metadata);
+    const decoded = await Promise.all(entries.map(async ([key, typed]) => [key, await this.value(typed)] as const));
+    return metadataWithRecordFields(record, { ...metadata, ...Object.fromEntries(decoded) });
   }
 }
 
@@ -236,15 +248,16 @@ interface SummaryStores {
   blobs: { get(key: BlobKey): Promise<BlobRecord | undefined> };
 }
 
-const summaryStores = (tx: {
-  objectStore(name: 'checkpoints'): SummaryStores['checkpoints'];
-  objectStore(name: 'writes'): SummaryStores['writes'];
-  objectStore(name: 'blobs'): SummaryStores['blobs'];
-}): SummaryStores => ({
-  checkpoints: tx.objectStore('checkpoints'),
-  writes: tx.objectStore('writes'),
-  blobs: tx.objectStore('blobs'),
-});
+const summaryStores = (tx: ReadTransaction): SummaryStores => {
+  const chains = new ChainResolver(unwrap(tx));
+  const checkpoints = tx.objectStore('checkpoints');
+  return {
+    // A parent stored as a change is read whole, in the same transaction.
+    checkpoints: { get: async (key) => { const stored = await checkpoints.get(key); return stored && chains.resolve(stored); } },
+    writes: tx.objectStore('writes'),
+    blobs: tx.objectStore('blobs'),
+  };
+};
 
 /** Summaries of records, each compared with its parent (read in the same transaction when not among them). */
 async function summarize({ checkpoints: store, writes, blobs }: SummaryStores, records: CheckpointRecord[], display: DisplayDecoder): Promise<CheckpointSummary[]> {
@@ -297,7 +310,7 @@ export function readThreads(dbName: string, open?: ValueOpener): Promise<ThreadS
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction('checkpoints', 'readonly');
     const index = tx.store.index('by_thread');
-    const threads: (Omit<ThreadSummary, 'latest_ts'> & { newest: CheckpointRecord | undefined })[] = [];
+    const threads: (Omit<ThreadSummary, 'latest_ts'> & { newest: StoredCheckpointRecord | undefined })[] = [];
     // Jump from thread to thread; each thread's newest key is found with a reverse cursor on its range.
     let cursor = await index.openKeyCursor();
     while (cursor) {
@@ -317,9 +330,11 @@ export function readThreads(dbName: string, open?: ValueOpener): Promise<ThreadS
       });
       cursor = await cursor.continue([thread_id, []] as unknown as [string, string, string]);
     }
+    const chains = new ChainResolver(unwrap(tx));
+    const newest = await Promise.all(threads.map((thread) => thread.newest && chains.resolve(thread.newest)));
     await tx.done;
     const summaries = await Promise.all(
-      threads.map(async ({ newest, ...thread }): Promise<ThreadSummary> => ({ ...thread, latest_ts: newest ? (await display.record(newest)).ts : null })),
+      threads.map(async ({ newest: _stored, ...thread }, i): Promise<ThreadSummary> => ({ ...thread, latest_ts: newest[i] ? (await display.record(newest[i])).ts : null })),
     );
     return summaries.sort((a, b) => (a.latest_checkpoint_id < b.latest_checkpoint_id ? 1 : -1));
   });
@@ -366,7 +381,7 @@ async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open:
         channel_values: Object.fromEntries(await Promise.all(values.map(async (value) => [value.channel, await valueOf(value)] as const))),
         channel_versions: { ...record.channel_versions },
         versions_seen: (await display.record(record)).versions_seen,
-        metadata: metadataWithRecordFields(record, await display.value(record.metadata)),
+        metadata: await display.metadata(record),
         pending_writes: await Promise.all(
           writes.map(async (write) => ({
             task_id: write.task_id,
@@ -386,8 +401,8 @@ async function detailsOf(tx: ReadTransaction, records: CheckpointRecord[], open:
 export function readCheckpoint(dbName: string, key: CheckpointKey, open?: ValueOpener): Promise<CheckpointDetail | undefined> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
-    const record = await tx.objectStore('checkpoints').get([key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
-    const [detail] = record ? await detailsOf(tx, [record], open) : [];
+    const stored = await tx.objectStore('checkpoints').get([key.thread_id, key.checkpoint_ns, key.checkpoint_id]);
+    const [detail] = stored ? await detailsOf(tx, await resolveRecords(unwrap(tx), [stored]), open) : [];
     await tx.done;
     return detail;
   });
@@ -397,8 +412,8 @@ export function readCheckpoint(dbName: string, key: CheckpointKey, open?: ValueO
 export function readThreadDetails(dbName: string, thread_id: string, open?: ValueOpener): Promise<CheckpointDetail[]> {
   return withDatabase(dbName, async (db) => {
     const tx = db.transaction(['checkpoints', 'blobs', 'writes'], 'readonly');
-    const records = (await tx.objectStore('checkpoints').index('by_thread').getAll(prefixRange([thread_id]))).reverse();
-    const details = await detailsOf(tx, records, open);
+    const stored = (await tx.objectStore('checkpoints').index('by_thread').getAll(prefixRange([thread_id]))).reverse();
+    const details = await detailsOf(tx, await resolveRecords(unwrap(tx), stored), open);
     await tx.done;
     return details;
   });

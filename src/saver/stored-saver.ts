@@ -23,6 +23,8 @@ import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { ChannelValue, CheckpointQuery, CheckpointStorage, SlicedItem, StoredTuple, WriteOperation } from '../storage/storage.js';
 import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
+import { CheckpointChanges, clearFieldsOf, decodeMetadata, encodeEntries, ordinaryRecord } from './checkpoint-changes.js';
+import { storedWhole } from '../storage/checkpoint-chains.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
 import { isPlainObject, partOf, WriteSources, type ReadSource } from './write-sources.js';
@@ -118,6 +120,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   readonly #putsSincePrune = new Map<string, number>();
   /** How array values are stored as lists of items, building on the list before. */
   readonly #lists = new ListCodec();
+  /** The record of each thread's latest put, which the next one may be stored as a change against. */
+  readonly #changes = new CheckpointChanges();
   /** The values of each thread's latest put, which its tasks' writes may be parts of. */
   readonly #writeSources = new WriteSources();
   /** Seals values before they are stored and opens them when read; absent without `encryption`. */
@@ -158,6 +162,14 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
    */
   async encryptForStorage(typed: TypedBytes): Promise<TypedBytes> {
     return this.#cipher && !isEncrypted(typed) ? this.#cipher.seal(typed) : typed;
+  }
+
+  /**
+   * A record read from storage as records were stored before schema 5, everything serialized: what sync sends, so
+   * that the server and other devices see ordinary checkpoints.
+   */
+  ordinaryRecord(record: CheckpointRecord): Promise<CheckpointRecord> {
+    return ordinaryRecord(this.serde, record);
   }
 
   /**
@@ -397,6 +409,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       } catch (error) {
         this.#lists.forgetThread(thread_id);
         this.#writeSources.forgetThread(thread_id);
+        this.#changes.forgetThread(thread_id);
         throw error;
       }
       await this.#retain(thread_id, checkpoint_id);
@@ -427,6 +440,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
     const cipher = this.#cipher;
+    // In call order too: the next put may be stored as a change against this one.
+    const change = cipher ? undefined : this.#changes.begin(thread_id, checkpoint_ns, checkpoint_id, parent);
     // Found now, in call order, among what was stored since each channel's value was last stored; encrypted items
     // are never slices, whose spans and inserted bytes would be in clear.
     const sliceSources = new Map(
@@ -454,10 +469,13 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       // Metadata that is no object (a direct caller's) is stored as it is.
       const isObject = typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata);
       const serialized = withoutCopiedFields(rest, isObject ? metadata : {}, copied);
+      // Not encrypted, `ts`, `versions_seen` and the metadata's entries are held in clear, which changes are made of.
+      const clear = cipher ? undefined : clearFieldsOf(serialized.checkpoint, isObject ? serialized.metadata : metadata);
       const slicedItems: SlicedItem[] = [];
-      const [checkpointBytes, metadataBytes, blobs] = await Promise.all([
-        encode(this.serde, serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
-        encode(this.serde, isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
+      const [checkpointBytes, metadataBytes, metadataEntries, blobs] = await Promise.all([
+        encode(this.serde, clear ? clear.checkpoint : serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
+        encode(this.serde, clear ? {} : isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
+        clear && encodeEntries(this.serde, clear.metadata, `the metadata of checkpoint ${checkpoint_id}`),
         // A channel without a value at its new version gets no blob: reads find none and leave it out.
         Promise.all(
           Object.entries(stored)
@@ -490,13 +508,16 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (copied.step !== undefined) record.step = copied.step;
       if (copied.source !== undefined) record.source = copied.source;
       if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
-      return slicedItems.length > 0 ? { kind: 'checkpoint', checkpoint: record, blobs, slicedItems } : { kind: 'checkpoint', checkpoint: record, blobs };
+      if (clear && metadataEntries) Object.assign(record, { ts: clear.ts, versions_seen: clear.versions_seen, metadata_entries: metadataEntries, depth: 0 });
+      const storedRecord = change ? await change.store(record) : storedWhole(record);
+      return slicedItems.length > 0 ? { kind: 'checkpoint', checkpoint: storedRecord, blobs, slicedItems } : { kind: 'checkpoint', checkpoint: storedRecord, blobs };
     };
     return this.#submit(async () => {
       try {
         return await prepare();
       } finally {
         settleValues();
+        change?.fail();
       }
     });
   }
@@ -583,8 +604,9 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
 
   async deleteThread(threadId: string): Promise<void> {
     const thread_id = requireString(threadId, 'threadId', 'deleteThread');
-    // A later write of the thread is stored whole: the values it could be a part of are gone.
+    // A later write of the thread is stored whole: the values and records it could build on are gone.
     this.#writeSources.forgetThread(thread_id);
+    this.#changes.forgetThread(thread_id);
     await this.#guard(() => this.#submit(async () => ({ kind: 'delete', thread_id })));
   }
 
@@ -637,7 +659,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
   }
 
   async #metadataOf(record: CheckpointRecord): Promise<Record<string, unknown>> {
-    return metadataWithRecordFields(record, await decode(this.serde, record.metadata, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher));
+    return metadataWithRecordFields(record, (await decodeMetadata(this.serde, record, `the metadata of checkpoint ${record.checkpoint_id}`, this.#cipher)) as Record<string, unknown>);
   }
 
   async #toTuple(stored: StoredTuple, metadata?: Record<string, unknown>, rememberLists = false): Promise<CheckpointTuple> {

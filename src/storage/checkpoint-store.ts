@@ -3,12 +3,13 @@ import { CheckpointError, closedError, storageError } from '../errors.js';
 import { ChangeBroadcaster, type CheckpointChange } from './changes.js';
 import { CoalescingWriter } from './coalescing-writer.js';
 import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
-import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds } from './retention.js';
+import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
+import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { prefixRange, requestResult } from './requests.js';
 import type {
   CheckpointPage,
@@ -50,10 +51,8 @@ interface BatchEvents {
   missingSource(write: WriteRecord): void;
   /** A list item is a slice of a record that is not stored (an earlier write of the thread failed). */
   missingSlice(blob: BlobRecord): void;
-}
-
-function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
-  return a.type === b.type && a.bytes.byteLength === b.bytes.byteLength && a.bytes.every((byte, i) => byte === b.bytes[i]);
+  /** A checkpoint stored as a change builds on a parent that is not stored, or not as a record it can build on. */
+  missingParent(record: StoredCheckpointRecord): void;
 }
 
 /**
@@ -151,16 +150,50 @@ function checkListDependencies(store: IDBObjectStore, blob: BlobRecord, events: 
   };
 }
 
+/**
+ * Checks, in the batch's transaction, that the parent a checkpoint stored as a change builds on is stored (by this
+ * batch too: a read sees the requests queued before it), with its fields in clear and fewer changes deep.
+ */
+function checkParent(tx: IDBTransaction, record: StoredCheckpointRecord, events: BatchEvents): void {
+  if (!isChange(record)) return;
+  const { thread_id, checkpoint_ns, parent_checkpoint_id } = record;
+  if (parent_checkpoint_id === undefined) {
+    events.missingParent(record);
+    return;
+  }
+  const request = tx.objectStore('checkpoints').get([thread_id, checkpoint_ns, parent_checkpoint_id] satisfies CheckpointKey);
+  request.onsuccess = () => {
+    const parent = request.result as StoredCheckpointRecord | undefined;
+    if (parent?.depth === undefined || parent.depth >= record.depth!) events.missingParent(record);
+  };
+}
+
 /** Queues the requests of one operation; none of them is awaited. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues): void {
+/**
+ * Stores a checkpoint or a value. One that comes from elsewhere (sync) keeps a record already stored under its key:
+ * ids and versions are unique, so it is the same checkpoint or value, but the one stored here may be in a form that
+ * later records build on (a change against its parent, a list), which the ordinary form from elsewhere is not.
+ */
+function storeRecord(store: IDBObjectStore, record: StoredCheckpointRecord | BlobRecord, fromElsewhere: boolean): void {
+  if (!fromElsewhere) {
+    store.put(record);
+    return;
+  }
+  store.add(record).onerror = (event) => {
+    if (isConstraintError(event)) event.preventDefault();
+  };
+}
+
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues, fromElsewhere: boolean): void {
   switch (operation.kind) {
     case 'checkpoint': {
-      tx.objectStore('checkpoints').put(operation.checkpoint);
-      queueBlobs(tx, operation.blobs, events, batch, operation.slicedItems);
+      checkParent(tx, operation.checkpoint, events);
+      storeRecord(tx.objectStore('checkpoints'), operation.checkpoint, fromElsewhere);
+      queueBlobs(tx, operation.blobs, events, batch, fromElsewhere, operation.slicedItems);
       return;
     }
     case 'blobs':
-      queueBlobs(tx, operation.blobs, events, batch);
+      queueBlobs(tx, operation.blobs, events, batch, fromElsewhere);
       return;
     case 'writes': {
       const store = tx.objectStore('writes');
@@ -189,11 +222,11 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
   }
 }
 
-function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, batch: BatchValues, slicedItems: SlicedItem[] = []): void {
+function queueBlobs(tx: IDBTransaction, blobs: BlobRecord[], events: BatchEvents, batch: BatchValues, fromElsewhere: boolean, slicedItems: SlicedItem[] = []): void {
   const store = tx.objectStore('blobs');
   for (const [index, blob] of blobs.entries()) {
     checkListDependencies(store, blob, events, batch);
-    store.put(blob);
+    storeRecord(store, blob, fromElsewhere);
     batch.add(blob);
     const whole = new Map(slicedItems.filter((sliced) => sliced.blob === index).map((sliced) => [sliced.item, sliced.bytes]));
     checkSliceSources(tx, blob, whole, events, batch);
@@ -270,6 +303,14 @@ function commitOperations(
         );
         tx.abort();
       },
+      missingParent: (record) => {
+        missing ??= new CheckpointError(
+          'STORAGE',
+          `Checkpoint ${record.checkpoint_id} is stored as a change against its parent ${String(record.parent_checkpoint_id)}, which is not stored ` +
+            '(an earlier write of the thread failed, or the thread was deleted or pruned): nothing of this call was written.',
+        );
+        tx.abort();
+      },
       missingSource: (write) => {
         missing ??= new CheckpointError(
           'STORAGE',
@@ -295,7 +336,7 @@ function commitOperations(
     const queueRecords = (deleted: Set<string>) => {
       if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
       const batch = new BatchValues();
-      for (const operation of stored) queueOperation(tx, operation, mode, events, batch);
+      for (const operation of stored) queueOperation(tx, operation, mode, events, batch, fromElsewhere);
       for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
     };
     const queueJournal = () => {
@@ -609,9 +650,9 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         checkpoint_id !== undefined
           ? await requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id]))
           : (await requestResult(checkpoints.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value
-      ) as CheckpointRecord | undefined;
+      ) as StoredCheckpointRecord | undefined;
       if (!record) return undefined;
-      const [tuple] = await readTuples(tx, [record]);
+      const [tuple] = await readTuples(tx, await resolveRecords(tx, [record]));
       return tuple;
     });
   }
@@ -628,10 +669,10 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       const checkpoints = tx.objectStore('checkpoints');
       const current = await Promise.all(
         records.map(({ thread_id, checkpoint_ns, checkpoint_id }) =>
-          requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id] satisfies CheckpointKey)) as Promise<CheckpointRecord | undefined>,
+          requestResult(checkpoints.get([thread_id, checkpoint_ns, checkpoint_id] satisfies CheckpointKey)) as Promise<StoredCheckpointRecord | undefined>,
         ),
       );
-      return readTuples(tx, current.filter((record): record is CheckpointRecord => record !== undefined));
+      return readTuples(tx, await resolveRecords(tx, current.filter((record): record is StoredCheckpointRecord => record !== undefined)));
     });
   }
 
@@ -678,14 +719,26 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     });
   }
 
-  prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+  async prune(threadIds: string[] | undefined, options: PruneOptions): Promise<number> {
+    try {
+      return await this.#prune(threadIds, options, 'rewrite');
+    } catch (error) {
+      if (!(error instanceof CheckpointError && error.code === 'QUOTA')) throw error;
+      // A full quota refuses the writes of a prune (a kept record stored whole in place of one it builds on): first
+      // delete what no kept record builds on, which makes room, then prune the rest.
+      const deleted = await this.#prune(threadIds, options, 'deleteOnly');
+      return deleted + (await this.#prune(threadIds, options, 'rewrite'));
+    }
+  }
+
+  #prune(threadIds: string[] | undefined, options: PruneOptions, mode: PruneMode): Promise<number> {
     let pruned: string[] = [];
     return this.#rewrite(
       `Pruning ${threadIds ? threadIds.map((id) => `thread "${id}"`).join(', ') : 'every thread'}`,
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
         let deleted = 0;
-        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options);
+        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options, mode);
         return deleted;
       },
       (deleted) => (deleted > 0 ? pruned.map((thread_id): CheckpointChange => ({ kind: 'rewrite', thread_id })) : []),

@@ -3,32 +3,39 @@
  * checkpoint records, with each ancestor's writes to the channels asked for, up to the nearest ancestor that
  * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
  */
-import { channelValueOf, newestRecords, readChannelBlobs, readRange } from './reads.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from './records.js';
-import { prefixRange, requestResult } from './requests.js';
+import { channelValueOf, readChannelBlobs, readRange } from './reads.js';
+import { ChainResolver } from './checkpoint-chains.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord, WriteSource } from './records.js';
+import { newestRecords, prefixRange, requestResult } from './requests.js';
 import type { ChannelValue, DeltaHistory } from './storage.js';
 
 /** Checkpoint records read per request while walking up the chain. */
 const WINDOW = 128;
 
-async function recordOf(tx: IDBTransaction, thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined): Promise<CheckpointRecord | undefined> {
+async function recordOf(tx: IDBTransaction, chains: ChainResolver, thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined): Promise<CheckpointRecord | undefined> {
   const store = tx.objectStore('checkpoints');
-  if (checkpoint_id !== undefined) return (await requestResult(store.get([thread_id, checkpoint_ns, checkpoint_id]))) as CheckpointRecord | undefined;
-  return (await requestResult(store.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value as CheckpointRecord | undefined;
+  const stored = (
+    checkpoint_id !== undefined
+      ? await requestResult(store.get([thread_id, checkpoint_ns, checkpoint_id]))
+      : (await requestResult(store.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value
+  ) as StoredCheckpointRecord | undefined;
+  return stored && chains.resolve(stored);
 }
 
 /**
  * The next ancestors after `from`, nearest first: a window of records below it read in one request (a thread's
  * own branch is usually what lies there), and a single read for a parent the window missed.
  */
-async function nextAncestors(tx: IDBTransaction, prefix: [string, string], from: CheckpointRecord): Promise<CheckpointRecord[]> {
+async function nextAncestors(tx: IDBTransaction, chains: ChainResolver, prefix: [string, string], from: CheckpointRecord): Promise<CheckpointRecord[]> {
   const store = tx.objectStore('checkpoints');
-  const window = await newestRecords<CheckpointRecord>(store, IDBKeyRange.bound(prefix, [...prefix, from.checkpoint_id], false, true), WINDOW);
+  const window = await newestRecords<StoredCheckpointRecord>(store, IDBKeyRange.bound(prefix, [...prefix, from.checkpoint_id], false, true), WINDOW);
+  chains.add(window.map(({ value }) => value));
   const byId = new Map(window.map(({ value }) => [value.checkpoint_id, value]));
   const chain: CheckpointRecord[] = [];
   let parentId = from.parent_checkpoint_id;
   while (parentId !== undefined) {
-    const parent = byId.get(parentId) ?? (chain.length === 0 ? await recordOf(tx, prefix[0], prefix[1], parentId) : undefined);
+    const stored = byId.get(parentId);
+    const parent = stored ? await chains.resolve(stored) : chain.length === 0 ? await recordOf(tx, chains, prefix[0], prefix[1], parentId) : undefined;
     if (!parent) break;
     chain.push(parent);
     parentId = parent.parent_checkpoint_id;
@@ -58,13 +65,14 @@ export async function readDeltaHistory(
 ): Promise<DeltaHistory> {
   const prefix: [string, string] = [thread_id, checkpoint_ns];
   const history: DeltaHistory = { ancestors: [], seeds: {} };
-  const target = await recordOf(tx, thread_id, checkpoint_ns, checkpoint_id);
+  const chains = new ChainResolver(tx);
+  const target = await recordOf(tx, chains, thread_id, checkpoint_ns, checkpoint_id);
   if (!target || channels.length === 0) return history;
   const writeStore = tx.objectStore('writes');
   const remaining = new Set(channels);
   let from = target;
   while (remaining.size > 0 && from.parent_checkpoint_id !== undefined) {
-    const chain = await nextAncestors(tx, prefix, from);
+    const chain = await nextAncestors(tx, chains, prefix, from);
     if (chain.length === 0) break;
     // Which of these ancestors store a value of each channel still looked for.
     const blobs = new Map<string, Map<ChannelVersion, BlobRecord>>();

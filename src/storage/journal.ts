@@ -5,8 +5,9 @@
  * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
  * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
  */
+import { resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
-import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, RecordRef, WriteKey, WriteRecord } from './records.js';
+import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type { WriteOperation } from './storage.js';
 
@@ -61,11 +62,12 @@ export async function enqueueThreads(tx: IDBTransaction, threadIds: string[]): P
   let added = 0;
   for (const thread_id of threadIds) {
     const range = prefixRange([thread_id]);
-    const [checkpoints, blobKeys, writeKeys] = await Promise.all([
-      requestResult(tx.objectStore('checkpoints').getAll(range)) as Promise<CheckpointRecord[]>,
+    const [stored, blobKeys, writeKeys] = await Promise.all([
+      requestResult(tx.objectStore('checkpoints').getAll(range)) as Promise<StoredCheckpointRecord[]>,
       requestResult(tx.objectStore('blobs').getAllKeys(range)) as Promise<BlobKey[]>,
       requestResult(tx.objectStore('writes').getAllKeys(range)) as Promise<WriteKey[]>,
     ]);
+    const checkpoints = await resolveRecords(tx, stored);
     const unassigned = new Map(blobKeys.map((blobKey) => [key(blobKey[1], blobKey[2], blobKey[3]), blobKey]));
     const tasks = new Map<string, WriteKey[]>();
     for (const writeKey of writeKeys) {
@@ -112,18 +114,21 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number, afte
     requestResult(journal.getAllKeys(range, limit)) as Promise<number[]>,
     requestResult(journal.getAll(range, limit)) as Promise<JournalEntry[]>,
   ]);
+  const stored = new Map<JournalRead, StoredCheckpointRecord>();
   const reads = await Promise.all(
     entries.map(async (entry, i): Promise<JournalRead> => {
       const read: JournalRead = { seq: keys[i]!, thread_id: entry.thread_id, blobs: [], writes: [] };
       if ('deleted' in entry) return { ...read, deleted: true };
       const records = await Promise.all(entry.records.map((ref) => requestResult(tx.objectStore(ref.store).get(ref.key as IDBValidKey))));
+      let checkpoint: StoredCheckpointRecord | undefined;
       entry.records.forEach((ref, j) => {
         const record = records[j];
         if (record === undefined) return;
-        if (ref.store === 'checkpoints') read.checkpoint = record as CheckpointRecord;
+        if (ref.store === 'checkpoints') checkpoint = record as StoredCheckpointRecord;
         else if (ref.store === 'blobs') read.blobs.push(record as BlobRecord);
         else read.writes.push(record as WriteRecord);
       });
+      if (checkpoint) stored.set(read, checkpoint);
       // Items stored as slices of other records travel whole: a record read elsewhere stands on its own.
       read.blobs = await Promise.all(
         read.blobs.map(async (blob) => (await spliceSlices(tx, [blob.thread_id, blob.checkpoint_ns], new Map([[blob.version, blob]]))).get(blob.version)!),
@@ -131,6 +136,10 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number, afte
       return read;
     }),
   );
+  // Checkpoints stored as changes travel whole: a record read elsewhere stands on its own. Resolved together, so
+  // that the parents read for one serve the next.
+  const whole = await resolveRecords(tx, [...stored.values()]);
+  [...stored.keys()].forEach((read, i) => (read.checkpoint = whole[i]!));
   const orphans = new Map<string, BlobRecord>();
   for (const read of reads) {
     if (!read.checkpoint) {

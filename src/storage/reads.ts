@@ -5,8 +5,9 @@
  */
 import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
 import { listClosure, resolveList, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
-import { prefixRange, requestResult } from './requests.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from './records.js';
+import { newestRecords, prefixRange, requestResult } from './requests.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
+import { ChainResolver } from './checkpoint-chains.js';
 
 const TASKS_CHANNEL = '__pregel_tasks';
 
@@ -16,41 +17,6 @@ const TASKS_CHANNEL = '__pregel_tasks';
  * reading each wanted key.
  */
 const RANGE_SLACK = 4;
-
-interface KeyedRecord<T> {
-  key: IDBValidKey;
-  value: T;
-}
-
-/** `getAllRecords` (Chromium 141+): a key range newest first in one request, with the keys to resume from. */
-interface RecordsSource {
-  getAllRecords(options: {
-    query: IDBKeyRange | null;
-    count?: number;
-    direction?: IDBCursorDirection;
-  }): IDBRequest<KeyedRecord<unknown>[]>;
-}
-
-function hasGetAllRecords(source: IDBObjectStore | IDBIndex): source is (IDBObjectStore | IDBIndex) & RecordsSource {
-  return typeof (source as Partial<RecordsSource>).getAllRecords === 'function';
-}
-
-/** Up to `count` records of `range`, newest first: in one request where the browser can, else by cursor. */
-export async function newestRecords<T>(source: IDBObjectStore | IDBIndex, range: IDBKeyRange | null, count: number): Promise<KeyedRecord<T>[]> {
-  if (hasGetAllRecords(source)) {
-    return (await requestResult(source.getAllRecords({ query: range, count, direction: 'prev' }))) as KeyedRecord<T>[];
-  }
-  const records: KeyedRecord<T>[] = [];
-  const request = source.openCursor(range, 'prev');
-  let cursor = await requestResult(request);
-  while (cursor) {
-    records.push({ key: cursor.key, value: cursor.value as T });
-    if (records.length === count) break;
-    cursor.continue();
-    cursor = await requestResult(request);
-  }
-  return records;
-}
 
 function inRange(step: number | undefined, range: CheckpointQuery['step']): boolean {
   if (!range) return true;
@@ -106,15 +72,18 @@ export async function readCheckpointPage(
   if (!walk) return { records: [] };
   const store = tx.objectStore('checkpoints');
   const source = walk.source === 'store' ? store : store.index(walk.source);
-  const read = await newestRecords<CheckpointRecord>(source, walk.range, pageSize);
-  const records = read
+  const read = await newestRecords<StoredCheckpointRecord>(source, walk.range, pageSize);
+  const matching = read
     .map((entry) => entry.value)
     .filter(
       (record) =>
         (query.checkpoint_ns === undefined || record.checkpoint_ns === query.checkpoint_ns) &&
-        (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id) &&
-        inRange(record.step, query.step),
+        (query.checkpoint_id === undefined || record.checkpoint_id === query.checkpoint_id),
     );
+  // The page's records serve as parents for each other: usually only its oldest needs more reads. A record stored as
+  // a change may leave its step out: the range is checked on whole records.
+  const resolved = await new ChainResolver(tx, read.map((entry) => entry.value)).resolveAll(matching);
+  const records = resolved.filter((record) => inRange(record.step, query.step));
   const last = read.at(-1);
   return read.length === pageSize && last ? { records, resume: last.key } : { records };
 }

@@ -32,6 +32,42 @@ export interface CheckpointRecord {
    * the nearest one that stores a value (LangGraph's `DeltaChannel`). Retention keeps those ancestors.
    */
   delta_channels?: string[];
+  /**
+   * Since schema 5, in records not encrypted: the checkpoint's `ts` and `versions_seen` held in clear rather than
+   * in `checkpoint`, and the metadata's entries serialized one by one (by key) rather than in `metadata`, so that a
+   * record can be stored as a change against its parent's (see `checkpoint-chains.ts`).
+   */
+  ts?: string;
+  versions_seen?: Record<string, Record<string, ChannelVersion>>;
+  metadata_entries?: Record<string, TypedBytes>;
+  /**
+   * Since schema 5: how many records stored as changes lie between this one and the whole record they build on
+   * (0: stored whole). Records without it (written before, or encrypted) are stored whole and hold everything in
+   * their serialized parts.
+   */
+  depth?: number;
+}
+
+/**
+ * A checkpoint record as the store holds it: whole (a `CheckpointRecord`, `ts` possibly as milliseconds), or, with
+ * `depth` of 1 or more, a change against its parent's record (same thread and namespace): `channel_versions`,
+ * `versions_seen` and `metadata_entries` hold only the entries that differ from the parent's, `removed` the keys the
+ * parent has and this one has not, `v`, `checkpoint`, `metadata`, `source` and `delta_channels` are left out when
+ * they equal the parent's, and `step` when it is the parent's plus one.
+ * Reads resolve it into a whole `CheckpointRecord` in their transaction (`checkpoint-chains.ts`).
+ */
+export interface StoredCheckpointRecord extends Omit<CheckpointRecord, 'v' | 'ts' | 'channel_versions' | 'checkpoint' | 'metadata'> {
+  v?: number;
+  /** The ISO time as milliseconds when that gives it back exactly, else the string. */
+  ts?: number | string;
+  channel_versions?: Record<string, ChannelVersion>;
+  checkpoint?: TypedBytes;
+  metadata?: TypedBytes;
+  /**
+   * What the parent's record has and this one has not: `[field, key]`, `['versions_seen', node, channel]`, or
+   * `['step']`, `['source']` and `['delta_channels']`.
+   */
+  removed?: string[][];
 }
 
 /**
@@ -52,16 +88,30 @@ export function withoutCopiedFields(
   };
 }
 
-/** A checkpoint's serialized rest as read back: with its `v` and `id` from the record when it leaves them out. */
+/**
+ * A checkpoint's serialized rest as read back: with its `v` and `id` from the record when it leaves them out, and
+ * its `ts` and `versions_seen` when the record holds them in clear (a copy: the caller may change it).
+ */
 export function checkpointWithRecordFields<T>(record: CheckpointRecord, rest: T): T {
   if (typeof rest !== 'object' || rest === null || Array.isArray(rest)) return rest;
-  return { ...(record.v === undefined ? {} : { v: record.v }), id: record.checkpoint_id, ...rest };
+  const { ts, versions_seen } = record;
+  return {
+    ...(record.v === undefined ? {} : { v: record.v }),
+    id: record.checkpoint_id,
+    ...(ts === undefined ? {} : { ts }),
+    ...(versions_seen === undefined ? {} : { versions_seen: Object.fromEntries(Object.entries(versions_seen).map(([node, seen]) => [node, { ...seen }])) }),
+    ...rest,
+  };
 }
 
 /** Metadata as read back: with its `source` and `step` from the record when it leaves them out. */
 export function metadataWithRecordFields<T>(record: CheckpointRecord, metadata: T): T {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return metadata;
   return { ...(record.source === undefined ? {} : { source: record.source }), ...(record.step === undefined ? {} : { step: record.step }), ...metadata };
+}
+
+export function sameBytes(a: TypedBytes, b: TypedBytes): boolean {
+  return a.type === b.type && a.bytes.byteLength === b.bytes.byteLength && a.bytes.every((byte, i) => byte === b.bytes[i]);
 }
 
 /**
@@ -127,7 +177,7 @@ export type JournalEntry = { thread_id: string; records: RecordRef[] } | { threa
 export interface JunctureSchema extends DBSchema {
   checkpoints: {
     key: CheckpointKey;
-    value: CheckpointRecord;
+    value: StoredCheckpointRecord;
     indexes: { by_thread: ThreadIndexKey; by_time: TimeIndexKey };
   };
   blobs: { key: BlobKey; value: BlobRecord };

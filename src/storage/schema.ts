@@ -33,7 +33,10 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // of schema 3 would take a slice for typed bytes, so it must find a newer schema (MIGRATION) instead.
   () => undefined,
   // 5: no new store, new records: lists that build on an earlier list of their chain and refer to items stored at
-  // other versions too (anchors, `baseDepthOf`). Code of schema 4 would not keep those versions when it prunes.
+  // other versions too (anchors, `baseDepthOf`), which code of schema 4 would not keep when it prunes; checkpoint
+  // records holding `ts`, `versions_seen` and metadata entries in clear, and records stored as changes against
+  // their parent's (`checkpoint-chains.ts`), which code of schema 4 would read as records without their checkpoint.
+  // So code of schema 4 must find a newer schema (MIGRATION) instead.
   () => undefined,
 ];
 

@@ -3,7 +3,7 @@
  * in, bytes out; each write atomic, each read one transaction. It knows nothing about serializers.
  */
 import type { ResolvedList } from './lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 
 export type Durability = 'default' | 'strict' | 'relaxed';
 
@@ -64,7 +64,8 @@ export interface SlicedItem {
 export type WriteOperation =
   | {
       kind: 'checkpoint';
-      checkpoint: CheckpointRecord;
+      /** Whole, or a change against its parent, which must be stored (checked in the commit's transaction). */
+      checkpoint: StoredCheckpointRecord;
       blobs: BlobRecord[];
       /**
        * The own bytes of list items stored as slices (`ItemSlice`), by blob and item index, not stored: the

@@ -16,7 +16,7 @@ type BytesMap = (typed: TypedBytes, what: string) => Promise<TypedBytes>;
 
 /** What sync needs of the saver's key. */
 export interface StoredValues {
-  /** Journal entries with their values in clear, for the server. */
+  /** Journal entries with their values in clear and their checkpoints ordinary (`ordinaryRecord`), for the server. */
   inClear(reads: JournalRead[]): Promise<JournalRead[]>;
   /** Pulled records as this database stores them; `DECRYPT` when the key does not open a thread they go to. */
   forStorage(records: SyncRecord[]): Promise<SyncRecord[]>;
@@ -65,7 +65,7 @@ export function storedValuesOf(saver: StoredCheckpointSaver): StoredValues {
       Promise.all(
         reads.map(async (read): Promise<JournalRead> => {
           const [checkpoint, blobs, writes] = await Promise.all([
-            read.checkpoint && mapCheckpoint(read.checkpoint, open),
+            read.checkpoint && saver.ordinaryRecord(read.checkpoint).then((record) => mapCheckpoint(record, open)),
             Promise.all(read.blobs.map((blob) => mapBlob(blob, open))),
             Promise.all(read.writes.map((write) => mapWrite(write, open))),
           ]);

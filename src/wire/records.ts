@@ -214,8 +214,19 @@ function readList(value: unknown, path: string): StoredList {
   return list;
 }
 
+/**
+ * Fields of checkpoint records held in clear or stored as changes against their parent's (`checkpoint-chains.ts`):
+ * local to one database. Sync sends whole, ordinary records, which the server and other devices read on their own.
+ */
+const LOCAL_CHECKPOINT_FIELDS = ['depth', 'removed', 'ts', 'versions_seen', 'metadata_entries'] as const;
+
 function readCheckpoint(reader: Reader): SyncRecord {
   const { path } = reader;
+  for (const field of LOCAL_CHECKPOINT_FIELDS) {
+    if (reader.has(field)) {
+      throw invalid(`${path}.${field}`, 'belongs to checkpoint records as one database stores them (in clear, or as a change against the parent); send the whole, ordinary record');
+    }
+  }
   const versions = Reader.of(reader.value['channel_versions'], `${path}.channel_versions`);
   const entries = Object.entries(versions.value);
   if (entries.length > MAX_CHANNELS) throw invalid(`${path}.channel_versions`, `names more than ${MAX_CHANNELS} channels`);

@@ -1,6 +1,6 @@
 import type { ChannelValue, CheckpointPage, DeltaHistory, StoredTuple, TuplePage, WriteOperation } from '../storage/storage.js';
 import { isItemSlice } from '../storage/lists.js';
-import type { BlobRecord, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
+import type { BlobRecord, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** The buffers under a value's bytes, each once, for `Comlink.transfer`. */
 class Buffers {
@@ -18,9 +18,10 @@ class Buffers {
     this.list.push(buffer);
   }
 
-  checkpoint(record: CheckpointRecord): void {
+  checkpoint(record: CheckpointRecord | StoredCheckpointRecord): void {
     this.add(record.checkpoint);
     this.add(record.metadata);
+    for (const entry of Object.values(record.metadata_entries ?? {})) this.add(entry);
   }
 
   blobs(blobs: BlobRecord[]): void {

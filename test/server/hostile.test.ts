@@ -215,4 +215,17 @@ describe('hostile clients', () => {
     expect(wrong.headers.get('allow')).toBe('POST');
     await expectRefused(await server.call('admin', { body: {} }), 404, 'not_found', /push, pull or live/);
   });
+
+  it('17. a checkpoint as one database stores it (fields in clear, or a change against its parent): 400 naming the field', async () => {
+    const records = await threadRecords();
+    const checkpoints = records.filter((record): record is WireCheckpoint => record.kind === 'checkpoint');
+    // What a device sends is whole and ordinary.
+    for (const checkpoint of checkpoints) expect(Object.keys(checkpoint).filter((field) => ['depth', 'removed', 'ts', 'versions_seen', 'metadata_entries'].includes(field))).toEqual([]);
+    const [first, second] = checkpoints;
+    const asChange = { ...second!, depth: 1, ts: 1_700_000_000_000, versions_seen: {}, removed: [['channel_versions', 'messages']] };
+    await expectRefused(await push([...records.filter((record) => record !== second), asChange]), 400, 'invalid_request', /\.depth belongs to checkpoint records as one database stores them/);
+    const inClear = { ...first!, metadata_entries: { parents: { type: 'json', bytes: btoa('{}') } } };
+    await expectRefused(await push([inClear]), 400, 'invalid_request', /metadata_entries/);
+    await expectNothingStored([records[0]!.thread_id]);
+  });
 });

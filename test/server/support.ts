@@ -1,7 +1,7 @@
 // A sync server on a fresh PostgreSQL database, and devices: BrowserSavers on fake-indexeddb with a minimal
 // push/pull loop over their raw records (the real client is another piece).
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
-import { openDB } from 'idb';
+import { openDB, unwrap } from 'idb';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { BrowserSaver } from '../../src/index.js';
@@ -9,7 +9,8 @@ import { createSyncHandler, type SyncHandler, type SyncHandlerOptions } from '..
 import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
 import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
 import { sliceSourceKey, withSlicesSpliced } from '../../src/storage/lists.js';
-import type { TypedBytes } from '../../src/storage/records.js';
+import { resolveRecords } from '../../src/storage/checkpoint-chains.js';
+import type { CheckpointRecord, StoredCheckpointRecord, TypedBytes } from '../../src/storage/records.js';
 import { freshDbName } from '../support/fixtures.js';
 
 let databases = 0;
@@ -167,14 +168,20 @@ function keyOf(record: Stored): string {
   return JSON.stringify([record.kind, record.thread_id, record.checkpoint_ns, recordKey(record)]);
 }
 
-/** Every raw record of a saver's database, as the stores hold them. */
-export async function rawRecords(dbName: string): Promise<Stored[]> {
-  const db = await openDB(dbName);
+/**
+ * Every record of a saver's database as the stores hold them, but checkpoints whole and ordinary (not stored as
+ * changes, nothing in clear), as a device sends them.
+ */
+async function storedRecords(saver: BrowserSaver): Promise<Stored[]> {
+  const db = await openDB(saver.dbName);
   try {
     const records: Stored[] = [];
     for (const [kind, store] of Object.entries(STORES) as [Stored['kind'], string][]) {
       if (!db.objectStoreNames.contains(store)) continue;
-      for (const record of await db.getAll(store)) records.push({ kind, ...record } as Stored);
+      const tx = db.transaction(store, 'readonly');
+      const stored = await tx.store.getAll();
+      const whole = kind === 'checkpoint' ? await resolveRecords(unwrap(tx), stored as StoredCheckpointRecord[]) : stored;
+      for (const record of whole) records.push({ kind, ...(kind === 'checkpoint' ? await saver.ordinaryRecord(record as CheckpointRecord) : record) } as Stored);
     }
     return records;
   } finally {
@@ -223,7 +230,7 @@ export class Device {
   async outbox(): Promise<WireRecord[]> {
     await this.#open();
     const order = { blob: 0, checkpoint: 1, write: 2 };
-    const stored = await rawRecords(this.saver.dbName);
+    const stored = await storedRecords(this.saver);
     const records = withItemsWhole(stored).filter((record) => !this.#synced.has(keyOf(record)));
     records.sort((a, b) => order[a.kind] - order[b.kind]);
     return [...records.map(toWireRecord), ...this.#tombstones.map((thread_id): WireRecord => ({ kind: 'delete', thread_id }))];

@@ -4,9 +4,12 @@
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver, SCHEMA_VERSION } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { operationsOf } from '../../src/sync/replication.js';
+import { storedValuesOf } from '../../src/sync/stored-values.js';
+import type { SyncRecord } from '../../src/wire/records.js';
 import type { JournalRead } from '../../src/storage/journal.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { checkpointOperation, countRecords, freshDbName, jsonBytes } from '../support/fixtures.js';
+import { checkpointOperation, collect, countRecords, freshDbName, jsonBytes, threadConfig } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
 import { legacyDatabaseExport } from '../support/legacy-database.js';
 
@@ -113,5 +116,32 @@ describe('the change journal', () => {
     const blobs = reads.flatMap((read) => read.blobs.map((blob) => `${blob.channel}@${blob.version}`));
     expect(new Set(blobs).size).toBe(blobs.length);
     expect(blobs.length).toBe((await countRecords(dbName)).blobs);
+  });
+
+  it('keeps what it stores when the same checkpoints and values come back from elsewhere, as sync sends them', async () => {
+    // Sync sends checkpoints ordinary and lists whole or resolved; here they are stored as changes and as lists that
+    // later ones build on. A pull that brings them back (a full resync, say) must not replace what those build on.
+    const dbName = freshDbName('journal-same-records');
+    const saver = new BrowserSaver({ dbName });
+    const tab = storage(dbName);
+    await tab.enableJournal();
+    const graph = buildChatGraph(saver);
+    for (let turn = 0; turn < 40; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('again'));
+    const history = async () => (await collect(graph.getStateHistory(threadConfig('again')))).map((snapshot) => snapshot.values);
+    const before = await history();
+    const reads = await storedValuesOf(saver).inClear(await tab.readJournal(10_000));
+    const records: SyncRecord[] = reads.flatMap((read) => [
+      ...read.blobs.map((blob) => ({ kind: 'blob' as const, ...blob })),
+      ...(read.checkpoint ? [{ kind: 'checkpoint' as const, ...read.checkpoint }] : []),
+      ...read.writes.map((write) => ({ kind: 'write' as const, ...write })),
+    ]);
+    expect(records.filter((record) => record.kind === 'checkpoint')).toHaveLength(before.length);
+    await tab.applyChanges(operationsOf(records));
+    expect(await history()).toEqual(before);
+    await graph.invoke({ messages: [human('one more', 40)] }, threadConfig('again'));
+    const after = await history();
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(after.slice(after.length - before.length)).toEqual(before);
+    await saver.close();
   });
 });

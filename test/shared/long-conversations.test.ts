@@ -1,7 +1,9 @@
-import { BaseCheckpointSaver, MemorySaver, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { BaseCheckpointSaver, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
 import { BrowserSaver } from '../../src/index.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import { isItemSlice } from '../../src/storage/lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord } from '../../src/storage/records.js';
+import type { BlobRecord, ChannelVersion, StoredCheckpointRecord } from '../../src/storage/records.js';
 import { recordBytes } from '../../bench/page/record-bytes.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
@@ -181,12 +183,22 @@ describe('checkpoint records: what the record holds in clear is not serialized a
     const records = await checkpointRecords(saver);
     expect(records.length).toBe(9);
     for (const record of records) {
-      const checkpoint = JSON.parse(new TextDecoder().decode(record.checkpoint.bytes)) as Record<string, unknown>;
-      const metadata = JSON.parse(new TextDecoder().decode(record.metadata.bytes)) as Record<string, unknown>;
-      expect(Object.keys(checkpoint).sort()).toEqual(['ts', 'versions_seen']);
-      expect(Object.keys(metadata)).toEqual(['parents']);
-      expect([record.v, typeof record.step, typeof record.source]).toEqual([4, 'number', 'string']);
+      expect(typeof record.ts).toBe('number');
+      // The first is stored whole, with the rest of its checkpoint and metadata serialized (nothing left); the
+      // others as changes against it, without what equals their parent's.
+      if (record.depth === 0) {
+        expect(JSON.parse(new TextDecoder().decode(record.checkpoint!.bytes))).toEqual({});
+        expect(JSON.parse(new TextDecoder().decode(record.metadata!.bytes))).toEqual({});
+        expect(Object.keys(record.metadata_entries!)).toEqual(['parents']);
+        expect([record.v, record.step, record.source, typeof record.versions_seen]).toEqual([4, -1, 'input', 'object']);
+        // The step is the parent's next; the source is held where it is not the parent's.
+      } else {
+        expect([record.v, record.step, record.checkpoint, record.metadata, record.metadata_entries]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+      }
     }
+    const sources = (await collect(saver.list(config))).reverse().map((tuple) => tuple.metadata?.source);
+    expect(records.map((record) => record.source)).toEqual(sources.map((source, i) => (i > 0 && source === sources[i - 1] ? undefined : source)));
+    expect(records.map((record) => record.depth)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
     const stored = await collect(saver.list(config));
     const expected = await collect(memory.list(config));
     const comparable = (tuples: CheckpointTuple[]) => tuples.map(({ checkpoint, metadata }) => ({ v: checkpoint.v, metadata, keys: Object.keys(checkpoint).sort() }));
@@ -203,11 +215,260 @@ describe('checkpoint records: what the record holds in clear is not serialized a
   });
 });
 
-async function checkpointRecords(saver: BrowserSaver): Promise<CheckpointRecord[]> {
+describe('checkpoint records stored as changes against their parent\'s', () => {
+  const newSaver = useFreshSavers('long-conversations-changes');
+
+  /** What each put was given, but the values: every tuple must read back as this. */
+  function recordPuts(saver: BrowserSaver): Map<string, unknown> {
+    const puts = new Map<string, unknown>();
+    const put = saver.put.bind(saver);
+    vi.spyOn(saver, 'put').mockImplementation(async (config, checkpoint, metadata, versions) => {
+      const { channel_values: _values, ...rest } = checkpoint;
+      puts.set(checkpoint.id, JSON.parse(JSON.stringify({ checkpoint: rest, metadata })));
+      return put(config, checkpoint, metadata, versions);
+    });
+    return puts;
+  }
+
+  const asRead = ({ checkpoint: { channel_values: _values, ...rest }, metadata }: CheckpointTuple) => JSON.parse(JSON.stringify({ checkpoint: rest, metadata })) as unknown;
+
+  async function expectReadAsPut(saver: BrowserSaver, puts: Map<string, unknown>, thread_id: string): Promise<number> {
+    const listed = await collect(saver.list({ configurable: { thread_id } }));
+    for (const tuple of listed) {
+      expect(asRead(tuple)).toEqual(puts.get(tuple.checkpoint.id));
+      expect(asRead((await saver.getTuple(tuple.config))!)).toEqual(puts.get(tuple.checkpoint.id));
+    }
+    return listed.length;
+  }
+
+  for (const delta of [false, true]) {
+    it(`stores a chat${delta ? ' on DeltaChannel' : ''} as changes with a whole record every 32, and reads each back as it was put`, async () => {
+      const saver = newSaver();
+      const puts = recordPuts(saver);
+      const graph = buildChatGraph(saver, { delta });
+      const config = { configurable: { thread_id: 'changes' } };
+      for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+      const records = await checkpointRecords(saver);
+      expect(records.length).toBeGreaterThan(32);
+      // A linear thread: each record builds on the one before, and a read follows at most 31 of them.
+      expect(records.map((record) => record.depth)).toEqual(records.map((_, i) => i % 32));
+      // A change holds little: its parent's versions_seen and channel versions are not repeated.
+      // A change holds the channel versions that differ from its parent's, and no more.
+      const read = (id: string) => saver.getTuple({ configurable: { thread_id: 'changes', checkpoint_ns: '', checkpoint_id: id } });
+      for (const [i, record] of records.entries()) {
+        if (record.depth === 0) continue;
+        const [own, parent] = await Promise.all([read(record.checkpoint_id), read(records[i - 1]!.checkpoint_id)]);
+        const differing = Object.entries(own!.checkpoint.channel_versions).filter(([channel, version]) => parent!.checkpoint.channel_versions[channel] !== version);
+        expect(record.channel_versions).toEqual(Object.fromEntries(differing));
+        expect(Object.keys(record.versions_seen ?? {}).length).toBeLessThan(Object.keys(own!.checkpoint.versions_seen).length);
+      }
+      expect(await expectReadAsPut(saver, puts, 'changes')).toBe(records.length);
+      // Through a new saver on the database, as after a reload: the first put there is stored whole.
+      const reopened = newSaver({ dbName: saver.dbName });
+      const again = recordPuts(reopened);
+      await buildChatGraph(reopened, { delta }).invoke({ messages: [human('after a reload', 12)] }, config);
+      const after = await checkpointRecords(reopened);
+      expect(after.slice(records.length).map((record) => record.depth)).toEqual(after.slice(records.length).map((_, i) => i));
+      for (const [id, put] of again) puts.set(id, put);
+      expect(await expectReadAsPut(reopened, puts, 'changes')).toBe(after.length);
+    });
+  }
+
+  it('stores a fork (updateState on an earlier checkpoint) whole, and what follows it as changes against it', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildChatGraph(saver);
+    const config = { configurable: { thread_id: 'fork' } };
+    for (let turn = 0; turn < 4; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    const history = await collect(saver.list(config));
+    const forked = await graph.updateState(history[5]!.config, { messages: [human('a fork', 4, 1)] });
+    await graph.invoke({ messages: [human('on the fork', 5, 1)] }, forked);
+    const records = await checkpointRecords(saver);
+    const fork = records.find((record) => record.checkpoint_id === forked.configurable?.['checkpoint_id'])!;
+    expect(fork.depth).toBe(0);
+    const onFork = records.filter((record) => record.checkpoint_id > fork.checkpoint_id);
+    expect(onFork.map((record) => record.depth)).toEqual(onFork.map((_, i) => i + 1));
+    expect(await expectReadAsPut(saver, puts, 'fork')).toBe(records.length);
+  });
+
+  it('prune and maxCheckpointsPerThread keep what kept records build on: a kept change whose parent goes is stored whole', async () => {
+    for (const options of [{}, { maxCheckpointsPerThread: 7 }]) {
+      const saver = newSaver(options);
+      const puts = recordPuts(saver);
+      const graph = buildChatGraph(saver);
+      const config = { configurable: { thread_id: 'pruned' } };
+      for (let turn = 0; turn < 6; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+      if (!options.maxCheckpointsPerThread) await saver.prune({ keepLatest: 7, keepAncestors: false });
+      const records = await checkpointRecords(saver);
+      expect(records.length).toBeLessThan(7 + 4);
+      expect(records[0]!.depth).toBe(0);
+      expect(await expectReadAsPut(saver, puts, 'pruned')).toBe(records.length);
+      await graph.invoke({ messages: [human('after the prune', 6)] }, config);
+      for (const tuple of await collect(saver.list(config))) expect(asRead(tuple)).toEqual(puts.get(tuple.checkpoint.id));
+    }
+  });
+
+  /**
+   * Runs `body` on a storage that is full as Chromium's is at its quota: every put throws QuotaExceededError until a
+   * delete makes room (`freesRoom`), or for good; resolves with the puts tried, and whether each was refused.
+   */
+  async function whileFull<T>(freesRoom: boolean, body: () => Promise<T>): Promise<{ result: PromiseSettledResult<T>; puts: boolean[] }> {
+    const { put, delete: remove } = IDBObjectStore.prototype;
+    let full = true;
+    const puts: boolean[] = [];
+    IDBObjectStore.prototype.put = function refusedWhileFull(this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      puts.push(full);
+      if (full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    };
+    IDBObjectStore.prototype.delete = function freeing(this: IDBObjectStore, ...args: Parameters<IDBObjectStore['delete']>) {
+      if (freesRoom) full = false;
+      return remove.apply(this, args);
+    };
+    try {
+      const [result] = await Promise.allSettled([body()]);
+      return { result: result!, puts };
+    } finally {
+      IDBObjectStore.prototype.put = put;
+      IDBObjectStore.prototype.delete = remove;
+    }
+  }
+
+  /** An agent that fetches a page each turn (replaced, large) and notes a line about it (appended, small). */
+  function buildResearchGraph(saver: BrowserSaver) {
+    const Research = Annotation.Root({
+      question: Annotation<string>(),
+      page: Annotation<string>(),
+      notes: Annotation<string[]>({ reducer: (notes, more) => [...notes, ...more], default: () => [] }),
+    });
+    return new StateGraph(Research)
+      .addNode('fetch', (state) => ({ page: state.question.repeat(500) }))
+      .addNode('note', (state) => ({ notes: [`${state.question}: ${state.page.length} characters`] }))
+      .addEdge(START, 'fetch')
+      .addEdge('fetch', 'note')
+      .addEdge('note', END)
+      .compile({ checkpointer: saver });
+  }
+
+  it('at a full quota, prune first deletes what no kept record builds on, writing nothing, and then prunes the rest', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildResearchGraph(saver);
+    const config = { configurable: { thread_id: 'full' } };
+    // More records than a chain holds: the oldest are built on by nothing kept.
+    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
+    const before = await checkpointRecords(saver);
+    const newest = before.at(-1)!;
+    expect(before.length).toBeGreaterThan(32);
+    expect(newest.depth).toBeGreaterThan(0);
+
+    const { result, puts: tried } = await whileFull(true, () => saver.prune({ keepLatest: 1, keepAncestors: false }));
+    expect(result).toEqual({ status: 'fulfilled', value: before.length - 1 });
+    // The first pass was refused at its first put; the delete-only pass made room; the last stored the kept change whole.
+    expect(tried[0]).toBe(true);
+    expect(tried.at(-1)).toBe(false);
+    const after = await checkpointRecords(saver);
+    expect(after.map((record) => [record.checkpoint_id, record.depth])).toEqual([[newest.checkpoint_id, 0]]);
+    expect(await expectReadAsPut(saver, puts, 'full')).toBe(1);
+    await graph.invoke({ question: 'after the prune' }, config);
+    const { values } = await graph.getState(config);
+    expect(values.notes).toEqual([...Array.from({ length: 12 }, (_, turn) => `question ${turn}: ${500 * `question ${turn}`.length} characters`), `after the prune: ${500 * 'after the prune'.length} characters`]);
+  });
+
+  it('when deleting makes no room, prune rejects with QUOTA, and what the delete-only pass left reads back as put', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildResearchGraph(saver);
+    const config = { configurable: { thread_id: 'still full' } };
+    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
+    const before = await checkpointRecords(saver);
+    const { result } = await whileFull(false, () => saver.prune({ keepLatest: 1, keepAncestors: false }));
+    expect(result).toMatchObject({ status: 'rejected', reason: { code: 'QUOTA' } });
+    // Left: the newest checkpoint and the records it builds on, back to the whole one.
+    const after = await checkpointRecords(saver);
+    const newest = before.at(-1)!;
+    expect(after.map((record) => record.checkpoint_id)).toEqual(before.slice(before.length - 1 - newest.depth!).map((record) => record.checkpoint_id));
+    expect(after[0]!.depth).toBe(0);
+    expect(after.length).toBeLessThan(before.length);
+    expect(await expectReadAsPut(saver, puts, 'still full')).toBe(after.length);
+    expect((await graph.getState(config)).values.notes).toHaveLength(12);
+  });
+
+  it('a change says what its parent has and it has not: channels, nodes, channels seen, metadata entries, step and source', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const first = { ...makeCheckpoint(checkpointId(1), { a: 1, b: 2 }), versions_seen: { n: { a: 1, b: 1 }, m: { a: 1 } } };
+    const config = await saver.put(threadConfig('removals'), first, makeMetadata(0, { x: 1, y: 'two' }), { a: 1, b: 1 });
+    const second = { ...makeCheckpoint(checkpointId(2), { a: 3 }, { a: 2 }), versions_seen: { n: { a: 2 } } };
+    const { step: _step, source: _source, ...metadata } = makeMetadata(1, { x: 1 });
+    await saver.put(config, second, metadata as CheckpointMetadata, { a: 2 });
+    const [, change] = await checkpointRecords(saver);
+    expect(change!.depth).toBe(1);
+    expect(change!.removed).toEqual(
+      expect.arrayContaining([['channel_versions', 'b'], ['versions_seen', 'n', 'b'], ['versions_seen', 'm'], ['metadata_entries', 'y'], ['step'], ['source']]),
+    );
+    expect(await expectReadAsPut(saver, puts, 'removals')).toBe(2);
+  });
+
+  it('copies a thread with its records as they are stored, and reads the copy the same', async () => {
+    const saver = newSaver();
+    const puts = recordPuts(saver);
+    const graph = buildChatGraph(saver);
+    for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, { configurable: { thread_id: 'original' } });
+    await saver.copyThread('original', 'copy');
+    await saver.deleteThread('original');
+    expect(await expectReadAsPut(saver, puts, 'copy')).toBe(9);
+  });
+
+  it('reads a record whose parent is missing as DESERIALIZE, never as a wrong record', async () => {
+    const saver = newSaver();
+    const graph = buildChatGraph(saver);
+    const config = { configurable: { thread_id: 'broken' } };
+    for (let turn = 0; turn < 2; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    const records = await checkpointRecords(saver);
+    const { openDB } = await import('idb');
+    const db = await openDB(saver.dbName);
+    await db.delete('checkpoints', ['broken', '', records[2]!.checkpoint_id]);
+    db.close();
+    const child = { configurable: { thread_id: 'broken', checkpoint_ns: '', checkpoint_id: records[3]!.checkpoint_id } };
+    await expect(saver.getTuple(child)).rejects.toMatchObject({ code: 'DESERIALIZE', message: expect.stringContaining('which is not stored') });
+    await expect(collect(saver.list(config))).rejects.toMatchObject({ code: 'DESERIALIZE' });
+  });
+
+  it('refuses to store a change whose parent is not stored, and stores nothing of the call', async () => {
+    const saver = newSaver();
+    await buildChatGraph(saver).invoke({ messages: [human('hello', 0)] }, { configurable: { thread_id: 'checked' } });
+    const [, second] = await checkpointRecords(saver);
+    const storage = new IndexedDBCheckpointStorage({ dbName: saver.dbName, durability: 'default' });
+    try {
+      const orphan = { ...second!, checkpoint_id: `${second!.checkpoint_id}-orphan`, parent_checkpoint_id: 'no-such-checkpoint' };
+      await expect(storage.write({ kind: 'checkpoint', checkpoint: orphan, blobs: [] })).rejects.toMatchObject({ code: 'STORAGE', message: expect.stringContaining('no-such-checkpoint') });
+      // Nor against a parent more changes deep than itself: the chain would have no bound.
+      const tooShallow = { ...second!, checkpoint_id: `${second!.checkpoint_id}-shallow`, depth: 1, parent_checkpoint_id: second!.checkpoint_id };
+      await expect(storage.write({ kind: 'checkpoint', checkpoint: tooShallow, blobs: [] })).rejects.toMatchObject({ code: 'STORAGE' });
+      expect((await checkpointRecords(saver)).length).toBe(3);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('stores records whole, with nothing in clear, when it encrypts', async () => {
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const saver = newSaver({ encryption: { key } });
+    const graph = buildChatGraph(saver);
+    const config = { configurable: { thread_id: 'sealed' } };
+    for (let turn = 0; turn < 2; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    const records = await checkpointRecords(saver);
+    for (const record of records) expect([record.depth, record.ts, record.versions_seen, record.metadata_entries]).toEqual([undefined, undefined, undefined, undefined]);
+    expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(4);
+  });
+});
+
+async function checkpointRecords(saver: BrowserSaver): Promise<StoredCheckpointRecord[]> {
   const { openDB } = await import('idb');
   const db = await openDB(saver.dbName);
   try {
-    return (await db.getAll('checkpoints')) as CheckpointRecord[];
+    return (await db.getAll('checkpoints')) as StoredCheckpointRecord[];
   } finally {
     db.close();
   }

@@ -1,6 +1,8 @@
 import { openDB } from 'idb';
 import { BrowserSaver, BrowserStore, CheckpointError } from '../../src/index.js';
 import { readThreadDetails, readThreads } from '../../src/devtools/reader.js';
+import type { StoredCheckpointRecord } from '../../src/storage/records.js';
+import { buildChatGraph, human } from '../support/chat-graph.js';
 import { importDatabase } from '../support/database-export.js';
 import { freshDbName } from '../support/fixtures.js';
 import { comparableItems, comparableTuples, CURRENT_VERSIONS, type SchemaFixture } from '../support/schema-fixtures.js';
@@ -61,6 +63,21 @@ describe.each(fixtures.filter(({ fixture }) => fixture.kind === 'checkpoints'))(
     const db = await openDB(dbName);
     expect(db.version).toBe(CURRENT_VERSIONS.checkpoints);
     db.close();
+  });
+
+  it('a conversation goes on in it: its new checkpoints are stored as this code stores them, the old ones read as before', async () => {
+    const saver = open();
+    const config = { configurable: { thread_id: 'chat-plain' } };
+    for (const [turn, text] of ['one more', 'and another'].entries()) await buildChatGraph(saver).invoke({ messages: [human(text, 10 + turn)] }, config);
+    const known = new Set((fixture.expected as { at: { checkpoint_id: string } }[]).map((row) => row.at.checkpoint_id));
+    const db = await openDB(dbName);
+    const added = ((await db.getAll('checkpoints')) as StoredCheckpointRecord[]).filter((record) => !known.has(record.checkpoint_id));
+    db.close();
+    // The first new one builds on a checkpoint this saver did not write: whole; the next ones are changes.
+    expect(added.map((record) => record.depth)).toEqual(added.map((_, i) => i));
+    const rows = (await comparableTuples(saver)) as { at: { checkpoint_id: string } }[];
+    expect(rows.filter((row) => known.has(row.at.checkpoint_id))).toEqual(fixture.expected);
+    expect(((await buildChatGraph(saver).getState(config)).values.messages as unknown[]).length).toBeGreaterThan(4);
   });
 
   it('the devtools reader shows every thread and checkpoint', async () => {
