@@ -168,7 +168,6 @@ function checkParent(tx: IDBTransaction, record: StoredCheckpointRecord, events:
   };
 }
 
-/** Queues the requests of one operation; none of them is awaited. */
 /**
  * Stores a checkpoint or a value. One that comes from elsewhere (sync) keeps a record already stored under its key:
  * ids and versions are unique, so it is the same checkpoint or value, but the one stored here may be in a form that
@@ -184,6 +183,7 @@ function storeRecord(store: IDBObjectStore, record: StoredCheckpointRecord | Blo
   };
 }
 
+/** Queues the requests of one operation; none of them is awaited. */
 function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues, fromElsewhere: boolean): void {
   switch (operation.kind) {
     case 'checkpoint': {

@@ -350,14 +350,18 @@ describe('checkpoint records stored as changes against their parent\'s', () => {
       .compile({ checkpointer: saver });
   }
 
-  it('at a full quota, prune first deletes what no kept record builds on, writing nothing, and then prunes the rest', async () => {
+  /** A research thread of twelve turns: more records than a chain holds, so the oldest are built on by nothing kept. */
+  async function researchThread(thread_id: string) {
     const saver = newSaver();
     const puts = recordPuts(saver);
     const graph = buildResearchGraph(saver);
-    const config = { configurable: { thread_id: 'full' } };
-    // More records than a chain holds: the oldest are built on by nothing kept.
+    const config = { configurable: { thread_id } };
     for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
-    const before = await checkpointRecords(saver);
+    return { saver, puts, graph, config, before: await checkpointRecords(saver) };
+  }
+
+  it('at a full quota, prune first deletes what no kept record builds on, writing nothing, and then prunes the rest', async () => {
+    const { saver, puts, graph, config, before } = await researchThread('full');
     const newest = before.at(-1)!;
     expect(before.length).toBeGreaterThan(32);
     expect(newest.depth).toBeGreaterThan(0);
@@ -376,12 +380,7 @@ describe('checkpoint records stored as changes against their parent\'s', () => {
   });
 
   it('when deleting makes no room, prune rejects with QUOTA, and what the delete-only pass left reads back as put', async () => {
-    const saver = newSaver();
-    const puts = recordPuts(saver);
-    const graph = buildResearchGraph(saver);
-    const config = { configurable: { thread_id: 'still full' } };
-    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ question: `question ${turn}` }, config);
-    const before = await checkpointRecords(saver);
+    const { saver, puts, graph, config, before } = await researchThread('still full');
     const { result } = await whileFull(false, () => saver.prune({ keepLatest: 1, keepAncestors: false }));
     expect(result).toMatchObject({ status: 'rejected', reason: { code: 'QUOTA' } });
     // Left: the newest checkpoint and the records it builds on, back to the whole one.
