@@ -6,6 +6,7 @@ import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } fr
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
 import { readCheckpointPage, readTuples } from './reads.js';
+import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
 import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
@@ -461,6 +462,8 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * reading the setting first. Forgotten with the connection (the database may have been deleted).
    */
   #journalOn = false;
+  /** The latest list read of each channel: the next `getTuple` of a growing conversation reads only what is new. */
+  readonly #lists = new ListCache();
 
   constructor(options: IndexedDBStorageOptions) {
     this.dbName = options.dbName;
@@ -553,6 +556,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         result = await commitOperations(transaction(), operations, 'keep-first', this.#journalOn ? 'on' : 'unknown', options);
       }
       if (result.journalOn) this.#journalOn = true;
+      this.#lists.forget(result.stored.flatMap((operation) => (operation.kind === 'delete' ? [operation.thread_id] : [])));
       this.#changes.post(result.stored.flatMap(changesOf));
     });
   }
@@ -652,7 +656,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
           : (await requestResult(checkpoints.openCursor(prefixRange([thread_id, checkpoint_ns]), 'prev')))?.value
       ) as StoredCheckpointRecord | undefined;
       if (!record) return undefined;
-      const [tuple] = await readTuples(tx, await resolveRecords(tx, [record]));
+      const [tuple] = await readTuples(tx, await resolveRecords(tx, [record]), this.#lists);
       return tuple;
     });
   }
@@ -678,7 +682,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
 
   deltaHistory(thread_id: string, checkpoint_ns: string, checkpoint_id: string | undefined, channels: string[]): Promise<DeltaHistory> {
     return this.#read(`Reading the history of ${channels.length} channels of thread "${thread_id}"`, (tx) =>
-      readDeltaHistory(tx, thread_id, checkpoint_ns, checkpoint_id, channels),
+      readDeltaHistory(tx, thread_id, checkpoint_ns, checkpoint_id, channels, this.#lists),
     );
   }
 
@@ -737,6 +741,7 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       `Pruning ${threadIds ? threadIds.map((id) => `thread "${id}"`).join(', ') : 'every thread'}`,
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
+        this.#lists.forget(pruned);
         let deleted = 0;
         for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options, mode);
         return deleted;

@@ -3,9 +3,10 @@
  * checkpoint records, with each ancestor's writes to the channels asked for, up to the nearest ancestor that
  * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
  */
-import { channelValueOf, readChannelBlobs, readRange } from './reads.js';
+import { channelValueOf, readChannelBlobs, readRange, rememberLists, type ChannelBlobs } from './reads.js';
+import type { ListCache } from './list-cache.js';
 import { ChainResolver } from './checkpoint-chains.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord, WriteSource } from './records.js';
+import type { ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord, WriteSource } from './records.js';
 import { newestRecords, prefixRange, requestResult } from './requests.js';
 import type { ChannelValue, DeltaHistory } from './storage.js';
 
@@ -56,12 +57,14 @@ async function sourcesOf(tx: IDBTransaction, prefix: [string, string], parts: Wr
   return values.flat();
 }
 
+/** With `lists`, a seed that is a list builds on the channel's list remembered there, and is remembered in its place. */
 export async function readDeltaHistory(
   tx: IDBTransaction,
   thread_id: string,
   checkpoint_ns: string,
   checkpoint_id: string | undefined,
   channels: string[],
+  lists?: ListCache,
 ): Promise<DeltaHistory> {
   const prefix: [string, string] = [thread_id, checkpoint_ns];
   const history: DeltaHistory = { ancestors: [], seeds: {} };
@@ -75,11 +78,17 @@ export async function readDeltaHistory(
     const chain = await nextAncestors(tx, chains, prefix, from);
     if (chain.length === 0) break;
     // Which of these ancestors store a value of each channel still looked for.
-    const blobs = new Map<string, Map<ChannelVersion, BlobRecord>>();
+    const blobs = new Map<string, ChannelBlobs>();
     await Promise.all(
       [...remaining].map(async (channel) => {
         const versions = [...new Set(chain.flatMap((record) => (channel in record.channel_versions ? [record.channel_versions[channel]!] : [])))];
-        if (versions.length > 0) blobs.set(channel, await readChannelBlobs(tx, prefix, channel, versions));
+        if (versions.length === 0) return;
+        // Ancestors are nearest first: past the remembered version, which is stored, none is the nearest to store one.
+        const knownAt = lists?.versionOf(thread_id, checkpoint_ns, channel);
+        const cut = knownAt === undefined ? -1 : versions.indexOf(knownAt);
+        let read = await readChannelBlobs(tx, prefix, channel, cut < 0 ? versions : versions.slice(0, cut + 1), lists);
+        if (cut >= 0 && !read.blobs.has(knownAt!)) read = await readChannelBlobs(tx, prefix, channel, versions);
+        blobs.set(channel, read);
       }),
     );
     const wanted: CheckpointRecord[] = [];
@@ -91,6 +100,7 @@ export async function readDeltaHistory(
         const version = record.channel_versions[channel];
         const seed: ChannelValue | undefined = version === undefined ? undefined : channelValueOf(channel, version, blobs.get(channel));
         if (!seed) continue;
+        if (lists) rememberLists(lists, [seed], blobs);
         history.seeds[channel] = { ancestor: index, value: seed };
         remaining.delete(channel);
       }

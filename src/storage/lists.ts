@@ -219,16 +219,27 @@ export function withoutImplied(list: StoredList & { depth: number; runs: ListRun
  * The item references and depth of the list stored at `version`, following its chain from its root up; its
  * anchors go to `anchors`.
  */
-function refsOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, anchors: ListAnchor[]): { refs: ItemRef[]; depth: number } {
+function refsOf(
+  channel: string,
+  version: ChannelVersion,
+  blobs: ReadonlyMap<ChannelVersion, BlobRecord>,
+  anchors: ListAnchor[],
+  known: KnownList | undefined,
+): { refs: ItemRef[]; depth: number } {
   const chain: [ChannelVersion, StoredList][] = [];
+  let base: { refs: ItemRef[]; depth: number } = { refs: [], depth: -1 };
   for (let at: ChannelVersion | undefined = version; at !== undefined; at = chain.at(-1)![1].base) {
+    if (known && at === known.version) {
+      anchors.push(...known.anchors);
+      base = known;
+      break;
+    }
     const list = blobs.get(at)?.list;
     if (!list) throw missing(channel, at);
     // A chain passes each stored version at most once; a longer one can only be a cycle in a corrupt database.
     if (chain.length >= blobs.size) throw new CheckpointError('DESERIALIZE', `The stored list of channel "${channel}" refers to itself: the database is corrupt.`);
     chain.push([at, list]);
   }
-  let base: { refs: ItemRef[]; depth: number } = { refs: [], depth: -1 };
   for (const [at, list] of chain.reverse()) {
     const depth = list.depth ?? base.depth + 1;
     const refs: ItemRef[] = [];
@@ -260,12 +271,46 @@ function missing(channel: string, version: ChannelVersion): CheckpointError {
   );
 }
 
-/** Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs. */
-export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>): ResolvedList {
+/**
+ * A list resolved before, at `version` (see `list-cache.ts`): a chain that reaches that version builds on it
+ * rather than reading on, and its items are found by where they are stored.
+ */
+export interface KnownList extends ResolvedList {
+  version: ChannelVersion;
+  itemAt(ref: ItemRef): TypedBytes | undefined;
+}
+
+/** Whether the list at `version` resolves from `blobs` and `known` alone: its chain reaches `known` or a root among them. */
+export function resolvesWith(version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, known: KnownList): boolean {
+  const visited = new Set<ChannelVersion>();
+  for (let at: ChannelVersion | undefined = version; at !== undefined && at !== known.version; at = blobs.get(at)!.list!.base) {
+    const list = blobs.get(at)?.list;
+    if (!list || visited.has(at)) return false;
+    visited.add(at);
+    for (const run of list.runs ?? []) {
+      if (!('at' in run) || blobs.has(run.at)) continue;
+      for (let i = 0; i < run.count; i += 1) if (!known.itemAt([run.at, run.own + i])) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Rebuilds the list stored at `version` of `channel` from that channel's blobs, which must hold all it needs
+ * besides what `known` holds.
+ */
+export function resolveList(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord>, known?: KnownList): ResolvedList {
+  if (known && version === known.version) {
+    const { items, refs, depth, anchors, tag } = known;
+    return tag === undefined ? { items, refs, depth, anchors } : { items, refs, depth, anchors, tag };
+  }
   const anchors: ListAnchor[] = [];
-  const { refs, depth } = refsOf(channel, version, blobs, anchors);
+  const { refs, depth } = refsOf(channel, version, blobs, anchors, known);
   const { tag } = blobs.get(version)!.list!;
-  const items = refs.map(([at, index]) => {
+  const items = refs.map((ref) => {
+    const remembered = known?.itemAt(ref);
+    if (remembered) return remembered;
+    const [at, index] = ref;
     const list = blobs.get(at)?.list;
     if (!list) throw missing(channel, at);
     const item = list.items[index];

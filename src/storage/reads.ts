@@ -4,7 +4,8 @@
  * request, and the values and writes of a page in about one request per channel.
  */
 import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
-import { listClosure, resolveList, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
+import { listClosure, resolveList, resolvesWith, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice, type KnownList } from './lists.js';
+import type { ListCache } from './list-cache.js';
 import { newestRecords, prefixRange, requestResult } from './requests.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 import { ChainResolver } from './checkpoint-chains.js';
@@ -146,7 +147,7 @@ function wantedOf(records: CheckpointRecord[]): Map<string, Wanted> {
 }
 
 interface Found {
-  blobs: Map<string, Map<ChannelVersion, BlobRecord>>;
+  blobs: Map<string, ChannelBlobs>;
   writes: Map<string, WriteRecord[]>;
 }
 
@@ -190,8 +191,20 @@ export async function spliceSlices(tx: IDBTransaction, prefix: [thread_id: strin
   return new Map([...blobs].map(([version, blob]) => [version, withSlicesSpliced(blob, (slice) => sources.get(sliceSourceKey(slice)))]));
 }
 
+/** A channel's blobs as `readChannelBlobs` read them. */
+export interface ChannelBlobs {
+  /** By version, with their lists' slices spliced. */
+  blobs: Map<ChannelVersion, BlobRecord>;
+  /** As stored, slices and all: what `ListCache.remember` compares later reads with. */
+  stored: ReadonlyMap<ChannelVersion, BlobRecord>;
+  /** The remembered list that lists of `blobs` build on, when they do. */
+  known?: KnownList;
+}
+
 /**
- * The blobs of one channel at `versions` (those that exist), with every version their lists build on: a range
+ * The blobs of one channel at `versions` (those that exist), with every version their lists build on. When
+ * `lists` remembers a list of the channel older than every version wanted, the records from its version on come in
+ * one range request, and if they build on it (it is still stored as it was) that is all. Otherwise: a range
  * request, and when lists need versions outside it, one more for the channel's versions whole (with lists, each
  * version holds little more than what it added). Items stored as slices come spliced.
  */
@@ -200,32 +213,56 @@ export async function readChannelBlobs(
   prefix: [thread_id: string, checkpoint_ns: string],
   channel: string,
   versions: ChannelVersion[],
-): Promise<Map<ChannelVersion, BlobRecord>> {
+  lists?: ListCache,
+): Promise<ChannelBlobs> {
   const store = tx.objectStore('blobs');
-  const blobs = await readRange<ChannelVersion, BlobRecord>(store, [...prefix, channel], versions, (blob) => blob.version, async (version) => {
+  const readOne = async (version: ChannelVersion) => {
     const blob = (await requestResult(store.get([...prefix, channel, version]))) as BlobRecord | undefined;
     return blob ? [blob] : [];
-  });
-  let byVersion = new Map(blobs.map((blob) => [blob.version, blob]));
-  if (![...listClosure(byVersion.keys(), byVersion)].every((version) => byVersion.has(version))) {
-    const all = (await requestResult(store.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
-    byVersion = new Map(all.map((blob) => [blob.version, blob]));
+  };
+  const knownAt = lists?.versionOf(...prefix, channel);
+  if (knownAt !== undefined && versions.every((version) => indexedDB.cmp(version, knownAt) >= 0)) {
+    const read = await readRange<ChannelVersion, BlobRecord>(store, [...prefix, channel], [...new Set([knownAt, ...versions])], (blob) => blob.version, readOne);
+    const stored = new Map(read.map((blob) => [blob.version, blob]));
+    const base = stored.get(knownAt);
+    const known = base && lists!.knownFor(base);
+    if (known && versions.every((version) => !stored.get(version)?.list || resolvesWith(version, stored, known))) {
+      // The remembered list's own slices are spliced already: only the records above it need their sources.
+      const above = new Map([...stored].filter(([version]) => version !== knownAt));
+      const blobs = await spliceSlices(tx, prefix, above);
+      return { blobs: blobs.set(knownAt, base), stored, known };
+    }
   }
-  return spliceSlices(tx, prefix, byVersion);
+  const blobs = await readRange<ChannelVersion, BlobRecord>(store, [...prefix, channel], versions, (blob) => blob.version, readOne);
+  let stored = new Map(blobs.map((blob) => [blob.version, blob]));
+  if (![...listClosure(stored.keys(), stored)].every((version) => stored.has(version))) {
+    const all = (await requestResult(store.getAll(prefixRange([...prefix, channel])))) as BlobRecord[];
+    stored = new Map(all.map((blob) => [blob.version, blob]));
+  }
+  return { blobs: await spliceSlices(tx, prefix, stored), stored };
 }
 
 /** The value a channel has at `version`, from blobs read by `readChannelBlobs`; undefined when it has none. */
-export function channelValueOf(channel: string, version: ChannelVersion, blobs: ReadonlyMap<ChannelVersion, BlobRecord> | undefined): ChannelValue | undefined {
-  const blob = blobs?.get(version);
-  if (blob?.list) return { channel, version, ...resolveList(channel, version, blobs!) };
+export function channelValueOf(channel: string, version: ChannelVersion, read: ChannelBlobs | undefined): ChannelValue | undefined {
+  const blob = read?.blobs.get(version);
+  if (blob?.list) return { channel, version, ...resolveList(channel, version, read!.blobs, read!.known) };
   return blob?.value ? { channel, version, value: blob.value } : undefined;
 }
 
+/** Remembers the lists among `values` (read by `readChannelBlobs` into `read`, by channel) in `lists`. */
+export function rememberLists(lists: ListCache, values: ChannelValue[], read: ReadonlyMap<string, ChannelBlobs>): void {
+  for (const value of values) {
+    if ('value' in value) continue;
+    const record = read.get(value.channel)?.stored.get(value.version);
+    if (record) lists.remember(record, value);
+  }
+}
+
 /** Issues every read of one group at once: a range request per channel, and one for the writes. */
-async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds }: Wanted): Promise<Found> {
+async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds }: Wanted, lists: ListCache | undefined): Promise<Found> {
   const writeStore = tx.objectStore('writes');
   const [channels, writeList] = await Promise.all([
-    Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(tx, prefix, channel, [...wanted])] as const)),
+    Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(tx, prefix, channel, [...wanted], lists)] as const)),
     readRange<string, WriteRecord>(
       writeStore,
       prefix,
@@ -243,9 +280,13 @@ async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds 
   return found;
 }
 
-/** Blobs and writes for checkpoint records, in the caller's transaction: a few requests for a whole page. */
-export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]): Promise<StoredTuple[]> {
-  const reads = new Map([...wantedOf(records)].map(([groupKey, wanted]) => [groupKey, readWanted(tx, wanted)]));
+/**
+ * Blobs and writes for checkpoint records, in the caller's transaction: a few requests for a whole page. With
+ * `lists`, a list value builds on the channel's list remembered there, and is remembered in its place: for the
+ * reads that follow a conversation as it grows (a graph's `getTuple` of its thread's latest checkpoint).
+ */
+export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[], lists?: ListCache): Promise<StoredTuple[]> {
+  const reads = new Map([...wantedOf(records)].map(([groupKey, wanted]) => [groupKey, readWanted(tx, wanted, lists)]));
   return Promise.all(
     records.map(async (checkpoint): Promise<StoredTuple> => {
       const { thread_id, checkpoint_ns, checkpoint_id, channel_versions, v, parent_checkpoint_id } = checkpoint;
@@ -255,6 +296,7 @@ export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]
         values: Object.entries(channel_versions).flatMap(([channel, version]) => channelValueOf(channel, version, found.blobs.get(channel)) ?? []),
         writes: found.writes.get(checkpoint_id) ?? [],
       };
+      if (lists) rememberLists(lists, tuple.values, found.blobs);
       if (v < 4 && parent_checkpoint_id !== undefined) {
         tuple.parentSends = (found.writes.get(parent_checkpoint_id) ?? []).filter((write) => write.channel === TASKS_CHANNEL);
       }
