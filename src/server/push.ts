@@ -6,7 +6,7 @@
 import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointMetadata, PendingWrite } from '@langchain/langgraph-checkpoint';
 import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
-import { listDependencies } from '../storage/lists.js';
+import { listClosure, listDependencies } from '../storage/lists.js';
 import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
@@ -78,28 +78,19 @@ function dependencyOrder(blobs: Entry[]): Entry[] {
 
 /**
  * Loads, from the stored records, what resolving the lists of `blobs` needs beyond the batch: each list's chain
- * of bases and the versions its runs name. Returns the channel's versions by version.
+ * of bases and the versions its runs name. Returns the channel's versions by version. The bases the batch names
+ * come in one query; when those build on versions not loaded yet (a chain is up to a few hundred lists long, see
+ * `baseDepthOf`, and its items live in every version that added one), the channel's versions come whole in one more.
  */
 async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<ChannelVersion, BlobRecord>> {
-  const first = batch[0]!;
+  const { thread_id, checkpoint_ns, channel } = batch[0]!;
   const known = new Map<ChannelVersion, BlobRecord>(batch.map((blob) => [blob.version, blob]));
-  const named = new Set<ChannelVersion>();
-  let chain: ChannelVersion[] = batch.map((blob) => blob.version);
-  // One query per list of the longest chain: writers keep chains short (see `baseDepthOf`).
-  while (chain.length > 0) {
-    const missing = chain.filter((version) => !known.has(version));
-    for (const blob of await store.blobs(first.thread_id, first.checkpoint_ns, first.channel, missing)) known.set(blob.version, blob);
-    const next: ChannelVersion[] = [];
-    for (const version of chain) {
-      const list = known.get(version)?.list;
-      if (!list) continue;
-      if (list.base !== undefined && !next.includes(list.base)) next.push(list.base);
-      for (const run of list.runs ?? []) if ('at' in run) named.add(run.at);
-    }
-    chain = next.filter((version) => !known.has(version));
+  const wanted = () => [...listClosure(known.keys(), known)].filter((version) => !known.has(version));
+  const bases = wanted();
+  for (const blob of await store.blobs(thread_id, checkpoint_ns, channel, bases)) known.set(blob.version, blob);
+  if (bases.length > 0 && wanted().length > 0) {
+    for (const blob of await store.channelBlobs(thread_id, checkpoint_ns, channel)) if (!known.has(blob.version)) known.set(blob.version, blob);
   }
-  const missing = [...named].filter((version) => !known.has(version));
-  for (const blob of await store.blobs(first.thread_id, first.checkpoint_ns, first.channel, missing)) known.set(blob.version, blob);
   return known;
 }
 

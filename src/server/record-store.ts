@@ -85,6 +85,11 @@ async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promis
   }
 }
 
+function storedBlob(body: string): BlobRecord {
+  const { kind: _kind, ...blob } = readWireRecord(JSON.parse(body), 'stored blob') as { kind: 'blob' } & BlobRecord;
+  return blob;
+}
+
 export class RecordStore {
   constructor(
     readonly pool: Pool,
@@ -141,10 +146,18 @@ export class RecordStore {
       `SELECT body FROM ${this.tables.records} WHERE thread_id = $1 AND checkpoint_ns = $2 AND kind = 'blob' AND record_key = ANY($3::text[])`,
       [thread_id, checkpoint_ns, versions.map((version) => blobKey(channel, version))],
     );
-    return rows.map(({ body }) => {
-      const { kind: _kind, ...blob } = readWireRecord(JSON.parse(body), 'stored blob') as { kind: 'blob' } & BlobRecord;
-      return blob;
-    });
+    return rows.map(({ body }) => storedBlob(body));
+  }
+
+  /** Every stored value of a channel, as records. */
+  async channelBlobs(thread_id: string, checkpoint_ns: string, channel: string): Promise<BlobRecord[]> {
+    // A blob's key is the JSON of [channel, version]: the channel's keys share the text before the version.
+    const prefix = blobKey(channel, 0).slice(0, -'0]'.length);
+    const { rows } = await this.pool.query<{ body: string }>(
+      `SELECT body FROM ${this.tables.records} WHERE thread_id = $1 AND checkpoint_ns = $2 AND kind = 'blob' AND starts_with(record_key, $3)`,
+      [thread_id, checkpoint_ns, prefix],
+    );
+    return rows.map(({ body }) => storedBlob(body));
   }
 
   /**

@@ -64,6 +64,28 @@ describe('a push into the saver', () => {
     expect(await checkpointIds(server.saver, 'first')).toEqual(await checkpointIds(phone.saver, 'first'));
   });
 
+  it('resolves the lists of a turn pushed late in a long chat in a few queries, not one per list its chain builds on', async () => {
+    server = await startServer();
+    const phone = device();
+    await chat(phone.saver, 'long', 60);
+    await phone.push();
+    await chat(phone.saver, 'long', 1, 60);
+    const { query } = server.pool;
+    let queries = 0;
+    server.pool.query = ((...args: Parameters<typeof query>) => {
+      queries += 1;
+      return (query as (...a: unknown[]) => unknown).apply(server.pool, args);
+    }) as typeof query;
+    await phone.push();
+    server.pool.query = query;
+    // The turn's lists edit the 120 stored before them, in one chain.
+    expect(queries).toBeLessThan(12);
+    const onServer = await server.saver.getTuple(threadConfig('long'));
+    const onPhone = await phone.saver.getTuple(threadConfig('long'));
+    expect(onServer?.checkpoint.channel_values['messages']).toEqual(onPhone?.checkpoint.channel_values['messages']);
+    expect((onServer?.checkpoint.channel_values['messages'] as unknown[]).length).toBe(122);
+  });
+
   it('records nothing for pulls when a saver call fails midway, and the retry completes the push', async () => {
     server = await startServer();
     const { put } = server.saver;
