@@ -143,10 +143,23 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
     const { checkpoint, metadata } = await describe(entry, () => checkpointOf(serde, record));
     ops.puts.push({ record, checkpoint, metadata, newVersions, values: channelValues });
   }
+  // A value whose checkpoint is gone (pruned on the device) travels with the lists that build on it: it is stored
+  // for them, and for devices that pull them, but no checkpoint of the saver names it.
+  const builtOn = new Set<Entry>();
+  const visit = (entry: Entry) => {
+    const { list, channel } = entry.record as Blob;
+    for (const version of list ? listDependencies(list) : []) {
+      const base = blobs.get(scopeKey(entry.record, channel, JSON.stringify(version)));
+      if (!base || assigned.has(base) || builtOn.has(base)) continue;
+      builtOn.add(base);
+      visit(base);
+    }
+  };
+  assigned.forEach(visit);
   for (const entry of entries) {
-    if (entry.record.kind === 'blob' && !assigned.has(entry)) {
+    if (entry.record.kind === 'blob' && !assigned.has(entry) && !builtOn.has(entry)) {
       throw badRequest(
-        `records[${entry.at}]: the value of channel "${entry.record.channel}" at version ${String(entry.record.version)} comes with no new checkpoint that names it; a checkpoint's new values travel in the same push as the checkpoint.`,
+        `records[${entry.at}]: the value of channel "${entry.record.channel}" at version ${String(entry.record.version)} comes with no new checkpoint that names it, nor a list that builds on it; a checkpoint's new values travel in the same push as the checkpoint.`,
       );
     }
   }

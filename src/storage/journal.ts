@@ -7,7 +7,8 @@
  */
 import { resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
-import type { BlobKey, BlobRecord, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
+import { listDependencies } from './lists.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import type { WriteOperation } from './storage.js';
 
@@ -20,6 +21,11 @@ export interface JournalRead {
   seq: number;
   thread_id: string;
   deleted?: true;
+  /**
+   * Entries whose values travel with this one, their own checkpoints being gone (pruned): taken out together with
+   * it, so that none is taken out before the values it held went out.
+   */
+  carried?: number[];
   /** The checkpoint the entry wrote, when it is still stored. */
   checkpoint?: CheckpointRecord;
   blobs: BlobRecord[];
@@ -104,10 +110,19 @@ export async function enqueueThreads(tx: IDBTransaction, threadIds: string[]): P
 
 /**
  * The oldest `limit` journal entries (after entry `after`, when given) with their records, read in the caller's
- * transaction. A value whose checkpoint is gone (pruned) travels with the next entry of its thread whose
- * checkpoint names it.
+ * transaction. A value whose checkpoint is gone (pruned) travels with the first later entry of its thread that
+ * needs it: one whose checkpoint names it, or that brings a list built on it (a prune keeps the versions kept lists
+ * build on); its own entry is then `carried` by that one. When such a value waits for an entry past `limit`, more
+ * entries are read, so that it never goes out without it; one that no later entry needs stays local.
  */
 export async function readJournalEntries(tx: IDBTransaction, limit: number, after?: number): Promise<JournalRead[]> {
+  for (let window = limit; ; window *= 2) {
+    const { reads, waiting, full } = await readWindow(tx, window, after);
+    if (!waiting || !full) return reads;
+  }
+}
+
+async function readWindow(tx: IDBTransaction, limit: number, after: number | undefined): Promise<{ reads: JournalRead[]; waiting: boolean; full: boolean }> {
   const journal = tx.objectStore('journal');
   const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
   const [keys, entries] = await Promise.all([
@@ -140,20 +155,30 @@ export async function readJournalEntries(tx: IDBTransaction, limit: number, afte
   // that the parents read for one serve the next.
   const whole = await resolveRecords(tx, [...stored.values()]);
   [...stored.keys()].forEach((read, i) => (read.checkpoint = whole[i]!));
-  const orphans = new Map<string, BlobRecord>();
+  const orphans = new Map<string, { blob: BlobRecord; from: JournalRead }>();
+  /** Entries whose values went to a later one: the last that took any of them. */
+  const carrier = new Map<JournalRead, JournalRead>();
   for (const read of reads) {
     if (!read.checkpoint) {
-      for (const blob of read.blobs) orphans.set(key(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), blob);
+      for (const blob of read.blobs) orphans.set(key(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), { blob, from: read });
       read.blobs = [];
       continue;
     }
     const { thread_id, checkpoint_ns, channel_versions } = read.checkpoint;
-    for (const [channel, version] of Object.entries(channel_versions)) {
+    const take = (channel: string, version: ChannelVersion) => {
       const orphan = orphans.get(key(thread_id, checkpoint_ns, channel, version));
-      if (!orphan) continue;
+      if (!orphan) return;
       orphans.delete(key(thread_id, checkpoint_ns, channel, version));
-      read.blobs.push(orphan);
+      read.blobs.push(orphan.blob);
+      carrier.set(orphan.from, read);
+    };
+    for (const [channel, version] of Object.entries(channel_versions)) take(channel, version);
+    // The versions its lists build on, and theirs in turn (the loop reaches the values it takes too).
+    for (let i = 0; i < read.blobs.length; i += 1) {
+      const { channel, list } = read.blobs[i]!;
+      for (const version of list ? listDependencies(list) : []) take(channel, version);
     }
   }
-  return reads;
+  for (const [from, to] of carrier) (to.carried ??= []).push(from.seq);
+  return { reads: reads.filter((read) => !carrier.has(read)), waiting: orphans.size > 0, full: entries.length === limit };
 }

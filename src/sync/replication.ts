@@ -61,7 +61,7 @@ export function pushBatches(reads: JournalRead[], threads: string[] | 'all'): Pu
       batches.push(current);
       current = { seqs: [], records: [], bytes: 0 };
     }
-    current.seqs.push(read.seq);
+    current.seqs.push(read.seq, ...(read.carried ?? []));
     current.records.push(...records);
     current.bytes += bytes;
   }
@@ -105,7 +105,7 @@ export async function push(replica: Replica): Promise<number> {
     // Only what goes out is opened: a thread that stays local may be sealed with a key this tab does not hold.
     const opened = await values.inClear(journal.filter((read) => syncsThread(threads, read.thread_id)));
     const reads = journal.map((read) => (syncsThread(threads, read.thread_id) ? opened.shift()! : read));
-    const last = journal.at(-1)?.seq;
+    const last = journal.length === 0 ? undefined : Math.max(...journal.flatMap((read) => [read.seq, ...(read.carried ?? [])]));
     return last === undefined ? { batches: [] } : { batches: pushBatches(reads, threads), last };
   };
   let sent = 0;

@@ -307,6 +307,25 @@ describe('startSync', () => {
     expect(await checkpointIds(server.saver, 'private')).toEqual(await checkpointIds(on, 'private'));
   });
 
+  it.each([
+    ['keeps ancestors', true],
+    ['keeps only the newest', false],
+  ])('carries a thread pruned while offline (%s) whole to another device', async (_, keepAncestors) => {
+    const a = device();
+    const b = device();
+    await a.sync.syncNow();
+    endpoint.fault = 'down';
+    const turns: [string, number, number][] = Array.from({ length: 6 }, (_, turn) => [`turn ${turn} ${'z'.repeat(80)}`, turn, 0]);
+    await chat(a.saver, 'pruned', turns);
+    await a.saver.prune({ threadIds: ['pruned'], keepLatest: 2, keepAncestors });
+    endpoint.fault = 'none';
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    expect(await checkpointIds(b.saver, 'pruned')).toEqual(await checkpointIds(a.saver, 'pruned'));
+    expect(await values(b.saver, 'pruned')).toEqual(await replay(turns));
+    expect(await values(server.saver, 'pruned')).toEqual(await replay(turns));
+  });
+
   it('resolves the headers again after a 401 and goes on', async () => {
     let calls = 0;
     const a = device({

@@ -8,6 +8,7 @@ import { operationsOf } from '../../src/sync/replication.js';
 import { storedValuesOf } from '../../src/sync/stored-values.js';
 import type { SyncRecord } from '../../src/wire/records.js';
 import type { JournalRead } from '../../src/storage/journal.js';
+import { listDependencies } from '../../src/storage/lists.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { checkpointOperation, collect, countRecords, freshDbName, jsonBytes, threadConfig } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
@@ -142,6 +143,36 @@ describe('the change journal', () => {
     const after = await history();
     expect(after.length).toBeGreaterThan(before.length);
     expect(after.slice(after.length - before.length)).toEqual(before);
+    await saver.close();
+  });
+
+  it('sends a value whose checkpoint was pruned with the entry that needs it, however few entries a read takes', async () => {
+    const dbName = freshDbName('journal-pruned');
+    const saver = new BrowserSaver({ dbName });
+    const tab = storage(dbName);
+    await tab.enableJournal();
+    const graph = buildChatGraph(saver);
+    for (let turn = 0; turn < 6; turn += 1) await graph.invoke({ messages: [human(`turn ${turn} ${'w'.repeat(80)}`, turn)] }, threadConfig('pruned'));
+    await saver.prune({ threadIds: ['pruned'], keepLatest: 2, keepAncestors: false });
+    for (const limit of [1, 2, 500]) {
+      const sent = new Set<string>();
+      const taken = new Set<number>();
+      let carried = 0;
+      let after: number | undefined;
+      for (let reads = await tab.readJournal(limit, after); reads.length > 0; reads = await tab.readJournal(limit, after)) {
+        for (const read of reads) {
+          // Every version a list builds on went out before it or goes with it.
+          const here = new Set(read.blobs.map((blob) => `${blob.channel} ${blob.version}`));
+          for (const blob of read.blobs) for (const version of blob.list ? listDependencies(blob.list) : []) expect(sent.has(`${blob.channel} ${version}`) || here.has(`${blob.channel} ${version}`)).toBe(true);
+          here.forEach((value) => sent.add(value));
+          carried += read.carried?.length ?? 0;
+          for (const seq of [read.seq, ...(read.carried ?? [])]) taken.add(seq);
+        }
+        after = Math.max(...taken);
+      }
+      expect(carried).toBeGreaterThan(0);
+      expect(taken.size).toBe(await tab.journalSize());
+    }
     await saver.close();
   });
 });
