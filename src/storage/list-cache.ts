@@ -32,7 +32,7 @@ function scopeOf(thread_id: string, checkpoint_ns: string, channel: string): str
 }
 
 /** Whether two records, as IndexedDB gives them back, hold the same data. */
-export function sameStored(a: unknown, b: unknown): boolean {
+function sameStored(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (a instanceof Uint8Array || b instanceof Uint8Array) {
@@ -105,13 +105,8 @@ export class ListCache {
     }
   }
 
-  /** Forgets the lists of these threads (deleted or pruned here), or of every thread. */
-  forget(threadIds?: Iterable<string>): void {
-    if (!threadIds) {
-      this.#entries.clear();
-      this.#bytes = 0;
-      return;
-    }
+  /** Forgets the lists of these threads (deleted or pruned here). */
+  forget(threadIds: Iterable<string>): void {
     const threads = new Set(threadIds);
     for (const [scope, entry] of this.#entries) if (threads.has(entry.record.thread_id)) this.#drop(scope);
   }
