@@ -129,6 +129,8 @@ class Sync implements SyncController {
   #failure: CheckpointError | undefined;
   /** The newest cursor pulled, compared with the live stream's. */
   #cursor: string | null = null;
+  /** Whether the live stream is open: it announces what a push of this tab stored, and what others did. */
+  #streaming = false;
 
   constructor(saver: StoredCheckpointSaver, options: ResolvedOptions) {
     this.#saver = saver;
@@ -321,7 +323,9 @@ class Sync implements SyncController {
 
   async #round(replica: Replica, wantPull: boolean): Promise<void> {
     const sent = await push(replica);
-    if (!wantPull && sent === 0) return;
+    // A push asks for a pull only without a live stream: an open one announces the push's commit, and pulling then
+    // would hold up the next push (of the commits that followed) by a round trip.
+    if (!wantPull && (sent === 0 || this.#streaming)) return;
     const bookmark = await readBookmark(this.#storage, this.#options.url, this.#options.threads);
     // Threads that stayed local under another thread set may have to go out now.
     if (bookmark.rescoped) await this.#storage.rejournalAll();
@@ -337,6 +341,7 @@ class Sync implements SyncController {
     while (!signal.aborted) {
       try {
         const response = await this.#transport.live(signal);
+        this.#streaming = true;
         const parser = createParser({
           onEvent: (event) => {
             if (event.event === 'change') {
@@ -350,10 +355,14 @@ class Sync implements SyncController {
           onRetry: (ms) => (retryMs = ms),
         });
         const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          parser.feed(value);
+        try {
+          for (;;) {
+            const { done, value } = await reader.read();
+            if (done) break;
+            parser.feed(value);
+          }
+        } finally {
+          this.#streaming = false;
         }
       } catch (error) {
         if (signal.aborted) return;

@@ -29,6 +29,13 @@ export interface Replica {
   signal: AbortSignal;
 }
 
+/** Journal entries read and packed for pushing; `full` when the read stopped at its size, short of the end. */
+interface PreparedPushes {
+  batches: PushBatch[];
+  last?: number;
+  full: boolean;
+}
+
 interface PushBatch {
   seqs: number[];
   records: WireRecord[];
@@ -94,30 +101,41 @@ function deletions(threadIds: string[]): WriteOperation[] {
 }
 
 /**
- * Sends the whole journal; resolves with how many records went out. The next journal entries are read, opened and
- * packed while the previous push is in flight, and taken out only once the server answered theirs: a push that
- * fails leaves its entries and every later one in the journal, to be sent again in order.
+ * Sends the whole journal; resolves with how many records went out. After a full read, the next journal entries
+ * are read, opened and packed while the push is in flight (a first sync); after a read that reached the journal's
+ * end, the next read waits for the answer, so that what was committed meanwhile goes out in one push instead of
+ * trickling out one commit a push. Entries are taken out only once the server answered theirs, and the next push
+ * does not wait for that: a push that fails leaves its entries and every later one in the journal, to be sent
+ * again in order.
  */
 export async function push(replica: Replica): Promise<number> {
   const { storage, transport, values, clientId, threads, signal } = replica;
-  const prepare = async (after?: number): Promise<{ batches: PushBatch[]; last?: number }> => {
+  const prepare = async (after?: number): Promise<PreparedPushes> => {
     const journal = await storage.readJournal(ENTRIES_PER_READ, after);
     // Only what goes out is opened: a thread that stays local may be sealed with a key this tab does not hold.
     const opened = await values.inClear(journal.filter((read) => syncsThread(threads, read.thread_id)));
     const reads = journal.map((read) => (syncsThread(threads, read.thread_id) ? opened.shift()! : read));
     const last = journal.length === 0 ? undefined : Math.max(...journal.flatMap((read) => [read.seq, ...(read.carried ?? [])]));
-    return last === undefined ? { batches: [] } : { batches: pushBatches(reads, threads), last };
+    const full = journal.length >= ENTRIES_PER_READ;
+    return last === undefined ? { batches: [], full } : { batches: pushBatches(reads, threads), last, full };
   };
   let sent = 0;
   let next = prepare();
+  // The read of the entries after those being pushed, once begun.
+  let ahead: Promise<PreparedPushes> | undefined;
+  // Acknowledgements, one after another; awaited before the push resolves, and each before the next begins.
+  let acknowledged: Promise<void> = Promise.resolve();
   try {
     for (;;) {
-      const { batches, last } = await next;
-      if (last === undefined) return sent;
-      next = prepare(last);
+      const { batches, last, full }: PreparedPushes = await next;
+      if (last === undefined) {
+        await acknowledged;
+        return sent;
+      }
+      ahead = full ? prepare(last) : undefined;
       // Awaited in the next turn of the loop; not at all when a push of these batches fails first.
-      next.catch(() => undefined);
-      for (const batch of batches) {
+      ahead?.catch(() => undefined);
+      for (const [i, batch] of batches.entries()) {
         if (batch.records.length > 0) {
           const request: PushRequest = { records: batch.records, clientId };
           const answer = readPushResponse(await transport.post('push', request, signal));
@@ -125,12 +143,21 @@ export async function push(replica: Replica): Promise<number> {
           if (answer.deletedThreads.length > 0) await storage.applyChanges(deletions(answer.deletedThreads));
           sent += batch.records.length;
         }
-        await storage.acknowledgeJournal(batch.seqs);
+        // Begun before the acknowledgement, which it does not need: it reads after `last`.
+        if (ahead === undefined && i === batches.length - 1) {
+          ahead = prepare(last);
+          ahead.catch(() => undefined);
+        }
+        acknowledged = acknowledged.then(() => storage.acknowledgeJournal(batch.seqs));
+        acknowledged.catch(() => undefined);
       }
+      next = ahead ?? prepare(last);
+      ahead = undefined;
     }
   } catch (error) {
-    // The entries read ahead stay in the journal; the read ends before the round does.
-    await next.catch(() => undefined);
+    // The entries read ahead stay in the journal; the read and the acknowledgements end before the round does.
+    await ahead?.catch(() => undefined);
+    await acknowledged.catch(() => undefined);
     throw error;
   }
 }

@@ -12,13 +12,15 @@ import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
 import { holdsText, readEveryRecord } from '../support/raw-records.js';
 import { USERS, startServer, type TestServer } from './support.js';
 
-type Fault = 'none' | 'down' | 'push-500' | 'cut-after-push';
+type Fault = 'none' | 'down' | 'push-500' | 'cut-after-push' | 'hold-push';
 
 interface Endpoint {
   url: string;
   fault: Fault;
-  /** Requests seen, by path. */
+  /** Requests seen, by path, after the device's name when it sends one (`x-device`). */
   requests: string[];
+  /** Pushes held back by the fault `hold-push`, each served when called. */
+  held: (() => void)[];
   /** Serves another handler from now on (a server that lost its database). */
   swap(handler: SyncHandler): void;
   close(): Promise<void>;
@@ -30,12 +32,18 @@ async function serve(handler: SyncHandler): Promise<Endpoint> {
     url: '',
     fault: 'none',
     requests: [],
+    held: [],
     swap: (next) => (listener = toNodeListener(next)),
     close: () => new Promise((resolve) => http.close(() => resolve())),
   };
   const http: Server = createServer((req, res) => {
-    endpoint.requests.push(req.url ?? '');
+    const device = req.headers['x-device'];
+    endpoint.requests.push(typeof device === 'string' ? `${device} ${req.url ?? ''}` : (req.url ?? ''));
     const isPush = req.url?.endsWith('/push') ?? false;
+    if (endpoint.fault === 'hold-push' && isPush) {
+      endpoint.held.push(() => listener(req, res));
+      return;
+    }
     if (endpoint.fault === 'down') {
       req.socket.destroy();
       return;
@@ -176,6 +184,30 @@ describe('startSync', () => {
     await until(async () => (await checkpointIds(b.saver, 'live-1')).length > 0 && (await checkpointIds(b.saver, 'live-1')).length === (await checkpointIds(a.saver, 'live-1')).length, 'B has the thread');
     expect(await values(b.saver, 'live-1')).toEqual(await values(a.saver, 'live-1'));
     expect(endpoint.requests.some((path) => path.endsWith('/live'))).toBe(true);
+  });
+
+  it('live, sends what was committed during a push in one push right after it, and pulls only when the stream announces', async () => {
+    const headers = (name: string) => ({ authorization: `Bearer ${USERS.alice}`, 'x-device': name });
+    const a = device({ live: true, headers: headers('a') });
+    const b = device({ live: true, headers: headers('b') });
+    await Promise.all([a.sync.syncNow(), b.sync.syncNow()]);
+    await until(() => ['a', 'b'].every((name) => endpoint.requests.includes(`${name} /sync/live`)), 'both streams are open');
+    endpoint.fault = 'hold-push';
+    const turns: [string, number, number][] = [['first', 0, 0], ['second', 1, 0], ['third', 2, 0]];
+    await chat(a.saver, 'burst', turns.slice(0, 1));
+    await until(() => endpoint.held.length === 1, 'the first push is held');
+    // Two more turns (six more commits) while the first push is held.
+    await chat(a.saver, 'burst', turns.slice(1));
+    const from = endpoint.requests.length;
+    endpoint.fault = 'none';
+    endpoint.held.shift()!();
+    await until(async () => (await journalSize(a.saver.dbName)) === 0, "A's journal is empty");
+    await until(async () => JSON.stringify(await checkpointIds(b.saver, 'burst')) === JSON.stringify(await checkpointIds(a.saver, 'burst')), 'B holds every checkpoint');
+    const ofA = endpoint.requests.slice(from).filter((path) => path.startsWith('a '));
+    // Everything committed while the first push was held went in the one push after it, with no pull before it.
+    expect(ofA[0]).toBe('a /sync/push');
+    expect(ofA.filter((path) => path === 'a /sync/push')).toHaveLength(1);
+    expect(await values(b.saver, 'burst')).toEqual(await replay(turns));
   });
 
   it('keeps both branches when two offline devices continue and fork the same thread', async () => {
