@@ -415,6 +415,29 @@ async function measureSync(browser: EngineBrowser, pages: ServedPages): Promise<
   }
 }
 
+/**
+ * Both devices live, each in its own page: for each new turn on the chat's device, the milliseconds from the end of
+ * its `invoke` (the turn committed locally) until the other device holds its last checkpoint.
+ */
+async function measureLiveTurns(browser: EngineBrowser, origin: string, call: HarnessCall): Promise<number[]> {
+  await call('syncLiveStart');
+  const page = await openHarness(browser, `${origin}/index.html`, { newTab: true });
+  const other = harnessOf(page);
+  try {
+    await other('syncFollow');
+    const latencies: number[] = [];
+    for (let i = 0; i < SYNC_LIVE_ROUNDS; i += 1) {
+      const { committedAt, id } = await call('syncLiveTurn');
+      latencies.push((await other('syncHeldAt', id)) - committedAt);
+    }
+    return latencies;
+  } finally {
+    await other('syncStop');
+    await call('syncStop');
+    await page.close();
+  }
+}
+
 async function measureSyncOn(browser: EngineBrowser, pages: ServedPages, database: SyncDatabase): Promise<Section> {
   const server = await startDemoServer({ outDir: pages.outDir, ...(database.databaseUrl ? { databaseUrl: database.databaseUrl } : {}) });
   try {
@@ -424,7 +447,7 @@ async function measureSyncOn(browser: EngineBrowser, pages: ServedPages, databas
     for (let done = 0; done < SYNC_TURNS; done += 100) await call('syncChatTurns', Math.min(100, SYNC_TURNS - done));
     const first = await call('syncFirst');
     if (first.checkpoints === 0) throw new Error('The new device pulled no checkpoint.');
-    const live = median(await call('syncLiveTurns', SYNC_LIVE_ROUNDS));
+    const live = median(await measureLiveTurns(browser, server.origin, call));
     const turns = SYNC_TURNS.toLocaleString('en-US');
     const seconds = (ms: number, target?: number): Row => ({
       name: '',

@@ -12,6 +12,11 @@ const newDevice = () => new BrowserSaver({ dbName: `bench-sync-${Date.now()}-${(
 
 let source: { saver: BrowserSaver; graph: ReturnType<typeof buildChatGraph>; turns: number; length: number } | undefined;
 let syncs: SyncController[] = [];
+/** The other device's notes: when it stored each checkpoint of the chat, and who waits for the next. */
+let follower: { heldAt: Map<string, number>; waiting: Set<() => void> } | undefined;
+
+/** Milliseconds on a clock that the pages of one browser share. */
+const wallClock = () => performance.timeOrigin + performance.now();
 
 const latestId = async (saver: BrowserSaver) => (await saver.getTuple({ configurable: { thread_id: THREAD } }))?.checkpoint.id;
 
@@ -65,34 +70,59 @@ export const syncHarness = {
     return { pullMs, checkpoints, latest: await latestId(other) };
   },
 
-  /**
-   * Both devices live: for each of `rounds` new turns on the first, the milliseconds from the end of its `invoke`
-   * (the turn committed locally) until the other device holds its last checkpoint.
-   */
-  async syncLiveTurns(rounds: number): Promise<number[]> {
+  /** Starts the live sync of the chat's device (this page), ending the first sync's; resolves once it is synced. */
+  async syncLiveStart(): Promise<void> {
     for (const sync of syncs.splice(0)) await sync.stop();
-    const other = newDevice();
-    syncs = [startSync(source!.saver, { url: SYNC_URL, live: true }), startSync(other, { url: SYNC_URL, live: true })];
-    await Promise.all(syncs.map((sync) => sync.syncNow()));
-    // The live stream is open once a round of the other device has passed with it.
+    syncs = [startSync(source!.saver, { url: SYNC_URL, live: true })];
+    await syncs[0]!.syncNow();
+  },
+
+  /** One more turn of the chat: the wall-clock time once `invoke` resolved (the turn committed), and its last checkpoint. */
+  async syncLiveTurn(): Promise<{ committedAt: number; id: string }> {
+    await turn();
+    const committedAt = wallClock();
+    return { committedAt, id: (await latestId(source!.saver))! };
+  },
+
+  /**
+   * The other device, in a page of its own as another device would be (its work does not wait for the chat's on
+   * one main thread): syncs live, and notes when it holds each checkpoint of the chat (when it announces the commit
+   * that stored it to its subscribers). Resolves once synced, with its stream open.
+   */
+  async syncFollow(): Promise<void> {
+    const saver = newDevice();
+    const sync = startSync(saver, { url: SYNC_URL, live: true });
+    syncs.push(sync);
+    const heldAt = new Map<string, number>();
+    const waiting = new Set<() => void>();
+    saver.subscribe((change) => {
+      if (change.kind !== 'checkpoint' || change.thread_id !== THREAD || heldAt.has(change.checkpoint_id)) return;
+      heldAt.set(change.checkpoint_id, wallClock());
+      for (const wake of [...waiting]) wake();
+    });
+    follower = { heldAt, waiting };
+    await sync.syncNow();
+    // The live stream is open once a round has passed with it.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const latencies: number[] = [];
-    for (let i = 0; i < rounds; i += 1) {
-      await turn();
-      const committed = performance.now();
-      const expected = await latestId(source!.saver);
+  },
+
+  /** The wall-clock time at which the other device first held checkpoint `id`; waits until it does. */
+  async syncHeldAt(id: string): Promise<number> {
+    const { heldAt, waiting } = follower!;
+    while (!heldAt.has(id)) {
       await new Promise<void>((resolve) => {
-        const check = async () => {
-          if ((await latestId(other)) !== expected) return;
-          stop();
+        const wake = () => {
+          waiting.delete(wake);
           resolve();
         };
-        const stop = other.subscribe(() => void check());
-        void check();
+        waiting.add(wake);
       });
-      latencies.push(performance.now() - committed);
     }
+    return heldAt.get(id)!;
+  },
+
+  /** Stops this page's syncs. */
+  async syncStop(): Promise<void> {
     for (const sync of syncs.splice(0)) await sync.stop();
-    return latencies;
   },
 };

@@ -10,7 +10,7 @@ import { StoredCheckpointSaver } from '../saver/stored-saver.js';
 import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { Durability } from '../storage/storage.js';
 import type { LiveChange } from '../wire/protocol.js';
-import { pull, push, readBookmark, type Replica } from './replication.js';
+import { pull, push, readBookmark, type PullBookmark, type Replica } from './replication.js';
 import { storedValuesOf } from './stored-values.js';
 import { SyncTransport, isRetried, type SyncHeaders } from './transport.js';
 
@@ -129,6 +129,8 @@ class Sync implements SyncController {
   #failure: CheckpointError | undefined;
   /** The newest cursor pulled, compared with the live stream's. */
   #cursor: string | null = null;
+  /** The stored pull bookmark as the last pull left it; none before the first pull, or after a pull that failed. */
+  #bookmark: PullBookmark | undefined;
   /** Whether the live stream is open: it announces what a push of this tab stored, and what others did. */
   #streaming = false;
 
@@ -170,7 +172,7 @@ class Sync implements SyncController {
     }
     return new Promise((resolve, reject) => {
       this.#waiting.push({ resolve, reject });
-      this.#request(true);
+      this.#request('both');
     });
   }
 
@@ -198,7 +200,7 @@ class Sync implements SyncController {
 
   #hear(message: TabMessage): void {
     if (message.type === 'sync-now') {
-      if (this.#state.leader) this.#request(true);
+      if (this.#state.leader) this.#request('both');
       return;
     }
     if (this.#state.leader) return;
@@ -206,12 +208,12 @@ class Sync implements SyncController {
     this.#set(error ? { status: message.status, error } : { status: message.status }, false);
   }
 
-  /** Asks the loop for a round: a push, and a pull too when `pull`. */
-  #request(pull: boolean): void {
-    this.#wantPush = true;
-    if (pull) this.#wantPull = true;
-    // While offline, a new commit waits for the retry; a request to sync (or `online`) does not.
-    if (pull || this.#state.status !== 'offline') this.#wake();
+  /** Asks the loop for a round: a push, a pull, or both (`syncNow`, `online`). */
+  #request(what: 'push' | 'pull' | 'both'): void {
+    if (what !== 'pull') this.#wantPush = true;
+    if (what !== 'push') this.#wantPull = true;
+    // While offline, a new commit waits for the retry; a request to sync (or `online`, or news) does not.
+    if (what !== 'push' || this.#state.status !== 'offline') this.#wake();
   }
 
   /**
@@ -247,9 +249,9 @@ class Sync implements SyncController {
     this.#markElected();
     const unsubscribe = this.#saver.subscribe((change) => {
       // A commit in any tab: push it. Pulled changes land here too, and then find the journal empty.
-      if (change.kind !== 'versionchange') this.#request(false);
+      if (change.kind !== 'versionchange') this.#request('push');
     });
-    const online = () => this.#request(true);
+    const online = () => this.#request('both');
     const events = typeof addEventListener === 'function';
     if (events) addEventListener('online', online);
     try {
@@ -290,6 +292,7 @@ class Sync implements SyncController {
       }
       this.#woken = new Promise((resolve) => (this.#wake = resolve));
       const waiting = this.#waiting.splice(0);
+      const wantPush = this.#wantPush;
       const wantPull = this.#wantPull;
       this.#wantPush = false;
       this.#wantPull = false;
@@ -298,7 +301,7 @@ class Sync implements SyncController {
           throw new CheckpointError('UNAVAILABLE', 'The browser is offline; syncing resumes when it is back online.');
         }
         if (this.#state.status !== 'syncing') this.#set({ status: 'syncing' });
-        await this.#round(replica, wantPull);
+        await this.#round(replica, wantPush, wantPull);
         failures = 0;
         for (const waiter of waiting) waiter.resolve();
         if (!this.#wantPush && !this.#wantPull) this.#set({ status: 'idle' });
@@ -321,16 +324,20 @@ class Sync implements SyncController {
     }
   }
 
-  async #round(replica: Replica, wantPull: boolean): Promise<void> {
-    const sent = await push(replica);
+  /** Pushes when asked to (a commit, `syncNow`), then pulls when asked to or when a push without a live stream sent something. */
+  async #round(replica: Replica, wantPush: boolean, wantPull: boolean): Promise<void> {
+    const sent = wantPush ? await push(replica) : 0;
     // A push asks for a pull only without a live stream: an open one announces the push's commit, and pulling then
     // would hold up the next push (of the commits that followed) by a round trip.
     if (!wantPull && (sent === 0 || this.#streaming)) return;
-    const bookmark = await readBookmark(this.#storage, this.#options.url, this.#options.threads);
+    // Read once while this tab syncs: it alone writes the bookmark meanwhile, and keeps this copy as it does.
+    const bookmark = this.#bookmark ?? (await readBookmark(this.#storage, this.#options.url, this.#options.threads));
+    this.#bookmark = undefined;
     // Threads that stayed local under another thread set may have to go out now.
     if (bookmark.rescoped) await this.#storage.rejournalAll();
     const pulled = await pull(replica, bookmark);
     this.#cursor = pulled.cursor;
+    this.#bookmark = { ...bookmark, cursor: pulled.cursor, rescoped: false };
     if (pulled.resynced || bookmark.rescoped) await push(replica);
   }
 
@@ -347,7 +354,7 @@ class Sync implements SyncController {
             if (event.event === 'change') {
               failures = 0;
               const { cursor } = JSON.parse(event.data) as Partial<LiveChange>;
-              if (cursor !== this.#cursor) this.#request(true);
+              if (cursor !== this.#cursor) this.#request('pull');
             } else if (event.event === 'unauthorized') {
               this.#transport.expireHeaders();
             }

@@ -62,6 +62,7 @@ export type BrowserEngine = 'chromium' | 'firefox' | 'webkit';
 /** What the tests that run in every engine use of a page: Playwright's, Puppeteer's and ours for WebKit have it. */
 export interface EnginePage extends HarnessPage {
   reload(): Promise<unknown>;
+  close(): Promise<unknown>;
 }
 
 /** What the tests that run in every engine use of a browser: Playwright's context, Puppeteer's browser, WebKit's. */
