@@ -319,7 +319,9 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   // whichever of a push and a delete writes the saver last, the thread ends up gone.
   const gone = [...new Set([...tombstones, ...result.deletedThreads])];
   for (const thread_id of gone) await saver.deleteThread(thread_id);
-  return { stored: result.stored, duplicates, deletedThreads: [...new Set([...deleted, ...result.deletedThreads])] };
+  const answer: PushResponse = { stored: result.stored, duplicates, deletedThreads: [...new Set([...deleted, ...result.deletedThreads])] };
+  if (result.cursors) answer.commit = result.cursors;
+  return answer;
 }
 
 function forbidden(threadIds: string[]): SyncHttpError {

@@ -42,6 +42,8 @@ export interface CommitResult {
   stored: number;
   /** Threads found deleted: their rows were dropped. */
   deletedThreads: string[];
+  /** The user's cursors before and after this commit, when it numbered any change. */
+  cursors?: { from: string; to: string };
 }
 
 export interface PullPage {
@@ -212,6 +214,7 @@ export class RecordStore {
         // Delivered at commit, to every server process listening, with the new cursor: live streams announce it
         // without reading it again.
         await client.query(`SELECT pg_notify($1, $2)`, [t.channel, notification(userId, `${users[0]!.epoch}.${seq}`)]);
+        return { stored, deletedThreads, cursors: { from: `${users[0]!.epoch}.${first}`, to: `${users[0]!.epoch}.${seq}` } };
       }
       return { stored, deletedThreads };
     });

@@ -10,7 +10,7 @@ import { StoredCheckpointSaver } from '../saver/stored-saver.js';
 import { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { Durability } from '../storage/storage.js';
 import type { LiveChange } from '../wire/protocol.js';
-import { pull, push, readBookmark, type PullBookmark, type Replica } from './replication.js';
+import { pull, push, readBookmark, type PullBookmark, type PushCommit, type Replica } from './replication.js';
 import { storedValuesOf } from './stored-values.js';
 import { SyncTransport, isRetried, type SyncHeaders } from './transport.js';
 
@@ -54,6 +54,8 @@ export interface SyncController {
 
 const CLIENT_ID_SETTING = 'sync-client-id';
 const FIRST_RETRY_MS = 500;
+/** How many cursors of its own pushes' commits a device remembers between pulls (see `#held`). */
+const HELD_CURSORS = 32;
 const MAX_RETRY_MS = 30_000;
 
 function invalid(message: string): CheckpointError {
@@ -127,8 +129,16 @@ class Sync implements SyncController {
   #waiting: { resolve(): void; reject(error: unknown): void }[] = [];
   /** Why this tab stopped syncing for good (its database could not be prepared). */
   #failure: CheckpointError | undefined;
-  /** The newest cursor pulled, compared with the live stream's. */
+  /**
+   * The cursor up to which this device holds every change: the last pull's, moved on by the commits of its own
+   * pushes that follow it directly (see `PushResponse.commit`). `#held` has each such cursor since the last pull:
+   * news of one of them needs no pull.
+   */
   #cursor: string | null = null;
+  #held = new Set<string>();
+  /** News heard while a push was in flight, weighed once its answer (and commit) is known. */
+  #heard: string | undefined;
+  #pushing = false;
   /** The stored pull bookmark as the last pull left it; none before the first pull, or after a pull that failed. */
   #bookmark: PullBookmark | undefined;
   /** Whether the live stream is open: it announces what a push of this tab stored, and what others did. */
@@ -325,8 +335,24 @@ class Sync implements SyncController {
   }
 
   /** Pushes when asked to (a commit, `syncNow`), then pulls when asked to or when a push without a live stream sent something. */
-  async #round(replica: Replica, wantPush: boolean, wantPull: boolean): Promise<void> {
-    const sent = wantPush ? await push(replica) : 0;
+  async #round(replica: Replica, wantPush: boolean, pullAsked: boolean): Promise<void> {
+    let wantPull = pullAsked;
+    let sent = 0;
+    if (wantPush) {
+      this.#pushing = true;
+      try {
+        const pushed = await push(replica);
+        sent = pushed.sent;
+        this.#follow(pushed.commits);
+      } catch (error) {
+        // News deferred for a push that failed: pulled as news otherwise is.
+        if (this.#newsUnheld()) this.#request('pull');
+        throw error;
+      } finally {
+        this.#pushing = false;
+      }
+    }
+    if (this.#newsUnheld()) wantPull = true;
     // A push asks for a pull only without a live stream: an open one announces the push's commit, and pulling then
     // would hold up the next push (of the commits that followed) by a round trip.
     if (!wantPull && (sent === 0 || this.#streaming)) return;
@@ -337,8 +363,27 @@ class Sync implements SyncController {
     if (bookmark.rescoped) await this.#storage.rejournalAll();
     const pulled = await pull(replica, bookmark);
     this.#cursor = pulled.cursor;
+    this.#held = new Set([pulled.cursor]);
     this.#bookmark = { ...bookmark, cursor: pulled.cursor, rescoped: false };
-    if (pulled.resynced || bookmark.rescoped) await push(replica);
+    if (pulled.resynced || bookmark.rescoped) this.#follow((await push(replica)).commits);
+  }
+
+  /** Whether news deferred during a push announced a cursor this device does not hold; forgets it. */
+  #newsUnheld(): boolean {
+    const heard = this.#heard;
+    this.#heard = undefined;
+    return heard !== undefined && !this.#held.has(heard);
+  }
+
+  /** Moves the cursor over the commits of this device's pushes that follow it directly: they hold nothing new. */
+  #follow(commits: PushCommit[]): void {
+    for (const { from, to } of commits) {
+      if (from !== this.#cursor) continue;
+      this.#cursor = to;
+      this.#held.add(to);
+      // News comes within moments of its commit: older cursors need not be remembered long.
+      if (this.#held.size > HELD_CURSORS) this.#held.delete(this.#held.values().next().value!);
+    }
   }
 
   /** Keeps `GET {url}/live` open while syncing, and pulls when it announces a cursor other than ours. */
@@ -354,7 +399,10 @@ class Sync implements SyncController {
             if (event.event === 'change') {
               failures = 0;
               const { cursor } = JSON.parse(event.data) as Partial<LiveChange>;
-              if (cursor !== this.#cursor) this.#request('pull');
+              if (typeof cursor === 'string' && this.#held.has(cursor)) return;
+              // During a push, the news may be of its own commit, known once it is answered.
+              if (this.#pushing && typeof cursor === 'string') this.#heard = cursor;
+              else this.#request('pull');
             } else if (event.event === 'unauthorized') {
               this.#transport.expireHeaders();
             }

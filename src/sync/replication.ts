@@ -85,6 +85,10 @@ function readPushResponse(value: unknown): PushResponse {
   if (!answer || !Array.isArray(answer.deletedThreads) || !answer.deletedThreads.every((id) => typeof id === 'string')) {
     throw malformed('push', 'deletedThreads must be an array of thread ids');
   }
+  const commit = answer.commit as Partial<PushCommit> | null | undefined;
+  if (commit !== undefined && (typeof commit?.from !== 'string' || typeof commit.to !== 'string')) {
+    throw malformed('push', 'commit must hold the cursors from and to');
+  }
   return answer as PushResponse;
 }
 
@@ -100,15 +104,25 @@ function deletions(threadIds: string[]): WriteOperation[] {
   return threadIds.map((thread_id): WriteOperation => ({ kind: 'delete', thread_id }));
 }
 
+/** The cursors around a push's commit on the server (see `PushResponse.commit`). */
+export type PushCommit = NonNullable<PushResponse['commit']>;
+
+export interface PushResult {
+  /** Records sent. */
+  sent: number;
+  /** The commits of the pushes that numbered changes, in order. */
+  commits: PushCommit[];
+}
+
 /**
- * Sends the whole journal; resolves with how many records went out. After a full read, the next journal entries
+ * Sends the whole journal; resolves with how many records went out and the server's commits. After a full read, the next journal entries
  * are read, opened and packed while the push is in flight (a first sync); after a read that reached the journal's
  * end, the next read waits for the answer, so that what was committed meanwhile goes out in one push instead of
  * trickling out one commit a push. Entries are taken out only once the server answered theirs, and the next push
  * does not wait for that: a push that fails leaves its entries and every later one in the journal, to be sent
  * again in order.
  */
-export async function push(replica: Replica): Promise<number> {
+export async function push(replica: Replica): Promise<PushResult> {
   const { storage, transport, values, clientId, threads, signal } = replica;
   const prepare = async (after?: number): Promise<PreparedPushes> => {
     const journal = await storage.readJournal(ENTRIES_PER_READ, after);
@@ -120,6 +134,7 @@ export async function push(replica: Replica): Promise<number> {
     return last === undefined ? { batches: [], full } : { batches: pushBatches(reads, threads), last, full };
   };
   let sent = 0;
+  const commits: PushCommit[] = [];
   let next = prepare();
   // The read of the entries after those being pushed, once begun.
   let ahead: Promise<PreparedPushes> | undefined;
@@ -130,7 +145,7 @@ export async function push(replica: Replica): Promise<number> {
       const { batches, last, full }: PreparedPushes = await next;
       if (last === undefined) {
         await acknowledged;
-        return sent;
+        return { sent, commits };
       }
       ahead = full ? prepare(last) : undefined;
       // Awaited in the next turn of the loop; not at all when a push of these batches fails first.
@@ -141,6 +156,7 @@ export async function push(replica: Replica): Promise<number> {
           const answer = readPushResponse(await transport.post('push', request, signal));
           // Deleted elsewhere: the server dropped these threads' records; they go here too, for good.
           if (answer.deletedThreads.length > 0) await storage.applyChanges(deletions(answer.deletedThreads));
+          if (answer.commit) commits.push(answer.commit);
           sent += batch.records.length;
         }
         // Begun before the acknowledgement, which it does not need: it reads after `last`.

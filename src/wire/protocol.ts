@@ -24,6 +24,12 @@ export interface PushResponse {
    * dropped. The client deletes them locally too.
    */
   deletedThreads: string[];
+  /**
+   * The user's cursors right before and right after this push's commit, when it numbered any change. A client whose
+   * cursor is `from` holds everything up to `to` (the rest is its own push, which its pulls skip): it can take `to`
+   * as its cursor, and needs no pull when the live stream announces it.
+   */
+  commit?: { from: string; to: string };
 }
 
 /** `POST {base}/pull` */

@@ -45,7 +45,7 @@ describe('sync through the server', () => {
     // Long conversations travel as lists: later versions of the messages refer to earlier ones.
     expect(outbox.some((record) => record.kind === 'blob' && record.list?.base !== undefined)).toBe(true);
     const pushed = await a.push();
-    expect(pushed).toEqual({ stored: outbox.length, duplicates: 0, deletedThreads: [] });
+    expect(pushed).toEqual({ stored: outbox.length, duplicates: 0, deletedThreads: [], commit: { from: expect.any(String), to: expect.any(String) } });
 
     // The server's saver holds ordinary checkpoints: a Node graph on it reads the same state.
     const stateA = await graphA.getState(threadConfig('chat-1'));
@@ -64,8 +64,12 @@ describe('sync through the server', () => {
       (await collect(buildChatGraph(saver).getStateHistory(threadConfig('chat-1')))).map((snapshot) => snapshot.values);
     expect(await history(b.saver)).toEqual(await history(a.saver));
 
-    // The device that pushed does not get its own records back.
+    // The device that pushed does not get its own records back, and its push's commit named the cursor it reaches:
+    // from the cursor before the push, a device holds everything up to it.
+    expect(pushed.commit!.from).toBe((await server.pull('alice', { cursor: null, limit: 1 })).cursor.replace(/\.\d+$/, '.0'));
     expect(await a.pull()).toEqual([]);
+    expect(a.cursor).toBe(pushed.commit!.to);
+    expect(b.cursor).toBe(pushed.commit!.to);
     // And pushing again stores nothing.
     expect(await server.push('alice', outbox, a.clientId)).toEqual({ stored: 0, duplicates: outbox.length, deletedThreads: [] });
   });
