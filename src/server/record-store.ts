@@ -46,6 +46,14 @@ export interface CommitResult {
   cursors?: { from: string; to: string };
 }
 
+interface PullOptions {
+  cursor: string | null;
+  limit: number;
+  maxBytes: number;
+  threads?: string[];
+  clientId?: string;
+}
+
 export interface PullPage {
   /** Bodies in the wire format, in sequence order. */
   changes: string[];
@@ -92,7 +100,13 @@ function storedBlob(body: string): BlobRecord {
   return blob;
 }
 
+/** The user's row is gone (sync's tables were emptied while the server ran). */
+class MissingUser extends Error {}
+
 export class RecordStore {
+  /** Users whose row this process has seen; rows are never deleted, so they are not looked for again. */
+  readonly #users = new Set<string>();
+
   constructor(
     readonly pool: Pool,
     readonly tables: TableNames,
@@ -168,15 +182,19 @@ export class RecordStore {
    * writes with a new body. `before` runs at the start of the same transaction, before the user's row is locked
    * (the push's rows of the saver's tables, when they share the pool).
    */
-  async commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
-    const t = this.tables;
+  commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
     // The user's row is created on its own first, so that the writing transaction only locks a committed row,
     // which readers never wait for.
-    await this.#ensureUser(userId);
+    return this.#asUser(userId, () => this.#commit(userId, rows, deletions, origin, before));
+  }
+
+  #commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
+    const t = this.tables;
     return inTransaction(this.pool, async (client) => {
       await before?.(client);
       // Takes the user's row lock, held to commit: numbers are handed out in commit order.
       const { rows: users } = await client.query<{ epoch: string; head: string }>(`SELECT epoch, head FROM ${t.users} WHERE user_id = $1 FOR UPDATE`, [userId]);
+      if (users.length === 0) throw new MissingUser();
       let seq = Number(users[0]!.head);
       const first = seq;
       for (const thread_id of deletions) {
@@ -210,10 +228,14 @@ export class RecordStore {
         (await this.#insert(client, commit, numbered.filter(({ row }) => !row.replaces), false)) +
         (await this.#insert(client, commit, numbered.filter(({ row }) => row.replaces), true));
       if (seq > first) {
-        await client.query(`UPDATE ${t.users} SET head = $2 WHERE user_id = $1`, [userId, seq]);
-        // Delivered at commit, to every server process listening, with the new cursor: live streams announce it
-        // without reading it again.
-        await client.query(`SELECT pg_notify($1, $2)`, [t.channel, notification(userId, `${users[0]!.epoch}.${seq}`)]);
+        // The notification is delivered at commit, to every server process listening, with the new cursor: live
+        // streams announce it without reading it again.
+        await client.query(`UPDATE ${t.users} SET head = $2 WHERE user_id = $1 RETURNING pg_notify($3, $4)`, [
+          userId,
+          seq,
+          t.channel,
+          notification(userId, `${users[0]!.epoch}.${seq}`),
+        ]);
         return { stored, deletedThreads, cursors: { from: `${users[0]!.epoch}.${first}`, to: `${users[0]!.epoch}.${seq}` } };
       }
       return { stored, deletedThreads };
@@ -254,23 +276,42 @@ export class RecordStore {
 
   /** The cursor at the user's newest change. */
   async head(userId: string): Promise<string> {
-    await this.#ensureUser(userId);
-    const { epoch, head } = await this.#user(this.pool, userId);
+    const { epoch, head } = await this.#asUser(userId, () => this.#user(this.pool, userId));
     return `${epoch}.${head}`;
+  }
+
+  /**
+   * Runs `body` once the user's row exists. A row gone since this process saw it (sync's tables emptied by hand) is
+   * made again, with a new epoch, and `body` runs again.
+   */
+  async #asUser<T>(userId: string, body: () => Promise<T>): Promise<T> {
+    await this.#ensureUser(userId);
+    try {
+      return await body();
+    } catch (error) {
+      if (!(error instanceof MissingUser)) throw error;
+      this.#users.delete(userId);
+      await this.#ensureUser(userId);
+      return body();
+    }
   }
 
   /** Creates the user's row if missing; a plain read first, so that a reader never waits for a writer's lock. */
   async #ensureUser(userId: string): Promise<void> {
+    if (this.#users.has(userId)) return;
     const { rowCount } = await this.pool.query(`SELECT 1 FROM ${this.tables.users} WHERE user_id = $1`, [userId]);
-    if (rowCount) return;
-    await this.pool.query(`INSERT INTO ${this.tables.users} (user_id, epoch) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
-      userId,
-      randomUUID().replaceAll('-', ''),
-    ]);
+    if (!rowCount) {
+      await this.pool.query(`INSERT INTO ${this.tables.users} (user_id, epoch) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`, [
+        userId,
+        randomUUID().replaceAll('-', ''),
+      ]);
+    }
+    this.#users.add(userId);
   }
 
   async #user(client: Pool | PoolClient, userId: string): Promise<{ epoch: string; head: number }> {
     const { rows } = await client.query<{ epoch: string; head: string }>(`SELECT epoch, head FROM ${this.tables.users} WHERE user_id = $1`, [userId]);
+    if (rows.length === 0) throw new MissingUser();
     return { epoch: rows[0]!.epoch, head: Number(rows[0]!.head) };
   }
 
@@ -281,12 +322,12 @@ export class RecordStore {
    * transaction, a client then never shows a part of a commit (a checkpoint without the writes pushed with it).
    * A cursor this server did not issue to this user starts from the beginning, saying so.
    */
-  async pull(
-    userId: string,
-    options: { cursor: string | null; limit: number; maxBytes: number; threads?: string[]; clientId?: string },
-  ): Promise<PullPage> {
+  pull(userId: string, options: PullOptions): Promise<PullPage> {
     // The user's row exists before the snapshot is taken, so a new user reads a consistent empty page.
-    await this.#ensureUser(userId);
+    return this.#asUser(userId, () => this.#pull(userId, options));
+  }
+
+  #pull(userId: string, options: PullOptions): Promise<PullPage> {
     return inTransaction(
       this.pool,
       async (client) => {

@@ -103,6 +103,22 @@ describe('pull cursor', () => {
       expect(page.changes).toEqual(all.slice(0, page.changes.length));
     }
   });
+
+  it("serves a user whose row was deleted by hand while it ran: a new epoch, and the device's cursor resyncs", async () => {
+    const a = await deviceWithThread('before');
+    await a.push();
+    await a.pull();
+    const before = a.cursor!;
+    await server.pool.query('DELETE FROM juncture_sync_users');
+    // A push and a pull after it are served, each once, on a row made again with a new epoch.
+    await buildChatGraph(a.saver).invoke({ messages: [human('after the reset', 1)] }, threadConfig('before'));
+    const pushed = await a.push();
+    expect(pushed.stored).toBeGreaterThan(0);
+    expect(pushed.commit!.from.split('.')[0]).not.toBe(before.split('.')[0]);
+    const page = await server.pull('alice', { cursor: before });
+    expect(page.resync).toBe(true);
+    expect(page.cursor.split('.')[0]).toBe(pushed.commit!.to.split('.')[0]);
+  });
 });
 
 describe('live stream', () => {
