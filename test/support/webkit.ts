@@ -165,6 +165,9 @@ export async function launchWebKit(profileDir: string): Promise<WebKitBrowser> {
     pages: () => [...open.values()],
     newPage: async () => {
       const handle = await serially(async () => {
+        // From a window still open: the one commands went to last may have been closed.
+        const [opened] = open.keys();
+        if (opened !== undefined) await driver.switchTo().window(opened);
         await driver.switchTo().newWindow('tab');
         return driver.getWindowHandle();
       });
