@@ -32,7 +32,7 @@ async function journaled(): Promise<IndexedDBCheckpointStorage> {
   return storage;
 }
 
-type Fault = 'unreachable' | 'answer-lost';
+type Fault = 'unreachable' | 'answer-lost' | 'bad-commit';
 
 /**
  * A server that keeps what it is sent, by checkpoint id, in the order received. `fail` says how the push with
@@ -58,6 +58,7 @@ function server(storage: IndexedDBCheckpointStorage, fail: Map<number, Fault> = 
       const ids = records.flatMap((record) => (record.kind === 'checkpoint' ? [record.checkpoint_id] : []));
       received.push(...ids);
       if (fault === 'answer-lost') throw new CheckpointError('UNAVAILABLE', 'The answer of the sync server to push was cut off.');
+      if (fault === 'bad-commit') return { stored: ids.length, duplicates: 0, deletedThreads: [], commit: { from: 7 } } as unknown as PushResponse;
       return { stored: ids.length, duplicates: 0, deletedThreads: [] };
     },
   };
@@ -96,6 +97,15 @@ describe('pushing the journal', () => {
     expect((await push(replica)).sent).toBe(ENTRIES - 500);
     expect(received).toEqual(allIds);
     expect(await storage.journalSize()).toBe(0);
+  });
+
+  it('refuses an answer whose commit cursors are malformed with a SYNC error, and keeps the entries to send again', async () => {
+    const storage = await journaled();
+    const { replica } = server(storage, new Map([[1, 'bad-commit']]));
+    const failure = await push(replica).catch((error: unknown) => error);
+    expect(CheckpointError.is(failure, 'SYNC')).toBe(true);
+    expect((failure as Error).message).toMatch(/malformed: commit must hold the cursors from and to/);
+    expect(await storage.journalSize()).toBe(ENTRIES);
   });
 
   it('sends again only the push whose answer was lost, in order, when the server stored it', async () => {
