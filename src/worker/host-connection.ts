@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { startDefaultWorker } from '../default-worker.js';
 import { CheckpointError } from '../errors.js';
-import { watchHost, type HostLoss } from './liveness.js';
+import { answerTimeout, watchHost, type HostLoss } from './liveness.js';
 import { valueOf } from './outcome.js';
 import type { HostGreeting, Outcome } from './protocol.js';
 
@@ -132,8 +132,7 @@ export class HostConnection<Api extends HostLifecycleApi> {
 
   /** Asks the worker for a sign of life; a worker busy with IndexedDB still answers, a gone one never does. */
   #checkHost(): void {
-    const timeout = setTimeout(() => this.lose({ reason: `the storage worker stopped answering (nothing for ${PING_TIMEOUT} ms)`, canRestart: true }), PING_TIMEOUT);
-    const answered = () => clearTimeout(timeout);
+    const answered = answerTimeout(PING_TIMEOUT, () => this.lose({ reason: `the storage worker stopped answering (nothing for ${PING_TIMEOUT} ms)`, canRestart: true }));
     this.#lifecycle.hello().then(answered, answered);
   }
 

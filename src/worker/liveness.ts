@@ -11,6 +11,33 @@ export interface HostLoss {
   canRestart: boolean;
 }
 
+/** A timer that fires this much after it was due was held up by a busy page. */
+const LATE = 100;
+/** How long a timer held up by a busy page waits once more, so that answers that came meanwhile are heard first. */
+const GRACE = 500;
+
+/**
+ * Calls `expired` once `ms` have passed without the timer being held up. A page busy for longer than `ms` (a long
+ * task) fires the timer late, with an answer that arrived meanwhile still queued behind it: it then waits `GRACE`
+ * ms more, and again as long as the page keeps it late, rather than take a busy page for a silent host. Returns the
+ * function that cancels it.
+ */
+export function answerTimeout(ms: number, expired: () => void): () => void {
+  let due = performance.now() + ms;
+  let timer: ReturnType<typeof setTimeout>;
+  const check = () => {
+    const now = performance.now();
+    if (now - due <= LATE) {
+      expired();
+      return;
+    }
+    due = now + GRACE;
+    timer = setTimeout(check, GRACE);
+  };
+  timer = setTimeout(check, ms);
+  return () => clearTimeout(timer);
+}
+
 export interface WatchOptions {
   /** The worker or port the host answers on. */
   endpoint: Worker | MessagePort;
@@ -45,14 +72,13 @@ export function watchHost({ endpoint, greeting, startTimeout, onLoss }: WatchOpt
     });
   };
   const onClose = () => lose({ reason: 'the storage worker\'s port was closed', canRestart: true });
-  const timer = setTimeout(
-    () => lose({ reason: `the storage worker did not answer within ${startTimeout} ms of starting`, canRestart: false }),
-    startTimeout,
+  const cancelTimeout = answerTimeout(startTimeout, () =>
+    lose({ reason: `the storage worker did not answer within ${startTimeout} ms of starting`, canRestart: false }),
   );
   const lockAbort = typeof AbortController === 'undefined' ? undefined : new AbortController();
   function stop(): void {
     watching = false;
-    clearTimeout(timer);
+    cancelTimeout();
     endpoint.removeEventListener('error', onError);
     endpoint.removeEventListener('close', onClose);
     lockAbort?.abort();
@@ -62,7 +88,7 @@ export function watchHost({ endpoint, greeting, startTimeout, onLoss }: WatchOpt
   greeting.then(
     ({ lifetimeLock }) => {
       started = true;
-      clearTimeout(timer);
+      cancelTimeout();
       const locks = (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
       if (!watching || !lifetimeLock || !locks) return;
       locks

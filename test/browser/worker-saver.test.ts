@@ -194,6 +194,18 @@ describe('WorkerSaver', () => {
     });
   });
 
+  it('is not taken for unreachable when the page is busy for longer than startTimeout while its worker starts', async () => {
+    const saver = track(new WorkerSaver({ dbName: freshDbName('busy-page'), startTimeout: 50 }));
+    // One long task: the worker starts and answers meanwhile, and the start timer falls due before the page can hear it.
+    const until = performance.now() + 1_500;
+    while (performance.now() < until) {
+      // Busy.
+    }
+    await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
+    expect(saver.unavailable).toBeUndefined();
+    expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(1));
+  });
+
   it('rejects calls after close() with CLOSED', async () => {
     const saver = track(new WorkerSaver({ dbName: freshDbName('closed') }));
     await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1)), makeMetadata(0), {});
