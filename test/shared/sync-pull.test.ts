@@ -1,0 +1,112 @@
+// A device's pulls: each page is stored with its cursor in one transaction, in order, so the stored cursor never
+// passes a page that was not stored; changes of a thread deleted here are left out.
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { bookmarkKey, pull, type PullBookmark, type Replica } from '../../src/sync/replication.js';
+import type { StoredValues } from '../../src/sync/stored-values.js';
+import type { SyncTransport } from '../../src/sync/transport.js';
+import type { PullRequest, PullResponse } from '../../src/wire/protocol.js';
+import { toWireRecord } from '../../src/wire/records.js';
+import type { CheckpointRecord } from '../../src/storage/records.js';
+import { checkpointOperation, freshDbName } from '../support/fixtures.js';
+
+const opened: IndexedDBCheckpointStorage[] = [];
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  for (const storage of opened.splice(0)) {
+    await storage.close();
+    await IndexedDBCheckpointStorage.deleteDatabase(storage.dbName);
+  }
+});
+
+async function database(): Promise<IndexedDBCheckpointStorage> {
+  const storage = new IndexedDBCheckpointStorage({ dbName: freshDbName('pull'), durability: 'relaxed' });
+  opened.push(storage);
+  await storage.enableJournal();
+  return storage;
+}
+
+/** Page `n` (from 1) holds checkpoints `n-0` … of each thread named, in that order. */
+type Pages = string[][];
+
+function checkpointOf(thread_id: string, checkpoint_id: string): CheckpointRecord {
+  const operation = checkpointOperation(thread_id, checkpoint_id);
+  if (operation.kind !== 'checkpoint') throw new Error('a checkpoint operation');
+  return operation.checkpoint as CheckpointRecord;
+}
+
+/** A server that answers pulls with `pages`, cursor `page-n` after page n. */
+function server(storage: IndexedDBCheckpointStorage, pages: Pages) {
+  const asked: (string | null)[] = [];
+  const transport = {
+    async post(endpoint: string, body: unknown): Promise<PullResponse> {
+      expect(endpoint).toBe('pull');
+      const cursor = (body as PullRequest).cursor ?? null;
+      asked.push(cursor);
+      const index = cursor === null ? 0 : Number(cursor.slice('page-'.length));
+      const changes = pages[index]!.map((thread, i) => toWireRecord({ kind: 'checkpoint', ...checkpointOf(thread, `${index + 1}-${i}`) }));
+      return { changes, cursor: `page-${index + 1}`, more: index + 1 < pages.length, resync: false };
+    },
+  };
+  const values: StoredValues = { inClear: async (journal) => journal, forStorage: async (records) => records };
+  const replica: Replica = {
+    storage,
+    transport: transport as unknown as SyncTransport,
+    values,
+    clientId: 'device',
+    threads: 'all',
+    signal: new AbortController().signal,
+  };
+  return { replica, asked };
+}
+
+const bookmark = (cursor: string | null = null): PullBookmark => ({ key: bookmarkKey('https://sync.test/sync'), scope: 'all', cursor, rescoped: false });
+
+async function storedIds(storage: IndexedDBCheckpointStorage, thread_id: string): Promise<string[]> {
+  const { records } = await storage.listCheckpoints({ thread_id }, 100);
+  return records.map((record) => record.checkpoint_id).sort();
+}
+
+describe('pulling pages', () => {
+  it('stores no page after one that failed, keeps the cursor before it, and resumes there', async () => {
+    const storage = await database();
+    const pages: Pages = Array.from({ length: 4 }, () => ['t']);
+    const { replica, asked } = server(storage, pages);
+    const handedOver = vi.spyOn(storage, 'applyChanges');
+    const add = IDBObjectStore.prototype.add;
+    let refuse = true;
+    // IndexedDB refuses the second page's checkpoint once (a value it cannot store).
+    vi.spyOn(IDBObjectStore.prototype, 'add').mockImplementation(function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (refuse && (value as { checkpoint_id?: string }).checkpoint_id === '2-0') {
+        refuse = false;
+        throw new DOMException('The value could not be cloned.', 'DataCloneError');
+      }
+      return add.call(this, value, key);
+    });
+
+    await expect(pull(replica, bookmark())).rejects.toMatchObject({ name: 'CheckpointError', message: expect.stringMatching(/Storing checkpoint 2-0.*could not be cloned/) });
+    // The third page was asked for while the second was being stored, and not handed over after it failed.
+    expect(asked.slice(0, 3)).toEqual([null, 'page-1', 'page-2']);
+    expect(handedOver).toHaveBeenCalledTimes(2);
+    expect(await storedIds(storage, 't')).toEqual(['1-0']);
+    expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-1' });
+
+    asked.length = 0;
+    expect(await pull(replica, bookmark('page-1'))).toMatchObject({ cursor: 'page-4', changes: 3 });
+    expect(asked).toEqual(['page-1', 'page-2', 'page-3']);
+    expect(await storedIds(storage, 't')).toEqual(['1-0', '2-0', '3-0', '4-0']);
+  });
+
+  it('leaves out the changes of a thread deleted here, and stores the rest of their page and the pages after it', async () => {
+    const storage = await database();
+    await storage.write(checkpointOperation('gone', '0-0'));
+    await storage.write({ kind: 'delete', thread_id: 'gone' });
+    const pages: Pages = [['kept'], ['gone', 'kept'], ['kept'], ['kept']];
+    const { replica } = server(storage, pages);
+
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-4', changes: 5, resynced: false });
+    expect(await storedIds(storage, 'kept')).toEqual(['1-0', '2-1', '3-0', '4-0']);
+    expect(await storedIds(storage, 'gone')).toEqual([]);
+    expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-4' });
+  });
+});
