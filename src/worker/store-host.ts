@@ -20,8 +20,11 @@ export interface ItemStorageHostApi {
 /** What the package's worker serves: checkpoint storage for `WorkerSaver`, item storage (`items`) for `WorkerStore`. */
 export type JunctureHostApi = ReturnType<typeof createStorageHost> & { items: ItemStorageHostApi };
 
-/** The storage side of `WorkerStore`: IndexedDB in the worker that runs it. */
-export function createItemStorageHost(): ItemStorageHostApi {
+/**
+ * The storage side of `WorkerStore`: IndexedDB in the worker that runs it, and `closeAll`, for the host's `end()`
+ * (which closes every database it opened, item databases too).
+ */
+export function createItemStorageHost(): { api: ItemStorageHostApi; closeAll(): Promise<void> } {
   const databases = new Map<string, IndexedDBItemStorage>();
   const keyOf = (session: ItemSession) => JSON.stringify([session.dbName, session.durability]);
   const storageOf = (session: ItemSession) => {
@@ -33,14 +36,21 @@ export function createItemStorageHost(): ItemStorageHostApi {
     return storage;
   };
   return {
-    execute: (session, batch) => outcomeOf(() => storageOf(session).execute(batch)),
-    sweepExpired: (session) => outcomeOf(() => storageOf(session).sweepExpired()),
-    close: (session) =>
-      outcomeOf(async () => {
-        const storage = databases.get(keyOf(session));
-        databases.delete(keyOf(session));
-        await storage?.close();
-      }),
+    api: {
+      execute: (session, batch) => outcomeOf(() => storageOf(session).execute(batch)),
+      sweepExpired: (session) => outcomeOf(() => storageOf(session).sweepExpired()),
+      close: (session) =>
+        outcomeOf(async () => {
+          const storage = databases.get(keyOf(session));
+          databases.delete(keyOf(session));
+          await storage?.close();
+        }),
+    },
+    closeAll: async () => {
+      const open = [...databases.values()];
+      databases.clear();
+      await Promise.all(open.map((storage) => storage.close()));
+    },
   };
 }
 
@@ -49,6 +59,17 @@ export function createItemStorageHost(): ItemStorageHostApi {
  * global scope by default, or a `MessagePort`. The package's worker entry calls it; call it in a worker of your own.
  */
 export function exposeJunctureStorage(endpoint: Comlink.Endpoint = self as unknown as Comlink.Endpoint): void {
-  const host: JunctureHostApi = { ...createStorageHost(), items: createItemStorageHost() };
+  const checkpoints = createStorageHost();
+  const items = createItemStorageHost();
+  const host: JunctureHostApi = {
+    ...checkpoints,
+    items: items.api,
+    // The worker ends even when an item database failed to close; that failure is the answer then.
+    end: async () => {
+      const closed = await outcomeOf(() => items.closeAll());
+      const ended = await checkpoints.end();
+      return closed.ok ? ended : closed;
+    },
+  };
   Comlink.expose(host, endpoint);
 }
