@@ -1,30 +1,18 @@
 // A device's pulls: each page is stored with its cursor in one transaction, in order, so the stored cursor never
 // passes a page that was not stored; changes of a thread deleted here are left out.
-import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
-import { bookmarkKey, pull, type PullBookmark, type Replica } from '../../src/sync/replication.js';
-import type { StoredValues } from '../../src/sync/stored-values.js';
-import type { SyncTransport } from '../../src/sync/transport.js';
+import type { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { bookmarkKey, pull, type PullBookmark } from '../../src/sync/replication.js';
 import type { PullRequest, PullResponse } from '../../src/wire/protocol.js';
 import { toWireRecord } from '../../src/wire/records.js';
 import type { CheckpointRecord } from '../../src/storage/records.js';
-import { checkpointOperation, freshDbName } from '../support/fixtures.js';
+import { checkpointOperation } from '../support/fixtures.js';
+import { journaledDatabases, replicaOf } from '../support/replica.js';
 
-const opened: IndexedDBCheckpointStorage[] = [];
+const database = journaledDatabases('pull');
 
-afterEach(async () => {
+afterEach(() => {
   vi.restoreAllMocks();
-  for (const storage of opened.splice(0)) {
-    await storage.close();
-    await IndexedDBCheckpointStorage.deleteDatabase(storage.dbName);
-  }
 });
-
-async function database(): Promise<IndexedDBCheckpointStorage> {
-  const storage = new IndexedDBCheckpointStorage({ dbName: freshDbName('pull'), durability: 'relaxed' });
-  opened.push(storage);
-  await storage.enableJournal();
-  return storage;
-}
 
 /** Page `n` (from 1) holds checkpoints `n-0` … of each thread named, in that order. */
 type Pages = string[][];
@@ -48,15 +36,7 @@ function server(storage: IndexedDBCheckpointStorage, pages: Pages) {
       return { changes, cursor: `page-${index + 1}`, more: index + 1 < pages.length, resync: false };
     },
   };
-  const values: StoredValues = { inClear: async (journal) => journal, forStorage: async (records) => records };
-  const replica: Replica = {
-    storage,
-    transport: transport as unknown as SyncTransport,
-    values,
-    clientId: 'device',
-    threads: 'all',
-    signal: new AbortController().signal,
-  };
+  const replica = replicaOf(storage, transport);
   return { replica, asked };
 }
 

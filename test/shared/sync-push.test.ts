@@ -2,31 +2,21 @@
 // only once the server answered for them, so a push that fails halfway through the journal loses nothing, and a
 // retry sends again only what the server may not have.
 import { CheckpointError } from '../../src/errors.js';
-import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
-import { push, type Replica } from '../../src/sync/replication.js';
-import type { StoredValues } from '../../src/sync/stored-values.js';
-import type { SyncTransport } from '../../src/sync/transport.js';
+import type { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { push } from '../../src/sync/replication.js';
 import type { PushRequest, PushResponse } from '../../src/wire/protocol.js';
 import { readWireRecord } from '../../src/wire/records.js';
-import { checkpointOperation, freshDbName, jsonBytes } from '../support/fixtures.js';
+import { checkpointOperation, jsonBytes } from '../support/fixtures.js';
+import { journaledDatabases, replicaOf } from '../support/replica.js';
 
 /** More entries than one read of the journal takes (500), so a push round reads it twice. */
 const ENTRIES = 700;
 
-const opened: IndexedDBCheckpointStorage[] = [];
-
-afterEach(async () => {
-  for (const storage of opened.splice(0)) {
-    await storage.close();
-    await IndexedDBCheckpointStorage.deleteDatabase(storage.dbName);
-  }
-});
+const database = journaledDatabases('push');
 
 /** A database whose journal holds `ENTRIES` checkpoints, numbered in commit order. */
 async function journaled(): Promise<IndexedDBCheckpointStorage> {
-  const storage = new IndexedDBCheckpointStorage({ dbName: freshDbName('push'), durability: 'relaxed' });
-  opened.push(storage);
-  await storage.enableJournal();
+  const storage = await database();
   await Promise.all(Array.from({ length: ENTRIES }, (_, i) => storage.write(checkpointOperation('thread', String(i).padStart(4, '0')))));
   expect(await storage.journalSize()).toBe(ENTRIES);
   return storage;
@@ -62,15 +52,7 @@ function server(storage: IndexedDBCheckpointStorage, fail: Map<number, Fault> = 
       return { stored: ids.length, duplicates: 0, deletedThreads: [] };
     },
   };
-  const values: StoredValues = { inClear: async (journal) => journal, forStorage: async (records) => records };
-  const replica: Replica = {
-    storage,
-    transport: transport as unknown as SyncTransport,
-    values,
-    clientId: 'device',
-    threads: 'all',
-    signal: new AbortController().signal,
-  };
+  const replica = replicaOf(storage, transport);
   return { replica, received, readsBeforeAnswer };
 }
 
