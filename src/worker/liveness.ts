@@ -11,30 +11,26 @@ export interface HostLoss {
   canRestart: boolean;
 }
 
-/** A timer that fires this much after it was due was held up by a busy page. */
+/** A timer that fires this much after it was due was held up: by a busy page, or by a hidden page's throttling. */
 const LATE = 100;
 /** How long a timer held up by a busy page waits once more, so that answers that came meanwhile are heard first. */
 const GRACE = 500;
 
 /**
- * Calls `expired` once `ms` have passed without the timer being held up. A page busy for longer than `ms` (a long
- * task) fires the timer late, with an answer that arrived meanwhile still queued behind it: it then waits `GRACE`
- * ms more, and again as long as the page keeps it late, rather than take a busy page for a silent host. Returns the
- * function that cancels it.
+ * Calls `expired` once `ms` have passed. A page busy for longer than `ms` (one long task) fires the timer late, with
+ * an answer that arrived meanwhile still queued behind it: a late timer then waits `GRACE` ms more, once, so that
+ * what is queued runs first, rather than take a busy page for a silent host. Once only: a hidden page's timers are
+ * late too (throttled), and there every answer was heard long before. Returns the function that cancels it.
  */
 export function answerTimeout(ms: number, expired: () => void): () => void {
-  let due = performance.now() + ms;
-  let timer: ReturnType<typeof setTimeout>;
-  const check = () => {
-    const now = performance.now();
-    if (now - due <= LATE) {
+  const due = performance.now() + ms;
+  let timer = setTimeout(() => {
+    if (performance.now() - due <= LATE) {
       expired();
       return;
     }
-    due = now + GRACE;
-    timer = setTimeout(check, GRACE);
-  };
-  timer = setTimeout(check, ms);
+    timer = setTimeout(expired, GRACE);
+  }, ms);
   return () => clearTimeout(timer);
 }
 
