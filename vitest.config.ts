@@ -107,11 +107,9 @@ export default defineConfig({
         exclude: ['test/e2e/demo-webkit.test.ts', 'test/e2e/devtools-extension-firefox.test.ts', 'test/e2e/demo-sync-firefox.test.ts'],
         globalSetup: ['test/e2e/global-setup.ts'],
       }),
-      // The agent tests and the Firefox build of the extension, in Firefox through puppeteer-core. The real-quota
-      // test is left out here: a refused turn still left values without their checkpoint once in eight runs after
-      // batches stopped calling commit() (README, "A full quota").
+      // The agent tests, the Firefox build of the extension and the real quota, in Firefox through puppeteer-core.
       endToEndLayer('e2e-firefox', 'firefox', {
-        include: ['test/e2e/agent-reload.test.ts', 'test/e2e/devtools-extension-firefox.test.ts', 'test/e2e/demo-sync-firefox.test.ts'],
+        include: ['test/e2e/agent-reload.test.ts', 'test/e2e/devtools-extension-firefox.test.ts', 'test/e2e/demo-sync-firefox.test.ts', 'test/e2e/quota.test.ts'],
         globalSetup: ['test/e2e/global-setup.ts'],
       }),
       // The agent tests and the demo with its in-page panel, in WebKitGTK through WebKitWebDriver.

@@ -56,7 +56,7 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
     volume?.remove();
   });
 
-  const freeing = engine === 'firefox' ? 'deleting the database' : 'prune';
+  const freeing = engine === 'firefox' ? 'prune or else deleting the database' : 'prune';
   it(`the call that crosses it rejects with QUOTA, nothing is half-written, listeners hear it, and ${freeing} makes room`, async (test) => {
     if (unavailable) return test.skip(`a real quota needs a small volume of its own: ${unavailable}`);
     const { quota } = await call<{ quota: number }>('usage');
@@ -97,12 +97,18 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
     expect(await call<string[]>('heard')).toContain('quota');
 
     const last = after[0]!;
+    const pruned = await call<{ ok: boolean; code?: string; result?: number }>('prune', 'research', 1);
     if (engine === 'firefox') {
-      // At its limit Firefox refuses deletions too: the prune rejects with QUOTA and changes nothing (measured: also
-      // after a relaunch; usage did not fall with the page closed for sixteen seconds). Deleting the database frees
-      // the space, and the agent starts again from nothing.
-      expect(await call<Turn>('prune', 'research', 1)).toMatchObject({ ok: false, code: 'QUOTA' });
-      expect(await call<Row[]>('checkpoints', 'research')).toEqual(after);
+      // At its limit Firefox mostly refuses deletions too (measured: also after a relaunch; usage did not fall with
+      // the page closed for sixteen seconds). The prune may then reject with QUOTA, after deleting what no kept
+      // checkpoint builds on or nothing; what is left reads back as before, the newest checkpoint included. Or it
+      // succeeds, and the next turn may still be refused. Deleting the database frees the space, and the agent
+      // starts again from nothing.
+      const left = await call<Row[]>('checkpoints', 'research');
+      expect(left[0]).toEqual(last);
+      for (const row of left) expect(after).toContainEqual(row);
+      if (pruned.ok && (await call<Turn>('turn', 'research', 'after pruning', TURN_BYTES)).ok) return;
+      if (!pruned.ok) expect(pruned).toMatchObject({ code: 'QUOTA' });
       await call('deleteDatabase');
       expect((await call<{ usage: number }>('usage')).usage).toBeLessThan(quota / 2);
       expect(await call<Turn>('turn', 'research', 'after deleting', TURN_BYTES)).toEqual({ ok: true });
@@ -111,7 +117,6 @@ describe.each(['browser', 'worker'])(`an agent on the %s saver runs into a real 
       return;
     }
     // Pruning the thread to its newest checkpoint frees the old pages, and the agent goes on where it was.
-    const pruned = await call<{ ok: boolean; result?: number }>('prune', 'research', 1);
     expect(pruned).toMatchObject({ ok: true });
     expect(pruned.result).toBeGreaterThan(0);
     expect((await call<{ usage: number }>('usage')).usage).toBeLessThan(quota / 2);

@@ -50,8 +50,12 @@ async function outcome<T>(call: Promise<T>): Promise<{ ok: true; result: T } | {
 }
 
 (window as unknown as { harness: unknown }).harness = {
-  /** One turn that fetches a page of about `bytes`; the code of the error if a call was refused. */
-  turn: (thread_id: string, question: string, bytes: number) => outcome(graph.invoke({ question, bytes }, thread(thread_id)).then(() => undefined)),
+  /**
+   * One turn that fetches a page of about `bytes`; the code of the error if a call was refused. A refused turn
+   * rejects as soon as one of its writes fails, while others may still be committing: it answers once they settled.
+   */
+  turn: (thread_id: string, question: string, bytes: number) =>
+    outcome(graph.invoke({ question, bytes }, thread(thread_id)).then(() => undefined).finally(() => saver.flush().catch(() => undefined))),
   /** Every checkpoint of the thread as the saver reads it back: id, step, its notes and the size of its page. */
   checkpoints: async (thread_id: string) => {
     const rows = [];
@@ -69,14 +73,17 @@ async function outcome<T>(call: Promise<T>): Promise<{ ok: true; result: T } | {
   orphans: async () => {
     const db = await openDB(dbName);
     try {
+      // One transaction: a put still committing (a refused turn rejects before its earlier puts are done) is seen
+      // whole or not at all.
+      const tx = db.transaction(['checkpoints', 'blobs']);
+      const [records, blobs] = await Promise.all([tx.objectStore('checkpoints').getAll(), tx.objectStore('blobs').getAllKeys()]);
       const named = new Set<string>();
-      for (const record of await db.getAll('checkpoints')) {
+      for (const record of records) {
         for (const [channel, version] of Object.entries(record.channel_versions as Record<string, string | number>)) {
           named.add(JSON.stringify([record.thread_id, record.checkpoint_ns, channel, version]));
         }
       }
-      const blobs = await db.getAllKeys('blobs');
-      return { checkpoints: await db.count('checkpoints'), blobs: blobs.length, missing: blobs.map((key) => JSON.stringify(key)).filter((key) => !named.has(key)) };
+      return { checkpoints: records.length, blobs: blobs.length, missing: blobs.map((key) => JSON.stringify(key)).filter((key) => !named.has(key)) };
     } finally {
       db.close();
     }
