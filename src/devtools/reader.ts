@@ -2,6 +2,7 @@ import { openDB, unwrap, type IDBPDatabase } from 'idb';
 import { isEncrypted } from '../encryption/cipher.js';
 import { prefixRange } from '../storage/requests.js';
 import { readCheckpointPage, readTuples } from '../storage/reads.js';
+import { writesIn } from '../storage/task-writes.js';
 import { ChainResolver, resolveRecords } from '../storage/checkpoint-chains.js';
 import { STORE_NAMES, metadataWithRecordFields, type BlobKey, type BlobRecord, type CheckpointRecord, type JunctureSchema, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
@@ -251,10 +252,12 @@ interface SummaryStores {
 const summaryStores = (tx: ReadTransaction): SummaryStores => {
   const chains = new ChainResolver(unwrap(tx));
   const checkpoints = tx.objectStore('checkpoints');
+  const writes = tx.objectStore('writes');
   return {
     // A parent stored as a change is read whole, in the same transaction.
     checkpoints: { get: async (key) => { const stored = await checkpoints.get(key); return stored && chains.resolve(stored); } },
-    writes: tx.objectStore('writes'),
+    // A task's writes may be stored together: read one by one.
+    writes: { getAll: async (range) => writesIn(await writes.getAll(range)) },
     blobs: tx.objectStore('blobs'),
   };
 };

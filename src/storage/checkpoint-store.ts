@@ -9,9 +9,10 @@ import { readCheckpointPage, readTuples } from './reads.js';
 import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
 import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
-import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes, type WriteRecord } from './records.js';
+import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type StoredWriteRecord, type TypedBytes, type WriteRecord } from './records.js';
 import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { prefixRange, requestResult } from './requests.js';
+import { BatchTasks, isRegular, storedWrites, writesIn } from './task-writes.js';
 import type {
   CheckpointPage,
   CheckpointQuery,
@@ -30,8 +31,9 @@ import { threadOf } from './storage.js';
 type StoreName = (typeof STORE_NAMES)[number] | (typeof JOURNAL_STORE_NAMES)[number];
 
 /**
- * How a batch treats regular writes (first value wins). `'at-once'`: `add` them, so a key already taken aborts
- * the batch. `'keep-first'`: a taken key fails only its own request, whose error is handled.
+ * How a batch treats regular writes (first value wins). `'at-once'`: `add` each task's record, so a key already taken
+ * aborts the batch. `'keep-first'`: what the batch's tasks have stored is read first, and only writes at an `idx`
+ * not taken are stored.
  */
 type BatchMode = 'at-once' | 'keep-first';
 
@@ -68,11 +70,15 @@ function checkSliceSources(tx: IDBTransaction, blob: BlobRecord, whole: Readonly
   items.forEach((item, index) => {
     if (!isItemSlice(item)) return;
     const { thread_id, checkpoint_ns } = blob;
+    // A write is read with the rest of its task's: it may be one of a task's writes stored together.
+    const [checkpoint_id, task_id, idx] = item.write ?? [];
     const request = item.write
-      ? tx.objectStore('writes').get([thread_id, checkpoint_ns, ...item.write])
+      ? tx.objectStore('writes').getAll(prefixRange([thread_id, checkpoint_ns, checkpoint_id!, task_id!]))
       : tx.objectStore('blobs').get([thread_id, checkpoint_ns, ...item.blob!]);
     request.onsuccess = () => {
-      const source = (request.result as WriteRecord | BlobRecord | undefined)?.value;
+      const source = item.write
+        ? writesIn(request.result as StoredWriteRecord[]).find((write) => write.idx === idx)?.value
+        : (request.result as BlobRecord | undefined)?.value;
       if (!source) {
         events.missingSlice(blob);
         return;
@@ -184,8 +190,11 @@ function storeRecord(store: IDBObjectStore, record: StoredCheckpointRecord | Blo
   };
 }
 
-/** Queues the requests of one operation; none of them is awaited. */
-function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: BatchMode, events: BatchEvents, batch: BatchValues, fromElsewhere: boolean): void {
+/**
+ * Queues the requests of one operation; none of them is awaited. With `tasks` (a batch that keeps first values), what
+ * the tasks it writes have stored is known, and regular writes are stored only at `idx` not taken.
+ */
+function queueOperation(tx: IDBTransaction, operation: WriteOperation, events: BatchEvents, batch: BatchValues, tasks: BatchTasks | undefined, fromElsewhere: boolean): void {
   switch (operation.kind) {
     case 'checkpoint': {
       checkParent(tx, operation.checkpoint, events);
@@ -198,18 +207,19 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
       return;
     case 'writes': {
       const store = tx.objectStore('writes');
-      for (const write of operation.writes) {
-        checkWriteSource(tx, write, events, batch);
-        // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
-        if (write.idx < 0) {
-          store.put(write);
-          continue;
-        }
-        // Regular writes keep the first value stored under their key, also within one batch.
-        store.add(write).onerror = (event) => {
-          if (!isConstraintError(event)) return;
-          if (mode === 'keep-first') event.preventDefault();
-          else events.takenKey();
+      for (const write of operation.writes) checkWriteSource(tx, write, events, batch);
+      // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
+      for (const write of operation.writes) if (!isRegular(write)) store.put(write);
+      // Regular writes keep the first value stored under their key, also within one batch: added at once, a task's
+      // key already taken aborts the batch, which is then done again knowing what each task has stored.
+      if (tasks) {
+        for (const record of tasks.add(operation.writes)) store.put(record);
+        return;
+      }
+      for (const record of storedWrites(operation.writes)) {
+        if (!isRegular(record)) continue;
+        store.add(record).onerror = (event) => {
+          if (isConstraintError(event)) events.takenKey();
         };
       }
       return;
@@ -218,6 +228,7 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, mode: Bat
       const range = prefixRange([operation.thread_id]);
       for (const store of STORE_NAMES) tx.objectStore(store).delete(range);
       batch.deleteThread(operation.thread_id);
+      tasks?.deleteThread(operation.thread_id);
       return;
     }
   }
@@ -334,10 +345,10 @@ function commitOperations(
       reject(error);
     };
     const fromElsewhere = options.journal === false;
-    const queueRecords = (deleted: Set<string>) => {
+    const queueRecords = (deleted: Set<string>, tasks: BatchTasks | undefined) => {
       if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
       const batch = new BatchValues();
-      for (const operation of stored) queueOperation(tx, operation, mode, events, batch, fromElsewhere);
+      for (const operation of stored) queueOperation(tx, operation, events, batch, tasks, fromElsewhere);
       for (const [name, value] of Object.entries(options.settings ?? {})) tx.objectStore('settings').put(value, name);
     };
     const queueJournal = () => {
@@ -369,14 +380,9 @@ function commitOperations(
         };
         settingRead = setting;
       }
-      if (!fromElsewhere) {
-        queueRecords(new Set());
-        if (journal === 'on') queueJournal();
-        return;
-      }
       const deleted = new Set<string>();
-      let last = settingRead;
-      for (const thread_id of new Set(operations.map(threadOf))) {
+      let last = fromElsewhere ? settingRead : undefined;
+      for (const thread_id of fromElsewhere ? new Set(operations.map(threadOf)) : []) {
         if (thread_id === undefined) continue;
         const request = tx.objectStore('deleted_threads').getKey(thread_id);
         request.onsuccess = () => {
@@ -384,9 +390,12 @@ function commitOperations(
         };
         last = request;
       }
+      // Keeping first values, the records queue once what the tasks they write have stored is known.
+      const tasks = mode === 'keep-first' ? new BatchTasks() : undefined;
+      last = tasks?.read(tx, operations.flatMap((operation) => (operation.kind === 'writes' ? operation.writes : []))) ?? last;
       const queueAll = () => {
-        queueRecords(deleted);
-        if (journalOn) queueJournal();
+        queueRecords(deleted, tasks);
+        if (fromElsewhere ? journalOn : journal === 'on') queueJournal();
       };
       if (!last) {
         queueAll();

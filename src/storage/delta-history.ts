@@ -3,10 +3,10 @@
  * checkpoint records, with each ancestor's writes to the channels asked for, up to the nearest ancestor that
  * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
  */
-import { channelValueOf, readChannelBlobs, readRange, rememberLists, type ChannelBlobs } from './reads.js';
+import { channelValueOf, readChannelBlobs, readWrites, rememberLists, type ChannelBlobs } from './reads.js';
 import type { ListCache } from './list-cache.js';
 import { ChainResolver } from './checkpoint-chains.js';
-import type { ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord, WriteSource } from './records.js';
+import type { ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteSource } from './records.js';
 import { newestRecords, prefixRange, requestResult } from './requests.js';
 import type { ChannelValue, DeltaHistory } from './storage.js';
 
@@ -105,13 +105,7 @@ export async function readDeltaHistory(
         remaining.delete(channel);
       }
     }
-    const writes = await readRange<string, WriteRecord>(
-      writeStore,
-      prefix,
-      wanted.map((record) => record.checkpoint_id),
-      (write) => write.checkpoint_id,
-      async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
-    );
+    const writes = await readWrites(writeStore, prefix, wanted.map((record) => record.checkpoint_id));
     const asked = new Set(channels);
     const ancestors = await Promise.all(
       wanted.map(async (record) => {

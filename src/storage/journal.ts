@@ -8,8 +8,9 @@
 import { resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
 import { listDependencies } from './lists.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, StoredWriteRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
+import { recordKeyOf, storedWrites, writesIn } from './task-writes.js';
 import type { WriteOperation } from './storage.js';
 
 /** The setting that turns the journal on, for good. */
@@ -44,10 +45,7 @@ export function journalEntryOf(operation: WriteOperation): JournalEntry | undefi
     case 'writes': {
       const first = operation.writes[0];
       if (!first) return undefined;
-      const records = operation.writes.map((write): RecordRef => ({
-        store: 'writes',
-        key: [write.thread_id, write.checkpoint_ns, write.checkpoint_id, write.task_id, write.idx],
-      }));
+      const records = storedWrites(operation.writes).map((record): RecordRef => ({ store: 'writes', key: recordKeyOf(record) }));
       return { thread_id: first.thread_id, records };
     }
     case 'delete':
@@ -141,7 +139,7 @@ async function readWindow(tx: IDBTransaction, limit: number, after: number | und
         if (record === undefined) return;
         if (ref.store === 'checkpoints') checkpoint = record as StoredCheckpointRecord;
         else if (ref.store === 'blobs') read.blobs.push(record as BlobRecord);
-        else read.writes.push(record as WriteRecord);
+        else read.writes.push(...writesIn([record as StoredWriteRecord]));
       });
       if (checkpoint) stored.set(read, checkpoint);
       // Items stored as slices of other records travel whole: a record read elsewhere stands on its own.

@@ -7,7 +7,8 @@ import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredT
 import { listClosure, resolveList, resolvesWith, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice, type KnownList } from './lists.js';
 import type { ListCache } from './list-cache.js';
 import { newestRecords, prefixRange, requestResult } from './requests.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord, TypedBytes, WriteRecord } from './records.js';
+import { writesIn } from './task-writes.js';
 import { ChainResolver } from './checkpoint-chains.js';
 
 const TASKS_CHANNEL = '__pregel_tasks';
@@ -118,6 +119,18 @@ export async function readRange<K extends IDBValidKey, R>(
   return [...complete, ...rest.flat()];
 }
 
+/** The writes against checkpoints of one (thread, namespace), in key order: one range request, or one per checkpoint. */
+export async function readWrites(store: IDBObjectStore, prefix: [thread_id: string, checkpoint_ns: string], checkpointIds: string[]): Promise<WriteRecord[]> {
+  const records = await readRange<string, StoredWriteRecord>(
+    store,
+    prefix,
+    checkpointIds,
+    (record) => record.checkpoint_id,
+    async (id) => (await requestResult(store.getAll(prefixRange([...prefix, id])))) as StoredWriteRecord[],
+  );
+  return writesIn(records);
+}
+
 /** What a page of checkpoints wants from one (thread, namespace): versions of each channel, writes of checkpoints. */
 interface Wanted {
   prefix: [thread_id: string, checkpoint_ns: string];
@@ -168,7 +181,7 @@ export async function readSliceSources(tx: IDBTransaction, prefix: [thread_id: s
   const [writes, blobs] = await Promise.all([
     checkpointIds.size === 0
       ? []
-      : readRange<string, WriteRecord>(writeStore, prefix, [...checkpointIds], (write) => write.checkpoint_id, async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[]),
+      : readWrites(writeStore, prefix, [...checkpointIds]),
     Promise.all(
       [...versions].map(([channel, wanted]) =>
         readRange<ChannelVersion, BlobRecord>(blobStore, [...prefix, channel], [...wanted], (blob) => blob.version, async (version) => {
@@ -263,13 +276,7 @@ async function readWanted(tx: IDBTransaction, { prefix, versions, checkpointIds 
   const writeStore = tx.objectStore('writes');
   const [channels, writeList] = await Promise.all([
     Promise.all([...versions].map(async ([channel, wanted]) => [channel, await readChannelBlobs(tx, prefix, channel, [...wanted], lists)] as const)),
-    readRange<string, WriteRecord>(
-      writeStore,
-      prefix,
-      [...checkpointIds],
-      (write) => write.checkpoint_id,
-      async (id) => (await requestResult(writeStore.getAll(prefixRange([...prefix, id])))) as WriteRecord[],
-    ),
+    readWrites(writeStore, prefix, [...checkpointIds]),
   ]);
   const found: Found = { blobs: new Map(channels), writes: new Map() };
   for (const write of writeList) {

@@ -154,6 +154,33 @@ export interface WriteRecord {
   of?: WriteSource;
 }
 
+/** A write of a `TaskWritesRecord`: what a `WriteRecord` holds beyond the key and path its task's writes share. */
+export interface TaskWrite {
+  idx: number;
+  channel: string;
+  value: TypedBytes;
+  of?: WriteSource;
+}
+
+/**
+ * Since schema 6: the regular writes (`idx` 0 and up) of one task against one checkpoint in one record, in `idx`
+ * order, under the key of `idx` 0 whatever `idx` they have. A task's regular writes then cost one request to store
+ * and to read, and a second call for the same task meets the same key, so a retried task is never stored twice.
+ * A task's one write at `idx` 0 stays a `WriteRecord`; special writes (negative `idx`) stay one record each.
+ */
+export interface TaskWritesRecord {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+  task_id: string;
+  idx: 0;
+  task_path: string;
+  writes: TaskWrite[];
+}
+
+/** A record of the `writes` store: one write, or (since schema 6) a task's regular writes together. */
+export type StoredWriteRecord = WriteRecord | TaskWritesRecord;
+
 export type CheckpointKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string];
 export type BlobKey = [thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion];
 export type WriteKey = [thread_id: string, checkpoint_ns: string, checkpoint_id: string, task_id: string, idx: number];
@@ -181,7 +208,7 @@ export interface JunctureSchema extends DBSchema {
     indexes: { by_thread: ThreadIndexKey; by_time: TimeIndexKey };
   };
   blobs: { key: BlobKey; value: BlobRecord };
-  writes: { key: WriteKey; value: WriteRecord };
+  writes: { key: WriteKey; value: StoredWriteRecord };
   /** Schema 2: what was committed here and not yet taken out by a reader of the journal. */
   journal: { key: number; value: JournalEntry };
   /** Schema 2: the database's own settings, by name (whether it journals; a reader's bookmarks). */

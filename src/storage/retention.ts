@@ -7,7 +7,7 @@ import { prefixRange, requestResult } from './requests.js';
 import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
 import { readSliceSources } from './reads.js';
 import { isChange, resolveRecords, storedWhole } from './checkpoint-chains.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteRecord } from './records.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
@@ -166,7 +166,7 @@ export async function copyThread(tx: IDBTransaction, from: string, to: string): 
     // Records stored as changes are copied as they are: their parents are copied with them.
     requestResult(stores.checkpoints.getAll(prefixRange([from]))) as Promise<StoredCheckpointRecord[]>,
     requestResult(stores.blobs.getAll(prefixRange([from]))) as Promise<BlobRecord[]>,
-    requestResult(stores.writes.getAll(prefixRange([from]))) as Promise<WriteRecord[]>,
+    requestResult(stores.writes.getAll(prefixRange([from]))) as Promise<StoredWriteRecord[]>,
     requestResult(stores.checkpoints.count(prefixRange([to]))),
   ]);
   if (records.length === 0) throw new CheckpointError('NOT_FOUND', `copyThread: thread "${from}" has no checkpoints to copy.`);

@@ -38,6 +38,9 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // their parent's (`checkpoint-chains.ts`), which code of schema 4 would read as records without their checkpoint.
   // So code of schema 4 must find a newer schema (MIGRATION) instead.
   () => undefined,
+  // 6: no new store, new records: a task's regular writes in one record (`TaskWritesRecord`), which code of schema 5
+  // would read as one write without its value. So code of schema 5 must find a newer schema (MIGRATION) instead.
+  () => undefined,
 ];
 
 /** The schema version this build reads and writes. */

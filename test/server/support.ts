@@ -10,7 +10,8 @@ import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
 import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
 import { sliceSourceKey, withSlicesSpliced } from '../../src/storage/lists.js';
 import { resolveRecords } from '../../src/storage/checkpoint-chains.js';
-import type { CheckpointRecord, StoredCheckpointRecord, TypedBytes } from '../../src/storage/records.js';
+import type { CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
+import { storedWrites, writesIn } from '../../src/storage/task-writes.js';
 import { freshDbName } from '../support/fixtures.js';
 
 let databases = 0;
@@ -180,7 +181,8 @@ async function storedRecords(saver: BrowserSaver): Promise<Stored[]> {
       if (!db.objectStoreNames.contains(store)) continue;
       const tx = db.transaction(store, 'readonly');
       const stored = await tx.store.getAll();
-      const whole = kind === 'checkpoint' ? await resolveRecords(unwrap(tx), stored as StoredCheckpointRecord[]) : stored;
+      const whole =
+        kind === 'checkpoint' ? await resolveRecords(unwrap(tx), stored as StoredCheckpointRecord[]) : kind === 'write' ? writesIn(stored as StoredWriteRecord[]) : stored;
       for (const record of whole) records.push({ kind, ...(kind === 'checkpoint' ? await saver.ordinaryRecord(record as CheckpointRecord) : record) } as Stored);
     }
     return records;
@@ -275,12 +277,16 @@ export class Device {
     const db = await openDB(this.saver.dbName);
     try {
       const tx = db.transaction(Object.values(STORES), 'readwrite');
+      const writes: WriteRecord[] = [];
       for (const record of records) {
         if (record.kind === 'delete') continue;
-        const { kind, ...stored } = record;
-        await tx.objectStore(STORES[kind]).put(stored);
         this.#synced.add(keyOf(record));
+        const { kind, ...stored } = record;
+        if (kind === 'write') writes.push(stored as WriteRecord);
+        else await tx.objectStore(STORES[kind]).put(stored);
       }
+      // As the savers store them: a task's writes together.
+      for (const record of storedWrites(writes)) await tx.objectStore(STORES.write).put(record);
       await tx.done;
     } finally {
       db.close();

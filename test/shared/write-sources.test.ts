@@ -6,7 +6,8 @@ import { CheckpointError } from '../../src/index.js';
 import { readThreadDetails } from '../../src/devtools/reader.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import { isItemSlice, slicesOf, type ItemSlice } from '../../src/storage/lists.js';
-import type { BlobRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
+import type { BlobRecord, StoredWriteRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
+import { writesIn } from '../../src/storage/task-writes.js';
 import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
 import { MAX_CHECKPOINTS, MAX_SOURCE_BYTES, WriteSources } from '../../src/saver/write-sources.js';
 import { messagesDelta } from '../support/chat-graph.js';
@@ -38,7 +39,7 @@ async function chat(checkpointer: BaseCheckpointSaver, thread_id: string, turns:
 async function records(dbName: string): Promise<{ blobs: BlobRecord[]; writes: WriteRecord[] }> {
   const db = await openDB(dbName);
   try {
-    return { blobs: (await db.getAll('blobs')) as BlobRecord[], writes: (await db.getAll('writes')) as WriteRecord[] };
+    return { blobs: (await db.getAll('blobs')) as BlobRecord[], writes: writesIn((await db.getAll('writes')) as StoredWriteRecord[]) };
   } finally {
     db.close();
   }
