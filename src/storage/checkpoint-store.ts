@@ -208,16 +208,14 @@ function queueOperation(tx: IDBTransaction, operation: WriteOperation, events: B
     case 'writes': {
       const store = tx.objectStore('writes');
       for (const write of operation.writes) checkWriteSource(tx, write, events, batch);
-      // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored.
-      for (const write of operation.writes) if (!isRegular(write)) store.put(write);
-      // Regular writes keep the first value stored under their key, also within one batch: added at once, a task's
-      // key already taken aborts the batch, which is then done again knowing what each task has stored.
-      if (tasks) {
-        for (const record of tasks.add(operation.writes)) store.put(record);
-        return;
-      }
-      for (const record of storedWrites(operation.writes)) {
-        if (!isRegular(record)) continue;
+      // Special writes (negative idx: error, interrupt, resume, scheduled) replace what is stored. Regular writes keep
+      // the first value stored under their key, also within one batch: added at once, a task's key already taken
+      // aborts the batch, which is then done again knowing what each task has stored (its records then replace).
+      for (const record of tasks ? tasks.add(operation.writes) : storedWrites(operation.writes)) {
+        if (tasks || !isRegular(record)) {
+          store.put(record);
+          continue;
+        }
         store.add(record).onerror = (event) => {
           if (isConstraintError(event)) events.takenKey();
         };

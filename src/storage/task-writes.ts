@@ -6,9 +6,9 @@ import type { StoredWriteRecord, TaskWritesRecord, WriteKey, WriteRecord } from 
 import { prefixRange } from './requests.js';
 
 /** The `idx` in the key of the record holding a task's regular writes. */
-export const TASK_WRITES_IDX = 0;
+const TASK_WRITES_IDX = 0;
 
-export function isTaskWrites(record: StoredWriteRecord): record is TaskWritesRecord {
+function isTaskWrites(record: StoredWriteRecord): record is TaskWritesRecord {
   return 'writes' in record;
 }
 
@@ -109,18 +109,21 @@ export class BatchTasks {
     return last;
   }
 
-  /** The records to store for the regular writes among `writes`: for each task, none when every `idx` is taken. */
+  /** The records to store for `writes`: special writes as they are, each task's regular ones at `idx` not taken. */
   add(writes: WriteRecord[]): StoredWriteRecord[] {
-    return regularByTask(writes).flatMap((task) => {
-      const tasks = this.#tasksOf(task[0]!.thread_id);
-      let stored = tasks.get(taskKeyOf(task[0]!));
-      if (!stored) tasks.set(taskKeyOf(task[0]!), (stored = new StoredTask([])));
-      return stored.add(task) ?? [];
-    });
+    const regular = regularByTask(writes).flatMap((task) => this.#storedTask(task[0]!).add(task) ?? []);
+    return [...writes.filter((write) => !isRegular(write)), ...regular];
   }
 
   deleteThread(thread_id: string): void {
     this.#byThread.set(thread_id, new Map());
+  }
+
+  #storedTask(write: WriteRecord): StoredTask {
+    const tasks = this.#tasksOf(write.thread_id);
+    let stored = tasks.get(taskKeyOf(write));
+    if (!stored) tasks.set(taskKeyOf(write), (stored = new StoredTask([])));
+    return stored;
   }
 
   #tasksOf(thread_id: string): Map<string, StoredTask> {
