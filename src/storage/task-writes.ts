@@ -22,6 +22,7 @@ export function recordKeyOf(record: StoredWriteRecord): WriteKey {
 }
 
 const taskKeyOf = (write: WriteRecord) => JSON.stringify([write.thread_id, write.checkpoint_ns, write.checkpoint_id, write.task_id]);
+const writeKeyOf = (write: StoredWriteRecord) => JSON.stringify(recordKeyOf(write));
 
 /**
  * One task's regular writes as stored: one at `idx` 0 as it is, else one record of them all in `idx` order, the
@@ -58,12 +59,19 @@ export function storedWrites(writes: WriteRecord[]): StoredWriteRecord[] {
   return [...writes.filter((write) => !isRegular(write)), ...regularByTask(writes).flatMap((task) => regularRecord(task) ?? [])];
 }
 
-/** The writes records hold, each with its task's key and path, in the records' order. */
+/**
+ * The writes records hold, each with its task's key and path, in the records' order. A regular write stored on its
+ * own at an `idx` above 0 was stored by schema-5 code (one record per write); a task stored again since may hold the
+ * same `idx` in its record of writes too, added there because the key check sees only `idx` 0. The one stored on its
+ * own came first, and is the one read.
+ */
 export function writesIn(records: readonly StoredWriteRecord[]): WriteRecord[] {
+  const storedAlone = new Set(records.filter((record) => !isTaskWrites(record) && record.idx > TASK_WRITES_IDX).map(writeKeyOf));
   return records.flatMap((record): WriteRecord[] => {
     if (!isTaskWrites(record)) return [record];
     const { writes, idx: _, ...task } = record;
-    return writes.map((write) => ({ ...task, ...write }));
+    const all = writes.map((write) => ({ ...task, ...write }));
+    return storedAlone.size === 0 ? all : all.filter((write) => !storedAlone.has(writeKeyOf(write)));
   });
 }
 

@@ -92,6 +92,19 @@ describe("a task's writes in one record", () => {
     expect((await saver.getTuple(config))?.pendingWrites).toEqual([['task-1', 'topic', 'old'], ['task-1', 'notes', 'old'], ['task-1', 'count', 'new']]);
   });
 
+  it('reads each write once when a task whose writes schema 5 stored from index 1 on is stored again', async () => {
+    const saver = newSaver();
+    const config = await oneCheckpoint(saver);
+    // A resumed node's call as schema 5 stored it: its resume value first (a special write), so the first regular
+    // write at index 1, on its own.
+    const db = await openDB(saver.dbName);
+    await db.put('writes', { thread_id: 't', checkpoint_ns: '', checkpoint_id: checkpointId(1), task_id: 'task-1', idx: 1, channel: 'topic', value: jsonBytes('old'), task_path: '' } satisfies WriteRecord);
+    db.close();
+    await saver.putWrites(config, [['__resume__', 'yes'], ['topic', 'new'], ['notes', 'new']], 'task-1');
+    const sorted = (writes: unknown[] | undefined) => writes?.map((write) => JSON.stringify(write)).sort();
+    expect(sorted((await saver.getTuple(config))?.pendingWrites)).toEqual(sorted([['task-1', '__resume__', 'yes'], ['task-1', 'topic', 'old'], ['task-1', 'notes', 'new']]));
+  });
+
   it('changes from elsewhere that bring a task again keep what is stored; a deletion in the same batch leaves the task empty', async () => {
     const dbName = freshDbName('task-writes-elsewhere');
     const storage = new IndexedDBCheckpointStorage({ dbName, durability: 'default' });
