@@ -56,18 +56,22 @@ export const syncHarness = {
 
   /**
    * A new device pulls everything the server holds: milliseconds until it holds it, how many checkpoints of the
-   * chat it holds then, and the id of the newest.
+   * chat it holds then, and the id of the newest. The device is deleted after, so that the next rows find the
+   * browser's storage as they would without it.
    */
   async syncPull(): Promise<{ pullMs: number; checkpoints: number; latest: string | undefined }> {
     const other = newDevice();
     const pullStart = performance.now();
     const pulling = startSync(other, { url: SYNC_URL });
-    syncs.push(pulling);
     await pulling.syncNow();
     const pullMs = performance.now() - pullStart;
+    await pulling.stop();
     let checkpoints = 0;
     for await (const _ of other.list({ configurable: { thread_id: THREAD } })) checkpoints += 1;
-    return { pullMs, checkpoints, latest: await latestId(other) };
+    const latest = await latestId(other);
+    await other.close();
+    await BrowserSaver.deleteDatabase(other.dbName);
+    return { pullMs, checkpoints, latest };
   },
 
   /** Starts the live sync of the chat's device (this page), ending the first sync's; resolves once it is synced. */
