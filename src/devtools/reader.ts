@@ -229,13 +229,14 @@ async function readWriteSources(blobs: SummaryStores['blobs'], writes: WriteReco
 }
 
 /**
- * Which of a record's trigger channels hold a value: those with a blob that is not empty. Read for every trigger
+ * Which of a record's trigger channels hold a value: those the record holds (`values`) or with a blob that is not empty. Read for every trigger
  * channel, moved or not, as which moved is only known once the record is decoded, after the transaction's reads.
  */
 async function triggersWithValues(blobs: SummaryStores['blobs'], record: CheckpointRecord): Promise<Set<string>> {
   const triggers = Object.keys(record.channel_versions).filter((channel) => triggerNodeOf(channel) !== undefined);
   const held = await Promise.all(
     triggers.map(async (channel) => {
+      if (record.values?.[channel] !== undefined) return true;
       const blob = await blobs.get([record.thread_id, record.checkpoint_ns, channel, record.channel_versions[channel]!]);
       return blob !== undefined && (blob.value !== null || blob.list !== undefined);
     }),

@@ -95,7 +95,7 @@ function changedEntries<T>(
 
 /** The record as a change against `parent`'s (both whole, holding their fields in clear), `depth` one more. */
 function changeAgainst(parent: CheckpointRecord, record: CheckpointRecord): StoredCheckpointRecord {
-  const { v, ts, channel_versions, versions_seen, metadata_entries, checkpoint, metadata, step, source, delta_channels, ...rest } = record;
+  const { v, ts, channel_versions, versions_seen, metadata_entries, values = {}, checkpoint, metadata, step, source, delta_channels, ...rest } = record;
   const removed: string[][] = [];
   const seen: VersionsSeen = {};
   const parentSeen = parent.versions_seen!;
@@ -111,6 +111,7 @@ function changeAgainst(parent: CheckpointRecord, record: CheckpointRecord): Stor
   }
   for (const node of Object.keys(parentSeen)) if (!Object.hasOwn(versions_seen!, node)) removed.push(['versions_seen', node]);
   const entries = changedEntries(parent.metadata_entries!, metadata_entries!, sameBytes, 'metadata_entries', removed);
+  const changedValues = changedEntries(parent.values ?? {}, values, sameBytes, 'values', removed);
   const change: StoredCheckpointRecord = {
     ...rest,
     depth: parent.depth! + 1,
@@ -134,6 +135,7 @@ function changeAgainst(parent: CheckpointRecord, record: CheckpointRecord): Stor
   }
   if (Object.keys(seen).length > 0) change.versions_seen = seen;
   if (Object.keys(entries).length > 0) change.metadata_entries = entries;
+  if (Object.keys(changedValues).length > 0) change.values = changedValues;
   if (!sameBytes(checkpoint, parent.checkpoint)) change.checkpoint = checkpoint;
   if (!sameBytes(metadata, parent.metadata)) change.metadata = metadata;
   if (removed.length > 0) change.removed = removed;
@@ -149,37 +151,51 @@ function ownCopy(record: CheckpointRecord): CheckpointRecord {
   const copy = (typed: TypedBytes): TypedBytes => ({ type: typed.type, bytes: typed.bytes.slice() });
   const owned: CheckpointRecord = { ...record, checkpoint: copy(record.checkpoint), metadata: copy(record.metadata) };
   if (record.metadata_entries) owned.metadata_entries = Object.fromEntries(Object.entries(record.metadata_entries).map(([key, typed]) => [key, copy(typed)]));
+  if (record.values) owned.values = Object.fromEntries(Object.entries(record.values).map(([channel, typed]) => [channel, copy(typed)]));
   return owned;
 }
 
 /**
  * The last record the saver stored per thread and namespace, which the next one stores a change against when it is
- * its parent. Records are remembered in call order, before they are serialized: the next put waits for its parent's.
+ * its parent, and whose small values (`CheckpointRecord.values`) the next one keeps for the channels it did not
+ * change. Records are remembered in call order, before they are serialized: the next put waits for its parent's.
  */
 export class CheckpointChanges {
   readonly #last = new RecentByScope<{ checkpoint_id: string; record: Promise<CheckpointRecord | undefined> }>(REMEMBERED_SCOPES);
 
   /**
    * Called in call order by a put: `store` turns the put's whole record into the form to store (a change against
-   * the parent's when known), and must be called once the record is made, or `fail` when it is not.
+   * the parent's when known), and must be called once the record is made, or `fail` when it is not. `kept` gives the
+   * parent's small values of the channels whose version the put keeps: from the remembered parent, or from
+   * `readParent` when the saver did not store the parent last (a fork, the first put after a reload).
    */
   begin(
     thread_id: string,
     checkpoint_ns: string,
     checkpoint_id: string,
     parentId: string | undefined,
-  ): { store(record: CheckpointRecord): Promise<StoredCheckpointRecord>; fail(): void } {
+    readParent: () => Promise<CheckpointRecord | undefined>,
+  ): { kept(versions: Record<string, ChannelVersion>): Promise<Record<string, TypedBytes>>; store(record: CheckpointRecord): Promise<StoredCheckpointRecord>; fail(): void } {
     const scope = [thread_id, checkpoint_ns] as const;
     const last = this.#last.get(scope);
     const parent = last !== undefined && parentId !== undefined && last.checkpoint_id === parentId ? last.record : undefined;
     let settle!: (record: CheckpointRecord | undefined) => void;
     this.#last.set(scope, { checkpoint_id, record: new Promise((resolve) => (settle = resolve)) });
     return {
+      kept: async (versions) => {
+        const source = (await parent) ?? (parentId === undefined ? undefined : await readParent());
+        const kept: Record<string, TypedBytes> = {};
+        for (const [channel, value] of Object.entries(source?.values ?? {})) {
+          if (versions[channel] !== undefined && versions[channel] === source!.channel_versions[channel]) kept[channel] = value;
+        }
+        return kept;
+      },
       store: async (record) => {
         const known = await parent;
         const stored =
           inClear(record) && known !== undefined && inClear(known) && known.depth! + 1 < WHOLE_EVERY ? changeAgainst(known, record) : storedWhole(record);
-        settle(inClear(record) ? ownCopy({ ...record, depth: stored.depth ?? 0 }) : undefined);
+        // Encrypted records are remembered too: their children then know there are no small values to keep.
+        settle(ownCopy(inClear(record) ? { ...record, depth: stored.depth ?? 0 } : record));
         return stored;
       },
       fail: () => settle(undefined),

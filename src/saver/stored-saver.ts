@@ -21,10 +21,9 @@ import { CheckpointError, closedError } from '../errors.js';
 import { withThreadLock } from '../runtime/thread-lock.js';
 import { subscribeToChanges, type ChangeListener } from '../storage/changes.js';
 import type { ChannelValue, CheckpointQuery, CheckpointStorage, SlicedItem, StoredTuple, WriteOperation } from '../storage/storage.js';
-import { checkpointWithRecordFields, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
+import { checkpointWithRecordFields, isInlineValue, metadataWithRecordFields, withoutCopiedFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord } from '../storage/records.js';
 import { decode, encode } from './codec.js';
 import { CheckpointChanges, clearFieldsOf, decodeMetadata, encodeEntries, ordinaryRecord } from './checkpoint-changes.js';
-import { storedWhole } from '../storage/checkpoint-chains.js';
 import { ListCodec, listOf, type PlannedList } from './list-codec.js';
 import { namespaceOf, optionalId, requireId, requireString } from './config.js';
 import { isPlainObject, partOf, WriteSources, type ReadSource } from './write-sources.js';
@@ -440,8 +439,13 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       else if (Object.prototype.hasOwnProperty.call(values, channel)) this.#lists.forget(scope);
     }
     const cipher = this.#cipher;
-    // In call order too: the next put may be stored as a change against this one.
-    const change = cipher ? undefined : this.#changes.begin(thread_id, checkpoint_ns, checkpoint_id, parent);
+    // In call order too: the next put may be stored as a change against this one. A parent it did not store last is
+    // read once every write called before is handed to storage.
+    const handedOff = this.#handOffs;
+    const change = this.#changes.begin(thread_id, checkpoint_ns, checkpoint_id, parent, async () => {
+      await handedOff;
+      return (await this.storage.getTuple(thread_id, checkpoint_ns, parent))?.checkpoint;
+    });
     // Found now, in call order, among what was stored since each channel's value was last stored; encrypted items
     // are never slices, whose spans and inserted bytes would be in clear.
     const sliceSources = new Map(
@@ -472,7 +476,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       // Not encrypted, `ts`, `versions_seen` and the metadata's entries are held in clear, which changes are made of.
       const clear = cipher ? undefined : clearFieldsOf(serialized.checkpoint, isObject ? serialized.metadata : metadata);
       const slicedItems: SlicedItem[] = [];
-      const [checkpointBytes, metadataBytes, metadataEntries, blobs] = await Promise.all([
+      const [checkpointBytes, metadataBytes, metadataEntries, changed, unchanged] = await Promise.all([
         encode(this.serde, clear ? clear.checkpoint : serialized.checkpoint, `checkpoint ${checkpoint_id}`, cipher),
         encode(this.serde, clear ? {} : isObject ? serialized.metadata : metadata, `the metadata of checkpoint ${checkpoint_id}`, cipher),
         clear && encodeEntries(this.serde, clear.metadata, `the metadata of checkpoint ${checkpoint_id}`),
@@ -480,21 +484,36 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         Promise.all(
           Object.entries(stored)
             .filter(([channel]) => Object.prototype.hasOwnProperty.call(values, channel))
-            .map(async ([channel, version], index): Promise<BlobRecord> => {
+            .map(async ([channel, version]): Promise<{ blob: BlobRecord; sliced?: { item: number; bytes: TypedBytes }[] }> => {
               const what = `channel "${channel}" of checkpoint ${checkpoint_id}`;
               const list = planned.get(channel);
               if (list) {
                 const encoded = await this.#lists.encode(this.serde, list, what, cipher, sliceSources.get(channel));
-                for (const { item, bytes } of encoded.sliced) slicedItems.push({ blob: index, item, bytes });
-                return { thread_id, checkpoint_ns, channel, version, value: null, list: encoded.list };
+                return { blob: { thread_id, checkpoint_ns, channel, version, value: null, list: encoded.list }, sliced: encoded.sliced };
               }
               const value = await encode(this.serde, values[channel], what, cipher);
               // A copy: the WorkerSaver transfers the stored bytes to its worker.
               if (!cipher && isPlainObject(values[channel])) wholeBytes.set(channel, { type: value.type, bytes: value.bytes.slice() });
-              return { thread_id, checkpoint_ns, channel, version, value };
+              return { blob: { thread_id, checkpoint_ns, channel, version, value } };
             }),
         ),
+        // The small values the parent's record holds for channels this put did not change: this record holds them too.
+        change.kept(versions),
       ]);
+      const inline: Record<string, TypedBytes> = {};
+      const blobs: BlobRecord[] = [];
+      for (const [channel, value] of Object.entries(unchanged)) {
+        // Encrypted records hold no values: those of a parent stored in clear become values of their own, sealed.
+        if (cipher) blobs.push({ thread_id, checkpoint_ns, channel, version: versions[channel]!, value: await cipher.seal(value) });
+        else inline[channel] = value;
+      }
+      for (const { blob, sliced = [] } of changed) {
+        if (!cipher && blob.value !== null && isInlineValue(blob.value)) inline[blob.channel] = blob.value;
+        else {
+          for (const { item, bytes } of sliced) slicedItems.push({ blob: blobs.length, item, bytes });
+          blobs.push(blob);
+        }
+      }
       const record: CheckpointRecord = {
         thread_id,
         checkpoint_ns,
@@ -509,7 +528,8 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
       if (copied.source !== undefined) record.source = copied.source;
       if (deltaChannels.length > 0) record.delta_channels = deltaChannels;
       if (clear && metadataEntries) Object.assign(record, { ts: clear.ts, versions_seen: clear.versions_seen, metadata_entries: metadataEntries, depth: 0 });
-      const storedRecord = change ? await change.store(record) : storedWhole(record);
+      if (Object.keys(inline).length > 0) record.values = inline;
+      const storedRecord = await change.store(record);
       return slicedItems.length > 0 ? { kind: 'checkpoint', checkpoint: storedRecord, blobs, slicedItems } : { kind: 'checkpoint', checkpoint: storedRecord, blobs };
     };
     return this.#submit(async () => {
@@ -517,7 +537,7 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
         return await prepare();
       } finally {
         settleValues();
-        change?.fail();
+        change.fail();
       }
     });
   }

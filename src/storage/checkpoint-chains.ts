@@ -54,7 +54,7 @@ const own = (object: object, key: string) => Object.prototype.hasOwnProperty.cal
 
 /** The whole record of a change against `parent`'s (resolved) record. */
 export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRecord): CheckpointRecord {
-  const { ts, v, channel_versions = {}, versions_seen = {}, metadata_entries = {}, checkpoint, metadata, removed = [], ...rest } = change;
+  const { ts, v, channel_versions = {}, versions_seen = {}, metadata_entries = {}, values, checkpoint, metadata, removed = [], ...rest } = change;
   if (parent.depth === undefined || parent.depth >= change.depth! || parent.versions_seen === undefined || parent.metadata_entries === undefined) {
     throw corrupt(change, `is stored as a change against its parent ${parent.checkpoint_id}, which does not hold its fields in clear, or not fewer changes deep`);
   }
@@ -75,11 +75,13 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
     checkpoint: checkpoint ?? parent.checkpoint,
     metadata: metadata ?? parent.metadata,
   };
+  if (parent.values !== undefined || values !== undefined) record.values = { ...parent.values, ...values };
   for (const path of removed) {
     const [field, key, inner] = path;
     if ((field === 'step' || field === 'source' || field === 'delta_channels') && key === undefined) delete record[field];
     else if (field === 'channel_versions' && key !== undefined) delete record.channel_versions[key];
     else if (field === 'metadata_entries' && key !== undefined) delete record.metadata_entries![key];
+    else if (field === 'values' && key !== undefined && record.values !== undefined) delete record.values[key];
     else if (field === 'versions_seen' && key !== undefined && inner === undefined) delete seen[key];
     else if (field === 'versions_seen' && key !== undefined && inner !== undefined && own(seen, key)) {
       const { [inner]: _removed, ...kept } = seen[key]!;

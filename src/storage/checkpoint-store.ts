@@ -5,6 +5,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
+import { parentsToRead, readParents, withValuesInRecords } from './pulled-values.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
@@ -571,10 +572,16 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
   /**
    * Stores changes that come from elsewhere (another replica of the database) in one transaction, without
    * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
-   * like any commit.
+   * like any commit. Their checkpoints hold their small values as records stored here do (`pulled-values.ts`).
    */
   applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>): Promise<void> {
-    return this.#track(() => this.commit(operations, settings ? { journal: false, settings } : { journal: false }));
+    const options = settings ? { journal: false, settings } : { journal: false };
+    const parents = parentsToRead(operations);
+    if (parents.length === 0) return this.#track(() => this.commit(withValuesInRecords(operations, new Map()), options));
+    return this.#track(async () => {
+      const read = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, (tx) => readParents(tx, parents));
+      return this.commit(withValuesInRecords(operations, read), options);
+    });
   }
 
   /**

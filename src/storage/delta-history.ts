@@ -3,7 +3,7 @@
  * checkpoint records, with each ancestor's writes to the channels asked for, up to the nearest ancestor that
  * stores a value of each channel (its seed). Nothing of other channels is returned, and nothing is decoded.
  */
-import { channelValueOf, readChannelBlobs, readWrites, rememberLists, type ChannelBlobs } from './reads.js';
+import { channelValueOf, inlineValueOf, readChannelBlobs, readWrites, rememberLists, type ChannelBlobs } from './reads.js';
 import type { ListCache } from './list-cache.js';
 import { ChainResolver } from './checkpoint-chains.js';
 import type { ChannelVersion, CheckpointRecord, StoredCheckpointRecord, WriteSource } from './records.js';
@@ -81,7 +81,9 @@ export async function readDeltaHistory(
     const blobs = new Map<string, ChannelBlobs>();
     await Promise.all(
       [...remaining].map(async (channel) => {
-        const versions = [...new Set(chain.flatMap((record) => (channel in record.channel_versions ? [record.channel_versions[channel]!] : [])))];
+        const versions = [
+          ...new Set(chain.flatMap((record) => (channel in record.channel_versions && record.values?.[channel] === undefined ? [record.channel_versions[channel]!] : []))),
+        ];
         if (versions.length === 0) return;
         // Ancestors are nearest first: past the remembered version, which is stored, none is the nearest to store one.
         const knownAt = lists?.versionOf(thread_id, checkpoint_ns, channel);
@@ -98,7 +100,8 @@ export async function readDeltaHistory(
       const index = history.ancestors.length + wanted.length - 1;
       for (const channel of [...remaining]) {
         const version = record.channel_versions[channel];
-        const seed: ChannelValue | undefined = version === undefined ? undefined : channelValueOf(channel, version, blobs.get(channel));
+        const seed: ChannelValue | undefined =
+          version === undefined ? undefined : (inlineValueOf(record, channel) ?? channelValueOf(channel, version, blobs.get(channel)));
         if (!seed) continue;
         if (lists) rememberLists(lists, [seed], blobs);
         history.seeds[channel] = { ancestor: index, value: seed };

@@ -8,7 +8,7 @@
 import { resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
 import { listDependencies } from './lists.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointKey, CheckpointRecord, JournalEntry, StoredCheckpointRecord, StoredWriteRecord, RecordRef, WriteKey, WriteRecord } from './records.js';
+import { withValuesApart, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type JournalEntry, type StoredCheckpointRecord, type StoredWriteRecord, type RecordRef, type WriteKey, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import { recordKeyOf, storedWrites, writesIn } from './task-writes.js';
 import type { WriteOperation } from './storage.js';
@@ -152,7 +152,12 @@ async function readWindow(tx: IDBTransaction, limit: number, after: number | und
   // Checkpoints stored as changes travel whole: a record read elsewhere stands on its own. Resolved together, so
   // that the parents read for one serve the next.
   const whole = await resolveRecords(tx, [...stored.values()]);
-  [...stored.keys()].forEach((read, i) => (read.checkpoint = whole[i]!));
+  [...stored.keys()].forEach((read, i) => {
+    // Values a record holds itself travel as values of their own.
+    const { checkpoint, blobs } = withValuesApart(whole[i]!);
+    read.checkpoint = checkpoint;
+    read.blobs.push(...blobs);
+  });
   const orphans = new Map<string, { blob: BlobRecord; from: JournalRead }>();
   /** Entries whose values went to a later one: the last that took any of them. */
   const carrier = new Map<JournalRead, JournalRead>();

@@ -148,6 +148,7 @@ function wantedOf(records: CheckpointRecord[]): Map<string, Wanted> {
       groups.set(groupKey, group);
     }
     for (const [channel, version] of Object.entries(record.channel_versions)) {
+      if (record.values?.[channel] !== undefined) continue;
       let versions = group.versions.get(channel);
       if (!versions) group.versions.set(channel, (versions = new Set()));
       versions.add(version);
@@ -255,6 +256,13 @@ export async function readChannelBlobs(
   return { blobs: await spliceSlices(tx, prefix, stored), stored };
 }
 
+/** The value a record holds itself for a channel (`CheckpointRecord.values`), at the record's version of it. */
+export function inlineValueOf(record: CheckpointRecord, channel: string): ChannelValue | undefined {
+  const value = record.values?.[channel];
+  const version = record.channel_versions[channel];
+  return value === undefined || version === undefined ? undefined : { channel, version, value };
+}
+
 /** The value a channel has at `version`, from blobs read by `readChannelBlobs`; undefined when it has none. */
 export function channelValueOf(channel: string, version: ChannelVersion, read: ChannelBlobs | undefined): ChannelValue | undefined {
   const blob = read?.blobs.get(version);
@@ -300,7 +308,9 @@ export async function readTuples(tx: IDBTransaction, records: CheckpointRecord[]
       const found = await reads.get(JSON.stringify([thread_id, checkpoint_ns]))!;
       const tuple: StoredTuple = {
         checkpoint,
-        values: Object.entries(channel_versions).flatMap(([channel, version]) => channelValueOf(channel, version, found.blobs.get(channel)) ?? []),
+        values: Object.entries(channel_versions).flatMap(
+          ([channel, version]) => inlineValueOf(checkpoint, channel) ?? channelValueOf(channel, version, found.blobs.get(channel)) ?? [],
+        ),
         writes: found.writes.get(checkpoint_id) ?? [],
       };
       if (lists) rememberLists(lists, tuple.values, found.blobs);

@@ -46,12 +46,48 @@ export interface CheckpointRecord {
    * their serialized parts.
    */
   depth?: number;
+  /**
+   * Since schema 7: the values of channels that are small scalars (`isInlineValue`), held in the record rather than
+   * as blobs, one fewer record to store and read for each. A channel here has this value at its version in
+   * `channel_versions`; a channel not here is read from `blobs`. Not encrypted records only.
+   */
+  values?: Record<string, TypedBytes>;
+}
+
+/** Serialized values at most this long may be held in their checkpoint's record (`CheckpointRecord.values`). */
+export const INLINE_VALUE_MAX_BYTES = 128;
+
+const OPENING_BRACE = 0x7b;
+const OPENING_BRACKET = 0x5b;
+
+/**
+ * Whether a serialized value is held in its checkpoint's record: a short JSON scalar (null, a boolean, a number, a
+ * string). Objects and arrays never are: other records refer to them as blobs (writes that are parts of them, list
+ * items that are slices of them), and encrypted bytes are not JSON.
+ */
+export function isInlineValue(typed: TypedBytes): boolean {
+  const first = typed.bytes[0];
+  return typed.type === 'json' && typed.bytes.byteLength <= INLINE_VALUE_MAX_BYTES && first !== undefined && first !== OPENING_BRACE && first !== OPENING_BRACKET;
+}
+
+/**
+ * The record without the values it holds, and those values as blobs: as every record stored before schema 7 held them,
+ * and as they travel (sync sends a checkpoint's values beside it).
+ */
+export function withValuesApart(record: CheckpointRecord): { checkpoint: CheckpointRecord; blobs: BlobRecord[] } {
+  const { values, ...checkpoint } = record;
+  const blobs: BlobRecord[] = [];
+  for (const [channel, value] of Object.entries(values ?? {})) {
+    const version = checkpoint.channel_versions[channel];
+    if (version !== undefined) blobs.push({ thread_id: checkpoint.thread_id, checkpoint_ns: checkpoint.checkpoint_ns, channel, version, value });
+  }
+  return { checkpoint, blobs };
 }
 
 /**
  * A checkpoint record as the store holds it: whole (a `CheckpointRecord`, `ts` possibly as milliseconds), or, with
  * `depth` of 1 or more, a change against its parent's record (same thread and namespace): `channel_versions`,
- * `versions_seen` and `metadata_entries` hold only the entries that differ from the parent's, `removed` the keys the
+ * `versions_seen`, `metadata_entries` and `values` hold only the entries that differ from the parent's, `removed` the keys the
  * parent has and this one has not, `v`, `checkpoint`, `metadata`, `source` and `delta_channels` are left out when
  * they equal the parent's, and `step` when it is the parent's plus one.
  * Reads resolve it into a whole `CheckpointRecord` in their transaction (`checkpoint-chains.ts`).
@@ -64,7 +100,8 @@ export interface StoredCheckpointRecord extends Omit<CheckpointRecord, 'v' | 'ts
   checkpoint?: TypedBytes;
   metadata?: TypedBytes;
   /**
-   * What the parent's record has and this one has not: `[field, key]`, `['versions_seen', node, channel]`, or
+   * What the parent's record has and this one has not: `[field, key]` (field `channel_versions`, `metadata_entries`
+   * or `values`), `['versions_seen', node, channel]`, or
    * `['step']`, `['source']` and `['delta_channels']`.
    */
   removed?: string[][];

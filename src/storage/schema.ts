@@ -41,6 +41,9 @@ export const UPGRADE_STEPS: ReadonlyArray<(db: IDBPDatabase<JunctureSchema>, tx:
   // 6: no new store, new records: a task's regular writes in one record (`TaskWritesRecord`), which code of schema 5
   // would read as one write without its value. So code of schema 5 must find a newer schema (MIGRATION) instead.
   () => undefined,
+  // 7: no new store, new records: checkpoint records holding the small values of their channels (`values`), which
+  // code of schema 6 would read as channels without a value. So code of schema 6 must find a newer schema (MIGRATION).
+  () => undefined,
 ];
 
 /** The schema version this build reads and writes. */

@@ -215,16 +215,17 @@ function readList(value: unknown, path: string): StoredList {
 }
 
 /**
- * Fields of checkpoint records held in clear or stored as changes against their parent's (`checkpoint-chains.ts`):
- * local to one database. Sync sends whole, ordinary records, which the server and other devices read on their own.
+ * Fields of checkpoint records held in clear, stored as changes against their parent's (`checkpoint-chains.ts`) or
+ * holding small values (`values`): local to one database. Sync sends whole, ordinary records and their values as
+ * values of their own, which the server and other devices read on their own.
  */
-const LOCAL_CHECKPOINT_FIELDS = ['depth', 'removed', 'ts', 'versions_seen', 'metadata_entries'] as const;
+const LOCAL_CHECKPOINT_FIELDS = ['depth', 'removed', 'ts', 'versions_seen', 'metadata_entries', 'values'] as const;
 
 function readCheckpoint(reader: Reader): SyncRecord {
   const { path } = reader;
   for (const field of LOCAL_CHECKPOINT_FIELDS) {
     if (reader.has(field)) {
-      throw invalid(`${path}.${field}`, 'belongs to checkpoint records as one database stores them (in clear, or as a change against the parent); send the whole, ordinary record');
+      throw invalid(`${path}.${field}`, 'belongs to checkpoint records as one database stores them (in clear, as a change against the parent, or holding values); send the whole, ordinary record');
     }
   }
   const versions = Reader.of(reader.value['channel_versions'], `${path}.channel_versions`);

@@ -22,6 +22,7 @@ class Buffers {
     this.add(record.checkpoint);
     this.add(record.metadata);
     for (const entry of Object.values(record.metadata_entries ?? {})) this.add(entry);
+    for (const value of Object.values(record.values ?? {})) this.add(value);
   }
 
   blobs(blobs: BlobRecord[]): void {

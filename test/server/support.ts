@@ -10,8 +10,10 @@ import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
 import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
 import { sliceSourceKey, withSlicesSpliced } from '../../src/storage/lists.js';
 import { resolveRecords } from '../../src/storage/checkpoint-chains.js';
-import type { CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
-import { storedWrites, writesIn } from '../../src/storage/task-writes.js';
+import { withValuesApart, type CheckpointRecord, type StoredCheckpointRecord, type StoredWriteRecord, type TypedBytes } from '../../src/storage/records.js';
+import { writesIn } from '../../src/storage/task-writes.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { operationsOf } from '../../src/sync/replication.js';
 import { freshDbName } from '../support/fixtures.js';
 
 let databases = 0;
@@ -183,9 +185,24 @@ async function storedRecords(saver: BrowserSaver): Promise<Stored[]> {
       const stored = await tx.store.getAll();
       const whole =
         kind === 'checkpoint' ? await resolveRecords(unwrap(tx), stored as StoredCheckpointRecord[]) : kind === 'write' ? writesIn(stored as StoredWriteRecord[]) : stored;
-      for (const record of whole) records.push({ kind, ...(kind === 'checkpoint' ? await saver.ordinaryRecord(record as CheckpointRecord) : record) } as Stored);
+      for (const record of whole) {
+        if (kind !== 'checkpoint') {
+          records.push({ kind, ...record } as Stored);
+          continue;
+        }
+        // The values a record holds travel as values of their own, each once.
+        const { checkpoint, blobs } = withValuesApart(record as CheckpointRecord);
+        records.push({ kind, ...(await saver.ordinaryRecord(checkpoint)) });
+        for (const blob of blobs) records.push({ kind: 'blob', ...blob });
+      }
     }
-    return records;
+    const seen = new Set<string>();
+    return records.filter((record) => {
+      const key = JSON.stringify([record.kind, record.thread_id, record.checkpoint_ns, recordKey(record)]);
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
+    });
   } finally {
     db.close();
   }
@@ -274,22 +291,14 @@ export class Device {
     const records = changes.map((change, i) => readWireRecord(change, `changes[${i}]`));
     for (const record of records) if (record.kind === 'delete') await this.saver.deleteThread(record.thread_id);
     await this.#open();
-    const db = await openDB(this.saver.dbName);
+    const stored = records.filter((record): record is Stored => record.kind !== 'delete');
+    for (const record of stored) this.#synced.add(keyOf(record));
+    // As a device stores what it pulls (each checkpoint holding its small values, a task's writes together).
+    const storage = new IndexedDBCheckpointStorage({ dbName: this.saver.dbName, durability: 'default' });
     try {
-      const tx = db.transaction(Object.values(STORES), 'readwrite');
-      const writes: WriteRecord[] = [];
-      for (const record of records) {
-        if (record.kind === 'delete') continue;
-        this.#synced.add(keyOf(record));
-        const { kind, ...stored } = record;
-        if (kind === 'write') writes.push(stored as WriteRecord);
-        else await tx.objectStore(STORES[kind]).put(stored);
-      }
-      // As the savers store them: a task's writes together.
-      for (const record of storedWrites(writes)) await tx.objectStore(STORES.write).put(record);
-      await tx.done;
+      await storage.applyChanges(operationsOf(stored));
     } finally {
-      db.close();
+      await storage.close();
     }
   }
 

@@ -4,7 +4,7 @@ import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { SyncedSaver } from '../../src/server/index.js';
 import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
+import { checkpointId, collect, countRecords, makeCheckpoint, makeMetadata, threadConfig } from '../support/fixtures.js';
 import { Device, startServer, type TestServer } from './support.js';
 
 let server: TestServer;
@@ -63,6 +63,10 @@ describe('sync through the server', () => {
     const history = async (saver: ConstructorParameters<typeof SyncedSaver>[0]) =>
       (await collect(buildChatGraph(saver).getStateHistory(threadConfig('chat-1')))).map((snapshot) => snapshot.values);
     expect(await history(b.saver)).toEqual(await history(a.saver));
+    // Small values (the branches to the nodes) travel as values, and the pulling device holds them in its checkpoint
+    // records as the device that made them does, across pages of 50: as many records on both.
+    expect(outbox.some((record) => record.kind === 'blob' && record.channel.startsWith('branch:to:'))).toBe(true);
+    expect(await countRecords(b.saver.dbName, 'chat-1')).toEqual(await countRecords(a.saver.dbName, 'chat-1'));
 
     // The device that pushed does not get its own records back, and its push's commit named the cursor it reaches:
     // from the cursor before the push, a device holds everything up to it.

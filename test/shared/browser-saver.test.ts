@@ -13,6 +13,7 @@ import {
   useFreshSavers,
 } from '../support/fixtures.js';
 import { withFirefoxQuotaRefusal } from '../support/quota-refusal.js';
+import { INLINE_VALUE_MAX_BYTES } from '../../src/storage/records.js';
 
 const newSaver = useFreshSavers();
 
@@ -158,12 +159,33 @@ describe('reading pages of checkpoints', () => {
 describe('put and getTuple', () => {
   it('stores only the channels named in newVersions and rebuilds values from channel_versions', async () => {
     const saver = newSaver();
-    const first = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 'x', b: 'y' }), makeMetadata(0), { a: 1, b: 1 });
-    const second = await saver.put(first, makeCheckpoint(checkpointId(2), { a: 'x', b: 'z' }, { a: 1, b: 2 }), makeMetadata(1), { b: 2 });
+    const [x, y, z] = ['x', 'y', 'z'].map((letter) => ({ text: letter }));
+    const first = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: x, b: y }), makeMetadata(0), { a: 1, b: 1 });
+    const second = await saver.put(first, makeCheckpoint(checkpointId(2), { a: x, b: z }, { a: 1, b: 2 }), makeMetadata(1), { b: 2 });
     expect((await countRecords(saver.dbName)).blobs).toBe(3);
-    expect((await saver.getTuple(second))?.checkpoint.channel_values).toEqual({ a: 'x', b: 'z' });
-    expect((await saver.getTuple(first))?.checkpoint.channel_values).toEqual({ a: 'x', b: 'y' });
+    expect((await saver.getTuple(second))?.checkpoint.channel_values).toEqual({ a: x, b: z });
+    expect((await saver.getTuple(first))?.checkpoint.channel_values).toEqual({ a: x, b: y });
     expect((await saver.getTuple(second))?.parentConfig).toEqual(threadConfig('t', '', checkpointId(1)));
+  });
+
+  it('holds small scalars in the checkpoint record, kept by children while their version stays, also after a reload and on a fork', async () => {
+    const saver = newSaver();
+    const long = 'l'.repeat(INLINE_VALUE_MAX_BYTES);
+    const first = await saver.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { a: 'x', n: 1, none: null, long }), makeMetadata(0), { a: 1, n: 1, none: 1, long: 1 });
+    // Only `n` changes; the checkpoint is told nothing of the others' values, as LangGraph's loop tells it.
+    const second = await saver.put(first, makeCheckpoint(checkpointId(2), { n: 2 }, { a: 1, n: 2, none: 1, long: 1 }), makeMetadata(1), { n: 2 });
+    // A quoted string longer than the limit is a value of its own; everything else is in the two records.
+    expect(await countRecords(saver.dbName)).toEqual({ checkpoints: 2, blobs: 1, writes: 0 });
+    expect((await saver.getTuple(second))?.checkpoint.channel_values).toEqual({ a: 'x', n: 2, none: null, long });
+    expect((await saver.getTuple(first))?.checkpoint.channel_values).toEqual({ a: 'x', n: 1, none: null, long });
+    await saver.close();
+    // After a reload the saver knows no parent: it reads it to keep its values; a fork of the first does the same.
+    const reopened = newSaver({ dbName: saver.dbName });
+    const third = await reopened.put(second, makeCheckpoint(checkpointId(3), { n: 3 }, { a: 1, n: 3, none: 1, long: 1 }), makeMetadata(2), { n: 3 });
+    const fork = await reopened.put(first, makeCheckpoint(checkpointId(4), { a: 'y' }, { a: 2, n: 1, none: 1, long: 1 }), makeMetadata(1), { a: 2 });
+    expect((await reopened.getTuple(third))?.checkpoint.channel_values).toEqual({ a: 'x', n: 3, none: null, long });
+    expect((await reopened.getTuple(fork))?.checkpoint.channel_values).toEqual({ a: 'y', n: 1, none: null, long });
+    expect(await countRecords(saver.dbName)).toEqual({ checkpoints: 4, blobs: 1, writes: 0 });
   });
 
   it('keeps the two branches of a fork apart, though both write the next version of a channel', async () => {
@@ -236,7 +258,8 @@ describe('deleteThread', () => {
   it('removes every checkpoint, blob and write of the thread and keeps the others', async () => {
     const saver = newSaver();
     for (const thread of ['gone', 'kept']) {
-      const configs = [...(await putChain(saver, thread, '', [1, 2])), ...(await putChain(saver, thread, 'sub', [3]))];
+      const value = (step: number) => ({ counter: { step } });
+      const configs = [...(await putChain(saver, thread, '', [1, 2], value)), ...(await putChain(saver, thread, 'sub', [3], value))];
       for (const config of configs) await saver.putWrites(config, [['c', thread]], 'task');
     }
     const keptBefore = await countRecords(saver.dbName, 'kept');
@@ -319,10 +342,10 @@ describe('errors', () => {
 
   it('STORAGE when IndexedDB fails mid-transaction: the cause is kept and nothing of the call is stored', async () => {
     const saver = newSaver();
-    const [config] = await putChain(saver, 't', '', [1]);
+    const [config] = await putChain(saver, 't', '', [1], () => ({ a: { text: 'first' } }));
     const error = await withFailingPut(2, () => new DOMException('Disk is broken.', 'UnknownError'), () =>
       expectCode(
-        saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1, b: 2 }), makeMetadata(1), { a: 2, b: 2 }),
+        saver.put(config!, makeCheckpoint(checkpointId(2), { a: { text: 'second' }, b: { text: 'third' } }), makeMetadata(1), { a: 2, b: 2 }),
         'STORAGE',
         /Storing checkpoint cp-000002 failed in IndexedDB \(UnknownError: Disk is broken/,
       ),
@@ -344,11 +367,11 @@ describe('errors', () => {
 
   it('QUOTA when the browser refuses to store more, leaving earlier data readable', async () => {
     const saver = newSaver();
-    const [config] = await putChain(saver, 't', '', [1]);
+    const [config] = await putChain(saver, 't', '', [1], () => ({ a: { text: 'first' } }));
     const heard: CheckpointChange[] = [];
     const unsubscribe = saver.subscribe((change) => heard.push(change));
     await withFailingPut(2, () => new DOMException('The quota has been exceeded.', 'QuotaExceededError'), () =>
-      expectCode(saver.put(config!, makeCheckpoint(checkpointId(2), { a: 1 }), makeMetadata(1), { a: 2 }), 'QUOTA', /quota is exhausted/),
+      expectCode(saver.put(config!, makeCheckpoint(checkpointId(2), { a: { text: 'second' } }), makeMetadata(1), { a: 2 }), 'QUOTA', /quota is exhausted/),
     );
     expect(await countRecords(saver.dbName)).toEqual({ checkpoints: 1, blobs: 1, writes: 0 });
     expect((await saver.getTuple(threadConfig('t')))?.checkpoint.id).toBe(checkpointId(1));

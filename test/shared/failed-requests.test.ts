@@ -41,7 +41,8 @@ async function valuesWithoutCheckpoint(dbName: string): Promise<string[]> {
   return blobs.map((blob) => JSON.stringify([blob.thread_id, blob.channel, blob.version])).filter((key) => !named.has(key));
 }
 
-const values = { a: 'first', b: 'second', c: 'third' };
+// Objects: a put stores each as a value of its own (small scalars would be held in the checkpoint's record).
+const values = { a: { text: 'first' }, b: { text: 'second' }, c: { text: 'third' } };
 const versions = { a: 1, b: 1, c: 1 };
 
 describe('a put whose request fails after it was queued', () => {

@@ -60,8 +60,9 @@ describe('retention', () => {
   it('prune keeps the newest checkpoints and their ancestors, dropping abandoned branches', async () => {
     const saver = newSaver();
     // Main line 1-2-3-4-5; an abandoned branch 6 off 2; another thread untouched.
-    await putChain(saver, 't', '', [1, 2, 3, 4, 5]);
-    const fork = await saver.put(threadConfig('t', '', checkpointId(2)), makeCheckpoint(checkpointId(6), { counter: 99 }, { counter: 99 }), makeMetadata(2, { source: 'fork' }), { counter: 99 });
+    // Objects, so that each is a value of its own (small scalars are held in their checkpoint's record).
+    await putChain(saver, 't', '', [1, 2, 3, 4, 5], (step) => ({ counter: { step } }));
+    const fork = await saver.put(threadConfig('t', '', checkpointId(2)), makeCheckpoint(checkpointId(6), { counter: { step: 99 } }, { counter: 99 }), makeMetadata(2, { source: 'fork' }), { counter: 99 });
     await saver.putWrites(fork, [['counter', 100]], 'task');
     await putChain(saver, 'other', '', [7, 8]);
     // Newest first in t: 6 (the branch), 5, ... With keepLatest 1 only 6 and its ancestors 2, 1 stay.
@@ -69,7 +70,7 @@ describe('retention', () => {
     expect(await ids(saver, 't')).toEqual([6, 2, 1].map(checkpointId));
     expect(await ids(saver, 'other')).toEqual([8, 7].map(checkpointId));
     // Values of deleted checkpoints are gone; kept ones read whole.
-    expect((await saver.getTuple(threadConfig('t', '', checkpointId(6))))?.checkpoint.channel_values).toEqual({ counter: 99 });
+    expect((await saver.getTuple(threadConfig('t', '', checkpointId(6))))?.checkpoint.channel_values).toEqual({ counter: { step: 99 } });
     expect((await countRecords(saver.dbName, 't')).blobs).toBe(3);
   });
 

@@ -1,0 +1,80 @@
+/**
+ * Checkpoints that come from elsewhere (sync) arrive as ordinary records, their new values as blobs beside them.
+ * Stored here, they hold their small values as the saver's records do (`CheckpointRecord.values`): for a channel
+ * whose version the parent has, the parent's (read when the operations do not bring the parent); for a new version,
+ * the small value that came with the operations, which is then not stored as a record of its own when the record is
+ * the first to name it. So a pull stores fewer records, and no record built on another here misses a value.
+ */
+import { resolveRecords } from './checkpoint-chains.js';
+import { isInlineValue, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes } from './records.js';
+import { requestResult } from './requests.js';
+import type { WriteOperation } from './storage.js';
+
+const recordKey = (thread_id: string, checkpoint_ns: string, checkpoint_id: string) => JSON.stringify([thread_id, checkpoint_ns, checkpoint_id]);
+const valueKey = (thread_id: string, checkpoint_ns: string, channel: string, version: ChannelVersion) => JSON.stringify([thread_id, checkpoint_ns, channel, version]);
+
+/** The parents of the operations' checkpoints that the operations do not bring before them: read before storing. */
+export function parentsToRead(operations: WriteOperation[]): CheckpointKey[] {
+  const brought = new Set<string>();
+  const wanted = new Map<string, CheckpointKey>();
+  for (const operation of operations) {
+    if (operation.kind !== 'checkpoint') continue;
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = operation.checkpoint;
+    if (parent_checkpoint_id !== undefined && !brought.has(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id))) {
+      wanted.set(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id), [thread_id, checkpoint_ns, parent_checkpoint_id]);
+    }
+    brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
+  }
+  return [...wanted.values()];
+}
+
+/** The records stored under these keys, whole, by key; those not stored are missing. */
+export async function readParents(tx: IDBTransaction, keys: CheckpointKey[]): Promise<Map<string, CheckpointRecord>> {
+  const store = tx.objectStore('checkpoints');
+  const stored = await Promise.all(keys.map((key) => requestResult(store.get(key)) as Promise<StoredCheckpointRecord | undefined>));
+  const whole = await resolveRecords(tx, stored.filter((record): record is StoredCheckpointRecord => record !== undefined));
+  return new Map(whole.map((record) => [recordKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
+}
+
+/** The operations (from elsewhere, in order) with their checkpoint records holding their small values. */
+export function withValuesInRecords(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): WriteOperation[] {
+  const small = new Map<string, BlobRecord>();
+  for (const operation of operations) {
+    if (operation.kind !== 'checkpoint' && operation.kind !== 'blobs') continue;
+    for (const blob of operation.blobs) {
+      if (blob.value !== null && blob.list === undefined && isInlineValue(blob.value)) small.set(valueKey(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), blob);
+    }
+  }
+  const records = new Map(parents);
+  // Small values held by the first record to name them: every record that names them later descends from it.
+  const held = new Set<string>();
+  const withValues = operations.map((operation): WriteOperation => {
+    if (operation.kind !== 'checkpoint') return operation;
+    const record = operation.checkpoint as CheckpointRecord;
+    const { thread_id, checkpoint_ns, parent_checkpoint_id } = record;
+    const parent = parent_checkpoint_id === undefined ? undefined : records.get(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id));
+    const values: Record<string, TypedBytes> = { ...record.values };
+    for (const [channel, version] of Object.entries(record.channel_versions)) {
+      if (parent?.channel_versions[channel] === version) {
+        const kept = parent.values?.[channel];
+        if (kept !== undefined) values[channel] = kept;
+        continue;
+      }
+      const key = valueKey(thread_id, checkpoint_ns, channel, version);
+      const value = small.get(key)?.value;
+      if (value === undefined || value === null) continue;
+      values[channel] = value;
+      // Without its parent here the record may not be the first to name the value: it stays a record too.
+      if (parent !== undefined || parent_checkpoint_id === undefined) held.add(key);
+    }
+    const stored: CheckpointRecord = Object.keys(values).length > 0 ? { ...record, values } : record;
+    records.set(recordKey(thread_id, checkpoint_ns, record.checkpoint_id), stored);
+    return { ...operation, checkpoint: stored };
+  });
+  // Values ahead of their checkpoints (as sync brings them) that a record holds are not stored on their own.
+  return withValues.flatMap((operation): WriteOperation[] => {
+    if (operation.kind !== 'blobs') return [operation];
+    const blobs = operation.blobs.filter((blob) => !held.has(valueKey(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version)));
+    return blobs.length === 0 ? [] : [{ ...operation, blobs }];
+  });
+}
