@@ -5,7 +5,7 @@
  * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
  * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
  */
-import { resolveRecords } from './checkpoint-chains.js';
+import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
 import { listDependencies } from './lists.js';
 import { withValuesApart, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type JournalEntry, type StoredCheckpointRecord, type StoredWriteRecord, type RecordRef, type WriteKey, type WriteRecord } from './records.js';
@@ -152,11 +152,12 @@ async function readWindow(tx: IDBTransaction, limit: number, after: number | und
   // Checkpoints stored as changes travel whole: a record read elsewhere stands on its own. Resolved together, so
   // that the parents read for one serve the next.
   const whole = await resolveRecords(tx, [...stored.values()]);
-  [...stored.keys()].forEach((read, i) => {
-    // Values a record holds itself travel as values of their own.
+  [...stored].forEach(([read, record], i) => {
+    // Values a record holds itself travel as values of their own: with the record that brought them, which a record
+    // stored as a change tells by the versions it holds (a whole one sends them all; more are taken as duplicates).
     const { checkpoint, blobs } = withValuesApart(whole[i]!);
     read.checkpoint = checkpoint;
-    read.blobs.push(...blobs);
+    read.blobs.push(...(isChange(record) ? blobs.filter((blob) => record.channel_versions?.[blob.channel] !== undefined) : blobs));
   });
   const orphans = new Map<string, { blob: BlobRecord; from: JournalRead }>();
   /** Entries whose values went to a later one: the last that took any of them. */

@@ -2,8 +2,8 @@
  * Checkpoints that come from elsewhere (sync) arrive as ordinary records, their new values as blobs beside them.
  * Stored here, they hold their small values as the saver's records do (`CheckpointRecord.values`): for a channel
  * whose version the parent has, the parent's (read when the operations do not bring the parent); for a new version,
- * the small value that came with the operations, which is then not stored as a record of its own when the record is
- * the first to name it. So a pull stores fewer records, and no record built on another here misses a value.
+ * the small value that came with the operations, which is then not stored as a record of its own. So a pull stores
+ * fewer records, and no record built on another here misses a value.
  */
 import { resolveRecords } from './checkpoint-chains.js';
 import { isInlineValue, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes } from './records.js';
@@ -46,7 +46,7 @@ export function withValuesInRecords(operations: WriteOperation[], parents: Reado
     }
   }
   const records = new Map(parents);
-  // Small values held by the first record to name them: every record that names them later descends from it.
+  // Small values held by a record whose parent is known here (or that has none).
   const held = new Set<string>();
   const withValues = operations.map((operation): WriteOperation => {
     if (operation.kind !== 'checkpoint') return operation;
@@ -55,16 +55,12 @@ export function withValuesInRecords(operations: WriteOperation[], parents: Reado
     const parent = parent_checkpoint_id === undefined ? undefined : records.get(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id));
     const values: Record<string, TypedBytes> = { ...record.values };
     for (const [channel, version] of Object.entries(record.channel_versions)) {
-      if (parent?.channel_versions[channel] === version) {
-        const kept = parent.values?.[channel];
-        if (kept !== undefined) values[channel] = kept;
-        continue;
-      }
       const key = valueKey(thread_id, checkpoint_ns, channel, version);
-      const value = small.get(key)?.value;
+      const value = parent?.channel_versions[channel] === version ? parent.values?.[channel] : small.get(key)?.value;
       if (value === undefined || value === null) continue;
       values[channel] = value;
-      // Without its parent here the record may not be the first to name the value: it stays a record too.
+      // Held along its chain: every record that names the value later builds on this one, or on one before it that
+      // holds it. Without its parent here, the record may not be on that chain: the value stays a record too.
       if (parent !== undefined || parent_checkpoint_id === undefined) held.add(key);
     }
     const stored: CheckpointRecord = Object.keys(values).length > 0 ? { ...record, values } : record;

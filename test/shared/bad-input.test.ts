@@ -196,6 +196,19 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'a value held in a checkpoint record with an unknown serializer type tag',
+    code: 'DESERIALIZE',
+    message: /channel "counter" of checkpoint cp-000001 \(type tag "msgpack"\)/,
+    call: async (saver, stored) => {
+      const db = await openDB(saver.dbName);
+      const key = (await db.getAllKeys('checkpoints'))[0]!;
+      const record = await db.get('checkpoints', key);
+      await db.put('checkpoints', { ...record, values: { counter: { type: 'msgpack', bytes: new Uint8Array([1]) } } });
+      db.close();
+      return saver.getTuple(stored);
+    },
+  },
+  {
     name: 'a stored list with a tag this release does not know',
     code: 'DESERIALIZE',
     message: /stored list of channel "counter" of checkpoint cp-000001 has the unknown tag "future-wrapper"/,

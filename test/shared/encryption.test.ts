@@ -11,7 +11,7 @@ import {
 } from '../../src/index.js';
 import { readCheckpoint } from '../../src/devtools/reader.js';
 import { buildChatGraph } from '../support/chat-graph.js';
-import { collect, freshDbName, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
+import { checkpointId, collect, freshDbName, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
 import { holdsText, readEveryRecord } from '../support/raw-records.js';
 
 const SECRET = 'kestrel-7731-moss';
@@ -135,6 +135,27 @@ describe('encryption at rest', () => {
     const oldest = await turnedOff.getTuple(threadConfig('chat', '', clearIds.at(-1)));
     expect(oldest?.checkpoint.id).toBe(clearIds.at(-1));
     await expectCode(turnedOff.getTuple(threadConfig('chat')), 'DECRYPT');
+  });
+
+  it('keeps the small values a parent written in clear holds in its first encrypted child, sealed as values of their own', async () => {
+    const dbName = freshDbName('mixed-scalars');
+    const clear = newSaver({ dbName });
+    const first = await clear.put(threadConfig('t'), makeCheckpoint(checkpointId(1), { topic: SECRET, count: 1 }), makeMetadata(0), { topic: 1, count: 1 });
+    await clear.close();
+    // Held in the record in clear: no value of its own.
+    expect((await readEveryRecord(dbName))['blobs']).toEqual([]);
+
+    const encrypting = newSaver({ dbName, encryption: { key: await aesKey() } });
+    const second = await encrypting.put(first, makeCheckpoint(checkpointId(2), { count: 2 }, { topic: 1, count: 2 }), makeMetadata(1), { count: 2 });
+    expect((await encrypting.getTuple(second))?.checkpoint.channel_values).toEqual({ topic: SECRET, count: 2 });
+    const records = await readEveryRecord(dbName);
+    const child = (records['checkpoints'] as { checkpoint_id: string; values?: unknown }[]).find((record) => record.checkpoint_id === checkpointId(2));
+    expect(child?.values).toBeUndefined();
+    expect((records['blobs'] as { channel: string; value: { type: string } }[]).map(({ channel, value }) => [channel, value.type]).sort()).toEqual([
+      ['count', 'juncture:aes-gcm'],
+      ['topic', 'juncture:aes-gcm'],
+    ]);
+    expect(holdsText(records['blobs'], SECRET)).toBe(false);
   });
 
   it('refuses a key that is not an AES-GCM key for encrypting and decrypting', async () => {

@@ -9,6 +9,7 @@ import { storedValuesOf } from '../../src/sync/stored-values.js';
 import type { SyncRecord } from '../../src/wire/records.js';
 import type { JournalRead } from '../../src/storage/journal.js';
 import { listDependencies } from '../../src/storage/lists.js';
+import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { checkpointOperation, collect, countRecords, freshDbName, jsonBytes, threadConfig } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
@@ -143,6 +144,60 @@ describe('the change journal', () => {
     const after = await history();
     expect(after.length).toBeGreaterThan(before.length);
     expect(after.slice(after.length - before.length)).toEqual(before);
+    await saver.close();
+  });
+
+  it('stores what sync sends, page by page, with each checkpoint holding its small values, as the device that made them', async () => {
+    const dbName = freshDbName('journal-small-values');
+    const saver = new BrowserSaver({ dbName });
+    const tab = storage(dbName);
+    await tab.enableJournal();
+    const graph = buildChatGraph(saver);
+    for (let turn = 0; turn < 12; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('chat'));
+    // A fork from an earlier checkpoint, continued.
+    const past = (await collect(graph.getStateHistory(threadConfig('chat'))))[9]!;
+    const forked = await graph.updateState(past.config, { messages: [human('forked', 99)] });
+    await graph.invoke({ messages: [human('after the fork', 100)] }, forked);
+    // A graph whose small values (a topic, a summary) stay the same over several checkpoints, across an interrupt.
+    const agent = buildAgentGraph(saver);
+    await agent.invoke({ topic: 'sync' }, threadConfig('agent'));
+    await agent.invoke(resume('approved'), threadConfig('agent'));
+    const reads = await storedValuesOf(saver).inClear(await tab.readJournal(10_000));
+    const recordsOf = (read: JournalRead): SyncRecord[] => [
+      ...read.blobs.map((blob) => ({ kind: 'blob' as const, ...blob })),
+      ...(read.checkpoint ? [{ kind: 'checkpoint' as const, ...read.checkpoint }] : []),
+      ...read.writes.map((write) => ({ kind: 'write' as const, ...write })),
+    ];
+    // The small values travel as values, each with the checkpoint that brought it (the branches to the nodes, the
+    // topic once), and the records as ordinary ones.
+    const sent = reads.flatMap((read) => read.blobs.filter((blob) => blob.thread_id === 'agent' && blob.channel === 'topic'));
+    expect(sent).toHaveLength(1);
+    expect(reads.some((read) => read.blobs.some((blob) => blob.channel.startsWith('branch:to:')))).toBe(true);
+    expect(reads.every((read) => read.checkpoint?.values === undefined)).toBe(true);
+    const history = async (on: BrowserSaver) =>
+      [
+        ...(await collect(buildChatGraph(on).getStateHistory(threadConfig('chat')))),
+        ...(await collect(buildAgentGraph(on).getStateHistory(threadConfig('agent')))),
+      ].map((snapshot) => [snapshot.config.configurable?.['checkpoint_id'], snapshot.values, snapshot.next]);
+    const expected = await history(saver);
+
+    // Pages of three entries, as the server cuts them (never inside a commit): parents on earlier pages are read.
+    const entryPages = storage(freshDbName('journal-small-values-entries'));
+    for (let i = 0; i < reads.length; i += 3) await entryPages.applyChanges(operationsOf(reads.slice(i, i + 3).flatMap(recordsOf)));
+    // Pages of five changes, cut anywhere: a value may arrive a page before its checkpoint, and is then kept as a record.
+    const changePages = storage(freshDbName('journal-small-values-changes'));
+    const changes = reads.flatMap(recordsOf);
+    for (let i = 0; i < changes.length; i += 5) await changePages.applyChanges(operationsOf(changes.slice(i, i + 5)));
+
+    for (const pulled of [entryPages, changePages]) {
+      const reader = new BrowserSaver({ dbName: pulled.dbName });
+      expect(await history(reader)).toEqual(expected);
+      await reader.close();
+    }
+    for (const thread of ['chat', 'agent']) {
+      expect(await countRecords(entryPages.dbName, thread)).toEqual(await countRecords(dbName, thread));
+      expect((await countRecords(changePages.dbName, thread)).checkpoints).toBe((await countRecords(dbName, thread)).checkpoints);
+    }
     await saver.close();
   });
 
