@@ -229,8 +229,9 @@ async function readWriteSources(blobs: SummaryStores['blobs'], writes: WriteReco
 }
 
 /**
- * Which of a record's trigger channels hold a value: those the record holds (`values`) or with a blob that is not empty. Read for every trigger
- * channel, moved or not, as which moved is only known once the record is decoded, after the transaction's reads.
+ * Which of a record's trigger channels hold a value: those the record holds (`values`), and those with a blob that is
+ * not empty. Read for every trigger channel, moved or not, as which moved is only known once the record is decoded,
+ * after the transaction's reads.
  */
 async function triggersWithValues(blobs: SummaryStores['blobs'], record: CheckpointRecord): Promise<Set<string>> {
   const triggers = Object.keys(record.channel_versions).filter((channel) => triggerNodeOf(channel) !== undefined);

@@ -81,7 +81,7 @@ export function applyChange(parent: CheckpointRecord, change: StoredCheckpointRe
     if ((field === 'step' || field === 'source' || field === 'delta_channels') && key === undefined) delete record[field];
     else if (field === 'channel_versions' && key !== undefined) delete record.channel_versions[key];
     else if (field === 'metadata_entries' && key !== undefined) delete record.metadata_entries![key];
-    else if (field === 'values' && key !== undefined && record.values !== undefined) delete record.values[key];
+    else if (field === 'values' && key !== undefined) delete record.values?.[key];
     else if (field === 'versions_seen' && key !== undefined && inner === undefined) delete seen[key];
     else if (field === 'versions_seen' && key !== undefined && inner !== undefined && own(seen, key)) {
       const { [inner]: _removed, ...kept } = seen[key]!;

@@ -32,6 +32,13 @@ afterEach(async () => {
 const summary = (reads: JournalRead[]) =>
   reads.map((read) => (read.deleted ? `delete ${read.thread_id}` : `${read.thread_id}: ${read.checkpoint?.checkpoint_id ?? '-'} +${read.blobs.length} blobs +${read.writes.length} writes`));
 
+/** A journal entry's records as sync sends them: its values, its checkpoint, its writes. */
+const recordsOf = (read: JournalRead): SyncRecord[] => [
+  ...read.blobs.map((blob) => ({ kind: 'blob' as const, ...blob })),
+  ...(read.checkpoint ? [{ kind: 'checkpoint' as const, ...read.checkpoint }] : []),
+  ...read.writes.map((write) => ({ kind: 'write' as const, ...write })),
+];
+
 describe('the change journal', () => {
   it('came with schema 2, which the code still upgrades through', () => {
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
@@ -132,11 +139,7 @@ describe('the change journal', () => {
     const history = async () => (await collect(graph.getStateHistory(threadConfig('again')))).map((snapshot) => snapshot.values);
     const before = await history();
     const reads = await storedValuesOf(saver).inClear(await tab.readJournal(10_000));
-    const records: SyncRecord[] = reads.flatMap((read) => [
-      ...read.blobs.map((blob) => ({ kind: 'blob' as const, ...blob })),
-      ...(read.checkpoint ? [{ kind: 'checkpoint' as const, ...read.checkpoint }] : []),
-      ...read.writes.map((write) => ({ kind: 'write' as const, ...write })),
-    ]);
+    const records = reads.flatMap(recordsOf);
     expect(records.filter((record) => record.kind === 'checkpoint')).toHaveLength(before.length);
     await tab.applyChanges(operationsOf(records));
     expect(await history()).toEqual(before);
@@ -163,11 +166,6 @@ describe('the change journal', () => {
     await agent.invoke({ topic: 'sync' }, threadConfig('agent'));
     await agent.invoke(resume('approved'), threadConfig('agent'));
     const reads = await storedValuesOf(saver).inClear(await tab.readJournal(10_000));
-    const recordsOf = (read: JournalRead): SyncRecord[] => [
-      ...read.blobs.map((blob) => ({ kind: 'blob' as const, ...blob })),
-      ...(read.checkpoint ? [{ kind: 'checkpoint' as const, ...read.checkpoint }] : []),
-      ...read.writes.map((write) => ({ kind: 'write' as const, ...write })),
-    ];
     // The small values travel as values, each with the checkpoint that brought it (the branches to the nodes, the
     // topic once), and the records as ordinary ones.
     const sent = reads.flatMap((read) => read.blobs.filter((blob) => blob.thread_id === 'agent' && blob.channel === 'topic'));
