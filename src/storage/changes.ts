@@ -1,6 +1,6 @@
 /**
- * Change notifications: after each commit the storage posts what changed on a BroadcastChannel named after the
- * database, so every saver, tab, worker and the devtools on the same origin hear about it.
+ * Change notifications: right after each commit the storage posts what changed on a BroadcastChannel named after
+ * the database, so every saver, tab, worker and the devtools on the same origin hear about it.
  */
 export type CheckpointChange =
   | { kind: 'checkpoint'; thread_id: string; checkpoint_ns: string; checkpoint_id: string }
@@ -33,13 +33,30 @@ function isChangeMessage<Change>(data: unknown, dbName: string): data is ChangeM
   return message?.source === 'juncture-browser' && message.dbName === dbName && Array.isArray(message.changes);
 }
 
+/** Runs `callback` in a task of its own, soon: a message to itself, which hidden pages do not hold back as they do timers. */
+function inNextTask(callback: () => void): void {
+  if (typeof MessageChannel === 'undefined') {
+    setTimeout(callback, 0);
+    return;
+  }
+  const channel = new MessageChannel();
+  channel.port1.onmessage = () => {
+    channel.port1.close();
+    callback();
+  };
+  channel.port2.postMessage(undefined);
+}
+
 /**
  * Posts changes of one database (checkpoints, or a store's items: their databases never share a name). Creates its
- * channel on first use; a context without BroadcastChannel posts nothing.
+ * channel on first use; a context without BroadcastChannel posts nothing. Changes leave in the task after the
+ * commit that made them, all of one task's in one message: a post costs as much as a small commit's wait, and made
+ * before the commit's answer it delayed every awaited write by that much. `close()` sends what waits at once.
  */
 export class ChangeBroadcaster<Change = CheckpointChange> {
   readonly #dbName: string;
   #channel: BroadcastChannel | undefined;
+  #waiting: Change[] = [];
 
   constructor(dbName: string) {
     this.#dbName = dbName;
@@ -47,12 +64,21 @@ export class ChangeBroadcaster<Change = CheckpointChange> {
 
   post(changes: Change[]): void {
     if (changes.length === 0 || typeof BroadcastChannel === 'undefined') return;
+    const first = this.#waiting.length === 0;
+    for (const change of changes) this.#waiting.push(change);
+    if (first) inNextTask(() => this.#send());
+  }
+
+  #send(): void {
+    if (this.#waiting.length === 0) return;
+    const message: ChangeMessage<Change> = { source: 'juncture-browser', dbName: this.#dbName, changes: this.#waiting };
+    this.#waiting = [];
     this.#channel ??= new BroadcastChannel(changeChannelName(this.#dbName));
-    const message: ChangeMessage<Change> = { source: 'juncture-browser', dbName: this.#dbName, changes };
     this.#channel.postMessage(message);
   }
 
   close(): void {
+    this.#send();
     this.#channel?.close();
     this.#channel = undefined;
   }
