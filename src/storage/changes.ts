@@ -33,22 +33,13 @@ function isChangeMessage<Change>(data: unknown, dbName: string): data is ChangeM
   return message?.source === 'juncture-browser' && message.dbName === dbName && Array.isArray(message.changes);
 }
 
-/** How often one broadcaster posts at most while commits follow one another. */
-export const ANNOUNCE_EVERY_MS = 10;
-
 /**
  * Posts changes of one database (checkpoints, or a store's items: their databases never share a name). Creates its
- * channel on first use; a context without BroadcastChannel posts nothing. The first changes after a quiet spell
- * leave at once; those that follow within `ANNOUNCE_EVERY_MS` leave together when it ends. A post reaches every
- * channel of the database's name in every context of the origin, and one per commit slowed a chain of awaited
- * commits by about a fifth. `close()` sends what waits at once.
+ * channel on first use; a context without BroadcastChannel posts nothing.
  */
 export class ChangeBroadcaster<Change = CheckpointChange> {
   readonly #dbName: string;
   #channel: BroadcastChannel | undefined;
-  #waiting: Change[] = [];
-  /** Set while changes that come now wait for the end of the spell. */
-  #spell: ReturnType<typeof setTimeout> | undefined;
 
   constructor(dbName: string) {
     this.#dbName = dbName;
@@ -56,31 +47,12 @@ export class ChangeBroadcaster<Change = CheckpointChange> {
 
   post(changes: Change[]): void {
     if (changes.length === 0 || typeof BroadcastChannel === 'undefined') return;
-    for (const change of changes) this.#waiting.push(change);
-    if (this.#spell !== undefined) return;
-    this.#send();
-    this.#spell = setTimeout(() => this.#endSpell(), ANNOUNCE_EVERY_MS);
-  }
-
-  #endSpell(): void {
-    this.#spell = undefined;
-    if (this.#waiting.length === 0) return;
-    this.#send();
-    this.#spell = setTimeout(() => this.#endSpell(), ANNOUNCE_EVERY_MS);
-  }
-
-  #send(): void {
-    if (this.#waiting.length === 0) return;
-    const message: ChangeMessage<Change> = { source: 'juncture-browser', dbName: this.#dbName, changes: this.#waiting };
-    this.#waiting = [];
     this.#channel ??= new BroadcastChannel(changeChannelName(this.#dbName));
+    const message: ChangeMessage<Change> = { source: 'juncture-browser', dbName: this.#dbName, changes };
     this.#channel.postMessage(message);
   }
 
   close(): void {
-    clearTimeout(this.#spell);
-    this.#spell = undefined;
-    this.#send();
     this.#channel?.close();
     this.#channel = undefined;
   }
