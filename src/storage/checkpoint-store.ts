@@ -5,7 +5,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
-import { parentsToRead, readParents, withValuesInRecords } from './pulled-values.js';
+import { parentsToRead, readKeptValues, readParents, withValuesInRecords } from './pulled-values.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
@@ -579,8 +579,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     const parents = parentsToRead(operations);
     if (parents.length === 0) return this.#track(() => this.commit(withValuesInRecords(operations, new Map()), options));
     return this.#track(async () => {
-      const read = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, (tx) => readParents(tx, parents));
-      return this.commit(withValuesInRecords(operations, read), options);
+      const { read, kept } = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, async (tx) => {
+        const read = await readParents(tx, parents);
+        return { read, kept: await readKeptValues(tx, operations, read) };
+      });
+      return this.commit(withValuesInRecords(operations, read, kept), options);
     });
   }
 

@@ -3,11 +3,12 @@
  * Stored here, they hold their small values as the saver's records do (`CheckpointRecord.values`): for a channel
  * whose version the parent has, the parent's (read when the operations do not bring the parent); for a new version,
  * the small value that came with the operations, which is then not stored as a record of its own. So a pull stores
- * fewer records, and no record built on another here misses a value.
+ * fewer records, and no record built on another here misses a value. A checkpoint whose parent is not stored here
+ * (pruned here, then continued elsewhere) takes the small values it keeps from the records of its thread that hold them.
  */
-import { resolveRecords } from './checkpoint-chains.js';
-import { isInlineValue, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes } from './records.js';
-import { requestResult } from './requests.js';
+import { ChainResolver, resolveRecords } from './checkpoint-chains.js';
+import { isInlineValue, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type TypedBytes } from './records.js';
+import { prefixRange, requestResult } from './requests.js';
 import type { WriteOperation } from './storage.js';
 
 const recordKey = (thread_id: string, checkpoint_ns: string, checkpoint_id: string) => JSON.stringify([thread_id, checkpoint_ns, checkpoint_id]);
@@ -36,15 +37,72 @@ export async function readParents(tx: IDBTransaction, keys: CheckpointKey[]): Pr
   return new Map(whole.map((record) => [recordKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
 }
 
-/** The operations (from elsewhere, in order) with their checkpoint records holding their small values. */
-export function withValuesInRecords(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): WriteOperation[] {
-  const small = new Map<string, BlobRecord>();
+/** The small values that the operations bring as blobs, by `valueKey`. */
+function smallValuesOf(operations: WriteOperation[]): Map<string, TypedBytes> {
+  const small = new Map<string, TypedBytes>();
   for (const operation of operations) {
     if (operation.kind !== 'checkpoint' && operation.kind !== 'blobs') continue;
     for (const blob of operation.blobs) {
-      if (blob.value !== null && blob.list === undefined && isInlineValue(blob.value)) small.set(valueKey(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), blob);
+      if (blob.value !== null && blob.list === undefined && isInlineValue(blob.value)) small.set(valueKey(blob.thread_id, blob.checkpoint_ns, blob.channel, blob.version), blob.value);
     }
   }
+  return small;
+}
+
+/**
+ * For the operations' checkpoints whose parent is neither brought nor stored here: the channel versions they keep
+ * that the operations do not bring, are not stored as blobs, and that a record of their thread holds, by `valueKey`.
+ * Rare (a parent pruned here, then continued elsewhere), so each such thread's records are read whole.
+ */
+export async function readKeptValues(tx: IDBTransaction, operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): Promise<Map<string, TypedBytes>> {
+  const small = smallValuesOf(operations);
+  const brought = new Set<string>();
+  const wanted = new Map<string, { prefix: [string, string]; keys: Set<string> }>();
+  for (const operation of operations) {
+    if (operation.kind !== 'checkpoint') continue;
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, channel_versions } = operation.checkpoint as CheckpointRecord;
+    const parentKey = parent_checkpoint_id === undefined ? undefined : recordKey(thread_id, checkpoint_ns, parent_checkpoint_id);
+    brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
+    if (parentKey === undefined || brought.has(parentKey) || parents.has(parentKey)) continue;
+    const group = JSON.stringify([thread_id, checkpoint_ns]);
+    for (const [channel, version] of Object.entries(channel_versions)) {
+      const key = valueKey(thread_id, checkpoint_ns, channel, version);
+      if (small.has(key)) continue;
+      let entry = wanted.get(group);
+      if (!entry) wanted.set(group, (entry = { prefix: [thread_id, checkpoint_ns], keys: new Set() }));
+      entry.keys.add(key);
+    }
+  }
+  const found = new Map<string, TypedBytes>();
+  for (const { prefix, keys } of wanted.values()) {
+    const blobs = tx.objectStore('blobs');
+    const asBlobs = await Promise.all([...keys].map((key) => requestResult(blobs.getKey(JSON.parse(key) as IDBValidKey[]))));
+    const missing = new Set([...keys].filter((_, i) => asBlobs[i] === undefined));
+    if (missing.size === 0) continue;
+    const stored = (await requestResult(tx.objectStore('checkpoints').getAll(prefixRange(prefix)))) as StoredCheckpointRecord[];
+    const resolver = new ChainResolver(tx, stored);
+    for (const record of stored.reverse()) {
+      const whole = await resolver.resolve(record);
+      for (const [channel, value] of Object.entries(whole.values ?? {})) {
+        const key = valueKey(prefix[0], prefix[1], channel, whole.channel_versions[channel]!);
+        if (missing.delete(key)) found.set(key, value);
+      }
+      if (missing.size === 0) break;
+    }
+  }
+  return found;
+}
+
+/**
+ * The operations (from elsewhere, in order) with their checkpoint records holding their small values; `kept` holds
+ * those of checkpoints whose parent is not stored here (`readKeptValues`).
+ */
+export function withValuesInRecords(
+  operations: WriteOperation[],
+  parents: ReadonlyMap<string, CheckpointRecord>,
+  kept: ReadonlyMap<string, TypedBytes> = new Map(),
+): WriteOperation[] {
+  const small = smallValuesOf(operations);
   const records = new Map(parents);
   // Small values held by a record whose parent is known here (or that has none).
   const held = new Set<string>();
@@ -56,7 +114,7 @@ export function withValuesInRecords(operations: WriteOperation[], parents: Reado
     const values: Record<string, TypedBytes> = { ...record.values };
     for (const [channel, version] of Object.entries(record.channel_versions)) {
       const key = valueKey(thread_id, checkpoint_ns, channel, version);
-      const value = parent?.channel_versions[channel] === version ? parent.values?.[channel] : small.get(key)?.value;
+      const value = parent?.channel_versions[channel] === version ? parent.values?.[channel] : (small.get(key) ?? (parent === undefined ? kept.get(key) : undefined));
       if (value === undefined || value === null) continue;
       values[channel] = value;
       // Held along its chain: every record that names the value later builds on this one, or on one before it that

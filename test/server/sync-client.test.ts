@@ -3,6 +3,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
+import { AIMessage } from '@langchain/core/messages';
+import { Annotation, END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph/web';
 import { openDB } from 'idb';
 import { BrowserSaver, CheckpointError, type BrowserSaverOptions, type CheckpointChange } from '../../src/index.js';
 import { toNodeListener, type SyncHandler } from '../../src/server/index.js';
@@ -357,6 +359,40 @@ describe('startSync', () => {
     expect(await checkpointIds(b.saver, 'pruned')).toEqual(await checkpointIds(a.saver, 'pruned'));
     expect(await values(b.saver, 'pruned')).toEqual(await replay(turns));
     expect(await values(server.saver, 'pruned')).toEqual(await replay(turns));
+  });
+
+  it('pulls a fork whose parent was pruned here with the small values it keeps from before the fork', async () => {
+    // A topic set once, on the first turn: a small scalar that the later checkpoints keep at that version.
+    const Topic = Annotation.Root({ ...MessagesAnnotation.spec, topic: Annotation<string>() });
+    const graphOn = (on: BaseSaver) =>
+      new StateGraph(Topic)
+        .addNode('chat', (state) => ({
+          messages: [new AIMessage({ id: `ai-${state.messages.length}`, content: `reply ${state.messages.length}` })],
+          ...(state.topic === undefined ? { topic: 'weather' } : {}),
+        }))
+        .addEdge(START, 'chat')
+        .addEdge('chat', END)
+        .compile({ checkpointer: on });
+    const a = device();
+    const b = device();
+    const onA = graphOn(a.saver);
+    for (const turn of [0, 1, 2]) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig('forked'));
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const history = await collect(onA.getStateHistory(threadConfig('forked')));
+    const afterFirstTurn = history.find((state) => state.values.messages.length === 2 && state.next.length === 0)!;
+    await b.saver.prune({ threadIds: ['forked'], keepLatest: 1, keepAncestors: false });
+    expect(await b.saver.getTuple(afterFirstTurn.config)).toBeUndefined();
+
+    const fork = await onA.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
+    expect(fork.topic).toBe('weather');
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const head = (await onA.getState(threadConfig('forked'))).config;
+    expect((await graphOn(b.saver).getState(head)).values).toEqual((await onA.getState(head)).values);
+    for (const state of await collect(graphOn(b.saver).getStateHistory(threadConfig('forked')))) {
+      expect(state.values).toEqual((await onA.getState(state.config)).values);
+    }
   });
 
   it('resolves the headers again after a 401 and goes on', async () => {
