@@ -5,7 +5,7 @@ import { CoalescingWriter } from './coalescing-writer.js';
 import { closeWhenIdle, deleteDatabase, openDatabase, type JunctureDatabase } from './database.js';
 import { copyThread as copyThreadRecords, pruneThread, threadIds as allThreadIds, type PruneMode } from './retention.js';
 import { readDeltaHistory } from './delta-history.js';
-import { parentsToRead, readKeptValues, readParents, withValuesInRecords } from './pulled-values.js';
+import { HistoryNotStored, parentsToRead, readKeptValues, readParents, threadsWithoutHistory, withValuesInRecords } from './pulled-values.js';
 import { readCheckpointPage, readTuples } from './reads.js';
 import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
@@ -573,8 +573,10 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * Stores changes that come from elsewhere (another replica of the database) in one transaction, without
    * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
    * like any commit. Their checkpoints hold their small values as records stored here do (`pulled-values.ts`).
+   * Rejects with `HistoryNotStored`, storing nothing, when checkpoints need ancestors that are not stored here,
+   * unless `withoutHistory` says to store them as they are.
    */
-  applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>): Promise<void> {
+  applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>, { withoutHistory = false }: { withoutHistory?: boolean } = {}): Promise<void> {
     const options = settings ? { journal: false, settings } : { journal: false };
     const parents = parentsToRead(operations);
     if (parents.length === 0) return this.#track(() => this.commit(withValuesInRecords(operations, new Map()), options));
@@ -583,6 +585,8 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         const read = await readParents(tx, parents);
         return { read, kept: await readKeptValues(tx, operations, read) };
       });
+      const unstored = withoutHistory ? [] : threadsWithoutHistory(operations, read);
+      if (unstored.length > 0) throw new HistoryNotStored(unstored);
       return this.commit(withValuesInRecords(operations, read, kept), options);
     });
   }

@@ -37,6 +37,33 @@ export async function readParents(tx: IDBTransaction, keys: CheckpointKey[]): Pr
   return new Map(whole.map((record) => [recordKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
 }
 
+/**
+ * Pulled checkpoints whose history is not stored here, so that they would read back wrong: one whose parent is
+ * neither brought nor stored (pruned here, then continued or forked elsewhere) and that rebuilds channels from its
+ * ancestors' writes (`delta_channels`). Thrown by `applyChanges` before it stores anything; its caller fetches
+ * those threads' history and stores the changes again with `withoutHistory`.
+ */
+export class HistoryNotStored extends Error {
+  constructor(readonly threadIds: string[]) {
+    super(`The history of threads ${threadIds.map((id) => JSON.stringify(id)).join(', ')} that pulled checkpoints build on is not stored here.`);
+    this.name = 'HistoryNotStored';
+  }
+}
+
+/** The threads of `HistoryNotStored`, given the parents stored here (`readParents`); none is usual. */
+export function threadsWithoutHistory(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): string[] {
+  const brought = new Set<string>();
+  const threads = new Set<string>();
+  for (const operation of operations) {
+    if (operation.kind !== 'checkpoint') continue;
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, delta_channels } = operation.checkpoint as CheckpointRecord;
+    const parentKey = parent_checkpoint_id === undefined ? undefined : recordKey(thread_id, checkpoint_ns, parent_checkpoint_id);
+    brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
+    if (parentKey !== undefined && !brought.has(parentKey) && !parents.has(parentKey) && (delta_channels ?? []).length > 0) threads.add(thread_id);
+  }
+  return [...threads];
+}
+
 /** The small values that the operations bring as blobs, by `valueKey`. */
 function smallValuesOf(operations: WriteOperation[]): Map<string, TypedBytes> {
   const small = new Map<string, TypedBytes>();

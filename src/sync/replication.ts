@@ -7,6 +7,7 @@
 import { CheckpointError } from '../errors.js';
 import type { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { JournalRead } from '../storage/journal.js';
+import { HistoryNotStored } from '../storage/pulled-values.js';
 import type { WriteOperation } from '../storage/storage.js';
 import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../wire/protocol.js';
 import { readWireRecord, toWireRecord, type SyncRecord, type WireRecord } from '../wire/records.js';
@@ -247,6 +248,20 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
     if (threads !== 'all') request.threads = threads;
     return readPullResponse(await transport.post('pull', request, signal));
   };
+  /**
+   * Stores a page; when its checkpoints build on history pruned here (`HistoryNotStored`), first pulls those threads
+   * whole (this device's own pushes included), which brings that history back, then stores the page as it is.
+   */
+  const store = async (records: SyncRecord[], settings: Record<string, unknown>): Promise<void> => {
+    const operations = operationsOf(records);
+    try {
+      await storage.applyChanges(operations, settings);
+    } catch (error) {
+      if (!(error instanceof HistoryNotStored)) throw error;
+      for (const thread_id of error.threadIds) await pullThreadWhole(replica, thread_id);
+      await storage.applyChanges(operations, settings, { withoutHistory: true });
+    }
+  };
   let resynced = false;
   let changes = 0;
   let next = fetchPage(bookmark.cursor);
@@ -270,7 +285,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
       const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
       // In order: a page whose predecessor failed is not stored, so the stored cursor never skips a page.
       await storing;
-      storing = storage.applyChanges(operationsOf(records), { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
+      storing = store(records, { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
       // Awaited before the next page is stored, or before the pull ends.
       storing.catch(() => undefined);
       changes += records.length;
@@ -283,6 +298,17 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
     // A page that failed to arrive or to be read: the one being stored still ends before the round does.
     await storing.catch(() => undefined);
     throw error;
+  }
+}
+
+/** Every record of one thread on the server, stored here page by page, without moving the bookmark. */
+async function pullThreadWhole({ storage, transport, values, signal }: Replica, thread_id: string): Promise<void> {
+  for (let cursor: string | null = null; ; ) {
+    const page = readPullResponse(await transport.post('pull', { cursor, threads: [thread_id] } satisfies PullRequest, signal));
+    const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
+    await storage.applyChanges(operationsOf(records), undefined, { withoutHistory: true });
+    if (!page.more) return;
+    cursor = page.cursor;
   }
 }
 

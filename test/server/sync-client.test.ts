@@ -395,6 +395,24 @@ describe('startSync', () => {
     }
   });
 
+  it('pulls a DeltaChannel fork whose parent was pruned here', async () => {
+    const a = device();
+    const b = device();
+    const onA = buildChatGraph(a.saver, { delta: true, snapshotFrequency: 5 });
+    for (const turn of [0, 1, 2, 3, 4, 5]) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig('delta-fork'));
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const history = await collect(onA.getStateHistory(threadConfig('delta-fork')));
+    const afterFirstTurn = history.find((state) => state.values.messages.length === 2 && state.next.length === 0)!;
+    await b.saver.prune({ threadIds: ['delta-fork'], keepLatest: 1, keepAncestors: false });
+    expect(await b.saver.getTuple(afterFirstTurn.config)).toBeUndefined();
+    await onA.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const head = (await onA.getState(threadConfig('delta-fork'))).config;
+    expect((await buildChatGraph(b.saver, { delta: true, snapshotFrequency: 5 }).getState(head)).values).toEqual((await onA.getState(head)).values);
+  });
+
   it('resolves the headers again after a 401 and goes on', async () => {
     let calls = 0;
     const a = device({

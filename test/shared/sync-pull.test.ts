@@ -89,4 +89,31 @@ describe('pulling pages', () => {
     expect(await storedIds(storage, 'gone')).toEqual([]);
     expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-4' });
   });
+
+  it.each([
+    ['the server holds the history pruned here', true],
+    ['nobody holds it (pruned before it was pushed)', false],
+  ])('pulls a thread whole once when a page builds on history not stored here: %s', async (_, serverHasParent) => {
+    const storage = await database();
+    const delta = (checkpoint_id: string, parent?: string) =>
+      toWireRecord({ kind: 'checkpoint', ...checkpointOf('delta', checkpoint_id), delta_channels: ['messages'], ...(parent ? { parent_checkpoint_id: parent } : {}) });
+    const asked: PullRequest[] = [];
+    const transport = {
+      async post(endpoint: string, body: unknown): Promise<PullResponse> {
+        expect(endpoint).toBe('pull');
+        const request = body as PullRequest;
+        asked.push(request);
+        if (request.threads) return { changes: [...(serverHasParent ? [delta('c-1')] : []), delta('c-2', 'c-1')], cursor: 'whole-1', more: false, resync: false };
+        return { changes: [delta('c-2', 'c-1'), toWireRecord({ kind: 'checkpoint', ...checkpointOf('other', 'o-1') })], cursor: 'page-1', more: false, resync: false };
+      },
+    };
+    const replica = replicaOf(storage, transport);
+
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false });
+    // The thread's history is asked for from the start, this device's own pushes included, and only once.
+    expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['delta'] }]);
+    expect(await storedIds(storage, 'delta')).toEqual(serverHasParent ? ['c-1', 'c-2'] : ['c-2']);
+    expect(await storedIds(storage, 'other')).toEqual(['o-1']);
+    expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-1' });
+  });
 });
