@@ -3,8 +3,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
-import { AIMessage } from '@langchain/core/messages';
-import { Annotation, END, MessagesAnnotation, START, StateGraph } from '@langchain/langgraph/web';
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import type { RunnableConfig } from '@langchain/core/runnables';
+import { Annotation, END, MessagesAnnotation, START, StateGraph, type StateSnapshot } from '@langchain/langgraph/web';
 import { openDB } from 'idb';
 import { BrowserSaver, CheckpointError, type BrowserSaverOptions, type CheckpointChange } from '../../src/index.js';
 import { toNodeListener, type SyncHandler } from '../../src/server/index.js';
@@ -154,6 +155,34 @@ async function replay(turns: [string, number, number][]): Promise<unknown> {
   const graph = buildChatGraph(memory);
   for (const [text, turn, branch] of turns) await graph.invoke({ messages: [human(text, turn, branch)] }, threadConfig('replay'));
   return (await graph.getState(threadConfig('replay'))).values;
+}
+
+/** What the fork tests use of a compiled chat graph. */
+interface ChatGraph {
+  invoke(input: { messages: BaseMessage[] }, config: RunnableConfig): Promise<unknown>;
+  getState(config: RunnableConfig): Promise<StateSnapshot>;
+  getStateHistory(config: RunnableConfig): AsyncIterableIterator<StateSnapshot>;
+}
+
+/**
+ * Device A chats `turns` turns and both devices sync; B prunes the thread to its newest checkpoint; A forks from the
+ * end of the first turn, which B no longer holds, and both sync again. The fork's head, and the graph on each device.
+ */
+async function forkPrunedOnB(graphOn: (on: BaseSaver) => ChatGraph, thread: string, turns: number) {
+  const a = device();
+  const b = device();
+  const onA = graphOn(a.saver);
+  for (let turn = 0; turn < turns; turn += 1) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig(thread));
+  await a.sync.syncNow();
+  await b.sync.syncNow();
+  const history = await collect(onA.getStateHistory(threadConfig(thread)));
+  const afterFirstTurn = history.find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!;
+  await b.saver.prune({ threadIds: [thread], keepLatest: 1, keepAncestors: false });
+  expect(await b.saver.getTuple(afterFirstTurn.config)).toBeUndefined();
+  await onA.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
+  await a.sync.syncNow();
+  await b.sync.syncNow();
+  return { onA, onB: graphOn(b.saver), head: (await onA.getState(threadConfig(thread))).config };
 }
 
 describe('startSync', () => {
@@ -373,44 +402,17 @@ describe('startSync', () => {
         .addEdge(START, 'chat')
         .addEdge('chat', END)
         .compile({ checkpointer: on });
-    const a = device();
-    const b = device();
-    const onA = graphOn(a.saver);
-    for (const turn of [0, 1, 2]) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig('forked'));
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    const history = await collect(onA.getStateHistory(threadConfig('forked')));
-    const afterFirstTurn = history.find((state) => state.values.messages.length === 2 && state.next.length === 0)!;
-    await b.saver.prune({ threadIds: ['forked'], keepLatest: 1, keepAncestors: false });
-    expect(await b.saver.getTuple(afterFirstTurn.config)).toBeUndefined();
-
-    const fork = await onA.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
-    expect(fork.topic).toBe('weather');
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    const head = (await onA.getState(threadConfig('forked'))).config;
-    expect((await graphOn(b.saver).getState(head)).values).toEqual((await onA.getState(head)).values);
-    for (const state of await collect(graphOn(b.saver).getStateHistory(threadConfig('forked')))) {
+    const { onA, onB, head } = await forkPrunedOnB(graphOn, 'forked', 3);
+    expect((await onA.getState(head)).values).toMatchObject({ topic: 'weather' });
+    for (const state of await collect(onB.getStateHistory(threadConfig('forked')))) {
       expect(state.values).toEqual((await onA.getState(state.config)).values);
     }
   });
 
   it('pulls a DeltaChannel fork whose parent was pruned here', async () => {
-    const a = device();
-    const b = device();
-    const onA = buildChatGraph(a.saver, { delta: true, snapshotFrequency: 5 });
-    for (const turn of [0, 1, 2, 3, 4, 5]) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig('delta-fork'));
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    const history = await collect(onA.getStateHistory(threadConfig('delta-fork')));
-    const afterFirstTurn = history.find((state) => state.values.messages.length === 2 && state.next.length === 0)!;
-    await b.saver.prune({ threadIds: ['delta-fork'], keepLatest: 1, keepAncestors: false });
-    expect(await b.saver.getTuple(afterFirstTurn.config)).toBeUndefined();
-    await onA.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    const head = (await onA.getState(threadConfig('delta-fork'))).config;
-    expect((await buildChatGraph(b.saver, { delta: true, snapshotFrequency: 5 }).getState(head)).values).toEqual((await onA.getState(head)).values);
+    // Snapshots every 5 updates: the head kept here rebuilds from a snapshot after the fork's parent.
+    const { onA, onB, head } = await forkPrunedOnB((on) => buildChatGraph(on, { delta: true, snapshotFrequency: 5 }), 'delta-fork', 6);
+    expect((await onB.getState(head)).values).toEqual((await onA.getState(head)).values);
   });
 
   it('resolves the headers again after a 401 and goes on', async () => {
