@@ -584,6 +584,8 @@ export async function runBenchmarks(): Promise<void> {
   const pages = await serveBuiltPages(pageRoot, { index: `${pageRoot}index.html` });
   try {
     const chromium = await measureEngine('Chromium', pages);
+    // Each engine's figures as soon as it is done: a later engine that fails or stalls does not take them along.
+    console.log(`\nChromium:\n${textTable(chromium.results, [])}\n`);
     const versions: Record<Engine, string | undefined> = { Chromium: chromium.version, Firefox: undefined, WebKit: undefined };
     const columns: OtherEngine[] = [];
     for (const { engine, skip } of OTHER_ENGINES) {
@@ -592,6 +594,7 @@ export async function runBenchmarks(): Promise<void> {
         continue;
       }
       const run = await measureEngine(engine, pages);
+      console.log(`\n${engine}, its figures in the main column:\n${textTable(run.results, [])}\n`);
       versions[engine] = run.version;
       columns.push({ engine, results: run.results });
     }
