@@ -581,11 +581,12 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     const parents = parentsToRead(operations);
     if (parents.length === 0) return this.#track(() => this.commit(withValuesInRecords(operations, new Map()), options));
     return this.#track(async () => {
-      const { read, kept } = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, async (tx) => {
+      const { read, kept, unstored } = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, async (tx) => {
         const read = await readParents(tx, parents);
-        return { read, kept: await readKeptValues(tx, operations, read) };
+        const unstored = withoutHistory ? [] : threadsWithoutHistory(operations, read);
+        // Refused pages store nothing: their kept values are not read.
+        return { read, unstored, kept: unstored.length > 0 ? new Map() : await readKeptValues(tx, operations, read) };
       });
-      const unstored = withoutHistory ? [] : threadsWithoutHistory(operations, read);
       if (unstored.length > 0) throw new HistoryNotStored(unstored);
       return this.commit(withValuesInRecords(operations, read, kept), options);
     });

@@ -16,15 +16,9 @@ const valueKey = (thread_id: string, checkpoint_ns: string, channel: string, ver
 
 /** The parents of the operations' checkpoints that the operations do not bring before them: read before storing. */
 export function parentsToRead(operations: WriteOperation[]): CheckpointKey[] {
-  const brought = new Set<string>();
   const wanted = new Map<string, CheckpointKey>();
-  for (const operation of operations) {
-    if (operation.kind !== 'checkpoint') continue;
-    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = operation.checkpoint;
-    if (parent_checkpoint_id !== undefined && !brought.has(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id))) {
-      wanted.set(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id), [thread_id, checkpoint_ns, parent_checkpoint_id]);
-    }
-    brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
+  for (const { thread_id, checkpoint_ns, parent_checkpoint_id } of orphansOf(operations, new Map())) {
+    wanted.set(recordKey(thread_id, checkpoint_ns, parent_checkpoint_id!), [thread_id, checkpoint_ns, parent_checkpoint_id!]);
   }
   return [...wanted.values()];
 }
@@ -50,18 +44,25 @@ export class HistoryNotStored extends Error {
   }
 }
 
-/** The threads of `HistoryNotStored`, given the parents stored here (`readParents`); none is usual. */
-export function threadsWithoutHistory(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): string[] {
+/** The operations' checkpoints whose parent is neither brought before them nor among `parents` (stored here). */
+function orphansOf(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): CheckpointRecord[] {
   const brought = new Set<string>();
-  const threads = new Set<string>();
+  const orphans: CheckpointRecord[] = [];
   for (const operation of operations) {
     if (operation.kind !== 'checkpoint') continue;
-    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, delta_channels } = operation.checkpoint as CheckpointRecord;
+    const record = operation.checkpoint as CheckpointRecord;
+    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id } = record;
     const parentKey = parent_checkpoint_id === undefined ? undefined : recordKey(thread_id, checkpoint_ns, parent_checkpoint_id);
     brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
-    if (parentKey !== undefined && !brought.has(parentKey) && !parents.has(parentKey) && (delta_channels ?? []).length > 0) threads.add(thread_id);
+    if (parentKey !== undefined && !brought.has(parentKey) && !parents.has(parentKey)) orphans.push(record);
   }
-  return [...threads];
+  return orphans;
+}
+
+/** The threads of `HistoryNotStored`, given the parents stored here (`readParents`); none is usual. */
+export function threadsWithoutHistory(operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): string[] {
+  const rebuilding = orphansOf(operations, parents).filter((record) => (record.delta_channels ?? []).length > 0);
+  return [...new Set(rebuilding.map((record) => record.thread_id))];
 }
 
 /** The small values that the operations bring as blobs, by `valueKey`. */
@@ -82,15 +83,12 @@ function smallValuesOf(operations: WriteOperation[]): Map<string, TypedBytes> {
  * Rare (a parent pruned here, then continued elsewhere), so each such thread's records are read whole.
  */
 export async function readKeptValues(tx: IDBTransaction, operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): Promise<Map<string, TypedBytes>> {
+  const found = new Map<string, TypedBytes>();
+  const orphans = orphansOf(operations, parents);
+  if (orphans.length === 0) return found;
   const small = smallValuesOf(operations);
-  const brought = new Set<string>();
   const wanted = new Map<string, { prefix: [string, string]; keys: Set<string> }>();
-  for (const operation of operations) {
-    if (operation.kind !== 'checkpoint') continue;
-    const { thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, channel_versions } = operation.checkpoint as CheckpointRecord;
-    const parentKey = parent_checkpoint_id === undefined ? undefined : recordKey(thread_id, checkpoint_ns, parent_checkpoint_id);
-    brought.add(recordKey(thread_id, checkpoint_ns, checkpoint_id));
-    if (parentKey === undefined || brought.has(parentKey) || parents.has(parentKey)) continue;
+  for (const { thread_id, checkpoint_ns, channel_versions } of orphans) {
     const group = JSON.stringify([thread_id, checkpoint_ns]);
     for (const [channel, version] of Object.entries(channel_versions)) {
       const key = valueKey(thread_id, checkpoint_ns, channel, version);
@@ -100,9 +98,8 @@ export async function readKeptValues(tx: IDBTransaction, operations: WriteOperat
       entry.keys.add(key);
     }
   }
-  const found = new Map<string, TypedBytes>();
+  const blobs = tx.objectStore('blobs');
   for (const { prefix, keys } of wanted.values()) {
-    const blobs = tx.objectStore('blobs');
     const asBlobs = await Promise.all([...keys].map((key) => requestResult(blobs.getKey(JSON.parse(key) as IDBValidKey[]))));
     const missing = new Set([...keys].filter((_, i) => asBlobs[i] === undefined));
     if (missing.size === 0) continue;

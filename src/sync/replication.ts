@@ -282,7 +282,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
         await storing;
         await storage.rejournalAll();
       }
-      const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
+      const records = await pulledRecords(values, page);
       // In order: a page whose predecessor failed is not stored, so the stored cursor never skips a page.
       await storing;
       storing = store(records, { [bookmark.key]: { scope: bookmark.scope, cursor: page.cursor } });
@@ -301,12 +301,16 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
   }
 }
 
+/** A pulled page's records, checked, as this database stores them. */
+function pulledRecords(values: StoredValues, page: PullResponse): Promise<SyncRecord[]> {
+  return values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
+}
+
 /** Every record of one thread on the server, stored here page by page, without moving the bookmark. */
 async function pullThreadWhole({ storage, transport, values, signal }: Replica, thread_id: string): Promise<void> {
   for (let cursor: string | null = null; ; ) {
     const page = readPullResponse(await transport.post('pull', { cursor, threads: [thread_id] } satisfies PullRequest, signal));
-    const records = await values.forStorage(page.changes.map((change, i) => readWireRecord(change, `pull changes[${i}]`)));
-    await storage.applyChanges(operationsOf(records), undefined, { withoutHistory: true });
+    await storage.applyChanges(operationsOf(await pulledRecords(values, page)), undefined, { withoutHistory: true });
     if (!page.more) return;
     cursor = page.cursor;
   }
