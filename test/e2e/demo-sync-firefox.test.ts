@@ -114,10 +114,13 @@ describe('the demo on two devices (two Firefox profiles, one demo server)', () =
     const made = await localState(pageA);
     expect(made.outbox).toBeGreaterThan(0);
 
+    // Offline while the server starts: a retry at the end of a backoff would otherwise push the outbox before this
+    // watches for it, and the push to watch would never come.
+    await pageA.setOfflineMode(true);
     await server.start();
     const pushed = new Promise<void>((resolve) => pageA.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
-    // The event the browser fires when the network comes back: the push goes at once, not after the backoff.
-    await pageA.evaluate(() => dispatchEvent(new Event('online')));
+    // Back online, the browser fires `online`: the push goes at once, not after the backoff.
+    await pageA.setOfflineMode(false);
     await pushed;
     return { pageA, made };
   }
