@@ -81,7 +81,11 @@ export class ListCache {
     return this.#entries.get(scopeOf(thread_id, checkpoint_ns, channel))?.record.version;
   }
 
-  /** Remembers `list`, resolved from `record` (as stored), as its channel's latest; copies its items. */
+  /**
+   * Remembers `list`, resolved from `record` (as stored), as its channel's latest; copies its items, and the record:
+   * the read returns the record's own item bytes, which its caller may transfer (a worker hands them to the page),
+   * and a record compared after that would never match again.
+   */
   remember(record: BlobRecord, list: ResolvedList): void {
     const scope = scopeOf(record.thread_id, record.checkpoint_ns, record.channel);
     this.#drop(scope);
@@ -97,7 +101,7 @@ export class ListCache {
     }
     const { items: _items, ...shape } = list;
     const stored: ResolvedList = { ...shape, items: [] };
-    this.#entries.set(scope, { record, list: stored, packed, types: list.items.map((item) => item.type), ends });
+    this.#entries.set(scope, { record: structuredClone(record), list: stored, packed, types: list.items.map((item) => item.type), ends });
     this.#bytes += size;
     for (const [oldest] of this.#entries) {
       if (this.#entries.size <= MAX_CHANNELS && this.#bytes <= MAX_BYTES) break;

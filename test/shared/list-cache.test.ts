@@ -1,5 +1,7 @@
 import { MemorySaver } from '@langchain/langgraph-checkpoint';
 import { BrowserSaver } from '../../src/index.js';
+import type { CheckpointStorage } from '../../src/storage/storage.js';
+import { buffersOfTuples } from '../../src/worker/transfer.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { freshDbName } from '../support/fixtures.js';
 
@@ -65,6 +67,28 @@ describe('reading a growing conversation', () => {
     // Each message lives in the record of the version that added it: a first read needs them all.
     expect(cold).toBeGreaterThan(80);
     expect(warm).toBeLessThan(10);
+    expect((await graph.getState(config)).values).toEqual((await memory.getState(config)).values);
+  });
+
+  it('reads only the records stored since, when the items its last read returned were transferred away (as a worker hands them to the page)', async () => {
+    // Encrypted items are stored whole in the record of the version that added them (not as slices of a write):
+    // the last read's newest items are that record's own bytes.
+    const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+    const saver = open(new BrowserSaver({ dbName: freshDbName('list-cache-transferred'), encryption: { key } }));
+    const storage = (saver as unknown as { storage: CheckpointStorage }).storage;
+    const graph = buildChatGraph(saver);
+    const config = { configurable: { thread_id: 'handed-over' } };
+    const memory = buildChatGraph(new MemorySaver());
+    for (let turn = 0; turn < 40; turn += 1) {
+      const input = { messages: [human(`message ${turn} ${'z'.repeat(100)}`, turn)] };
+      await graph.invoke(input, config);
+      await memory.invoke(input, config);
+    }
+    for (let read = 0; read < 3; read += 1) {
+      const tuple = await storage.getTuple('handed-over', '', undefined);
+      structuredClone(tuple, { transfer: buffersOfTuples([tuple]) });
+    }
+    expect(await recordsReadDuring(() => storage.getTuple('handed-over', '', undefined))).toBeLessThan(10);
     expect((await graph.getState(config)).values).toEqual((await memory.getState(config)).values);
   });
 
