@@ -299,11 +299,20 @@ function commitOperations(
     const events: BatchEvents = {
       takenKey: () => (takenKey = true),
       missingVersion: (blob, version) => {
-        missing ??= new CheckpointError(
-          'STORAGE',
-          `The list of channel "${blob.channel}" at version ${String(blob.version)} builds on its version ${String(version)}, ` +
-            'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
-        );
+        const list = `The list of channel "${blob.channel}" at version ${String(blob.version)}`;
+        // From elsewhere, the version may have been pruned here: its thread's history can be fetched again.
+        missing ??= fromElsewhere
+          ? new CheckpointError(
+              'STORAGE',
+              `${list} of thread ${JSON.stringify(blob.thread_id)} from elsewhere builds on its version ${String(version)}, which is not stored here ` +
+                '(pruned here, or never received): nothing of this call was written.',
+              { cause: new HistoryNotStored([blob.thread_id]) },
+            )
+          : new CheckpointError(
+              'STORAGE',
+              `${list} builds on its version ${String(version)}, ` +
+                'which is not stored (an earlier write of the thread failed, or the thread was deleted): nothing of this call was written.',
+            );
         tx.abort();
       },
       missingSlice: (blob) => {
@@ -573,22 +582,31 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * Stores changes that come from elsewhere (another replica of the database) in one transaction, without
    * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
    * like any commit. Their checkpoints hold their small values as records stored here do (`pulled-values.ts`).
-   * Rejects with `HistoryNotStored`, storing nothing, when checkpoints need ancestors that are not stored here,
-   * unless `withoutHistory` says to store them as they are.
+   * Rejects with `HistoryNotStored`, storing nothing, when checkpoints need ancestors that are not stored here (they
+   * rebuild channels from their writes), or a list builds on a version that is not stored here, unless the thread is
+   * in `historyFetched` (its history was fetched already: its checkpoints are stored as they are, and a list without
+   * its base is a `STORAGE` error).
    */
-  applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>, { withoutHistory = false }: { withoutHistory?: boolean } = {}): Promise<void> {
+  applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>, { historyFetched = new Set() }: { historyFetched?: ReadonlySet<string> } = {}): Promise<void> {
     const options = settings ? { journal: false, settings } : { journal: false };
+    // A list that builds on a version not stored here is found as the batch runs, which then stores nothing.
+    const commit = (withValues: WriteOperation[]) =>
+      this.commit(withValues, options).catch((error: unknown) => {
+        const cause = error instanceof CheckpointError ? error.cause : undefined;
+        if (cause instanceof HistoryNotStored && !cause.threadIds.some((id) => historyFetched.has(id))) throw cause;
+        throw error;
+      });
     const parents = parentsToRead(operations);
-    if (parents.length === 0) return this.#track(() => this.commit(withValuesInRecords(operations, new Map()), options));
+    if (parents.length === 0) return this.#track(() => commit(withValuesInRecords(operations, new Map())));
     return this.#track(async () => {
       const { read, kept, unstored } = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, async (tx) => {
         const read = await readParents(tx, parents);
-        const unstored = withoutHistory ? [] : threadsWithoutHistory(operations, read);
+        const unstored = threadsWithoutHistory(operations, read).filter((id) => !historyFetched.has(id));
         // Refused pages store nothing: their kept values are not read.
         return { read, unstored, kept: unstored.length > 0 ? new Map() : await readKeptValues(tx, operations, read) };
       });
       if (unstored.length > 0) throw new HistoryNotStored(unstored);
-      return this.commit(withValuesInRecords(operations, read, kept), options);
+      return commit(withValuesInRecords(operations, read, kept));
     });
   }
 

@@ -32,10 +32,11 @@ export async function readParents(tx: IDBTransaction, keys: CheckpointKey[]): Pr
 }
 
 /**
- * Pulled checkpoints whose history is not stored here, so that they would read back wrong: one whose parent is
- * neither brought nor stored (pruned here, then continued or forked elsewhere) and that rebuilds channels from its
- * ancestors' writes (`delta_channels`). Thrown by `applyChanges` before it stores anything; its caller fetches
- * those threads' history and stores the changes again with `withoutHistory`.
+ * Pulled records whose history is not stored here, so that they would read back wrong or not at all: a checkpoint
+ * whose parent is neither brought nor stored (pruned here, then continued or forked elsewhere) and that rebuilds
+ * channels from its ancestors' writes (`delta_channels`), or a list that builds on a version pruned here. Thrown by
+ * `applyChanges`, which then stores nothing; its caller fetches those threads' history and stores the changes again
+ * with them in `historyFetched`.
  */
 export class HistoryNotStored extends Error {
   constructor(readonly threadIds: string[]) {

@@ -249,17 +249,25 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
     return readPullResponse(await transport.post('pull', request, signal));
   };
   /**
-   * Stores a page; when its checkpoints build on history pruned here (`HistoryNotStored`), first pulls those threads
-   * whole (this device's own pushes included), which brings that history back, then stores the page as it is.
+   * Stores a page; when its records build on history pruned here (`HistoryNotStored`), first pulls those threads
+   * whole (this device's own pushes included), which brings that history back, then stores the page, the threads
+   * pulled whole as they are.
    */
   const store = async (records: SyncRecord[], settings: Record<string, unknown>): Promise<void> => {
     const operations = operationsOf(records);
-    try {
-      await storage.applyChanges(operations, settings);
-    } catch (error) {
-      if (!(error instanceof HistoryNotStored)) throw error;
-      for (const thread_id of error.threadIds) await pullThreadWhole(replica, thread_id);
-      await storage.applyChanges(operations, settings, { withoutHistory: true });
+    const historyFetched = new Set<string>();
+    for (;;) {
+      try {
+        await storage.applyChanges(operations, settings, { historyFetched });
+        return;
+      } catch (error) {
+        // Each round names threads not fetched yet (a batch reports the first list it misses), so this ends.
+        if (!(error instanceof HistoryNotStored)) throw error;
+        for (const thread_id of error.threadIds) {
+          await pullThreadWhole(replica, thread_id);
+          historyFetched.add(thread_id);
+        }
+      }
     }
   };
   let resynced = false;
@@ -310,7 +318,7 @@ function pulledRecords(values: StoredValues, page: PullResponse): Promise<SyncRe
 async function pullThreadWhole({ storage, transport, values, signal }: Replica, thread_id: string): Promise<void> {
   for (let cursor: string | null = null; ; ) {
     const page = readPullResponse(await transport.post('pull', { cursor, threads: [thread_id] } satisfies PullRequest, signal));
-    await storage.applyChanges(operationsOf(await pulledRecords(values, page)), undefined, { withoutHistory: true });
+    await storage.applyChanges(operationsOf(await pulledRecords(values, page)), undefined, { historyFetched: new Set([thread_id]) });
     if (!page.more) return;
     cursor = page.cursor;
   }

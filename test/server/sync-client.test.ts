@@ -415,6 +415,30 @@ describe('startSync', () => {
     expect((await onB.getState(head)).values).toEqual((await onA.getState(head)).values);
   });
 
+  it('pulls a turn whose messages build on a version pruned here', async () => {
+    // B forks the chat after its first turn and prunes the thread to that fork's head, so it no longer holds the
+    // messages of A's head, which A's next turn stores as a change to them.
+    const a = device();
+    const b = device();
+    const onA = buildChatGraph(a.saver);
+    const onB = buildChatGraph(b.saver);
+    for (let turn = 0; turn < 4; turn += 1) await onA.invoke({ messages: [human(`turn ${turn}`, turn, 0)] }, threadConfig('branches'));
+    const mainHead = (await onA.getState(threadConfig('branches'))).config;
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const history = await collect(onB.getStateHistory(threadConfig('branches')));
+    const afterFirstTurn = history.find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!;
+    await onB.invoke({ messages: [human('another way', 1, 1)] }, afterFirstTurn.config);
+    await b.saver.prune({ threadIds: ['branches'], keepLatest: 1, keepAncestors: false });
+    expect(await b.saver.getTuple(mainHead)).toBeUndefined();
+    await onA.invoke({ messages: [human('turn 4', 4, 0)] }, mainHead);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const head = (await onA.getState(threadConfig('branches'))).config;
+    expect(head.configurable?.checkpoint_id).not.toBe(mainHead.configurable?.checkpoint_id);
+    expect((await onB.getState(head)).values).toEqual((await onA.getState(head)).values);
+  });
+
   it('resolves the headers again after a 401 and goes on', async () => {
     let calls = 0;
     const a = device({

@@ -3,9 +3,10 @@
 import type { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
 import { bookmarkKey, pull, type PullBookmark } from '../../src/sync/replication.js';
 import type { PullRequest, PullResponse } from '../../src/wire/protocol.js';
-import { toWireRecord } from '../../src/wire/records.js';
+import { toWireRecord, type WireRecord } from '../../src/wire/records.js';
 import type { CheckpointRecord } from '../../src/storage/records.js';
 import { checkpointOperation } from '../support/fixtures.js';
+import { readEveryRecord } from '../support/raw-records.js';
 import { journaledDatabases, replicaOf } from '../support/replica.js';
 
 const database = journaledDatabases('pull');
@@ -38,6 +39,25 @@ function server(storage: IndexedDBCheckpointStorage, pages: Pages) {
   };
   const replica = replicaOf(storage, transport);
   return { replica, asked };
+}
+
+/**
+ * A server with one page of changes, cursor `page-1`, that answers a pull of one thread's whole history (`threads`)
+ * with `whole(thread_id)`, cursor `whole-1`.
+ */
+function historyServer(storage: IndexedDBCheckpointStorage, answers: { page: WireRecord[]; whole: (thread_id: string) => WireRecord[] }) {
+  const asked: PullRequest[] = [];
+  const transport = {
+    async post(endpoint: string, body: unknown): Promise<PullResponse> {
+      expect(endpoint).toBe('pull');
+      const request = body as PullRequest;
+      asked.push(request);
+      const thread_id = request.threads?.[0];
+      if (thread_id !== undefined) return { changes: answers.whole(thread_id), cursor: 'whole-1', more: false, resync: false };
+      return { changes: answers.page, cursor: 'page-1', more: false, resync: false };
+    },
+  };
+  return { replica: replicaOf(storage, transport), asked };
 }
 
 const bookmark = (cursor: string | null = null): PullBookmark => ({ key: bookmarkKey('https://sync.test/sync'), scope: 'all', cursor, rescoped: false });
@@ -97,17 +117,10 @@ describe('pulling pages', () => {
     const storage = await database();
     const delta = (checkpoint_id: string, parent?: string) =>
       toWireRecord({ kind: 'checkpoint', ...checkpointOf('delta', checkpoint_id), delta_channels: ['messages'], ...(parent ? { parent_checkpoint_id: parent } : {}) });
-    const asked: PullRequest[] = [];
-    const transport = {
-      async post(endpoint: string, body: unknown): Promise<PullResponse> {
-        expect(endpoint).toBe('pull');
-        const request = body as PullRequest;
-        asked.push(request);
-        if (request.threads) return { changes: [...(serverHasParent ? [delta('c-1')] : []), delta('c-2', 'c-1')], cursor: 'whole-1', more: false, resync: false };
-        return { changes: [delta('c-2', 'c-1'), toWireRecord({ kind: 'checkpoint', ...checkpointOf('other', 'o-1') })], cursor: 'page-1', more: false, resync: false };
-      },
-    };
-    const replica = replicaOf(storage, transport);
+    const { replica, asked } = historyServer(storage, {
+      page: [delta('c-2', 'c-1'), toWireRecord({ kind: 'checkpoint', ...checkpointOf('other', 'o-1') })],
+      whole: () => [...(serverHasParent ? [delta('c-1')] : []), delta('c-2', 'c-1')],
+    });
 
     expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false });
     // The thread's history is asked for from the start, this device's own pushes included, and only once.
@@ -115,5 +128,37 @@ describe('pulling pages', () => {
     expect(await storedIds(storage, 'delta')).toEqual(serverHasParent ? ['c-1', 'c-2'] : ['c-2']);
     expect(await storedIds(storage, 'other')).toEqual(['o-1']);
     expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-1' });
+  });
+
+  it.each([
+    ['the server holds both', true],
+    ['the server lacks the second thread\'s (pushed without it)', false],
+  ])('pulls each thread whole once when lists of a page build on versions not stored here: %s', async (_, serverHasBases) => {
+    const storage = await database();
+    const item = (text: string) => ({ type: 'json', bytes: new TextEncoder().encode(JSON.stringify(text)) });
+    const list = (thread_id: string, version: number) =>
+      toWireRecord({ kind: 'blob', thread_id, checkpoint_ns: '', channel: 'messages', version, value: null, list: { items: [item(`${thread_id} ${version}`)], ...(version > 1 ? { base: version - 1 } : {}) } });
+    const { replica, asked } = historyServer(storage, {
+      page: [list('one', 2), list('two', 2)],
+      whole: (thread_id) => [...(serverHasBases || thread_id === 'one' ? [list(thread_id, 1)] : []), list(thread_id, 2)],
+    });
+    const stored = async () =>
+      ((await readEveryRecord(storage.dbName)).blobs as { thread_id: string; version: number }[]).map(({ thread_id, version }) => `${thread_id} ${version}`).sort();
+
+    if (serverHasBases) {
+      expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false });
+      expect(await stored()).toEqual(['one 1', 'one 2', 'two 1', 'two 2']);
+      expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-1' });
+    } else {
+      // A list cannot be stored without the list it builds on: a typed error that names it, and the page is not stored.
+      await expect(pull(replica, bookmark())).rejects.toMatchObject({
+        code: 'STORAGE',
+        message: expect.stringMatching(/list of channel "messages" at version 2 of thread "two" from elsewhere builds on its version 1, which is not stored here/),
+      });
+      expect(await stored()).toEqual(['one 1', 'one 2']);
+      expect(await storage.readSetting(bookmark().key)).toBeUndefined();
+    }
+    // Each thread's history is asked for once, from the start; a batch reports the first list it misses.
+    expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['one'] }, { cursor: null, threads: ['two'] }]);
   });
 });
