@@ -278,6 +278,16 @@ export interface CommitOptions {
 type JournalState = 'on' | 'unknown';
 
 /**
+ * A record from elsewhere that builds on one not stored here: the thread's history may have been pruned here, and
+ * can be fetched again (`HistoryNotStored`, the cause).
+ */
+function notStoredHere(what: string, thread_id: string): CheckpointError {
+  return new CheckpointError('STORAGE', `${what}, which is not stored here (pruned here, or never received): nothing of this call was written.`, {
+    cause: new HistoryNotStored([thread_id]),
+  });
+}
+
+/**
  * Queues every request of a batch at once, without awaiting any, in the order of the operations (so a deletion
  * followed by a write in the same batch keeps the write), and lets the transaction commit on its own once they
  * have answered. Any failure aborts the transaction, so nothing of the batch is kept. Never `commit()`: after it,
@@ -296,18 +306,13 @@ function commitOperations(
     let missing: CheckpointError | undefined;
     let stored: WriteOperation[] = operations;
     let journalOn = journal === 'on';
+    const fromElsewhere = options.journal === false;
     const events: BatchEvents = {
       takenKey: () => (takenKey = true),
       missingVersion: (blob, version) => {
         const list = `The list of channel "${blob.channel}" at version ${String(blob.version)}`;
-        // From elsewhere, the version may have been pruned here: its thread's history can be fetched again.
         missing ??= fromElsewhere
-          ? new CheckpointError(
-              'STORAGE',
-              `${list} of thread ${JSON.stringify(blob.thread_id)} from elsewhere builds on its version ${String(version)}, which is not stored here ` +
-                '(pruned here, or never received): nothing of this call was written.',
-              { cause: new HistoryNotStored([blob.thread_id]) },
-            )
+          ? notStoredHere(`${list} of thread ${JSON.stringify(blob.thread_id)} from elsewhere builds on its version ${String(version)}`, blob.thread_id)
           : new CheckpointError(
               'STORAGE',
               `${list} builds on its version ${String(version)}, ` +
@@ -332,11 +337,13 @@ function commitOperations(
         tx.abort();
       },
       missingSource: (write) => {
-        missing ??= new CheckpointError(
-          'STORAGE',
-          `The write to "${write.channel}" of task ${write.task_id} is a part of channel "${write.of!.channel}" at version ${String(write.of!.version)} ` +
-            'of its checkpoint, which is not stored (the checkpoint\'s put failed, or the thread was deleted): nothing of this call was written.',
-        );
+        const part = `The write to "${write.channel}" of task ${write.task_id} is a part of channel "${write.of!.channel}" at version ${String(write.of!.version)}`;
+        missing ??= fromElsewhere
+          ? notStoredHere(`${part} of checkpoint ${write.checkpoint_id} of thread ${JSON.stringify(write.thread_id)} from elsewhere`, write.thread_id)
+          : new CheckpointError(
+              'STORAGE',
+              `${part} of its checkpoint, which is not stored (the checkpoint's put failed, or the thread was deleted): nothing of this call was written.`,
+            );
         tx.abort();
       },
     };
@@ -352,7 +359,6 @@ function commitOperations(
       tx.abort();
       reject(error);
     };
-    const fromElsewhere = options.journal === false;
     const queueRecords = (deleted: Set<string>, tasks: BatchTasks | undefined) => {
       if (fromElsewhere) stored = operations.filter((operation) => !deleted.has(threadOf(operation) ?? ''));
       const batch = new BatchValues();
@@ -583,9 +589,9 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
    * like any commit. Their checkpoints hold their small values as records stored here do (`pulled-values.ts`).
    * Rejects with `HistoryNotStored`, storing nothing, when checkpoints need ancestors that are not stored here (they
-   * rebuild channels from their writes), or a list builds on a version that is not stored here, unless the thread is
-   * in `historyFetched` (its history was fetched already: its checkpoints are stored as they are, and a list without
-   * its base is a `STORAGE` error).
+   * rebuild channels from their writes), or a list or a write builds on a value that is not stored here, unless the
+   * thread is in `historyFetched` (its history was fetched already: its checkpoints are stored as they are, and a list
+   * or a write without what it builds on is a `STORAGE` error).
    */
   applyChanges(operations: WriteOperation[], settings?: Record<string, unknown>, { historyFetched = new Set() }: { historyFetched?: ReadonlySet<string> } = {}): Promise<void> {
     const options = settings ? { journal: false, settings } : { journal: false };

@@ -5,7 +5,7 @@ import { bookmarkKey, pull, type PullBookmark } from '../../src/sync/replication
 import type { PullRequest, PullResponse } from '../../src/wire/protocol.js';
 import { toWireRecord, type WireRecord } from '../../src/wire/records.js';
 import type { CheckpointRecord } from '../../src/storage/records.js';
-import { checkpointOperation } from '../support/fixtures.js';
+import { checkpointOperation, jsonBytes } from '../support/fixtures.js';
 import { readEveryRecord } from '../support/raw-records.js';
 import { journaledDatabases, replicaOf } from '../support/replica.js';
 
@@ -160,5 +160,31 @@ describe('pulling pages', () => {
     }
     // Each thread's history is asked for once, from the start; a batch reports the first list it misses.
     expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['one'] }, { cursor: null, threads: ['two'] }]);
+  });
+
+  it('pulls a thread whole when a pulled write is a part of a value not stored here', async () => {
+    const storage = await database();
+    const input = toWireRecord({ kind: 'blob', thread_id: 'input', checkpoint_ns: '', channel: '__start__', version: 1, value: { type: 'json', bytes: new TextEncoder().encode('{"topic":"weather"}') } });
+    const checkpoint = toWireRecord({ kind: 'checkpoint', ...checkpointOf('input', 'c-1'), channel_versions: { __start__: 1 } });
+    const write = toWireRecord({
+      kind: 'write',
+      thread_id: 'input',
+      checkpoint_ns: '',
+      checkpoint_id: 'c-1',
+      task_id: 'task',
+      idx: 0,
+      channel: 'topic',
+      value: jsonBytes('"topic"'),
+      task_path: '~__pregel_pull, __start__',
+      of: { channel: '__start__', version: 1 },
+    });
+    // The page brings the input task's write; its checkpoint and value came in a page before, and were pruned here.
+    const { replica, asked } = historyServer(storage, { page: [write], whole: () => [checkpoint, input, write] });
+
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 1, resynced: false });
+    expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['input'] }]);
+    const records = await readEveryRecord(storage.dbName);
+    expect(records.checkpoints).toHaveLength(1);
+    expect(records.writes).toHaveLength(1);
   });
 });
