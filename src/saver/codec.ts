@@ -67,18 +67,21 @@ async function load<T>(serde: SerializerProtocol, type: string, data: string | U
   }
 }
 
+/** The text of a JSON item, opened with `cipher` when encrypted; undefined for an item of another type. */
+export async function jsonText(item: TypedBytes, what: string, cipher?: ValueCipher): Promise<string | undefined> {
+  const clear = await inClear(item, what, cipher);
+  return clear?.type === 'json' && clear.bytes instanceof Uint8Array ? utf8.decode(clear.bytes) : undefined;
+}
+
 /**
- * Decodes a list's items. When every item is JSON, they are decoded in one call as the JSON array they make
- * (the text of each, joined by commas): the serializer sees what it would see for the array stored whole, at the
- * cost of one parse instead of one per item.
+ * Decodes a list's items. `arrayText`, the JSON array their texts make when every item is JSON, is decoded in one
+ * call: the serializer sees what it would see for the array stored whole, at the cost of one parse instead of one per
+ * item. Without it, each item is decoded on its own.
  */
-export async function decodeItems(serde: SerializerProtocol, records: TypedBytes[], what: string, cipher?: ValueCipher): Promise<unknown[]> {
-  const items = records.some(isEncrypted)
-    ? await Promise.all(records.map((item, i) => inClear(item, `item ${i} of ${what}`, cipher)))
-    : records;
-  if (items.length > 0 && items.every((item) => item?.type === 'json' && item.bytes instanceof Uint8Array)) {
-    const decoded = await load<unknown>(serde, 'json', `[${items.map((item) => utf8.decode(item.bytes)).join(',')}]`, what);
-    if (Array.isArray(decoded) && decoded.length === items.length) return decoded;
+export async function decodeItems(serde: SerializerProtocol, records: TypedBytes[], what: string, cipher: ValueCipher | undefined, arrayText: string | undefined): Promise<unknown[]> {
+  if (arrayText !== undefined) {
+    const decoded = await load<unknown>(serde, 'json', arrayText, what);
+    if (Array.isArray(decoded) && decoded.length === records.length) return decoded;
   }
-  return Promise.all(items.map((item, i) => decode(serde, item, `item ${i} of ${what}`)));
+  return Promise.all(records.map((item, i) => decode(serde, item, `item ${i} of ${what}`, cipher)));
 }

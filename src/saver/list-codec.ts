@@ -32,7 +32,8 @@ import {
 } from '../storage/lists.js';
 import type { ChannelVersion, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
-import { decode, decodeItems, encode } from './codec.js';
+import { decode, decodeItems, encode, jsonText } from './codec.js';
+import { ListTexts } from './list-texts.js';
 import { RecentByScope } from './recent-by-scope.js';
 import type { SliceSource } from './write-sources.js';
 
@@ -123,6 +124,7 @@ function chainAnchors(depth: number, self: ListAnchor, inherited: ReadonlyMap<nu
 
 export class ListCodec {
   readonly #known = new RecentByScope<KnownList>(MAX_REMEMBERED);
+  readonly #texts = new ListTexts();
 
   /**
    * Plans how to store `value` as the list of channel `channel` at `version` in checkpoint `checkpointId`, whose
@@ -240,10 +242,12 @@ export class ListCodec {
     cipher?: ValueCipher,
   ): Promise<unknown> {
     if ('value' in stored) return decode(serde, stored.value, what, cipher);
-    const elements = await decodeItems(serde, stored.items, what, cipher);
+    const listScope = scopeOf(scope.thread_id, scope.checkpoint_ns, stored.channel);
+    const text = await this.#texts.arrayText(listScope, stored.refs, stored.items, (item, i) => jsonText(item, `item ${i} of ${what}`, cipher));
+    const elements = await decodeItems(serde, stored.items, what, cipher, text);
     const value = listValue(elements, stored.tag, what);
     if (remember) {
-      this.#known.set(scopeOf(scope.thread_id, scope.checkpoint_ns, stored.channel), {
+      this.#known.set(listScope, {
         checkpointId,
         version: stored.version,
         elements: [...elements],
