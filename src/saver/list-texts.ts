@@ -43,7 +43,9 @@ export class ListTexts {
     let shared = 0;
     if (last) {
       const most = Math.min(last.refs.length, refs.length, items.length);
-      while (shared < most && sameRef(last.refs[shared]!, refs[shared]!) && sameBytes(last.items[shared]!, items[shared]!)) shared += 1;
+      // An item without bytes (a corrupt record) is shared with nothing: `textOf` reports it.
+      const matches = (i: number) => items[i]?.bytes instanceof Uint8Array && sameRef(last.refs[i]!, refs[i]!) && sameBytes(last.items[i]!, items[i]!);
+      while (shared < most && matches(shared)) shared += 1;
     }
     let joined = shared === 0 ? '' : last!.joined.slice(0, last!.ends[shared - 1]);
     const ends = last?.ends.slice(0, shared) ?? [];
