@@ -35,9 +35,9 @@ export async function readParents(tx: IDBTransaction, keys: CheckpointKey[]): Pr
  * Pulled records whose history is not stored here, so that they would read back wrong or not at all: a checkpoint
  * whose parent is neither brought nor stored (pruned here, then continued or forked elsewhere) and that rebuilds
  * channels from its ancestors' writes (`delta_channels`), a list that builds on a version pruned here, or a write that
- * is a part of a value pruned here (its checkpoint came in an earlier pull). Thrown by
- * `applyChanges`, which then stores nothing; its caller fetches those threads' history and stores the changes again
- * with them in `historyFetched`.
+ * is a part of a value pruned here (its checkpoint came in an earlier pull). Thrown by `applyChanges`, which then
+ * stores nothing; its caller fetches those threads' history and stores the changes again with them in
+ * `historyFetched`.
  */
 export class HistoryNotStored extends Error {
   constructor(readonly threadIds: string[]) {

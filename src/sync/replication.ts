@@ -261,7 +261,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
         await storage.applyChanges(operations, settings, { historyFetched });
         return;
       } catch (error) {
-        // Each round names threads not fetched yet (a batch reports the first list it misses), so this ends.
+        // Each round names threads not fetched yet (a batch reports the first record it misses), so this ends.
         if (!(error instanceof HistoryNotStored)) throw error;
         for (const thread_id of error.threadIds) {
           await pullThreadWhole(replica, thread_id);
