@@ -20,17 +20,11 @@ import {
   baseDepthOf,
   EDITS_PER_ANCHOR,
   sliceWithin,
-  type BaseRun,
   type ItemRef,
   type ListAnchor,
-  type ListRun,
-  type OwnRun,
-  type StoredItem,
-  type StoredList,
-  type StoredRun,
   withoutImplied,
 } from '../storage/lists.js';
-import type { ChannelVersion, TypedBytes } from '../storage/records.js';
+import type { BaseRun, ChannelVersion, ListRun, OwnRun, StoredItem, StoredList, StoredRun, TypedBytes } from '../storage/records.js';
 import type { ChannelValue } from '../storage/storage.js';
 import { decode, decodeItems, encode, jsonText } from './codec.js';
 import { ListTexts } from './list-texts.js';

@@ -22,8 +22,8 @@
  * all threads; the least recently remembered go first, and an item held only by what was forgotten is stored whole.
  */
 import { CheckpointError } from '../errors.js';
-import { sliceSourceKey, type ItemSlice } from '../storage/lists.js';
-import type { ChannelVersion, TypedBytes, WriteSource } from '../storage/records.js';
+import { sliceSourceKey } from '../storage/lists.js';
+import type { ChannelVersion, ItemSlice, TypedBytes, WriteSource } from '../storage/records.js';
 import { RecentByScope } from './recent-by-scope.js';
 
 /** Threads and namespaces whose latest put is remembered. */

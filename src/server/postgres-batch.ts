@@ -6,7 +6,7 @@
  */
 import { WRITES_IDX_MAP, type BaseCheckpointSaver, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import type { Pool, PoolClient } from 'pg';
-import type { SaverOps } from './push.js';
+import type { SaverOps } from './saver-ops.js';
 
 /** The newest migration of PostgresSaver's tables whose layout these statements write (1.0.x has 0 to 4). */
 export const KNOWN_POSTGRES_SAVER_MIGRATION = 4;

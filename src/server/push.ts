@@ -3,17 +3,18 @@
  * saver is written first and sync's tables last, so a record the tables hold is always in the saver too, and a
  * push cut off halfway is completed by its retry (every step is idempotent).
  */
-import type { BaseCheckpointSaver, ChannelVersions, Checkpoint, CheckpointMetadata, PendingWrite } from '@langchain/langgraph-checkpoint';
+import type { BaseCheckpointSaver, ChannelVersions, Checkpoint } from '@langchain/langgraph-checkpoint';
 import { ENCRYPTED_TYPE } from '../encryption/cipher.js';
 import { CheckpointError } from '../errors.js';
 import { listClosure, listDependencies } from '../storage/lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, WriteRecord, WriteSource } from '../storage/records.js';
+import type { BlobRecord, ChannelVersion, WriteRecord, WriteSource } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
 import { blobKey, type SyncRecord } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
 import type { PostgresBatch } from './postgres-batch.js';
+import type { PushedValue, SaverOps } from './saver-ops.js';
 import { recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
-import { ChannelValues, checkpointOf, hasConsistentIdx, pendingWritesOf, type SerializedValue } from './values.js';
+import { ChannelValues, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
 
 type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
 type Blob = { kind: 'blob' } & BlobRecord;
@@ -23,26 +24,6 @@ interface Entry {
   row: RecordRow;
   /** Position in the request, for messages. */
   at: number;
-}
-
-/** A channel's value at a version, decoded or serialized when asked (see `ChannelValues`). */
-export interface PushedValue {
-  value(): Promise<unknown>;
-  /** As the saver's `serde.dumpsTyped` gives it. */
-  serialized(): Promise<SerializedValue>;
-}
-
-/** What the saver is given: checkpoints, decoded, with their new values, and writes per task. */
-export interface SaverOps {
-  puts: {
-    record: CheckpointRecord;
-    /** The checkpoint without its values, which are `values`. */
-    checkpoint: Omit<Checkpoint, 'channel_values'>;
-    metadata: CheckpointMetadata;
-    newVersions: ChannelVersions;
-    values: Record<string, PushedValue>;
-  }[];
-  writes: { first: WriteRecord; writes: PendingWrite[] }[];
 }
 
 export interface PushContext {

@@ -12,43 +12,8 @@
  * which values become lists, and how items are serialized, is the saver's business.
  */
 import { CheckpointError } from '../errors.js';
-import type { BlobRecord, ChannelVersion, TypedBytes } from './records.js';
+import type { BlobRecord, ChannelVersion, ItemSlice, ListRun, StoredItem, StoredList, TypedBytes } from './records.js';
 
-/** `count` items from this record's own `items`, from index `own`. */
-export interface OwnRun {
-  own: number;
-  count: number;
-}
-/** `count` items of the base version's list, from position `base`. Only in a list with a `base`. */
-export interface BaseRun {
-  base: number;
-  count: number;
-}
-/** `count` items of the own items stored at version `at`, from index `own`. */
-export interface StoredRun {
-  at: ChannelVersion;
-  own: number;
-  count: number;
-}
-export type ListRun = OwnRun | BaseRun | StoredRun;
-
-/**
- * An item stored as a slice of bytes that its thread and namespace already store (since schema 4): a task
- * write's value (the reply that brought a message), or another channel's value (the input checkpoint's
- * `__start__`), with a few bytes put in (the id a reducer gave the message after the write was stored). The
- * writer checks that the slice gives back the item's own bytes, so a read decodes exactly what it stored.
- */
-export interface ItemSlice {
-  /** The write holding the bytes, by its key within the thread and namespace. */
-  write?: [checkpoint_id: string, task_id: string, idx: number];
-  /** Or the channel value holding them (stored whole). */
-  blob?: [channel: string, version: ChannelVersion];
-  /** The source's bytes from `start` to `end`, with `insert` put in at `at` (from the source's start). */
-  span: [start: number, at: number, end: number];
-  insert: Uint8Array;
-}
-
-export type StoredItem = TypedBytes | ItemSlice;
 
 export function isItemSlice(item: StoredItem): item is ItemSlice {
   return 'span' in item;
@@ -96,29 +61,6 @@ export function sliceWithin(source: Uint8Array, item: Uint8Array): Pick<ItemSlic
   const insert = item.slice(prefix, item.byteLength - tail);
   if (insert.byteLength * 4 > item.byteLength) return undefined;
   return { span: [start, at, at + tail], insert };
-}
-
-export interface StoredList {
-  /** Items first stored at this version, each serialized on its own, or as a slice of a value stored elsewhere. */
-  items: StoredItem[];
-  /** The version of the same channel whose list this one builds on; absent when `runs` spell the whole list. */
-  base?: ChannelVersion;
-  /**
-   * Where the list is in its chain: 0 for a list without `base`, its base's depth + 1 for an edit, and for an
-   * anchor (a multiple of EDITS_PER_ANCHOR) as `baseDepthOf` says. Absent (since schema 5) for an edit. Before
-   * schema 5 every list edited the one before and a chain ended at depth 256.
-   */
-  depth?: number;
-  /**
-   * How the list is made, in order. Absent (since schema 5) for the commonest list: its base's whole list (none
-   * without a base) followed by all its own items.
-   */
-  runs?: ListRun[];
-  /**
-   * Opaque here: what the saver wraps the list in when it reads it back (a value that holds its list in a
-   * wrapper, as LangGraph's delta snapshots do). Absent for a value that is the list itself.
-   */
-  tag?: string;
 }
 
 /** Lists of a chain that edit the one before, in a row, before an anchor (a depth that is a multiple of this). */

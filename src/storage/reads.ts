@@ -4,10 +4,10 @@
  * request, and the values and writes of a page in about one request per channel.
  */
 import type { ChannelValue, CheckpointPage, CheckpointQuery, ListResume, StoredTuple } from './storage.js';
-import { listClosure, resolveList, resolvesWith, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice, type KnownList } from './lists.js';
+import { listClosure, resolveList, resolvesWith, sliceSourceKey, slicesOf, withSlicesSpliced, type KnownList } from './lists.js';
 import type { ListCache } from './list-cache.js';
 import { newestRecords, prefixRange, requestResult } from './requests.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord, TypedBytes, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, ItemSlice, StoredCheckpointRecord, StoredWriteRecord, TypedBytes, WriteRecord } from './records.js';
 import { writesIn } from './task-writes.js';
 import { ChainResolver } from './checkpoint-chains.js';
 

@@ -1,5 +1,4 @@
 import type { DBSchema } from 'idb';
-import type { StoredList } from './lists.js';
 
 /** A channel version as LangGraph hands it out: numbers by default, strings for custom savers. */
 export type ChannelVersion = number | string;
@@ -8,6 +7,67 @@ export type ChannelVersion = number | string;
 export interface TypedBytes {
   type: string;
   bytes: Uint8Array;
+}
+
+// A list value's record: how lists are made and read is lists.ts's.
+
+/** `count` items from this record's own `items`, from index `own`. */
+export interface OwnRun {
+  own: number;
+  count: number;
+}
+/** `count` items of the base version's list, from position `base`. Only in a list with a `base`. */
+export interface BaseRun {
+  base: number;
+  count: number;
+}
+/** `count` items of the own items stored at version `at`, from index `own`. */
+export interface StoredRun {
+  at: ChannelVersion;
+  own: number;
+  count: number;
+}
+export type ListRun = OwnRun | BaseRun | StoredRun;
+
+/**
+ * An item stored as a slice of bytes that its thread and namespace already store (since schema 4): a task
+ * write's value (the reply that brought a message), or another channel's value (the input checkpoint's
+ * `__start__`), with a few bytes put in (the id a reducer gave the message after the write was stored). The
+ * writer checks that the slice gives back the item's own bytes, so a read decodes exactly what it stored.
+ */
+export interface ItemSlice {
+  /** The write holding the bytes, by its key within the thread and namespace. */
+  write?: [checkpoint_id: string, task_id: string, idx: number];
+  /** Or the channel value holding them (stored whole). */
+  blob?: [channel: string, version: ChannelVersion];
+  /** The source's bytes from `start` to `end`, with `insert` put in at `at` (from the source's start). */
+  span: [start: number, at: number, end: number];
+  insert: Uint8Array;
+}
+
+export type StoredItem = TypedBytes | ItemSlice;
+
+export interface StoredList {
+  /** Items first stored at this version, each serialized on its own, or as a slice of a value stored elsewhere. */
+  items: StoredItem[];
+  /** The version of the same channel whose list this one builds on; absent when `runs` spell the whole list. */
+  base?: ChannelVersion;
+  /**
+   * Where the list is in its chain: 0 for a list without `base`, its base's depth + 1 for an edit, and for an
+   * anchor (a multiple of EDITS_PER_ANCHOR) as `baseDepthOf` says. Absent (since schema 5) for an edit. Before
+   * schema 5 every list edited the one before and a chain ended at depth 256.
+   */
+  depth?: number;
+  /**
+   * How the list is made, in order. Absent (since schema 5) for the commonest list: its base's whole list (none
+   * without a base) followed by all its own items.
+   */
+  runs?: ListRun[];
+  /**
+   * Opaque here: what the saver wraps the list in when it reads it back (a value that holds its list in a
+   * wrapper, as LangGraph's delta snapshots do). Absent for a value that is the list itself.
+   */
+  tag?: string;
 }
 
 /**

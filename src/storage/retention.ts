@@ -4,10 +4,10 @@
  */
 import { CheckpointError } from '../errors.js';
 import { prefixRange, requestResult } from './requests.js';
-import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced, type ItemSlice } from './lists.js';
+import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced } from './lists.js';
 import { readSliceSources } from './reads.js';
 import { isChange, resolveRecords, storedWhole } from './checkpoint-chains.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, StoredWriteRecord } from './records.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, ItemSlice, StoredCheckpointRecord, StoredWriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);

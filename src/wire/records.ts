@@ -4,8 +4,8 @@
  * it returns has the exact shape the storage writes. Pure: no LangGraph, no transport.
  */
 import { CheckpointError } from '../errors.js';
-import { isItemSlice, type ListRun, type StoredItem, type StoredList } from '../storage/lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, TypedBytes, WriteRecord } from '../storage/records.js';
+import { isItemSlice } from '../storage/lists.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord, ListRun, StoredItem, StoredList, TypedBytes, WriteRecord } from '../storage/records.js';
 
 /** Serialized bytes with their type tag; `bytes` is standard base64 with padding. */
 export interface WireBytes {

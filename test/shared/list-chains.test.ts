@@ -2,8 +2,8 @@ import { JsonPlusSerializer } from '@langchain/langgraph-checkpoint';
 import { recordBytes } from '../../bench/page/record-bytes.js';
 import { ListCodec } from '../../src/saver/list-codec.js';
 import { CheckpointError } from '../../src/errors.js';
-import { resolveList, type StoredList } from '../../src/storage/lists.js';
-import type { BlobRecord, ChannelVersion } from '../../src/storage/records.js';
+import { resolveList } from '../../src/storage/lists.js';
+import type { BlobRecord, ChannelVersion, StoredList } from '../../src/storage/records.js';
 
 /** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
 function random(seed: number): () => number {

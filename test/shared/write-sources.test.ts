@@ -5,8 +5,8 @@ import { END, MessagesAnnotation, START, StateGraph, StateSchema } from '@langch
 import { CheckpointError } from '../../src/index.js';
 import { readThreadDetails } from '../../src/devtools/reader.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
-import { isItemSlice, slicesOf, type ItemSlice } from '../../src/storage/lists.js';
-import type { BlobRecord, StoredWriteRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
+import { isItemSlice, slicesOf } from '../../src/storage/lists.js';
+import type { BlobRecord, ItemSlice, StoredWriteRecord, TypedBytes, WriteRecord } from '../../src/storage/records.js';
 import { writesIn } from '../../src/storage/task-writes.js';
 import { readWireRecord, toWireRecord } from '../../src/wire/records.js';
 import { MAX_CHECKPOINTS, MAX_SOURCE_BYTES, WriteSources } from '../../src/saver/write-sources.js';
