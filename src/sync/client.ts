@@ -98,8 +98,11 @@ function pause(ms: number, signal: AbortSignal, wake: Promise<void>): Promise<vo
   });
 }
 
-/** A delay that doubles with each failure, up to `MAX_RETRY_MS`, with jitter so that many clients spread out. */
-function backoff(failures: number): number {
+/**
+ * The delay before the next try after `failures` failures in a row, in ms: a random point in the upper half of a
+ * ceiling that doubles from `FIRST_RETRY_MS` up to `MAX_RETRY_MS`, so that clients that failed together spread out.
+ */
+export function backoff(failures: number): number {
   const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** failures);
   return ceiling / 2 + Math.random() * (ceiling / 2);
 }

@@ -15,10 +15,18 @@ const URL_BASE = 'https://sync.invalid/sync';
 class PageServer {
   readonly records: { record: WireRecord; clientId: string | undefined }[] = [];
   readonly pushedBy = new Set<string>();
+  /** While true, every request fails as an unreachable server's does. */
+  down = false;
+  /** Every request, answered or not: its path and when it came (`performance.now()`). */
+  readonly requests: { path: string; at: number }[] = [];
+  /** Every pull's client and cursor, in order. */
+  readonly pulls: { clientId: string | undefined; cursor: string | null }[] = [];
 
   readonly fetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const url = String(input);
     if (!url.startsWith(URL_BASE)) throw new TypeError(`Nothing listens at ${url}.`);
+    this.requests.push({ path: url.slice(URL_BASE.length), at: performance.now() });
+    if (this.down) throw new TypeError('Failed to fetch');
     const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { 'content-type': 'application/json' } });
     if (url.endsWith('/push')) {
       const { records, clientId } = JSON.parse(String(init?.body)) as PushRequest;
@@ -28,6 +36,7 @@ class PageServer {
     }
     if (url.endsWith('/pull')) {
       const { cursor, clientId } = JSON.parse(String(init?.body)) as PullRequest;
+      this.pulls.push({ clientId, cursor: cursor ?? null });
       const from = cursor ? Number(cursor) : 0;
       const changes = this.records.slice(from).filter((entry) => entry.clientId !== clientId).map((entry) => entry.record);
       return json({ changes, cursor: String(this.records.length), more: false, resync: false });
@@ -152,5 +161,62 @@ describe('startSync in the browser', () => {
     const stored = await readEveryRecord(device.dbName);
     expect(stored['checkpoints']!.length).toBeGreaterThan(0);
     expect(holdsText(stored, secret)).toBe(false);
+  });
+
+  it('retries an unreachable server after growing delays that a commit does not cut short and `online` does, telling its subscribers', async () => {
+    const saver = track(new BrowserSaver({ dbName: freshDbName('sync-offline') }));
+    server.down = true;
+    const controller = sync(saver);
+    const states: string[] = [];
+    controller.subscribe((state) => states.push(state.error ? `${state.status} ${state.error.code}` : state.status));
+    // The first round and three retries: after each failure the next waits half to all of 0.5, 1, 2, 4 s.
+    await vi.waitFor(() => expect(server.requests.length).toBe(4), { timeout: 10_000, interval: 20 });
+    const gaps = server.requests.slice(1).map((request, i) => request.at - server.requests[i]!.at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(240);
+    expect(gaps[1]).toBeGreaterThanOrEqual(490);
+    expect(gaps[2]).toBeGreaterThanOrEqual(990);
+    expect(controller.status).toBe('offline');
+    expect(controller.error?.code).toBe('UNAVAILABLE');
+    await expect(controller.syncNow()).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // syncNow tried again at once; the retry after it waits at least 2 s. A commit meanwhile does not cut that short.
+    const lastTry = server.requests.at(-1)!.at;
+    server.down = false;
+    await buildChatGraph(saver).invoke({ messages: [human('written offline', 0)] }, threadConfig('offline'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.records).toEqual([]);
+    // The browser says it is back online: the push goes out now, well before the retry was due.
+    dispatchEvent(new Event('online'));
+    await vi.waitFor(async () => expect(server.checkpointIds('offline')).toEqual(await checkpointIds(saver, 'offline')), { timeout: 1_500, interval: 20 });
+    expect(server.requests.find((request) => request.path === '/push' && request.at > lastTry)!.at - lastTry).toBeLessThan(2_000);
+    await vi.waitFor(() => expect(controller.status).toBe('idle'));
+    expect(states[0]).toBe('syncing');
+    expect(states).toContain('offline UNAVAILABLE');
+    expect(states.slice(states.lastIndexOf('offline UNAVAILABLE') + 1)).toEqual(['syncing', 'idle']);
+  });
+
+  it('pulls from the cursor it stored when it syncs again after a stop, not from the start', async () => {
+    const origin = track(new BrowserSaver({ dbName: freshDbName('sync-cursor-origin') }));
+    const originSync = sync(origin);
+    const graph = buildChatGraph(origin);
+    await graph.invoke({ messages: [human('first', 0)] }, threadConfig('cursor'));
+    await originSync.syncNow();
+
+    const device = track(new BrowserSaver({ dbName: freshDbName('sync-cursor-device') }));
+    const pullsBefore = server.pulls.length;
+    const first = sync(device);
+    await first.syncNow();
+    await first.stop();
+    const { clientId } = server.pulls[pullsBefore]!;
+    const devicePulls = () => server.pulls.filter((pull) => pull.clientId === clientId).map((pull) => pull.cursor);
+    expect(devicePulls()[0]).toBeNull();
+    const reached = String(server.records.length);
+
+    await graph.invoke({ messages: [human('second', 1)] }, threadConfig('cursor'));
+    await originSync.syncNow();
+    // A new controller on the same database, as after a reload: it asks for what came after what it has.
+    const seen = devicePulls().length;
+    await sync(device).syncNow();
+    expect(devicePulls()[seen]).toBe(reached);
+    expect(await checkpointIds(device, 'cursor')).toEqual(await checkpointIds(origin, 'cursor'));
   });
 });

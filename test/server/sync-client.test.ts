@@ -308,6 +308,34 @@ describe('startSync', () => {
     await until(() => b.changes.some((change) => change.kind === 'delete' && change.thread_id === 'doomed'), 'B hears of the deletion');
   });
 
+  it('keeps a prune local: the server and the other device keep every checkpoint, and the pruning device goes on without them', async () => {
+    const a = device();
+    const b = device();
+    const turns: [string, number, number][] = [['one', 0, 0], ['two', 1, 0], ['three', 2, 0]];
+    await chat(a.saver, 'pruned', turns);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    const all = await checkpointIds(a.saver, 'pruned');
+    expect(await checkpointIds(b.saver, 'pruned')).toEqual(all);
+
+    await a.saver.prune({ threadIds: ['pruned'], keepLatest: 1, keepAncestors: false });
+    const kept = await checkpointIds(a.saver, 'pruned');
+    expect(kept).toHaveLength(1);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    for (const on of [b.saver, server.saver]) expect(await checkpointIds(on, 'pruned')).toEqual(all);
+    expect(await checkpointIds(a.saver, 'pruned')).toEqual(kept);
+
+    // A's next turn builds on what it kept and reaches B, whose state is the whole conversation's.
+    await chat(a.saver, 'pruned', [['four', 3, 0]]);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    expect(await values(b.saver, 'pruned')).toEqual(await replay([...turns, ['four', 3, 0]]));
+    expect(await values(a.saver, 'pruned')).toEqual(await values(b.saver, 'pruned'));
+    expect((await checkpointIds(b.saver, 'pruned')).length).toBe(all.length + 3);
+  });
+
   it('sends a push again after a 500 or a cut-off answer: nothing lost, nothing stored twice', async () => {
     const a = device();
     const b = device();
