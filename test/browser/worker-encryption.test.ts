@@ -3,19 +3,14 @@ import { BrowserSaver, BrowserStore, CheckpointError, WorkerSaver, WorkerStore }
 import { buildChatGraph } from '../support/chat-graph.js';
 import { freshDbName } from '../support/fixtures.js';
 import { holdsText, readEveryRecord } from '../support/raw-records.js';
+import { watchedWorker } from '../support/watched-worker.js';
 
 const SECRET = 'heron-5120-slate';
 
-/** The package's worker, with every message the page posts to it kept for inspection. */
-function watchedWorker(): { worker: Worker; posted: unknown[] } {
-  const worker = new Worker(new URL('../../src/worker.ts', import.meta.url), { type: 'module' });
+/** The package's worker, with every message the page posts to it kept: the secret where one holds it, else a copy. */
+function watchedWorkerPosts(): { worker: Worker; posted: unknown[] } {
   const posted: unknown[] = [];
-  const post = worker.postMessage.bind(worker) as (message: unknown, transfer?: Transferable[] | StructuredSerializeOptions) => void;
-  // Scanned before posting: transferred buffers are empty on this side afterwards.
-  worker.postMessage = (message: unknown, transfer?: Transferable[] | StructuredSerializeOptions) => {
-    posted.push(holdsText(message, SECRET) ? SECRET : structuredClone(message));
-    post(message, transfer);
-  };
+  const worker = watchedWorker((message) => posted.push(holdsText(message, SECRET) ? SECRET : structuredClone(message)));
   return { worker, posted };
 }
 
@@ -32,7 +27,7 @@ describe('WorkerSaver with encryption', () => {
   it('encrypts on the page: nothing posted to the worker, nor stored by it, holds the plaintext', async () => {
     const dbName = freshDbName('worker-encryption');
     const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    const { worker, posted } = watchedWorker();
+    const { worker, posted } = watchedWorkerPosts();
     const saver = new WorkerSaver({ dbName, worker, encryption: { key } });
     try {
       const messages = await runChat(saver);
@@ -57,7 +52,7 @@ describe('WorkerSaver with encryption', () => {
 
   it('posts the plaintext without encryption (the interception sees what crosses)', async () => {
     const dbName = freshDbName('worker-clear');
-    const { worker, posted } = watchedWorker();
+    const { worker, posted } = watchedWorkerPosts();
     const saver = new WorkerSaver({ dbName, worker });
     try {
       await runChat(saver);
@@ -72,7 +67,7 @@ describe('WorkerSaver with encryption', () => {
   it('WorkerStore encrypts on the page too: no posted message and no stored item holds the value', async () => {
     const dbName = freshDbName('worker-store-encryption');
     const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
-    const { worker, posted } = watchedWorker();
+    const { worker, posted } = watchedWorkerPosts();
     const store = new WorkerStore({ dbName, worker, encryption: { key, clearFields: ['kind'] } });
     try {
       await store.put(['notes'], 'n1', { kind: 'secret', text: `note ${SECRET}` });

@@ -1,4 +1,5 @@
-import { BaseCheckpointSaver, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import { BaseMessage } from '@langchain/core/messages';
+import { BaseCheckpointSaver, JsonPlusSerializer, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
 import { BrowserSaver } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
@@ -6,46 +7,25 @@ import { isItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, ChannelVersion, StoredCheckpointRecord } from '../../src/storage/records.js';
 import { recordBytes } from '../../bench/page/record-bytes.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
+import { playChat as play } from '../support/chat-play.js';
 import { checkpointId, collect, makeCheckpoint, makeMetadata, threadConfig, useFreshSavers } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
 import { legacyDatabaseExport } from '../support/legacy-database.js';
 
-/** A small deterministic generator, so that a failing sequence can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state * 1664525 + 1013904223) >>> 0;
-    return state / 2 ** 32;
-  };
-}
+/** LangGraph's serializer, counting the messages it is given to serialize (alone, or in arrays and objects). */
+class MessageCountingSerializer extends JsonPlusSerializer {
+  messages = 0;
 
-const WORDS = ['hello', 'remove', 'replace', 'fanout', 'sub', 'tell me more', 'and then?'];
-
-/**
- * Plays one random conversation: turns with every kind of reply, and forks (`updateState` on an earlier
- * checkpoint, then a turn from there). Returns what a user of the graph sees: the state and the whole history.
- */
-async function play(checkpointer: BaseCheckpointSaver, seed: number, turns: number, delta: boolean, snapshotFrequency?: number) {
-  const next = random(seed);
-  const graph = buildChatGraph(checkpointer, snapshotFrequency === undefined ? { delta } : { delta, snapshotFrequency });
-  const config = { configurable: { thread_id: `chat-${seed}` } };
-  for (let turn = 0; turn < turns; turn += 1) {
-    const text = `${WORDS[Math.floor(next() * WORDS.length)]} ${'x'.repeat(Math.floor(next() * 50))}`;
-    if (turn > 3 && next() < 0.15) {
-      const history = [];
-      for await (const snapshot of graph.getStateHistory(config)) history.push(snapshot);
-      const from = history[Math.floor(next() * history.length)]!;
-      const forked = await graph.updateState(from.config, { messages: [human(`fork ${text}`, turn, 1)] });
-      await graph.invoke({ messages: [human(text, turn, 2)] }, forked);
-      continue;
-    }
-    await graph.invoke({ messages: [human(text, turn)] }, config);
+  override async dumpsTyped(value: unknown): Promise<[string, Uint8Array]> {
+    const count = (found: unknown): number => {
+      if (found instanceof BaseMessage) return 1;
+      if (Array.isArray(found)) return found.reduce((sum: number, item) => sum + count(item), 0);
+      if (typeof found === 'object' && found !== null && !ArrayBuffer.isView(found)) return Object.values(found).reduce((sum: number, item) => sum + count(item), 0);
+      return 0;
+    };
+    this.messages += count(value);
+    return super.dumpsTyped(value);
   }
-  const history = [];
-  for await (const snapshot of graph.getStateHistory(config)) {
-    history.push({ values: snapshot.values, next: snapshot.next, step: snapshot.metadata?.step, source: snapshot.metadata?.source });
-  }
-  return { state: (await graph.getState(config)).values, history };
 }
 
 describe('long conversations: what is stored as lists reads back as MemorySaver keeps it', () => {
@@ -56,8 +36,12 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
       const saver = newSaver();
       const stored = await play(saver, seed, 30, delta);
       const expected = await play(new MemorySaver(), seed, 30, delta);
+      // The seed played forks and every kind of reply: removals, replacements, a Send fan-out and the subgraph.
+      expect(stored.forks).toBeGreaterThan(0);
+      expect([...stored.words]).toEqual(expect.arrayContaining(['remove', 'replace', 'fanout', 'sub']));
       expect(stored.state).toEqual(expected.state);
       expect(stored.history).toEqual(expected.history);
+      expect(stored.tuples).toEqual(expected.tuples);
       // And again through a new saver on the same database, as after a reload.
       const reopened = newSaver({ dbName: saver.dbName });
       const graph = buildChatGraph(reopened, { delta });
@@ -71,8 +55,12 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     const saver = newSaver();
     const stored = await play(saver, seed, 30, true, 3);
     const expected = await play(new MemorySaver(), seed, 30, true, 3);
+    // The seed played forks and every kind of reply: removals, replacements, a Send fan-out and the subgraph.
+    expect(stored.forks).toBeGreaterThan(0);
+    expect([...stored.words]).toEqual(expect.arrayContaining(['remove', 'replace', 'fanout', 'sub']));
     expect(stored.state).toEqual(expected.state);
     expect(stored.history).toEqual(expected.history);
+    expect(stored.tuples).toEqual(expected.tuples);
     // The subgraph keeps its messages with the plain reducer, in a namespace of its own.
     const snapshots = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages' && blob.checkpoint_ns === '');
     expect(snapshots.length).toBeGreaterThan(5);
@@ -98,16 +86,46 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     expect(((await graph.getState(config)).values.messages as unknown[]).length).toBe(80);
   });
 
-  it('reads the history of DeltaChannel values in one walk, equal to the base class\'s walk at every checkpoint', async () => {
+  it.each([
+    { snapshots: "LangGraph's default", snapshotFrequency: undefined },
+    { snapshots: 'every third update', snapshotFrequency: 3 },
+  ])('reads the history of DeltaChannel values in one read transaction, without a getTuple, equal to the base class\'s walk at every checkpoint (snapshots: $snapshots)', async ({ snapshotFrequency }) => {
     const saver = newSaver();
-    await play(saver, 4, 25, true);
+    const { forks } = await play(saver, 4, 25, true, snapshotFrequency);
+    expect(forks).toBeGreaterThan(0);
     const checkpoints = await collect(saver.list({ configurable: { thread_id: 'chat-4' } }));
     expect(checkpoints.length).toBeGreaterThan(50);
-    for (const { config } of checkpoints) {
-      const options = { config, channels: ['messages', 'no-such-channel'] };
-      expect(await saver.getDeltaChannelHistory(options)).toEqual(await BaseCheckpointSaver.prototype.getDeltaChannelHistory.call(saver, options));
+    const getTuple = vi.spyOn(saver, 'getTuple');
+    const transaction = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    try {
+      for (const { config } of checkpoints) {
+        const options = { config, channels: ['messages', 'no-such-channel'] };
+        const walked = await BaseCheckpointSaver.prototype.getDeltaChannelHistory.call(saver, options);
+        getTuple.mockClear();
+        transaction.mockClear();
+        expect(await saver.getDeltaChannelHistory(options)).toEqual(walked);
+        expect(getTuple).not.toHaveBeenCalled();
+        expect(transaction.mock.calls.map(([, mode]) => mode ?? 'readonly')).toEqual(['readonly']);
+      }
+    } finally {
+      getTuple.mockRestore();
+      transaction.mockRestore();
     }
     expect(await saver.getDeltaChannelHistory({ config: { configurable: { thread_id: 'none' } }, channels: ['messages'] })).toEqual({ messages: { writes: [] } });
+  });
+
+  it.each([false, true])('serializes each new message at most twice a turn and no other message, however long the conversation (DeltaChannel: %s)', async (delta) => {
+    const serde = new MessageCountingSerializer();
+    const graph = buildChatGraph(newSaver({ serde }), { delta });
+    const perTurn: number[] = [];
+    for (let turn = 0; turn < 12; turn += 1) {
+      const before = serde.messages;
+      await graph.invoke({ messages: [human(`turn ${turn} ${'words '.repeat(20)}`, turn)] }, threadConfig('serialized'));
+      perTurn.push(serde.messages - before);
+    }
+    // A turn brings two messages: its human message and the reply (once as a task's write, once as a list item).
+    expect(perTurn[0]).toBeLessThanOrEqual(4);
+    expect(perTurn).toEqual(perTurn.map(() => perTurn[0]));
   });
 
   it('stores each message about once, however long the conversation', async () => {
