@@ -17,7 +17,8 @@ async function crashAndCheck(pages: ServedPages, saver: 'browser' | 'worker') {
     await page.goto(pages.url(`crash.html?saver=${saver}`));
     await page.waitForFunction(() => (window as unknown as { harness?: unknown }).harness !== undefined);
     await callHarness(page, 'write');
-    while (committed.length < 60) await new Promise((done) => setTimeout(done, 20));
+    // Past the first anchor of the conversation's lists (256 versions), so reads follow anchors and edits.
+    while (committed.length < 300) await new Promise((done) => setTimeout(done, 20));
     await killable.kill();
 
     const context = await launchChromium(profile.dir);

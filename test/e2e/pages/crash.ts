@@ -1,6 +1,7 @@
 // An agent that writes checkpoints as fast as it can, reporting each `put` that resolved, until the browser dies;
 // and, after the relaunch, a check of what the database holds.
-import { Annotation, END, START, StateGraph, type BaseCheckpointSaver } from '@langchain/langgraph/web';
+import { AIMessage, type BaseMessage } from '@langchain/core/messages';
+import { Annotation, END, START, StateGraph, messagesStateReducer, type BaseCheckpointSaver } from '@langchain/langgraph/web';
 import { BrowserSaver, WorkerSaver, installBrowserAsyncContext } from '../../../src/index.js';
 
 installBrowserAsyncContext();
@@ -14,10 +15,14 @@ const State = Annotation.Root({
   b: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
   c: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
   d: Annotation<string>({ reducer: (_, next) => next, default: () => '' }),
-  // A list that grows by one entry a step, as a conversation does: stored as edits of the list before.
-  log: Annotation<string[]>({ reducer: (list, more) => [...list, ...more], default: () => [] }),
+  // A conversation that grows by one message a step, on LangGraph's own reducer: stored as lists that build on the
+  // list before, with an anchor every 256 versions.
+  messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
 });
-const STATE_CHANNELS = ['step', 'a', 'b', 'c', 'd', 'log'];
+const STATE_CHANNELS = ['step', 'a', 'b', 'c', 'd', 'messages'];
+
+/** The message step `n` adds. */
+const messageText = (n: number) => `message ${n} `.repeat(20);
 
 function buildLoop(saver: BaseCheckpointSaver) {
   const channels = ['a', 'b', 'c', 'd'] as const;
@@ -25,7 +30,7 @@ function buildLoop(saver: BaseCheckpointSaver) {
     .addNode('work', (state) => ({
       step: state.step + 1,
       [channels[state.step % 4]!]: `step ${state.step + 1} `.repeat(500),
-      log: [`entry ${state.step + 1} `.repeat(20)],
+      messages: [new AIMessage({ id: `m-${state.step + 1}`, content: messageText(state.step + 1) })],
     }))
     .addEdge(START, 'work')
     // Runs of 500 steps: a recursion limit in the millions makes LangGraph allocate for all of them up front.
@@ -57,7 +62,7 @@ declare global {
   /**
    * After the relaunch: which reported checkpoints are missing, and which stored ones are not whole: a state
    * channel version without its value record (a half-written put), or a state that does not read back as written
-   * (the list one entry a step, every version it builds on there).
+   * (the conversation one message a step, each as that step wrote it: every list version it builds on is there).
    */
   verify: async (reported: string[]) => {
     const saver = new BrowserSaver({ dbName });
@@ -70,8 +75,11 @@ declare global {
     let stored = 0;
     for await (const { checkpoint } of saver.list({ configurable: { thread_id: 'crash' } })) {
       stored += 1;
-      const { step, log } = checkpoint.channel_values as { step?: number; log?: string[] };
-      if (step !== undefined && (log?.length ?? 0) !== step) withoutValues.push(`${checkpoint.id}/log has ${log?.length} entries at step ${step}`);
+      const { step, messages = [] } = checkpoint.channel_values as { step?: number; messages?: BaseMessage[] };
+      if (step !== undefined) {
+        const wrong = messages.length === step ? messages.findIndex((message, i) => message.id !== `m-${i + 1}` || message.content !== messageText(i + 1)) : 0;
+        if (wrong !== -1) withoutValues.push(`${checkpoint.id}/messages: ${messages.length} at step ${step}, message ${wrong} not as written`);
+      }
       // Every state channel the checkpoint names has its value, held in the record (a small one) or stored beside it.
       for (const channel of Object.keys(checkpoint.channel_versions)) {
         if (STATE_CHANNELS.includes(channel) && !(channel in checkpoint.channel_values)) withoutValues.push(`${checkpoint.id}/${channel}`);
