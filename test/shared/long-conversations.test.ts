@@ -3,7 +3,8 @@ import { BaseCheckpointSaver, JsonPlusSerializer, MemorySaver, type CheckpointMe
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
 import { BrowserSaver } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
-import { isItemSlice } from '../../src/storage/lists.js';
+import { readThreadDetails, searchThread } from '../../src/devtools/reader.js';
+import { EDITS_PER_ANCHOR, isItemSlice } from '../../src/storage/lists.js';
 import type { BlobRecord, ChannelVersion, StoredCheckpointRecord } from '../../src/storage/records.js';
 import { recordBytes } from '../../bench/page/record-bytes.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
@@ -126,6 +127,36 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     // A turn brings two messages: its human message and the reply (once as a task's write, once as a list item).
     expect(perTurn[0]).toBeLessThanOrEqual(4);
     expect(perTurn).toEqual(perTurn.map(() => perTurn[0]));
+  });
+
+  it('the devtools reader shows every checkpoint of a chat stored as lists past an anchor as the saver reads it, and finds a message where it came in', async () => {
+    const saver = newSaver();
+    const graph = buildChatGraph(saver);
+    const config = threadConfig('read-by-devtools');
+    for (let turn = 0; turn < 130; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}: needle-${turn}.`, turn)] }, config);
+    const lists = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages' && blob.list);
+    expect(lists.length).toBeGreaterThan(EDITS_PER_ANCHOR);
+
+    const tuples = await collect(saver.list(config));
+    const details = new Map((await readThreadDetails(saver.dbName, 'read-by-devtools')).map((detail) => [detail.checkpoint_id, detail]));
+    expect(details.size).toBe(tuples.length);
+    type Shown = { kwargs: { id: string; content: string } };
+    for (const { checkpoint } of tuples) {
+      const shown = (details.get(checkpoint.id)!.channel_values['messages'] ?? []) as Shown[];
+      const read = (checkpoint.channel_values['messages'] ?? []) as BaseMessage[];
+      expect(shown.map(({ kwargs }) => [kwargs.id, kwargs.content])).toEqual(read.map((message) => [message.id, message.content]));
+    }
+
+    // A message is found where the list that brought it in was stored, and in every later version of the list.
+    const hits = (await searchThread(saver.dbName, 'read-by-devtools', 'needle-97.')).filter((hit) => hit.where === 'channel "messages"');
+    const versions = new Map(tuples.map(({ checkpoint }) => [checkpoint.id, checkpoint.channel_versions['messages']]));
+    const expected = tuples.filter(
+      ({ checkpoint, parentConfig }) =>
+        versions.get(String(parentConfig?.configurable?.checkpoint_id)) !== checkpoint.channel_versions['messages'] &&
+        ((checkpoint.channel_values['messages'] ?? []) as BaseMessage[]).some((message) => message.content === 'turn 97: needle-97.'),
+    );
+    expect(expected.length).toBeGreaterThan(60);
+    expect(hits.map((hit) => hit.checkpoint.checkpoint_id).sort()).toEqual(expected.map(({ checkpoint }) => checkpoint.id).sort());
   });
 
   it('stores each message about once, however long the conversation', async () => {
