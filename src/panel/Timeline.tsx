@@ -2,7 +2,7 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import type { CheckpointSummary } from '../devtools/data-source.js';
 import { relativeTime } from './format.js';
-import { ancestryOf, layoutLanes, type LaneRow } from './lanes.js';
+import { ancestryOf, laneNodesOf, layoutLanes, type LaneRow } from './lanes.js';
 import { formatDuration, stepDurations } from './timing.js';
 
 const ROW_HEIGHT = 24;
@@ -51,15 +51,7 @@ export interface TimelineProps {
 /** The thread as a tree in lanes, newest first, virtualized; arrow keys move the selection. */
 export function Timeline({ checkpoints, selectedId, onSelect, hits, now }: TimelineProps) {
   const scroller = useRef<HTMLDivElement>(null);
-  const nodes = useMemo(
-    () =>
-      checkpoints.map((entry) => ({
-        id: entry.checkpoint_id,
-        parent: entry.parent_checkpoint_id,
-        fork: entry.source === 'update' || entry.source === 'fork',
-      })),
-    [checkpoints],
-  );
+  const nodes = useMemo(() => laneNodesOf(checkpoints), [checkpoints]);
   const layout = useMemo(() => layoutLanes(nodes), [nodes]);
   const durations = useMemo(() => stepDurations(checkpoints), [checkpoints]);
   // A checkpoint nothing continues from, still waiting to run nodes, is where a run paused (a breakpoint, or an

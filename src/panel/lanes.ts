@@ -6,6 +6,8 @@
  * earlier checkpoint) starts a branch in the lowest free lane, which runs down to the checkpoint it came from
  * and joins it there. A branch's own continuations stay in its lane.
  */
+import type { CheckpointSummary } from '../devtools/data-source.js';
+
 export interface LaneNode {
   id: string;
   parent: string | null;
@@ -35,6 +37,15 @@ export interface LaneLayout {
 const MAIN_LANE = 0;
 /** Lane 0 waits for the main line's newest checkpoint before any branch may take it. */
 const RESERVED = Symbol('main line');
+
+/** The lane nodes of a namespace's checkpoints, as the devtools read them. */
+export function laneNodesOf(checkpoints: readonly CheckpointSummary[]): LaneNode[] {
+  return checkpoints.map((entry) => ({
+    id: entry.checkpoint_id,
+    parent: entry.parent_checkpoint_id,
+    fork: entry.source === 'update' || entry.source === 'fork',
+  }));
+}
 
 /** `nodes` newest first (by id, descending), as the timeline shows them. */
 export function layoutLanes(nodes: readonly LaneNode[]): LaneLayout {

@@ -10,6 +10,8 @@ import { openDB } from 'idb';
 import { BrowserSaver, CheckpointError, type BrowserSaverOptions, type CheckpointChange } from '../../src/index.js';
 import { toNodeListener, type SyncHandler } from '../../src/server/index.js';
 import { startSync, type SyncController, type SyncOptions, type SyncState } from '../../src/sync/index.js';
+import { readHistory } from '../../src/devtools/reader.js';
+import { laneNodesOf, layoutLanes } from '../../src/panel/lanes.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
 import { holdsText, readEveryRecord } from '../support/raw-records.js';
@@ -278,6 +280,16 @@ describe('startSync', () => {
         .map((snapshot) => snapshot.values);
       for (const branch of expected) expect(heads).toContainEqual(branch);
     }
+    // The panel's timeline on each device: the three branches in three lanes, laid out alike.
+    const lanes = async (on: BrowserSaver) => {
+      const checkpoints = await readHistory(on.dbName, { thread_id: 'shared', checkpoint_ns: '', limit: 1_000 });
+      const heads = checkpoints.filter((checkpoint) => !checkpoints.some((child) => child.parent_checkpoint_id === checkpoint.checkpoint_id));
+      const { rows, width } = layoutLanes(laneNodesOf(checkpoints));
+      return { width, headLanes: heads.map((head) => rows[checkpoints.indexOf(head)]!.lane).sort() };
+    };
+    const onA = await lanes(a.saver);
+    expect(onA).toEqual({ width: 3, headLanes: [0, 1, 2] });
+    expect(await lanes(b.saver)).toEqual(onA);
   });
 
   it('deletes a thread deleted on another device, and it stays deleted whatever that device still pushes', async () => {
