@@ -128,4 +128,29 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
     await expect.poll(async () => (await titles(pageB)).length, { timeout: 30_000 }).toBe(5);
     await expect.poll(() => localState(pageB), { timeout: 30_000 }).toEqual({ checkpoints: made.checkpoints, outbox: 0 });
   }, 240_000);
+
+  it('syncs from one tab of a profile at a time, and from another once that tab is closed, losing nothing', async () => {
+    const { context: contextA, page: first } = await launchA();
+    await settled(first);
+    const second = await contextA.newPage();
+    await second.goto(`${server.origin}/`);
+    const pushesFrom = new Map<Page, number>([[first, 0], [second, 0]]);
+    for (const page of [first, second]) page.on('request', (request) => request.url().endsWith('/sync/push') && pushesFrom.set(page, pushesFrom.get(page)! + 1));
+
+    // A conversation made in the second tab goes up through the first, which opened first and holds the sync lock.
+    await converse(second, 'feed the cat');
+    await expect.poll(() => localState(second), { timeout: 30_000 }).toMatchObject({ outbox: 0 });
+    expect([pushesFrom.get(first)! > 0, pushesFrom.get(second)]).toEqual([true, 0]);
+
+    // The first tab closes: the second takes the lock over and pushes what is made next.
+    await first.close();
+    await converse(second, 'water the fern');
+    await settled(second);
+    expect(pushesFrom.get(second)).toBeGreaterThan(0);
+    await expectServerHoldsOnce((await localState(second)).checkpoints);
+    await expect.poll(async () => (await titles(pageB)).filter((title) => title === 'note: feed the cat' || title === 'note: water the fern').sort(), { timeout: 30_000 }).toEqual([
+      'note: feed the cat',
+      'note: water the fern',
+    ]);
+  }, 180_000);
 });
