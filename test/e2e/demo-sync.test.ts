@@ -78,22 +78,29 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
     await expectServerHoldsOnce((await localState(pageA)).checkpoints);
   }, 120_000);
 
-  it('completes the outbox of a browser killed (SIGKILL) while its push was in flight, once', async () => {
+  it('completes the outbox of a browser killed (SIGKILL) after the server stored its push and before the answer came, once', async () => {
     const killable = await launchKillableChromium(profileA.dir);
     closeA.push(killable.kill);
     const pageA = killable.context.pages()[0] ?? (await killable.context.newPage());
     await pageA.goto(`${server.origin}/`);
     await settled(pageA);
-    // Offline, the commits pile up in the outbox; back online, they go up in one push, and the browser dies with it.
+    // Offline, the commits pile up in the outbox; back online, they go up in one push. The server stores it, its
+    // answer is held back from the page, and the browser dies waiting for it.
     await killable.context.setOffline(true);
     await converse(pageA, 'call Ada');
     await converse(pageA, 'pay rent');
     const made = await localState(pageA);
     expect(made.outbox).toBeGreaterThan(0);
-    const pushed = new Promise<void>((resolve) => killable.context.on('request', (request) => request.url().endsWith('/sync/push') && resolve()));
+    const stored = new Promise<void>((resolve) =>
+      killable.context.route('**/sync/push', async (route) => {
+        expect((await route.fetch()).status()).toBe(200);
+        resolve();
+      }),
+    );
     await killable.context.setOffline(false);
-    await pushed;
+    await stored;
     await killable.kill();
+    expect([...(await serverCheckpoints()).keys()]).toEqual(expect.arrayContaining(made.checkpoints));
 
     const { page: relaunched } = await launchA();
     await settled(relaunched);
@@ -152,5 +159,29 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
       'note: feed the cat',
       'note: water the fern',
     ]);
+  }, 180_000);
+
+  it('completes the outbox of a browser killed (SIGKILL) while its push had not reached the server, once', async () => {
+    const killable = await launchKillableChromium(profileA.dir);
+    closeA.push(killable.kill);
+    const pageA = killable.context.pages()[0] ?? (await killable.context.newPage());
+    await pageA.goto(`${server.origin}/`);
+    await settled(pageA);
+    await killable.context.setOffline(true);
+    await converse(pageA, 'fix the bike');
+    const made = await localState(pageA);
+    // The push leaves the page and is held before the server: the browser dies with it unsent.
+    const held = new Promise<void>((resolve) => killable.context.route('**/sync/push', () => resolve()));
+    await killable.context.setOffline(false);
+    await held;
+    await killable.kill();
+    const before = await serverCheckpoints();
+    const unsent = made.checkpoints.filter((key) => !before.has(key));
+    expect(unsent.length).toBeGreaterThan(0);
+
+    const { page: relaunched } = await launchA();
+    await settled(relaunched);
+    expect((await localState(relaunched)).checkpoints).toEqual(made.checkpoints);
+    await expectServerHoldsOnce(made.checkpoints);
   }, 180_000);
 });
