@@ -3,6 +3,7 @@
 // what they pushed outlives a stop and a SIGKILL of the server.
 import { rmSync } from 'node:fs';
 import type { BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
+import pg from 'pg';
 import { buildApp } from '../support/build-app.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { DEMO_CONFIG, startDemoServer, type DemoServer, type DemoServerOptions } from '../support/demo-server.js';
@@ -13,6 +14,34 @@ const databases: [string, { embedded: boolean; options: () => Promise<DemoServer
   ['the embedded PGlite', { embedded: true, options: async () => ({}) }],
   ['PostgreSQL from JUNCTURE_DATABASE_URL', { embedded: false, options: async () => ({ databaseUrl: await freshDatabase() }) }],
 ];
+
+/**
+ * A lock on one of PostgresSaver's tables that a push has to wait for, held by a connection of the test's own until
+ * `release`: `untilWaitedFor` resolves once another connection waits for it.
+ */
+async function holdTable(databaseUrl: string, table: string) {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query(`LOCK TABLE ${table} IN EXCLUSIVE MODE`);
+  return {
+    async untilWaitedFor(): Promise<void> {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        const { rows } = await client.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        );
+        if (rows[0]!.waiting > 0) return;
+        if (Date.now() > deadline) throw new Error(`Nothing waited for the lock on ${table}.`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    },
+    async release(): Promise<void> {
+      await client.query('ROLLBACK');
+      await client.end();
+    },
+  };
+}
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -39,9 +68,13 @@ describe.each(databases)('the demo server on %s', (_label, { embedded, options }
 
   let outDir: string | undefined;
 
+  let databaseUrl: string | undefined;
+
   beforeAll(async () => {
     outDir = await buildApp(DEMO_CONFIG);
-    server = await startDemoServer({ ...(await options()), outDir });
+    const serverOptions = await options();
+    databaseUrl = serverOptions.databaseUrl;
+    server = await startDemoServer({ ...serverOptions, outDir });
     endpoint = endpointAt(server.syncUrl);
   }, 180_000);
   afterEach(async () => {
@@ -106,19 +139,25 @@ describe.each(databases)('the demo server on %s', (_label, { embedded, options }
     }
     const outbox = await a.outbox();
     const started = Date.now();
+    // On PostgreSQL the push is held inside its transaction, waiting for a lock on the saver's values table, so the
+    // kill lands in the middle of it. The embedded PGlite is the server's own, so there it is a matter of timing.
+    const blocker = databaseUrl === undefined ? undefined : await holdTable(databaseUrl, 'checkpoint_blobs');
     const cut = a.push().then(
       () => 'acknowledged',
       () => 'failed',
     );
-    // Killed while the push is under way (or, on a fast machine, just after): either way the retry must settle it.
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    if (blocker) await blocker.untilWaitedFor();
+    else await new Promise((resolve) => setTimeout(resolve, 150));
     await server.kill();
+    await blocker?.release();
     const outcome = await cut;
     console.info(`push of ${outbox.length} records: ${outcome} when the server was killed after ${Date.now() - started} ms`);
     await server.start();
     const retried = await endpoint.push('alice', outbox, a.clientId);
     expect(retried.stored + retried.duplicates).toBe(outbox.length);
     if (outcome === 'acknowledged') expect(retried.stored).toBe(0);
+    // Killed in the middle: nothing of it had been kept, and the retry stores all of it.
+    if (blocker) expect([outcome, retried.stored]).toEqual(['failed', outbox.length]);
     const b = device();
     await b.pull();
     expect(await stateOf(b.saver, 'cut')).toEqual(await stateOf(a.saver, 'cut'));
