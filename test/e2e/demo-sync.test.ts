@@ -28,6 +28,20 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
     return { context, page };
   }
 
+  /** Profile A in a browser the test can kill (SIGKILL), with conversations made offline: they wait in the outbox. */
+  async function conversedOffline(conversations: string[]) {
+    const killable = await launchKillableChromium(profileA.dir);
+    closeA.push(killable.kill);
+    const page = killable.context.pages()[0] ?? (await killable.context.newPage());
+    await page.goto(`${server.origin}/`);
+    await settled(page);
+    await killable.context.setOffline(true);
+    for (const title of conversations) await converse(page, title);
+    const made = await localState(page);
+    expect(made.outbox).toBeGreaterThan(0);
+    return { killable, made };
+  }
+
   /** Every checkpoint the server holds, as a fresh device pulls them: key → how many times it came. */
   async function serverCheckpoints(): Promise<Map<string, number>> {
     const counts = new Map<string, number>();
@@ -79,18 +93,9 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
   }, 120_000);
 
   it('completes the outbox of a browser killed (SIGKILL) after the server stored its push and before the answer came, once', async () => {
-    const killable = await launchKillableChromium(profileA.dir);
-    closeA.push(killable.kill);
-    const pageA = killable.context.pages()[0] ?? (await killable.context.newPage());
-    await pageA.goto(`${server.origin}/`);
-    await settled(pageA);
-    // Offline, the commits pile up in the outbox; back online, they go up in one push. The server stores it, its
-    // answer is held back from the page, and the browser dies waiting for it.
-    await killable.context.setOffline(true);
-    await converse(pageA, 'call Ada');
-    await converse(pageA, 'pay rent');
-    const made = await localState(pageA);
-    expect(made.outbox).toBeGreaterThan(0);
+    // Back online, the commits go up in one push. The server stores it, its answer is held back from the page, and
+    // the browser dies waiting for it.
+    const { killable, made } = await conversedOffline(['call Ada', 'pay rent']);
     const stored = new Promise<void>((resolve) =>
       killable.context.route('**/sync/push', async (route) => {
         expect((await route.fetch()).status()).toBe(200);
@@ -162,14 +167,7 @@ describe('the demo on two devices (two Chromium profiles, one demo server)', () 
   }, 180_000);
 
   it('completes the outbox of a browser killed (SIGKILL) while its push had not reached the server, once', async () => {
-    const killable = await launchKillableChromium(profileA.dir);
-    closeA.push(killable.kill);
-    const pageA = killable.context.pages()[0] ?? (await killable.context.newPage());
-    await pageA.goto(`${server.origin}/`);
-    await settled(pageA);
-    await killable.context.setOffline(true);
-    await converse(pageA, 'fix the bike');
-    const made = await localState(pageA);
+    const { killable, made } = await conversedOffline(['fix the bike']);
     // The push leaves the page and is held before the server: the browser dies with it unsent.
     const held = new Promise<void>((resolve) => killable.context.route('**/sync/push', () => resolve()));
     await killable.context.setOffline(false);
