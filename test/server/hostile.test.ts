@@ -58,9 +58,12 @@ describe('hostile clients', () => {
     await expectNothingStored([records[0]!.thread_id]);
   });
 
-  it('2. a forged token: 401', async () => {
+  it('2. a forged token: 401 on push, pull and live', async () => {
     const records = await threadRecords();
-    await expectRefused(await server.call('push', { user: null, headers: { authorization: 'Bearer token-alice-forged' }, body: { records } }), 401, 'unauthenticated', /credentials/);
+    const forged = { user: null, headers: { authorization: 'Bearer token-alice-forged' } };
+    await expectRefused(await server.call('push', { ...forged, body: { records } }), 401, 'unauthenticated', /credentials/);
+    await expectRefused(await server.call('pull', { ...forged, body: {} }), 401, 'unauthenticated', /credentials/);
+    await expectRefused(await server.call('live', forged), 401, 'unauthenticated', /credentials/);
     await expectNothingStored([records[0]!.thread_id]);
   });
 
@@ -99,14 +102,20 @@ describe('hostile clients', () => {
     await expectNothingStored([records[0]!.thread_id]);
   });
 
-  it('5. malformed JSON: 400 invalid_json', async () => {
+  it('5. malformed JSON: 400 invalid_json, nothing of what it began stored', async () => {
+    const records = await threadRecords();
+    const cutShort = JSON.stringify({ records }).slice(0, -2);
+    await expectRefused(await server.call('push', { raw: cutShort }), 400, 'invalid_json', /not valid JSON/);
+    await expectNothingStored([records[0]!.thread_id]);
     await expectRefused(await server.call('push', { raw: '{"records": [' }), 400, 'invalid_json', /not valid JSON/);
     await expectRefused(await server.call('push', { raw: '\u00ff\u00fe' }), 400, 'invalid_json', /not valid JSON/);
     await expectRefused(await server.call('push', { raw: '[1, 2]' }), 400, 'invalid_request', /must be a JSON object/);
   });
 
-  it('6. a body that is not JSON: 415', async () => {
-    await expectRefused(await server.call('push', { raw: '{"records": []}', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type', /application\/json/);
+  it('6. a body that is not JSON: 415, nothing stored even when it holds a valid push', async () => {
+    const records = await threadRecords();
+    await expectRefused(await server.call('push', { body: { records }, headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type', /application\/json/);
+    await expectNothingStored([records[0]!.thread_id]);
   });
 
   it('7. wrong types: 400 naming the field, nothing of the batch stored', async () => {
@@ -213,7 +222,10 @@ describe('hostile clients', () => {
     const wrong = await server.call('push', { method: 'GET' });
     await expectRefused(wrong, 405, 'method_not_allowed', /push takes POST/);
     expect(wrong.headers.get('allow')).toBe('POST');
-    await expectRefused(await server.call('admin', { body: {} }), 404, 'not_found', /push, pull or live/);
+    const records = await threadRecords();
+    await expectRefused(await server.call('admin', { body: { records } }), 404, 'not_found', /push, pull or live/);
+    await expectRefused(await server.call('push/extra', { body: { records } }), 404, 'not_found', /push, pull or live/);
+    await expectNothingStored([records[0]!.thread_id]);
   });
 
   it('17. a checkpoint as one database stores it (fields in clear, or a change against its parent): 400 naming the field', async () => {
