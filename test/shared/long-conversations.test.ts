@@ -1,5 +1,6 @@
 import { BaseMessage } from '@langchain/core/messages';
 import { BaseCheckpointSaver, JsonPlusSerializer, MemorySaver, type CheckpointMetadata, type CheckpointTuple } from '@langchain/langgraph-checkpoint';
+import type { RunnableConfig } from '@langchain/core/runnables';
 import { Annotation, END, START, StateGraph } from '@langchain/langgraph/web';
 import { BrowserSaver } from '../../src/index.js';
 import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
@@ -158,6 +159,47 @@ describe('long conversations: what is stored as lists reads back as MemorySaver 
     expect(expected.length).toBeGreaterThan(60);
     expect(hits.map((hit) => hit.checkpoint.checkpoint_id).sort()).toEqual(expected.map(({ checkpoint }) => checkpoint.id).sort());
   });
+
+  it('forks a long chat on either side of its lists\' first anchor, and after a reload reads each branch as MemorySaver keeps it', async () => {
+    const saver = newSaver();
+    const memory = new MemorySaver();
+    const config = threadConfig('forked-past-anchor');
+    for (const checkpointer of [saver, memory]) {
+      const graph = buildChatGraph(checkpointer);
+      for (let turn = 0; turn < 140; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, config);
+    }
+    const lists = (await blobRecords(saver)).filter((blob) => blob.channel === 'messages' && blob.list);
+    expect(lists.length).toBeGreaterThan(EDITS_PER_ANCHOR);
+    // Steps number the linear thread's checkpoints alike on both savers: a turn is steps 3t - 1 (its input), 3t and
+    // 3t + 1, each of the last two a new list, so the 257th list (depth 256, the first anchor) comes at step 384.
+    const atStep = async (checkpointer: BaseCheckpointSaver, step: number) => (await collect(checkpointer.list(config, { filter: { step } })))[0]!;
+    const anchorStep = 384;
+    const anchorVersion = lists.find((blob) => blob.list!.depth === EDITS_PER_ANCHOR)!.version;
+    expect((await atStep(saver, anchorStep)).checkpoint.channel_versions['messages']).toBe(anchorVersion);
+    const forkSteps = [anchorStep - 4, anchorStep - 1, anchorStep, anchorStep + 1, anchorStep + 5, 40, 400];
+    const heads = new Map<BaseCheckpointSaver, RunnableConfig[]>();
+    for (const checkpointer of [saver, memory]) {
+      const graph = buildChatGraph(checkpointer);
+      const made: RunnableConfig[] = [];
+      for (const [i, step] of forkSteps.entries()) {
+        const forked = await graph.updateState((await atStep(checkpointer, step)).config, { messages: [human(`fork at ${step}`, 1_000 + i, 1)] });
+        await graph.invoke({ messages: [human(`on the fork from ${step}`, 1_000 + i, 2)] }, forked);
+        // The thread's newest checkpoint: this fork's head.
+        made.push((await graph.getState(config)).config);
+      }
+      heads.set(checkpointer, made);
+    }
+    const reopened = buildChatGraph(newSaver({ dbName: saver.dbName }));
+    const graphOfMemory = buildChatGraph(memory);
+    // A fork's head and the checkpoints that led to it.
+    const latest = async (graph: typeof reopened, head: RunnableConfig) =>
+      (await collect(graph.getStateHistory(head, { limit: 6 }))).map((snapshot) => ({ values: snapshot.values, next: snapshot.next, step: snapshot.metadata?.step }));
+    for (const [i, step] of forkSteps.entries()) {
+      const mine = await latest(reopened, heads.get(saver)![i]!);
+      expect(mine, `the fork from step ${step}`).toEqual(await latest(graphOfMemory, heads.get(memory)![i]!));
+      expect((mine[0]!.values as { messages: unknown[] }).messages.length).toBeGreaterThan(2);
+    }
+  }, 90_000);
 
   it('stores each message about once, however long the conversation', async () => {
     const saver = newSaver();
