@@ -14,7 +14,6 @@
 import { CheckpointError } from '../errors.js';
 import type { BlobRecord, ChannelVersion, ItemSlice, ListRun, StoredItem, StoredList, TypedBytes } from './records.js';
 
-
 export function isItemSlice(item: StoredItem): item is ItemSlice {
   return 'span' in item;
 }

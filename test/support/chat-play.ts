@@ -26,22 +26,24 @@ const WORDS = ['hello', 'remove', 'replace', 'fanout', 'sub', 'tell me more', 'a
 export async function comparableTuples(checkpointer: BaseCheckpointSaver, thread_id: string): Promise<unknown[]> {
   const tuples = await collect(checkpointer.list({ configurable: { thread_id } }));
   const idOf = (tuple: CheckpointTuple) => String(tuple.config.configurable?.checkpoint_id);
+  const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
   const byNamespace = new Map<string, CheckpointTuple[]>();
   for (const tuple of tuples) {
     const ns = String(tuple.config.configurable?.checkpoint_ns ?? '');
-    byNamespace.set(ns, [...(byNamespace.get(ns) ?? []), tuple]);
+    if (!byNamespace.has(ns)) byNamespace.set(ns, []);
+    byNamespace.get(ns)!.push(tuple);
   }
   const places = new Map<string, string>();
   const place = (id: unknown) => places.get(String(id)) ?? `not listed: ${String(id)}`;
   const named: [label: string, tuples: CheckpointTuple[]][] = [];
-  // The root namespace first: subgraph namespaces are named after its checkpoints.
-  for (const [ns, inNamespace] of [...byNamespace].sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : 0))) {
-    inNamespace.sort((a, b) => (idOf(a) < idOf(b) ? -1 : idOf(a) > idOf(b) ? 1 : 0));
+  // The root namespace ('') sorts first: subgraph namespaces are named after its checkpoints.
+  for (const [ns, inNamespace] of [...byNamespace].sort(([a], [b]) => byText(a, b))) {
+    inNamespace.sort((a, b) => byText(idOf(a), idOf(b)));
     const label = ns === '' ? '' : `${ns.split(':')[0]}@${place(inNamespace[0]!.metadata?.parents?.[''])}`;
     inNamespace.forEach((tuple, index) => places.set(idOf(tuple), `${label}#${index}`));
     named.push([label, inNamespace]);
   }
-  named.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  named.sort(([a], [b]) => byText(a, b));
   const versionsOf = new Map(tuples.map((tuple) => [idOf(tuple), tuple.checkpoint.channel_versions]));
   // A DeltaChannel's snapshot is stored at a version new at its checkpoint. A later checkpoint that keeps that version
   // gets no value from LangGraph; MemorySaver returns none for it, while savers that store values by version (this
