@@ -191,18 +191,23 @@ export abstract class StoredCheckpointSaver extends BaseCheckpointSaver {
    * `threadIds` is absent), with their writes and the values no kept checkpoint names. By default the ancestors
    * of kept checkpoints stay too, so only abandoned branches go; `keepAncestors: false` cuts history to exactly
    * `keepLatest`. Resolves with how many checkpoints were deleted.
+   *
+   * A prune stays in this database. With `everywhere: true`, and once this database syncs (`startSync`), the
+   * checkpoints it deleted are deleted on the server and on every other device too, and never come back; one kept
+   * elsewhere that needs them to read back (a branch this database did not hold) keeps them there.
    */
-  async prune(options: { threadIds?: string[]; keepLatest: number; keepAncestors?: boolean }): Promise<number> {
-    const { threadIds, keepLatest, keepAncestors = true } = options ?? {};
+  async prune(options: { threadIds?: string[]; keepLatest: number; keepAncestors?: boolean; everywhere?: boolean }): Promise<number> {
+    const { threadIds, keepLatest, keepAncestors = true, everywhere = false } = options ?? {};
     if (!(Number.isInteger(keepLatest) && keepLatest >= 1)) {
       throw new CheckpointError('INVALID_CONFIG', `prune: keepLatest must be a whole number of at least 1, got ${JSON.stringify(keepLatest)} (deleteThread removes a whole thread).`);
     }
     if (threadIds !== undefined && !(Array.isArray(threadIds) && threadIds.every((id) => typeof id === 'string' && id !== ''))) {
       throw new CheckpointError('INVALID_CONFIG', 'prune: threadIds must be an array of non-empty strings.');
     }
+    if (typeof everywhere !== 'boolean') throw new CheckpointError('INVALID_CONFIG', `prune: everywhere must be true or false, got ${JSON.stringify(everywhere)}.`);
     return this.#guard(async () => {
       await this.#handOffs;
-      return this.storage.prune(threadIds, { keepLatest, keepAncestors });
+      return this.storage.prune(threadIds, { keepLatest, keepAncestors, journal: everywhere });
     });
   }
 

@@ -7,6 +7,7 @@
 import { WRITES_IDX_MAP, type BaseCheckpointSaver, type SerializerProtocol } from '@langchain/langgraph-checkpoint';
 import type { Pool, PoolClient } from 'pg';
 import type { SaverOps } from './saver-ops.js';
+import { inTransaction } from './transaction.js';
 
 /** The newest migration of PostgresSaver's tables whose layout these statements write (1.0.x has 0 to 4). */
 export const KNOWN_POSTGRES_SAVER_MIGRATION = 4;
@@ -241,18 +242,8 @@ class PostgresSaverBatch implements PostgresBatch {
     }
   }
 
-  async commit(rows: SaverRows): Promise<void> {
-    const client = await this.#pool.connect();
-    try {
-      await client.query('BEGIN');
-      await this.insert(client, rows);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  commit(rows: SaverRows): Promise<void> {
+    return inTransaction(this.#pool, (client) => this.insert(client, rows));
   }
 }
 
@@ -286,4 +277,44 @@ function columns<T extends object, C extends { [K in keyof T]: T[K][] }>(rows: T
     for (const key of Object.keys(into) as (keyof T & keyof C)[]) (into[key] as unknown[]).push(row[key]);
   }
   return into;
+}
+
+/** A checkpoint of a thread, as PostgresSaver's tables key it. */
+export interface SaverCheckpoint {
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+}
+
+/**
+ * Deletes checkpoints from a PostgresSaver's tables (pruned everywhere), with their writes and the values no
+ * checkpoint left in their namespace names, in one transaction; again is harmless. Resolves with false, deleting
+ * nothing, when `saver` is not a PostgresSaver: LangGraph's saver interface deletes only whole threads.
+ */
+export async function deleteSaverCheckpoints(saver: BaseCheckpointSaver, checkpoints: SaverCheckpoint[]): Promise<boolean> {
+  const parts = postgresSaverParts(saver);
+  if (!parts) return false;
+  if (checkpoints.length === 0) return true;
+  const schema = quoteIdentifier(parts.options.schema);
+  const named = [checkpoints.map((c) => c.thread_id), checkpoints.map((c) => c.checkpoint_ns), checkpoints.map((c) => c.checkpoint_id)];
+  await inTransaction(parts.pool, async (client) => {
+    for (const table of ['checkpoint_writes', 'checkpoints']) {
+      await client.query(
+        `DELETE FROM ${schema}.${table} t USING unnest($1::text[], $2::text[], $3::text[]) AS p(thread_id, checkpoint_ns, checkpoint_id)
+         WHERE (t.thread_id, t.checkpoint_ns, t.checkpoint_id) = (p.thread_id, p.checkpoint_ns, p.checkpoint_id)`,
+        named,
+      );
+    }
+    // A value is read by the checkpoints whose channel_versions name it (see PostgresSaver's SELECT_SQL).
+    await client.query(
+      `DELETE FROM ${schema}.checkpoint_blobs b
+       WHERE (b.thread_id, b.checkpoint_ns) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+         AND NOT EXISTS (
+           SELECT 1 FROM ${schema}.checkpoints c
+           WHERE c.thread_id = b.thread_id AND c.checkpoint_ns = b.checkpoint_ns AND c.checkpoint -> 'channel_versions' ->> b.channel = b.version
+         )`,
+      named.slice(0, 2),
+    );
+  });
+  return true;
 }

@@ -9,14 +9,14 @@ import { CheckpointError } from '../errors.js';
 import { listClosure, listDependencies } from '../storage/lists.js';
 import type { BlobRecord, ChannelVersion, WriteRecord, WriteSource } from '../storage/records.js';
 import type { PushResponse } from '../wire/protocol.js';
-import { blobKey, type SyncRecord } from '../wire/records.js';
+import { blobKey, type DataRecord, type SyncRecord, type WirePrune } from '../wire/records.js';
 import { SyncHttpError, badRequest } from './http-error.js';
-import type { PostgresBatch } from './postgres-batch.js';
+import { deleteSaverCheckpoints, type PostgresBatch } from './postgres-batch.js';
 import type { PushedValue, SaverOps } from './saver-ops.js';
-import { recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
+import { checkpointKey, recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
 import { ChannelValues, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
 
-type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
+type Stored = DataRecord;
 type Blob = { kind: 'blob' } & BlobRecord;
 
 interface Entry {
@@ -80,7 +80,7 @@ async function channelVersions(store: RecordStore, batch: Blob[]): Promise<Map<C
  * list's value is decoded only when the saver needs it whole (`put`, or a write that is a part of it): the batch
  * writer takes its bytes, joined from its items' (see `ChannelValues`).
  */
-async function planSaverOps(context: PushContext, entries: Entry[]): Promise<SaverOps> {
+async function planSaverOps(context: PushContext, entries: Entry[], prunedValues: ReadonlySet<string>): Promise<{ ops: SaverOps; unneeded: Set<Entry> }> {
   const { serde } = context.saver;
   const blobs = new Map<string, Entry>();
   const byChannel = new Map<string, Blob[]>();
@@ -137,8 +137,14 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
     }
   };
   assigned.forEach(visit);
+  const unneeded = new Set<Entry>();
   for (const entry of entries) {
     if (entry.record.kind === 'blob' && !assigned.has(entry) && !builtOn.has(entry)) {
+      // A value of a checkpoint pruned everywhere, which the push drops: nothing kept needs it.
+      if (prunedValues.has(scopeKey(entry.record, entry.record.channel, JSON.stringify(entry.record.version)))) {
+        unneeded.add(entry);
+        continue;
+      }
       throw badRequest(
         `records[${entry.at}]: the value of channel "${entry.record.channel}" at version ${String(entry.record.version)} comes with no new checkpoint that names it, nor a list that builds on it; a checkpoint's new values travel in the same push as the checkpoint.`,
       );
@@ -160,7 +166,7 @@ async function planSaverOps(context: PushContext, entries: Entry[]): Promise<Sav
     }
     ops.writes.push({ first: writes[0]!, writes: arranged });
   }
-  return ops;
+  return { ops, unneeded };
 }
 
 /** The value a write is a part of: a blob of the same push, or one stored by an earlier push. */
@@ -173,9 +179,46 @@ async function writeSource(
   const { channel, version } = write.of;
   const entry = blobs.get(scopeKey(write, channel, JSON.stringify(version)));
   if (entry) return values.get(entry)!.value();
-  const [blob] = await context.store.blobs(write.thread_id, write.checkpoint_ns, channel, [version]);
-  if (!blob) throw new Error(`it is a part of channel "${channel}" at version ${String(version)}, which is neither in the push nor stored`);
-  return new ChannelValues(context.saver.serde, await channelVersions(context.store, [{ kind: 'blob', ...blob }])).value(blob.version);
+  const stored = await storedValue(context, write, channel, version);
+  if (!stored) throw new Error(`it is a part of channel "${channel}" at version ${String(version)}, which is neither in the push nor stored`);
+  return stored.value();
+}
+
+/** A channel's value at a version that an earlier push stored, or undefined. */
+async function storedValue(context: PushContext, scope: { thread_id: string; checkpoint_ns: string }, channel: string, version: ChannelVersion): Promise<PushedValue | undefined> {
+  const [blob] = await context.store.blobs(scope.thread_id, scope.checkpoint_ns, channel, [version]);
+  if (!blob) return undefined;
+  const values = new ChannelValues(context.saver.serde, await channelVersions(context.store, [{ kind: 'blob', ...blob }]));
+  return { value: () => values.value(version), serialized: () => values.serialized(version) };
+}
+
+/**
+ * Gives the saver again the values that checkpoints whose parent was pruned everywhere have from it: pruning took
+ * them out of the saver when no checkpoint it held named them.
+ */
+async function restoreInherited(context: PushContext, ops: SaverOps, orphans: ReadonlySet<string>): Promise<void> {
+  const puts: SaverOps['puts'] = [];
+  for (const put of ops.puts) {
+    const { record } = put;
+    if (!orphans.has(checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id))) continue;
+    const values = { ...put.values };
+    const newVersions = { ...put.newVersions };
+    for (const [channel, version] of Object.entries(record.channel_versions)) {
+      if (channel in newVersions) continue;
+      const stored = await storedValue(context, record, channel, version);
+      if (!stored) continue;
+      values[channel] = stored;
+      newVersions[channel] = version;
+    }
+    puts.push({ ...put, values, newVersions });
+  }
+  await writeSaver(context, { puts, writes: [] });
+}
+
+/** Writes the saver: in a batch of its own when there is a batch writer, by its calls otherwise. */
+async function writeSaver(context: PushContext, ops: SaverOps): Promise<void> {
+  if (context.batch) await context.batch.commit(await context.batch.rows(ops));
+  else await applyToSaver(context.saver, ops);
 }
 
 /** Runs a decoding step, turning its failure into a 400 that names the record. */
@@ -247,6 +290,7 @@ async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<
 export async function push(context: PushContext, userId: string, records: SyncRecord[], origin: string | null): Promise<PushResponse> {
   const { store, saver } = context;
   const tombstones = [...new Set(records.flatMap((record) => (record.kind === 'delete' ? [record.thread_id] : [])))];
+  const prunes = records.filter((record): record is WirePrune => record.kind === 'prune');
   for (const [at, record] of records.entries()) {
     if (record.kind === 'write' && !hasConsistentIdx(record)) {
       throw badRequest(`records[${at}].idx: ${record.idx} is not the index LangGraph gives a write to channel "${record.channel}".`);
@@ -258,11 +302,24 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   if (foreign.length > 0) throw forbidden(foreign);
   const deleted = new Set([...tombstones, ...threadIds.filter((thread_id) => states.get(thread_id)?.deleted)]);
 
+  // Checkpoints pruned everywhere, before or by this push: their records are dropped, and the values only they name.
+  const pruned = await store.prunedCheckpoints(threadIds);
+  for (const prune of prunes) pruned.add(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id));
+  const prunedValues = new Set<string>();
+  let droppedAsPruned = 0;
+
   // One entry per key: the first of a record, the last of a special write (which replaces).
   const byKey = new Map<string, Entry>();
   let duplicates = 0;
   for (const [at, record] of records.entries()) {
-    if (record.kind === 'delete' || deleted.has(record.thread_id)) continue;
+    if (record.kind === 'delete' || record.kind === 'prune' || deleted.has(record.thread_id)) continue;
+    if (record.kind !== 'blob' && pruned.has(checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id))) {
+      droppedAsPruned += 1;
+      if (record.kind === 'checkpoint') {
+        for (const [channel, version] of Object.entries(record.channel_versions)) prunedValues.add(scopeKey(record, channel, JSON.stringify(version)));
+      }
+      continue;
+    }
     const row = recordRow(record);
     const key = rowKey(row);
     if (byKey.has(key)) duplicates += 1;
@@ -275,32 +332,37 @@ export async function push(context: PushContext, userId: string, records: SyncRe
     if (body !== undefined && (!entry.row.replaces || body === entry.row.body)) duplicates += 1;
     else fresh.push(entry);
   }
-  const ops = await planSaverOps(context, fresh);
+  const { ops, unneeded } = await planSaverOps(context, fresh, prunedValues);
+  droppedAsPruned += unneeded.size;
+  const kept = fresh.filter((entry) => !unneeded.has(entry));
 
   // An owner never changes: only threads nobody owned when read above need claiming.
   const unowned = threadIds.filter((thread_id) => !states.has(thread_id));
   const stillForeign = unowned.length > 0 ? await store.claim(userId, unowned) : [];
   if (stillForeign.length > 0) throw forbidden(stillForeign);
   const ordered = [
-    ...dependencyOrder(fresh.filter((entry) => entry.record.kind === 'blob')),
-    ...fresh.filter((entry) => entry.record.kind === 'checkpoint'),
-    ...fresh.filter((entry) => entry.record.kind === 'write'),
+    ...dependencyOrder(kept.filter((entry) => entry.record.kind === 'blob')),
+    ...kept.filter((entry) => entry.record.kind === 'checkpoint'),
+    ...kept.filter((entry) => entry.record.kind === 'write'),
   ].map((entry) => entry.row);
+  const removals = { threads: tombstones, checkpoints: prunes.filter((prune) => !deleted.has(prune.thread_id)) };
   let result: CommitResult;
   if (context.batch?.sharesPool) {
     // The saver's rows and sync's in one transaction: a reader sees all of the push or none of it.
     const rows = await context.batch.rows(ops);
-    result = await store.commit(userId, ordered, tombstones, origin, (client) => context.batch!.insert(client, rows));
+    result = await store.commit(userId, ordered, removals, origin, (client) => context.batch!.insert(client, rows));
   } else {
-    if (context.batch) await context.batch.commit(await context.batch.rows(ops));
-    else await applyToSaver(saver, ops);
-    result = await store.commit(userId, ordered, tombstones, origin);
+    await writeSaver(context, ops);
+    result = await store.commit(userId, ordered, removals, origin);
   }
   // Deleted after the tombstone is committed, and again for a thread deleted while this push wrote the saver:
-  // whichever of a push and a delete writes the saver last, the thread ends up gone.
+  // whichever of a push and a delete writes the saver last, the thread ends up gone. Pruned checkpoints alike.
   const gone = [...new Set([...tombstones, ...result.deletedThreads])];
   for (const thread_id of gone) await saver.deleteThread(thread_id);
+  await deleteSaverCheckpoints(saver, result.prunedCheckpoints);
+  if (result.orphans.size > 0) await restoreInherited(context, ops, result.orphans);
   const answer: PushResponse = { stored: result.stored, duplicates, deletedThreads: [...new Set([...deleted, ...result.deletedThreads])] };
+  if (droppedAsPruned > 0) answer.pruned = droppedAsPruned;
   if (result.cursors) answer.commit = result.cursors;
   return answer;
 }

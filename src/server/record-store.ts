@@ -6,9 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
+import { deltaAncestors } from '../storage/delta-ancestors.js';
 import type { BlobRecord, ChannelVersion } from '../storage/records.js';
-import { blobKey, readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../wire/records.js';
+import { blobKey, readWireRecord, recordKey, toWireRecord, type DataRecord, type WireCheckpoint, type WirePrune, type WireRecord } from '../wire/records.js';
 import type { TableNames } from './tables.js';
+import { inTransaction } from './transaction.js';
 
 /** A record ready to store: its key columns and its body in the wire format. */
 export interface RecordRow {
@@ -22,7 +24,7 @@ export interface RecordRow {
 }
 
 /** The row of a record: its body is the record in the wire format, as the server checked it. */
-export function recordRow(record: Exclude<SyncRecord, { kind: 'delete' }>): RecordRow {
+export function recordRow(record: DataRecord): RecordRow {
   return {
     thread_id: record.thread_id,
     checkpoint_ns: record.checkpoint_ns,
@@ -38,10 +40,25 @@ export interface ThreadState {
   deleted: boolean;
 }
 
+/** What a commit deletes: whole threads (`deleteThread`), and checkpoints pruned everywhere. */
+export interface Removals {
+  threads: string[];
+  checkpoints: WirePrune[];
+}
+
+export const NO_REMOVALS: Removals = { threads: [], checkpoints: [] };
+
 export interface CommitResult {
   stored: number;
   /** Threads found deleted: their rows were dropped. */
   deletedThreads: string[];
+  /**
+   * Checkpoints that are pruned everywhere and that the saver may still hold: those this commit pruned, and those
+   * whose rows it dropped (pruned meanwhile). The caller deletes them from the saver.
+   */
+  prunedCheckpoints: WirePrune[];
+  /** Checkpoints this commit stored whose parent is pruned everywhere, by `checkpointKey`. */
+  orphans: Set<string>;
   /** The user's cursors before and after this commit, when it numbered any change. */
   cursors?: { from: string; to: string };
 }
@@ -80,24 +97,20 @@ export function rowKey(row: { thread_id: string; checkpoint_ns: string; kind: st
   return JSON.stringify([row.thread_id, row.checkpoint_ns, row.kind, row.record_key]);
 }
 
-async function inTransaction<T>(pool: Pool, body: (client: PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query(begin);
-    const result = await body(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
 function storedBlob(body: string): BlobRecord {
   const { kind: _kind, ...blob } = readWireRecord(JSON.parse(body), 'stored blob') as { kind: 'blob' } & BlobRecord;
   return blob;
+}
+
+/** The key of a checkpoint within sync's tables, and of the records that belong to it. */
+export function checkpointKey(thread_id: string, checkpoint_ns: string, checkpoint_id: string): string {
+  return JSON.stringify([thread_id, checkpoint_ns, checkpoint_id]);
+}
+
+/** The checkpoint a stored row belongs to (a checkpoint's or a write's), or undefined for a value. */
+function checkpointOfRow(row: RecordRow): string | undefined {
+  if (row.kind === 'blob') return undefined;
+  return checkpointKey(row.thread_id, row.checkpoint_ns, (JSON.parse(row.record_key) as [string])[0]);
 }
 
 /** The user's row is gone (sync's tables were emptied while the server ran). */
@@ -119,6 +132,15 @@ export class RecordStore {
       [threadIds],
     );
     return new Map(rows.map((row) => [row.thread_id, { owner: row.owner, deleted: row.deleted }]));
+  }
+
+  /** The checkpoints of `threadIds` pruned everywhere, by `checkpointKey`. */
+  async prunedCheckpoints(threadIds: string[]): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ thread_id: string; checkpoint_ns: string; checkpoint_id: string }>(
+      `SELECT thread_id, checkpoint_ns, checkpoint_id FROM ${this.tables.pruned} WHERE thread_id = ANY($1::text[])`,
+      [threadIds],
+    );
+    return new Set(rows.map((row) => checkpointKey(row.thread_id, row.checkpoint_ns, row.checkpoint_id)));
   }
 
   /**
@@ -177,19 +199,20 @@ export class RecordStore {
   }
 
   /**
-   * Stores `rows` and the tombstones of `deletions` for `userId` in one transaction, numbering them in order after
-   * the user's head. Rows of deleted threads are dropped; rows already stored are left as they are, except special
-   * writes with a new body. `before` runs at the start of the same transaction, before the user's row is locked
-   * (the push's rows of the saver's tables, when they share the pool).
+   * Stores `rows` and the tombstones of `removals` for `userId` in one transaction, numbering them in order after
+   * the user's head. Rows of deleted threads and of pruned checkpoints are dropped; rows already stored are left as
+   * they are, except special writes with a new body. `before` runs at the start of the same transaction, before the
+   * user's row is locked (the push's rows of the saver's tables, when they share the pool).
    */
-  commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
+  commit(userId: string, rows: RecordRow[], removals: Removals, origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
     // The user's row is created on its own first, so that the writing transaction only locks a committed row,
     // which readers never wait for.
-    return this.#asUser(userId, () => this.#commit(userId, rows, deletions, origin, before));
+    return this.#asUser(userId, () => this.#commit(userId, rows, removals, origin, before));
   }
 
-  #commit(userId: string, rows: RecordRow[], deletions: string[], origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
+  #commit(userId: string, rows: RecordRow[], removals: Removals, origin: string | null, before?: (client: PoolClient) => Promise<void>): Promise<CommitResult> {
     const t = this.tables;
+    const deletions = removals.threads;
     return inTransaction(this.pool, async (client) => {
       await before?.(client);
       // Takes the user's row lock, held to commit: numbers are handed out in commit order.
@@ -206,7 +229,10 @@ export class RecordStore {
           [thread_id, userId, seq],
         );
       }
-      if (deletions.length > 0) await client.query(`DELETE FROM ${t.records} WHERE thread_id = ANY($1::text[])`, [deletions]);
+      if (deletions.length > 0) {
+        await client.query(`DELETE FROM ${t.records} WHERE thread_id = ANY($1::text[])`, [deletions]);
+        await client.query(`DELETE FROM ${t.pruned} WHERE thread_id = ANY($1::text[])`, [deletions]);
+      }
       const threadIds = [...new Set(rows.map((row) => row.thread_id))];
       const { rows: states } = await client.query<{ thread_id: string; owner: string; deleted: boolean }>(
         `SELECT thread_id, owner, deleted_seq IS NOT NULL AS deleted FROM ${t.threads} WHERE thread_id = ANY($1::text[])`,
@@ -219,7 +245,16 @@ export class RecordStore {
         if (state?.owner !== userId) throw new Error(`Thread ${JSON.stringify(thread_id)} is not owned by the writing user.`);
       }
       const deletedThreads = threadIds.filter((thread_id) => byThread.get(thread_id)!.deleted);
-      const live = rows.filter((row) => !byThread.get(row.thread_id)!.deleted);
+      // Read under the user's lock: a prune committed since the push read them is seen here.
+      const pruned = await this.#prunedOf(client, threadIds);
+      const dropped = new Map<string, WirePrune>();
+      const live = rows.filter((row) => {
+        if (byThread.get(row.thread_id)!.deleted) return false;
+        const checkpoint = checkpointOfRow(row);
+        const prune = checkpoint === undefined ? undefined : pruned.get(checkpoint);
+        if (prune) dropped.set(checkpoint!, prune);
+        return prune === undefined;
+      });
       // Numbered in order; a row already stored leaves a gap, which cursors do not mind.
       const numbered = live.map((row, i) => ({ row, seq: seq + 1 + i }));
       seq += live.length;
@@ -227,6 +262,19 @@ export class RecordStore {
       const stored =
         (await this.#insert(client, commit, numbered.filter(({ row }) => !row.replaces), false)) +
         (await this.#insert(client, commit, numbered.filter(({ row }) => row.replaces), true));
+      const prunes = removals.checkpoints.filter((prune) => !deletions.includes(prune.thread_id) && !byThread.get(prune.thread_id)?.deleted);
+      const prunedNow = await this.#prune(client, userId, origin, prunes, seq);
+      seq += prunedNow.length;
+      for (const prune of prunedNow) dropped.set(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id), prune);
+      const prunedCheckpoints = [...dropped.values()];
+      const orphans = new Set<string>();
+      for (const { row } of numbered) {
+        if (row.kind !== 'checkpoint') continue;
+        const { parent_checkpoint_id } = JSON.parse(row.body) as WireCheckpoint;
+        if (parent_checkpoint_id !== undefined && pruned.has(checkpointKey(row.thread_id, row.checkpoint_ns, parent_checkpoint_id))) {
+          orphans.add(checkpointKey(row.thread_id, row.checkpoint_ns, (JSON.parse(row.record_key) as [string])[0]));
+        }
+      }
       if (seq > first) {
         // The notification is delivered at commit, to every server process listening, with the new cursor: live
         // streams announce it without reading it again.
@@ -236,10 +284,84 @@ export class RecordStore {
           t.channel,
           notification(userId, `${users[0]!.epoch}.${seq}`),
         ]);
-        return { stored, deletedThreads, cursors: { from: `${users[0]!.epoch}.${first}`, to: `${users[0]!.epoch}.${seq}` } };
+        return { stored, deletedThreads, prunedCheckpoints, orphans, cursors: { from: `${users[0]!.epoch}.${first}`, to: `${users[0]!.epoch}.${seq}` } };
       }
-      return { stored, deletedThreads };
+      return { stored, deletedThreads, prunedCheckpoints, orphans };
     });
+  }
+
+  /** The pruned checkpoints of `threadIds`, by `checkpointKey`, read in the caller's transaction. */
+  async #prunedOf(client: PoolClient, threadIds: string[]): Promise<Map<string, WirePrune>> {
+    if (threadIds.length === 0) return new Map();
+    const { rows } = await client.query<{ thread_id: string; checkpoint_ns: string; checkpoint_id: string }>(
+      `SELECT thread_id, checkpoint_ns, checkpoint_id FROM ${this.tables.pruned} WHERE thread_id = ANY($1::text[])`,
+      [threadIds],
+    );
+    return new Map(rows.map((row) => [checkpointKey(row.thread_id, row.checkpoint_ns, row.checkpoint_id), { kind: 'prune', ...row }]));
+  }
+
+  /**
+   * Prunes checkpoints everywhere, in the caller's transaction (holding the user's lock), numbering their tombstones
+   * after `seq`: each goes with its writes, unless a checkpoint that stays replays its writes (`deltaAncestors`).
+   * Values stay: a device may push later a list that builds on one, or a checkpoint that names one (a branch it
+   * made from a pruned checkpoint). Resolves with those pruned (one pruned before too: the caller deletes them from
+   * the saver again, which a retry needs).
+   */
+  async #prune(client: PoolClient, userId: string, origin: string | null, prunes: WirePrune[], seq: number): Promise<WirePrune[]> {
+    const t = this.tables;
+    const threadIds = [...new Set(prunes.map((prune) => prune.thread_id))];
+    if (threadIds.length === 0) return [];
+    const [{ rows: checkpointRows }, { rows: blobRows }] = await Promise.all([
+      client.query<{ body: string }>(`SELECT body FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'checkpoint'`, [threadIds]),
+      client.query<{ thread_id: string; checkpoint_ns: string; record_key: string }>(
+        `SELECT thread_id, checkpoint_ns, record_key FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'blob'`,
+        [threadIds],
+      ),
+    ]);
+    // Checked when pushed; only the fields that chain checkpoints and name values are read.
+    const checkpoints = checkpointRows.map(({ body }) => JSON.parse(body) as WireCheckpoint);
+    const storedValues = new Set(blobRows.map((row) => JSON.stringify([row.thread_id, row.checkpoint_ns]) + row.record_key));
+    const byId = new Map(checkpoints.map((record) => [checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
+    const named = new Map(prunes.map((prune) => [checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id), prune]));
+    const stays = new Set([...byId.keys()].filter((key) => !named.has(key)));
+    const toVisit = [...stays].map((key) => byId.get(key)!);
+    for (let record = toVisit.pop(); record !== undefined; record = toVisit.pop()) {
+      const { thread_id } = record;
+      const parentOf = (child: WireCheckpoint) =>
+        child.parent_checkpoint_id === undefined ? undefined : byId.get(checkpointKey(thread_id, child.checkpoint_ns, child.parent_checkpoint_id));
+      const stored = (checkpoint_ns: string, channel: string, version: ChannelVersion) =>
+        storedValues.has(JSON.stringify([thread_id, checkpoint_ns]) + blobKey(channel, version));
+      for (const ancestor of deltaAncestors(record, parentOf, stored)) {
+        const key = checkpointKey(ancestor.thread_id, ancestor.checkpoint_ns, ancestor.checkpoint_id);
+        if (stays.has(key)) continue;
+        stays.add(key);
+        toVisit.push(ancestor);
+      }
+    }
+    const goes = [...named].filter(([key]) => !stays.has(key)).map(([, prune]) => prune);
+    if (goes.length === 0) return [];
+    const column = <K extends keyof WirePrune>(field: K) => goes.map((prune) => prune[field]);
+    // Numbered after `seq` in order; one pruned before keeps its number and leaves a gap, which cursors do not mind.
+    await client.query(
+      `INSERT INTO ${t.pruned} (thread_id, checkpoint_ns, checkpoint_id, owner, seq, origin)
+       SELECT thread_id, checkpoint_ns, checkpoint_id, $4, $5 + ordinality, $6
+       FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS p(thread_id, checkpoint_ns, checkpoint_id, ordinality)
+       ON CONFLICT DO NOTHING`,
+      [column('thread_id'), column('checkpoint_ns'), column('checkpoint_id'), userId, seq, origin],
+    );
+    // The checkpoint's row, and its writes' rows, whose keys begin with its id (see `recordKey`).
+    await client.query(
+      `DELETE FROM ${t.records} r USING unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(thread_id, checkpoint_ns, checkpoint_key, writes_prefix)
+       WHERE r.thread_id = p.thread_id AND r.checkpoint_ns = p.checkpoint_ns
+         AND ((r.kind = 'checkpoint' AND r.record_key = p.checkpoint_key) OR (r.kind = 'write' AND starts_with(r.record_key, p.writes_prefix)))`,
+      [
+        column('thread_id'),
+        column('checkpoint_ns'),
+        goes.map((prune) => JSON.stringify([prune.checkpoint_id])),
+        goes.map((prune) => `${JSON.stringify([prune.checkpoint_id]).slice(0, -1)},`),
+      ],
+    );
+    return goes;
   }
 
   /** Inserts rows; an existing one stays, or with `replace` takes the new body when it differs. */
@@ -364,7 +486,7 @@ export class RecordStore {
     );
   }
 
-  /** The user's records and tombstones numbered after `after`: at most `limit`, or all of them up to `through`. */
+  /** The user's records and tombstones (of threads and checkpoints) numbered after `after`: at most `limit`, or all of them up to `through`. */
   async #changes(
     client: PoolClient,
     userId: string,
@@ -374,20 +496,30 @@ export class RecordStore {
     // Either the first `limit` ($3) changes, or every change numbered up to `through` ($3).
     const upTo = (column: string) => (options.through === undefined ? '' : `AND ${column} <= $3`);
     const limit = options.through === undefined ? 'LIMIT $3' : '';
-    const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string; commit_end: string | null }>(
-      `(SELECT seq, body, thread_id, commit_end FROM ${this.tables.records}
+    const { rows } = await client.query<{ seq: string; body: string | null; thread_id: string; commit_end: string | null; checkpoint_ns: string | null; checkpoint_id: string | null }>(
+      `(SELECT seq, body, thread_id, commit_end, NULL AS checkpoint_ns, NULL AS checkpoint_id FROM ${this.tables.records}
          WHERE owner = $1 AND seq > $2 ${upTo('seq')} ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
          ORDER BY seq ${limit})
        UNION ALL
-       (SELECT deleted_seq, NULL, thread_id, NULL FROM ${this.tables.threads}
+       (SELECT deleted_seq, NULL, thread_id, NULL, NULL, NULL FROM ${this.tables.threads}
          WHERE owner = $1 AND deleted_seq > $2 ${upTo('deleted_seq')} ${threadFilter}
          ORDER BY deleted_seq ${limit})
+       UNION ALL
+       (SELECT seq, NULL, thread_id, NULL, checkpoint_ns, checkpoint_id FROM ${this.tables.pruned}
+         WHERE owner = $1 AND seq > $2 ${upTo('seq')} ${threadFilter} AND ($5::text IS NULL OR origin IS DISTINCT FROM $5)
+         ORDER BY seq ${limit})
        ORDER BY 1 ${limit}`,
       [userId, options.after, options.through ?? options.limit, options.threads ?? null, options.clientId ?? null],
     );
     return rows.map((row) => ({
       seq: row.seq,
-      body: row.body ?? JSON.stringify({ kind: 'delete', thread_id: row.thread_id } satisfies WireRecord),
+      body:
+        row.body ??
+        JSON.stringify(
+          (row.checkpoint_id === null
+            ? { kind: 'delete', thread_id: row.thread_id }
+            : { kind: 'prune', thread_id: row.thread_id, checkpoint_ns: row.checkpoint_ns!, checkpoint_id: row.checkpoint_id }) satisfies WireRecord,
+        ),
       commitEnd: row.commit_end === null ? undefined : Number(row.commit_end),
     }));
   }

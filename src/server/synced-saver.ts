@@ -14,8 +14,8 @@ import {
 } from '@langchain/langgraph-checkpoint';
 import type { Pool } from 'pg';
 import { CheckpointError } from '../errors.js';
-import type { SyncRecord } from '../wire/records.js';
-import { RecordStore, recordRow } from './record-store.js';
+import type { DataRecord } from '../wire/records.js';
+import { NO_REMOVALS, RecordStore, recordRow } from './record-store.js';
 import { tableNames } from './tables.js';
 import { checkpointRecords, writeRecords } from './values.js';
 
@@ -95,7 +95,7 @@ export class SyncedSaver extends BaseCheckpointSaver {
   async deleteThread(threadId: string): Promise<void> {
     const states = await this.#store.threads([threadId]);
     const owner = states.get(threadId)?.owner;
-    if (owner !== undefined) await this.#store.commit(owner, [], [threadId], null);
+    if (owner !== undefined) await this.#store.commit(owner, [], { ...NO_REMOVALS, threads: [threadId] }, null);
     await this.saver.deleteThread(threadId);
   }
 
@@ -113,9 +113,9 @@ export class SyncedSaver extends BaseCheckpointSaver {
     return owner;
   }
 
-  async #record(userId: string, thread_id: string, records: SyncRecord[]): Promise<void> {
-    const rows = records.map((record) => recordRow(record as Exclude<SyncRecord, { kind: 'delete' }>));
-    const { deletedThreads } = await this.#store.commit(userId, rows, [], null);
+  async #record(userId: string, thread_id: string, records: DataRecord[]): Promise<void> {
+    const rows = records.map((record) => recordRow(record));
+    const { deletedThreads } = await this.#store.commit(userId, rows, NO_REMOVALS, null);
     if (deletedThreads.includes(thread_id)) {
       // Deleted by a device while this write went to the saver: it must not stay there either.
       await this.saver.deleteThread(thread_id);

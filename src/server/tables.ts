@@ -1,6 +1,7 @@
 /**
  * Sync's own tables, beside the saver's: who owns each thread, the records as pushed (what pulls return, and what
- * lists are resolved against), and per user the sequence that orders changes for pulls.
+ * lists are resolved against), the checkpoints pruned everywhere, and per user the sequence that orders changes for
+ * pulls.
  */
 import type { Pool } from 'pg';
 import { CheckpointError } from '../errors.js';
@@ -9,6 +10,8 @@ export interface TableNames {
   users: string;
   threads: string;
   records: string;
+  /** Checkpoints pruned everywhere: tombstones that pulls return and that drop later pushes of them. */
+  pruned: string;
   migrations: string;
   /** The LISTEN/NOTIFY channel that tells live streams a user's changes moved on. */
   channel: string;
@@ -23,6 +26,7 @@ export function tableNames(schema: string): TableNames {
     users: table('users'),
     threads: table('threads'),
     records: table('records'),
+    pruned: table('pruned'),
     migrations: table('migrations'),
     channel: `juncture_sync_${schema}`.toLowerCase(),
   };
@@ -62,6 +66,18 @@ function migrations(t: TableNames): string[] {
     // The user's head after the commit that stored the row: the rows numbered up to it came in the same commit,
     // which a pull page never splits. Null for rows stored before this step.
     `ALTER TABLE ${t.records} ADD COLUMN commit_end bigint;`,
+    `CREATE TABLE ${t.pruned} (
+       thread_id text NOT NULL,
+       checkpoint_ns text NOT NULL,
+       checkpoint_id text NOT NULL,
+       owner text NOT NULL,
+       -- The tombstone's place among the user's changes.
+       seq bigint NOT NULL,
+       -- The clientId of the push that pruned it, whose pulls skip it; null for the server's own.
+       origin text,
+       PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+     );
+     CREATE INDEX juncture_sync_pruned_by_seq ON ${t.pruned} (owner, seq);`,
   ];
 }
 

@@ -15,7 +15,7 @@ import { listValue } from '../saver/list-codec.js';
 import { partOf } from '../saver/write-sources.js';
 import { isItemSlice, resolveList } from '../storage/lists.js';
 import { checkpointWithRecordFields, metadataWithRecordFields, type BlobRecord, type ChannelVersion, type CheckpointRecord, type TypedBytes, type WriteRecord, type WriteSource } from '../storage/records.js';
-import type { SyncRecord } from '../wire/records.js';
+import type { DataRecord } from '../wire/records.js';
 
 /** A value as the serializer gives it: its type and bytes. */
 export type SerializedValue = [type: string, bytes: Uint8Array];
@@ -231,7 +231,7 @@ export async function checkpointRecords(
   checkpoint: Checkpoint,
   metadata: CheckpointMetadata,
   newVersions: ChannelVersions,
-): Promise<SyncRecord[]> {
+): Promise<DataRecord[]> {
   const { thread_id, checkpoint_ns } = scope;
   const { channel_values: values = {}, channel_versions: versions = {}, ...rest } = checkpoint;
   const label = `checkpoint ${checkpoint.id}`;
@@ -239,7 +239,7 @@ export async function checkpointRecords(
     Object.entries(newVersions)
       .filter(([channel]) => Object.prototype.hasOwnProperty.call(values, channel))
       .map(
-        async ([channel, version]): Promise<SyncRecord> => ({
+        async ([channel, version]): Promise<DataRecord> => ({
           kind: 'blob',
           thread_id,
           checkpoint_ns,
@@ -249,7 +249,7 @@ export async function checkpointRecords(
         }),
       ),
   );
-  const record: SyncRecord = {
+  const record: DataRecord = {
     kind: 'checkpoint',
     thread_id,
     checkpoint_ns,
@@ -275,10 +275,10 @@ export function writeRecords(
   writes: PendingWrite[],
   task_id: string,
   task_path: string,
-): Promise<SyncRecord[]> {
+): Promise<DataRecord[]> {
   return Promise.all(
     writes.map(
-      async ([channel, value], position): Promise<SyncRecord> => ({
+      async ([channel, value], position): Promise<DataRecord> => ({
         kind: 'write',
         ...scope,
         task_id,

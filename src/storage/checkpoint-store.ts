@@ -589,7 +589,8 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
    * journaling them, with `settings` (a reader's bookmark). Those of a thread deleted here are dropped. Announced
    * like any commit. Their checkpoints hold their small values as records stored here do (`pulled-values.ts`).
    * Rejects with `HistoryNotStored`, storing nothing, when checkpoints need ancestors that are not stored here (they
-   * rebuild channels from their writes), or a list or a write builds on a value that is not stored here, unless the
+   * rebuild channels from their writes), keep a value from a parent not stored here that nothing here holds, or a
+   * list or a write builds on a value that is not stored here, unless the
    * thread is in `historyFetched` (its history was fetched already: its checkpoints are stored as they are, and a list
    * or a write without what it builds on is a `STORAGE` error).
    */
@@ -607,9 +608,11 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
     return this.#track(async () => {
       const { read, kept, unstored } = await this.#read(`Reading the parents of ${parents.length} checkpoints from elsewhere`, async (tx) => {
         const read = await readParents(tx, parents);
-        const unstored = threadsWithoutHistory(operations, read).filter((id) => !historyFetched.has(id));
+        const rebuilding = threadsWithoutHistory(operations, read).filter((id) => !historyFetched.has(id));
         // Refused pages store nothing: their kept values are not read.
-        return { read, unstored, kept: unstored.length > 0 ? new Map() : await readKeptValues(tx, operations, read) };
+        if (rebuilding.length > 0) return { read, unstored: rebuilding, kept: new Map() };
+        const { found, missingIn } = await readKeptValues(tx, operations, read);
+        return { read, unstored: missingIn.filter((id) => !historyFetched.has(id)), kept: found };
       });
       if (unstored.length > 0) throw new HistoryNotStored(unstored);
       return commit(withValuesInRecords(operations, read, kept));
@@ -788,8 +791,13 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
         this.#lists.forget(pruned);
+        const journaled = 'journal' in options && options.journal === true && (await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined;
         let deleted = 0;
-        for (const thread_id of pruned) deleted += await pruneThread(tx, thread_id, options, mode);
+        for (const thread_id of pruned) {
+          const checkpoints = await pruneThread(tx, thread_id, options, mode);
+          if (journaled && checkpoints.length > 0) tx.objectStore('journal').add({ thread_id, pruned: checkpoints });
+          deleted += checkpoints.length;
+        }
         return deleted;
       },
       (deleted) => (deleted > 0 ? pruned.map((thread_id): CheckpointChange => ({ kind: 'rewrite', thread_id })) : []),

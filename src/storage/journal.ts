@@ -1,6 +1,7 @@
 /**
  * The change journal: once turned on for a database (a setting stored in it, so every tab's and worker's storage
- * sees it), each commit also records which records it wrote, or which thread it deleted, in the same transaction.
+ * sees it), each commit also records which records it wrote, or which thread it deleted, in the same transaction;
+ * so does a prune asked to, with the checkpoints it deleted.
  * A reader takes entries out in commit order once it has dealt with them, so what was committed and not yet taken
  * survives reloads and crashes. Threads deleted while journaling are remembered, so that changes applied from
  * elsewhere never bring them back. The storage knows nothing of who reads the journal, or why.
@@ -8,7 +9,7 @@
 import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { spliceSlices } from './reads.js';
 import { listDependencies } from './lists.js';
-import { withValuesApart, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type JournalEntry, type StoredCheckpointRecord, type StoredWriteRecord, type RecordRef, type WriteKey, type WriteRecord } from './records.js';
+import { withValuesApart, type BlobKey, type BlobRecord, type CheckpointName, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type JournalEntry, type StoredCheckpointRecord, type StoredWriteRecord, type RecordRef, type WriteKey, type WriteRecord } from './records.js';
 import { prefixRange, requestResult } from './requests.js';
 import { recordKeyOf, storedWrites, writesIn } from './task-writes.js';
 import type { WriteOperation } from './storage.js';
@@ -22,6 +23,8 @@ export interface JournalRead {
   seq: number;
   thread_id: string;
   deleted?: true;
+  /** Checkpoints a prune deleted, to be deleted elsewhere too. */
+  pruned?: CheckpointName[];
   /**
    * Entries whose values travel with this one, their own checkpoints being gone (pruned): taken out together with
    * it, so that none is taken out before the values it held went out.
@@ -132,6 +135,7 @@ async function readWindow(tx: IDBTransaction, limit: number, after: number | und
     entries.map(async (entry, i): Promise<JournalRead> => {
       const read: JournalRead = { seq: keys[i]!, thread_id: entry.thread_id, blobs: [], writes: [] };
       if ('deleted' in entry) return { ...read, deleted: true };
+      if ('pruned' in entry) return { ...read, pruned: entry.pruned };
       const records = await Promise.all(entry.records.map((ref) => requestResult(tx.objectStore(ref.store).get(ref.key as IDBValidKey))));
       let checkpoint: StoredCheckpointRecord | undefined;
       entry.records.forEach((ref, j) => {

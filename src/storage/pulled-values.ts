@@ -81,13 +81,20 @@ function smallValuesOf(operations: WriteOperation[]): Map<string, TypedBytes> {
 
 /**
  * For the operations' checkpoints whose parent is neither brought nor stored here: the channel versions they keep
- * that the operations do not bring, are not stored as blobs, and that a record of their thread holds, by `valueKey`.
- * Rare (a parent pruned here, then continued elsewhere), so each such thread's records are read whole.
+ * that the operations do not bring, are not stored as blobs, and that a record of their thread holds, by `valueKey`;
+ * and the threads where some such version is nowhere here (pruned here with every checkpoint that named it), whose
+ * history the caller fetches (`HistoryNotStored`). Rare (a parent pruned here, then continued elsewhere), so each such
+ * thread's records are read whole.
  */
-export async function readKeptValues(tx: IDBTransaction, operations: WriteOperation[], parents: ReadonlyMap<string, CheckpointRecord>): Promise<Map<string, TypedBytes>> {
+export async function readKeptValues(
+  tx: IDBTransaction,
+  operations: WriteOperation[],
+  parents: ReadonlyMap<string, CheckpointRecord>,
+): Promise<{ found: Map<string, TypedBytes>; missingIn: string[] }> {
   const found = new Map<string, TypedBytes>();
+  const missingIn = new Set<string>();
   const orphans = orphansOf(operations, parents);
-  if (orphans.length === 0) return found;
+  if (orphans.length === 0) return { found, missingIn: [] };
   const small = smallValuesOf(operations);
   const wanted = new Map<string, { prefix: [string, string]; keys: Set<string> }>();
   for (const { thread_id, checkpoint_ns, channel_versions } of orphans) {
@@ -115,8 +122,9 @@ export async function readKeptValues(tx: IDBTransaction, operations: WriteOperat
       }
       if (missing.size === 0) break;
     }
+    if (missing.size > 0) missingIn.add(prefix[0]);
   }
-  return found;
+  return { found, missingIn: [...missingIn] };
 }
 
 /**

@@ -297,11 +297,21 @@ export type RecordRef =
   | { store: 'blobs'; key: BlobKey }
   | { store: 'writes'; key: WriteKey };
 
+/** A checkpoint of a thread, by namespace and id. */
+export interface CheckpointName {
+  checkpoint_ns: string;
+  checkpoint_id: string;
+}
+
 /**
- * One committed operation in the change journal (see `journal.ts`): the records it wrote, or the deletion of its
- * thread. The journal's key numbers entries in commit order.
+ * One committed operation in the change journal (see `journal.ts`): the records it wrote, the deletion of its
+ * thread, or checkpoints a prune deleted that are to go elsewhere too. The journal's key numbers entries in commit
+ * order.
  */
-export type JournalEntry = { thread_id: string; records: RecordRef[] } | { thread_id: string; deleted: true };
+export type JournalEntry =
+  | { thread_id: string; records: RecordRef[] }
+  | { thread_id: string; deleted: true }
+  | { thread_id: string; pruned: CheckpointName[] };
 
 export interface JunctureSchema extends DBSchema {
   checkpoints: {

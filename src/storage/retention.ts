@@ -7,7 +7,8 @@ import { prefixRange, requestResult } from './requests.js';
 import { listClosure, sliceSourceKey, slicesOf, withSlicesSpliced } from './lists.js';
 import { readSliceSources } from './reads.js';
 import { isChange, resolveRecords, storedWhole } from './checkpoint-chains.js';
-import type { BlobKey, BlobRecord, ChannelVersion, CheckpointRecord, ItemSlice, StoredCheckpointRecord, StoredWriteRecord } from './records.js';
+import { deltaAncestors } from './delta-ancestors.js';
+import type { BlobKey, BlobRecord, ChannelVersion, CheckpointName, CheckpointRecord, ItemSlice, StoredCheckpointRecord, StoredWriteRecord } from './records.js';
 import type { PruneOptions } from './storage.js';
 
 const key = (...parts: (string | number)[]) => JSON.stringify(parts);
@@ -28,11 +29,12 @@ export type PruneMode = 'rewrite' | 'deleteOnly';
 
 /**
  * Deletes the thread's checkpoints that are not kept, their writes, and the values no kept checkpoint names.
- * Kept: the newest `keepLatest` of each namespace, with all their ancestors unless `keepAncestors` is false, and
- * always the ancestors whose writes a kept checkpoint's rebuilt channels (`delta_channels`) replay, back to the
- * one that stores the channel's value: pruning never changes what a kept checkpoint reads back.
+ * Kept: the newest `keepLatest` of each namespace, with all their ancestors unless `keepAncestors` is false; or,
+ * given `checkpoints`, every checkpoint not named. Always kept: the ancestors whose writes a kept checkpoint's
+ * rebuilt channels (`delta_channels`) replay, back to the one that stores the channel's value: pruning never changes
+ * what a kept checkpoint reads back. Resolves with the checkpoints deleted.
  */
-export async function pruneThread(tx: IDBTransaction, thread_id: string, options: PruneOptions, mode: PruneMode = 'rewrite'): Promise<number> {
+export async function pruneThread(tx: IDBTransaction, thread_id: string, options: PruneOptions, mode: PruneMode = 'rewrite'): Promise<CheckpointName[]> {
   const checkpoints = tx.objectStore('checkpoints');
   const blobs = tx.objectStore('blobs');
   // Values whole: a list names the versions it builds on, which must stay as long as it does.
@@ -62,27 +64,27 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
   const parentOf = (record: CheckpointRecord) =>
     record.parent_checkpoint_id === undefined ? undefined : byId.get(key(record.checkpoint_ns, record.parent_checkpoint_id));
 
-  const byNamespace = new Map<string, CheckpointRecord[]>();
-  for (const record of records) byNamespace.set(record.checkpoint_ns, [...(byNamespace.get(record.checkpoint_ns) ?? []), record]);
-  for (const inNamespace of byNamespace.values()) {
-    const newestFirst = [...inNamespace].sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? 1 : -1));
-    for (const record of newestFirst.slice(0, options.keepLatest)) keep(record);
+  // Named checkpoints go as they would with `keepAncestors: false`: only what a kept one needs stays.
+  const keepAncestors = 'checkpoints' in options ? false : options.keepAncestors !== false;
+  if ('checkpoints' in options) {
+    const named = new Set(options.checkpoints.map((name) => key(name.checkpoint_ns, name.checkpoint_id)));
+    for (const record of records) if (!named.has(key(record.checkpoint_ns, record.checkpoint_id))) keep(record);
+  } else {
+    const byNamespace = new Map<string, CheckpointRecord[]>();
+    for (const record of records) byNamespace.set(record.checkpoint_ns, [...(byNamespace.get(record.checkpoint_ns) ?? []), record]);
+    for (const inNamespace of byNamespace.values()) {
+      const newestFirst = [...inNamespace].sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? 1 : -1));
+      for (const record of newestFirst.slice(0, options.keepLatest)) keep(record);
+    }
   }
   // Each kept checkpoint brings the ancestors it needs, and those bring theirs.
   const visit = () => {
     for (let record = toVisit.pop(); record !== undefined; record = toVisit.pop()) {
       const parent = parentOf(record);
-      if (parent && (options.keepAncestors !== false || (mode === 'deleteOnly' && storedAsChange.has(key(record.checkpoint_ns, record.checkpoint_id))))) {
+      if (parent && (keepAncestors || (mode === 'deleteOnly' && storedAsChange.has(key(record.checkpoint_ns, record.checkpoint_id))))) {
         keep(parent);
       }
-      if (options.keepAncestors !== false) continue;
-      for (const channel of record.delta_channels ?? []) {
-        for (let ancestor = parentOf(record); ancestor !== undefined; ancestor = parentOf(ancestor)) {
-          keep(ancestor);
-          const version = ancestor.channel_versions[channel];
-          if (version !== undefined && stored(ancestor.checkpoint_ns, channel, version)) break;
-        }
-      }
+      if (!keepAncestors) deltaAncestors(record, parentOf, stored).forEach(keep);
     }
   };
 
@@ -140,17 +142,19 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
       }
     });
   }
-  const deletedCheckpoints = records.filter((record) => !kept.has(key(record.checkpoint_ns, record.checkpoint_id)));
-  for (const record of deletedCheckpoints) {
-    checkpoints.delete([thread_id, record.checkpoint_ns, record.checkpoint_id]);
-    tx.objectStore('writes').delete(prefixRange([thread_id, record.checkpoint_ns, record.checkpoint_id]));
+  const deletedCheckpoints = records
+    .filter((record) => !kept.has(key(record.checkpoint_ns, record.checkpoint_id)))
+    .map(({ checkpoint_ns, checkpoint_id }): CheckpointName => ({ checkpoint_ns, checkpoint_id }));
+  for (const { checkpoint_ns, checkpoint_id } of deletedCheckpoints) {
+    checkpoints.delete([thread_id, checkpoint_ns, checkpoint_id]);
+    tx.objectStore('writes').delete(prefixRange([thread_id, checkpoint_ns, checkpoint_id]));
   }
   for (const [channelKey, byVersion] of channels) {
     for (const blob of byVersion.values()) {
       if (!referenced.get(channelKey)!.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
     }
   }
-  return deletedCheckpoints.length;
+  return deletedCheckpoints;
 }
 
 /** Every thread id in the database, once each. */

@@ -3,7 +3,7 @@
  * in, bytes out; each write atomic, each read one transaction. It knows nothing about serializers.
  */
 import type { ResolvedList } from './lists.js';
-import type { BlobRecord, ChannelVersion, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
+import type { BlobRecord, ChannelVersion, CheckpointName, CheckpointRecord, StoredCheckpointRecord, TypedBytes, WriteRecord } from './records.js';
 
 export type Durability = 'default' | 'strict' | 'relaxed';
 
@@ -108,7 +108,10 @@ export interface DeltaHistory {
   seeds: Record<string, { ancestor: number; value: ChannelValue }>;
 }
 
-export interface PruneOptions {
+/** Which checkpoints a prune deletes: all but the newest, or those named. */
+export type PruneOptions = PruneToNewest | PruneNamed;
+
+export interface PruneToNewest {
   /** How many of the newest checkpoints of each namespace of the thread to keep. */
   keepLatest: number;
   /**
@@ -117,6 +120,16 @@ export interface PruneOptions {
    * rebuilt channels (`CheckpointRecord.delta_channels`) replay their writes from.
    */
   keepAncestors?: boolean;
+  /** Record the checkpoints deleted in the change journal (when it is on), for its reader to delete elsewhere. */
+  journal?: boolean;
+}
+
+/**
+ * Deletes the named checkpoints of one thread, except those a kept checkpoint's rebuilt channels replay the writes
+ * of (a prune made elsewhere, applied here). Never journaled.
+ */
+export interface PruneNamed {
+  checkpoints: CheckpointName[];
 }
 
 export interface CheckpointStorage {

@@ -7,6 +7,7 @@
 import { CheckpointError } from '../errors.js';
 import type { IndexedDBCheckpointStorage } from '../storage/checkpoint-store.js';
 import type { JournalRead } from '../storage/journal.js';
+import type { CheckpointName } from '../storage/records.js';
 import { HistoryNotStored } from '../storage/pulled-values.js';
 import type { WriteOperation } from '../storage/storage.js';
 import type { PullRequest, PullResponse, PushRequest, PushResponse } from '../wire/protocol.js';
@@ -45,6 +46,7 @@ interface PushBatch {
 
 function recordsOf(read: JournalRead): WireRecord[] {
   if (read.deleted) return [{ kind: 'delete', thread_id: read.thread_id }];
+  if (read.pruned) return read.pruned.map(({ checkpoint_ns, checkpoint_id }): WireRecord => ({ kind: 'prune', thread_id: read.thread_id, checkpoint_ns, checkpoint_id }));
   const records: SyncRecord[] = [];
   if (read.checkpoint) records.push({ kind: 'checkpoint', ...read.checkpoint });
   for (const blob of read.blobs) records.push({ kind: 'blob', ...blob });
@@ -179,7 +181,22 @@ export async function push(replica: Replica): Promise<PushResult> {
   }
 }
 
-/** Storage operations for a page of changes, in the order the server committed them. */
+/**
+ * Applies the checkpoints pruned everywhere that a page names, one transaction per thread. Before the page's other
+ * changes: a page never holds a record of a checkpoint it prunes (the server dropped them), and applying a prune
+ * twice (a page pulled again after a crash) deletes nothing more.
+ */
+async function applyPrunes(storage: IndexedDBCheckpointStorage, changes: SyncRecord[]): Promise<void> {
+  const byThread = new Map<string, CheckpointName[]>();
+  for (const change of changes) {
+    if (change.kind !== 'prune') continue;
+    const { thread_id, checkpoint_ns, checkpoint_id } = change;
+    byThread.set(thread_id, [...(byThread.get(thread_id) ?? []), { checkpoint_ns, checkpoint_id }]);
+  }
+  for (const [thread_id, checkpoints] of byThread) await storage.prune([thread_id], { checkpoints });
+}
+
+/** Storage operations for a page of changes, in the order the server committed them; prunes apart (`applyPrunes`). */
 export function operationsOf(changes: SyncRecord[]): WriteOperation[] {
   const operations: WriteOperation[] = [];
   for (const change of changes) {
@@ -211,6 +228,8 @@ export function operationsOf(changes: SyncRecord[]): WriteOperation[] {
       }
       case 'delete':
         operations.push({ kind: 'delete', thread_id: change.thread_id });
+        break;
+      case 'prune':
         break;
     }
   }
@@ -254,6 +273,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
    * pulled whole as they are.
    */
   const store = async (records: SyncRecord[], settings: Record<string, unknown>): Promise<void> => {
+    await applyPrunes(storage, records);
     const operations = operationsOf(records);
     const historyFetched = new Set<string>();
     for (;;) {
@@ -318,7 +338,9 @@ function pulledRecords(values: StoredValues, page: PullResponse): Promise<SyncRe
 async function pullThreadWhole({ storage, transport, values, signal }: Replica, thread_id: string): Promise<void> {
   for (let cursor: string | null = null; ; ) {
     const page = readPullResponse(await transport.post('pull', { cursor, threads: [thread_id] } satisfies PullRequest, signal));
-    await storage.applyChanges(operationsOf(await pulledRecords(values, page)), undefined, { historyFetched: new Set([thread_id]) });
+    const records = await pulledRecords(values, page);
+    await applyPrunes(storage, records);
+    await storage.applyChanges(operationsOf(records), undefined, { historyFetched: new Set([thread_id]) });
     if (!page.more) return;
     cursor = page.cursor;
   }

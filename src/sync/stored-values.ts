@@ -52,6 +52,7 @@ async function mapRecord(record: SyncRecord, map: BytesMap): Promise<SyncRecord>
     case 'write':
       return { kind: 'write', ...(await mapWrite(record, map)) };
     case 'delete':
+    case 'prune':
       return record;
   }
 }
@@ -75,7 +76,7 @@ export function storedValuesOf(saver: StoredCheckpointSaver): StoredValues {
     async forStorage(records) {
       if (!saver.encrypted) return records;
       // The key must open what the threads already hold: a wrong one stores nothing.
-      const threads = new Set(records.flatMap((record) => (record.kind === 'delete' ? [] : [record.thread_id])));
+      const threads = new Set(records.flatMap((record) => (record.kind === 'delete' || record.kind === 'prune' ? [] : [record.thread_id])));
       for (const thread_id of threads) await saver.checkKey(thread_id);
       return Promise.all(records.map((record) => mapRecord(record, seal)));
     },

@@ -25,6 +25,11 @@ export interface PushResponse {
    */
   deletedThreads: string[];
   /**
+   * Records of this push that belong to checkpoints pruned everywhere (`prune` with `everywhere`, here or on another
+   * device), and values only those named: dropped. Absent when none.
+   */
+  pruned?: number;
+  /**
    * The user's cursors right before and right after this push's commit, when it numbered any change. A client whose
    * cursor is `from` holds everything up to `to` (the rest is its own push, which its pulls skip): it can take `to`
    * as its cursor, and needs no pull when the live stream announces it.

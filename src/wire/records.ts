@@ -33,14 +33,23 @@ export interface WireTombstone {
   kind: 'delete';
   thread_id: string;
 }
-export type WireRecord = WireCheckpoint | WireBlob | WireWrite | WireTombstone;
+/**
+ * A checkpoint pruned with `everywhere`: it, its writes and the values nothing kept needs are gone on every device
+ * and on the server, and never come back; a checkpoint kept elsewhere that needs it to read back keeps it there.
+ */
+export interface WirePrune {
+  kind: 'prune';
+  thread_id: string;
+  checkpoint_ns: string;
+  checkpoint_id: string;
+}
+export type WireRecord = WireCheckpoint | WireBlob | WireWrite | WireTombstone | WirePrune;
 
 /** A record as the storage holds it, with its kind. */
-export type SyncRecord =
-  | ({ kind: 'checkpoint' } & CheckpointRecord)
-  | ({ kind: 'blob' } & BlobRecord)
-  | ({ kind: 'write' } & WriteRecord)
-  | WireTombstone;
+export type SyncRecord = DataRecord | WireTombstone | WirePrune;
+
+/** A stored record (not a deletion), with its kind. */
+export type DataRecord = ({ kind: 'checkpoint' } & CheckpointRecord) | ({ kind: 'blob' } & BlobRecord) | ({ kind: 'write' } & WriteRecord);
 
 /** Longest id, namespace, channel, task path or string version accepted, in UTF-16 units. */
 export const MAX_NAME_LENGTH = 512;
@@ -107,6 +116,8 @@ export function toWireRecord(record: SyncRecord): WireRecord {
       return { ...record, value: toWireBytes(record.value) };
     case 'delete':
       return { kind: 'delete', thread_id: record.thread_id };
+    case 'prune':
+      return { kind: 'prune', thread_id: record.thread_id, checkpoint_ns: record.checkpoint_ns, checkpoint_id: record.checkpoint_id };
   }
 }
 
@@ -317,13 +328,15 @@ export function readWireRecord(value: unknown, path: string): SyncRecord {
       return readWrite(reader);
     case 'delete':
       return { kind: 'delete', thread_id: reader.name('thread_id') };
+    case 'prune':
+      return { kind: 'prune', thread_id: reader.name('thread_id'), checkpoint_ns: reader.name('checkpoint_ns', { empty: true }), checkpoint_id: reader.name('checkpoint_id') };
     default:
-      throw invalid(`${path}.kind`, 'must be "checkpoint", "blob", "write" or "delete"');
+      throw invalid(`${path}.kind`, 'must be "checkpoint", "blob", "write", "delete" or "prune"');
   }
 }
 
 /** The key of a record within its thread and namespace, as one string: equal keys, same record. */
-export function recordKey(record: Exclude<SyncRecord, WireTombstone>): string {
+export function recordKey(record: DataRecord): string {
   switch (record.kind) {
     case 'checkpoint':
       return JSON.stringify([record.checkpoint_id]);

@@ -143,6 +143,43 @@ describe('startSync in the browser', () => {
     await vi.waitFor(() => expect(heard).toContain('checkpoint'));
   });
 
+  it('sends a prune asked to go everywhere, once, and a WorkerSaver device that pulls it deletes the same checkpoints', async () => {
+    const origin = track(new WorkerSaver({ dbName: freshDbName('sync-origin') }));
+    const graph = buildChatGraph(origin);
+    for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('pruned'));
+    await buildChatGraph(origin).invoke({ messages: [human('elsewhere', 0)] }, threadConfig('local'));
+    const fromOrigin = sync(origin);
+    await fromOrigin.syncNow();
+    const device = track(new BrowserSaver({ dbName: freshDbName('sync-device') }));
+    const onDevice = sync(device);
+    await onDevice.syncNow();
+    expect(await checkpointIds(device, 'pruned')).toEqual(await checkpointIds(origin, 'pruned'));
+
+    const before = await checkpointIds(origin, 'pruned');
+    // Kept local: nothing goes out. Asked to go everywhere: exactly the checkpoints it deleted go out.
+    await origin.prune({ threadIds: ['local'], keepLatest: 1, keepAncestors: false });
+    const deleted = await origin.prune({ threadIds: ['pruned'], keepLatest: 2, keepAncestors: false, everywhere: true });
+    const kept = await checkpointIds(origin, 'pruned');
+    expect(deleted).toBe(before.length - kept.length);
+    await fromOrigin.syncNow();
+    const prunes = server.records.map(({ record }) => record).filter((record) => record.kind === 'prune');
+    expect(prunes.map((record) => record.thread_id)).toEqual(before.filter((id) => !kept.includes(id)).map(() => 'pruned'));
+    expect(prunes.map((record) => (record as { checkpoint_id: string }).checkpoint_id).sort()).toEqual(before.filter((id) => !kept.includes(id)));
+
+    await onDevice.syncNow();
+    expect(await checkpointIds(device, 'pruned')).toEqual(kept);
+    expect(await checkpointIds(device, 'local')).not.toEqual([]);
+    expect((await buildChatGraph(device).getState(threadConfig('pruned'))).values).toEqual((await graph.getState(threadConfig('pruned'))).values);
+    // No record of a pruned checkpoint, nor a write against one, is left in the device's stores.
+    const { checkpoints, writes } = await readEveryRecord(device.dbName);
+    const idsIn = (records: unknown[] | undefined) =>
+      new Set(
+        (records as { thread_id: string; checkpoint_id: string }[] | undefined ?? []).filter((record) => record.thread_id === 'pruned').map((record) => record.checkpoint_id),
+      );
+    expect([...idsIn(checkpoints)].filter((id) => !kept.includes(id))).toEqual([]);
+    expect([...idsIn(writes)].filter((id) => !kept.includes(id))).toEqual([]);
+  });
+
   it('syncs encrypted databases: values in clear on the wire, sealed again before the other device stores them', async () => {
     const secret = 'wren-3318-basalt';
     const key = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);

@@ -240,4 +240,17 @@ describe('hostile clients', () => {
     await expectRefused(await push([inClear]), 400, 'invalid_request', /metadata_entries/);
     await expectNothingStored([records[0]!.thread_id]);
   });
+
+  it("18. a prune: malformed, 400 naming the field; of another user's thread, 403 and nothing pruned", async () => {
+    const records = await threadRecords();
+    expect((await push(records)).status).toBe(200);
+    const thread = records[0]!.thread_id;
+    const checkpoint = records.find((record) => record.kind === 'checkpoint') as WireCheckpoint;
+    const prune = { kind: 'prune', thread_id: thread, checkpoint_ns: '', checkpoint_id: checkpoint.checkpoint_id };
+    await expectRefused(await push([{ ...prune, checkpoint_id: undefined }]), 400, 'invalid_request', /records\[0\]\.checkpoint_id must be a string, got undefined/);
+    await expectRefused(await push([{ ...prune, checkpoint_ns: 7 }]), 400, 'invalid_request', /records\[0\]\.checkpoint_ns must be a string, got number/);
+    await expectRefused(await push([prune], 'bob'), 403, 'forbidden', /cannot be written by this user/);
+    expect(await server.saver.getTuple({ configurable: { thread_id: thread, checkpoint_ns: '', checkpoint_id: checkpoint.checkpoint_id } })).toBeDefined();
+    expect((await server.pullAll('alice')).filter((change) => change.kind === 'prune')).toEqual([]);
+  });
 });

@@ -27,7 +27,7 @@ it('creates sync\'s tables once when several servers set up at once, in their sc
       "SELECT table_schema AS schema, table_name AS name FROM information_schema.tables WHERE table_name LIKE 'juncture_sync_%' ORDER BY 2",
     );
     expect(tables.map(({ schema }) => schema)).toEqual(tables.map(() => 'sync_tables'));
-    expect(tables.map(({ name }) => name)).toEqual(['juncture_sync_migrations', 'juncture_sync_records', 'juncture_sync_threads', 'juncture_sync_users']);
+    expect(tables.map(({ name }) => name)).toEqual(['juncture_sync_migrations', 'juncture_sync_pruned', 'juncture_sync_records', 'juncture_sync_threads', 'juncture_sync_users']);
 
     // A thread pushed through one server is pulled through another.
     const [a, b] = [handlers[0]!, handlers[SERVERS - 1]!].map((handler) => new Device(handlerEndpoint(handler), 'alice'));

@@ -7,7 +7,7 @@ import { inject } from 'vitest';
 import { BrowserSaver } from '../../src/index.js';
 import { createSyncHandler, type SyncHandler, type SyncHandlerOptions } from '../../src/server/index.js';
 import type { PullResponse, PushResponse } from '../../src/wire/protocol.js';
-import { readWireRecord, recordKey, toWireRecord, type SyncRecord, type WireRecord } from '../../src/wire/records.js';
+import { readWireRecord, recordKey, toWireRecord, type DataRecord, type WireRecord } from '../../src/wire/records.js';
 import { sliceSourceKey, withSlicesSpliced } from '../../src/storage/lists.js';
 import { resolveRecords } from '../../src/storage/checkpoint-chains.js';
 import { withValuesApart, type CheckpointRecord, type StoredCheckpointRecord, type StoredWriteRecord, type TypedBytes } from '../../src/storage/records.js';
@@ -164,7 +164,7 @@ export function eventsOf(response: Response) {
   };
 }
 
-type Stored = Exclude<SyncRecord, { kind: 'delete' }>;
+type Stored = DataRecord;
 const STORES = { checkpoint: 'checkpoints', blob: 'blobs', write: 'writes' } as const;
 
 function keyOf(record: Stored): string {
@@ -258,7 +258,7 @@ export class Device {
   async push(): Promise<PushResponse> {
     const outbox = await this.outbox();
     const answer = await this.server.push(this.user, outbox, this.clientId);
-    for (const record of outbox) if (record.kind !== 'delete') this.#synced.add(keyOf(readWireRecord(record, 'sent') as Stored));
+    for (const record of outbox) if (record.kind !== 'delete' && record.kind !== 'prune') this.#synced.add(keyOf(readWireRecord(record, 'sent') as Stored));
     this.#tombstones.length = 0;
     for (const thread_id of answer.deletedThreads) await this.saver.deleteThread(thread_id);
     return answer;
@@ -291,7 +291,7 @@ export class Device {
     const records = changes.map((change, i) => readWireRecord(change, `changes[${i}]`));
     for (const record of records) if (record.kind === 'delete') await this.saver.deleteThread(record.thread_id);
     await this.#open();
-    const stored = records.filter((record): record is Stored => record.kind !== 'delete');
+    const stored = records.filter((record): record is Stored => record.kind !== 'delete' && record.kind !== 'prune');
     for (const record of stored) this.#synced.add(keyOf(record));
     // As a device stores what it pulls (each checkpoint holding its small values, a task's writes together).
     const storage = new IndexedDBCheckpointStorage({ dbName: this.saver.dbName, durability: 'default' });

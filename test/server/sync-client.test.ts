@@ -159,6 +159,33 @@ async function replay(turns: [string, number, number][]): Promise<unknown> {
   return (await graph.getState(threadConfig('replay'))).values;
 }
 
+/** A chat with a topic beside its messages; `topicOf` gives what a turn sets it to, from what was said and the topic. */
+function topicChat(on: BaseSaver, topicOf: (said: string, topic: string | undefined) => string | undefined) {
+  const Topic = Annotation.Root({ ...MessagesAnnotation.spec, topic: Annotation<string>() });
+  return new StateGraph(Topic)
+    .addNode('chat', (state) => {
+      const said = String(state.messages.at(-1)?.content);
+      const topic = topicOf(said, state.topic);
+      return {
+        messages: [new AIMessage({ id: `ai-${state.messages.length}-${said}`, content: `reply to ${said}` })],
+        ...(topic === undefined ? {} : { topic }),
+      };
+    })
+    .addEdge(START, 'chat')
+    .addEdge('chat', END)
+    .compile({ checkpointer: on });
+}
+
+/** Two devices that both hold `thread`, chatted on the first: the devices and the thread's checkpoints. */
+async function bothHolding(thread: string, turns: [string, number, number][]): Promise<{ a: Device; b: Device; all: string[] }> {
+  const a = device();
+  const b = device();
+  await chat(a.saver, thread, turns);
+  await a.sync.syncNow();
+  await b.sync.syncNow();
+  return { a, b, all: await checkpointIds(a.saver, thread) };
+}
+
 /** What the fork tests use of a compiled chat graph. */
 interface ChatGraph {
   invoke(input: { messages: BaseMessage[] }, config: RunnableConfig): Promise<unknown>;
@@ -321,13 +348,8 @@ describe('startSync', () => {
   });
 
   it('keeps a prune local: the server and the other device keep every checkpoint, and the pruning device goes on without them', async () => {
-    const a = device();
-    const b = device();
     const turns: [string, number, number][] = [['one', 0, 0], ['two', 1, 0], ['three', 2, 0]];
-    await chat(a.saver, 'pruned', turns);
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    const all = await checkpointIds(a.saver, 'pruned');
+    const { a, b, all } = await bothHolding('pruned', turns);
     expect(await checkpointIds(b.saver, 'pruned')).toEqual(all);
 
     await a.saver.prune({ threadIds: ['pruned'], keepLatest: 1, keepAncestors: false });
@@ -346,6 +368,120 @@ describe('startSync', () => {
     expect(await values(b.saver, 'pruned')).toEqual(await replay([...turns, ['four', 3, 0]]));
     expect(await values(a.saver, 'pruned')).toEqual(await values(b.saver, 'pruned'));
     expect((await checkpointIds(b.saver, 'pruned')).length).toBe(all.length + 3);
+  });
+
+  it('prunes everywhere when asked: the server and the other device delete the same checkpoints, which never come back', async () => {
+    const turns: [string, number, number][] = [['one', 0, 0], ['two', 1, 0], ['three', 2, 0]];
+    const { a, b, all } = await bothHolding('everywhere', turns);
+    const firstPushes = (await server.pullAll('alice')).filter((record) => record.kind !== 'delete' && record.thread_id === 'everywhere');
+    const saverRows = async (table: string) =>
+      Number((await server.pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${table} WHERE thread_id = 'everywhere'`)).rows[0]!.n);
+    const blobsBefore = await saverRows('checkpoint_blobs');
+
+    expect(await a.saver.prune({ threadIds: ['everywhere'], keepLatest: 1, keepAncestors: false, everywhere: true })).toBe(all.length - 1);
+    const kept = await checkpointIds(a.saver, 'everywhere');
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    for (const on of [b.saver, server.saver]) {
+      expect(await checkpointIds(on, 'everywhere')).toEqual(kept);
+      expect(await values(on, 'everywhere')).toEqual(await replay(turns));
+    }
+    expect(await saverRows('checkpoint_writes')).toBe(0);
+    expect(await saverRows('checkpoint_blobs')).toBeLessThan(blobsBefore);
+    await until(() => b.changes.some((change) => change.kind === 'rewrite' && change.thread_id === 'everywhere'), 'B hears of the prune');
+
+    // The first pushes again, as a late retry from another device would send them: nothing of them is stored.
+    const replayed = await server.push('alice', firstPushes, 'a-late-device');
+    expect(replayed).toMatchObject({ stored: 0, pruned: expect.any(Number) });
+    expect(await checkpointIds(server.saver, 'everywhere')).toEqual(kept);
+    // A new device gets what was kept, and the thread goes on from there on every device.
+    const c = device();
+    await c.sync.syncNow();
+    expect(await checkpointIds(c.saver, 'everywhere')).toEqual(kept);
+    await chat(a.saver, 'everywhere', [['four', 3, 0]]);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    await c.sync.syncNow();
+    for (const on of [b.saver, c.saver, server.saver]) expect(await values(on, 'everywhere')).toEqual(await replay([...turns, ['four', 3, 0]]));
+    expect(await checkpointIds(b.saver, 'everywhere')).toEqual(await checkpointIds(a.saver, 'everywhere'));
+  });
+
+  it('keeps, after a prune everywhere, a branch another device made offline from a pruned checkpoint, with the values it has from there', async () => {
+    // The topic is set on the first turn and changed on the third: the fork from the first turn keeps the first
+    // topic, which no checkpoint left on the server names once the prune took the older ones.
+    const graphOn = (on: BaseSaver) => topicChat(on, (said) => (said.startsWith('topic ') ? said.slice('topic '.length) : undefined));
+    const play = async (on: BaseSaver, thread: string, fork: (graph: ReturnType<typeof graphOn>) => Promise<void>) => {
+      const graph = graphOn(on);
+      await graph.invoke({ messages: [human('topic weather', 0)] }, threadConfig(thread));
+      await fork(graph);
+      return graph;
+    };
+    const afterFirstTurn = async (graph: ReturnType<typeof graphOn>, thread: string) =>
+      (await collect(graph.getStateHistory(threadConfig(thread)))).find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!.config;
+
+    const a = device();
+    const b = device();
+    const onA = await play(a.saver, 'topics', async () => undefined);
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    endpoint.fault = 'down';
+    const onB = graphOn(b.saver);
+    const forkedFrom = await afterFirstTurn(onB, 'topics');
+    await onB.invoke({ messages: [human('and tomorrow?', 1, 1)] }, forkedFrom);
+    const branchHead = (await onB.getState(threadConfig('topics'))).config;
+    endpoint.fault = 'none';
+    for (const [text, turn] of [['still raining', 1], ['topic sport', 2], ['who won?', 3]] as const) await onA.invoke({ messages: [human(text, turn)] }, threadConfig('topics'));
+    await a.saver.prune({ threadIds: ['topics'], keepLatest: 1, keepAncestors: false, everywhere: true });
+    await a.sync.syncNow();
+    // B pushes its branch after the prune, and pulls the prune.
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+
+    const memory = new MemorySaver();
+    const expected = await play(memory, 'topics', async (graph) => {
+      await graph.invoke({ messages: [human('and tomorrow?', 1, 1)] }, await afterFirstTurn(graph, 'topics'));
+    });
+    const branch = (await expected.getState(threadConfig('topics'))).values;
+    expect(branch).toMatchObject({ topic: 'weather' });
+    for (const on of [b.saver, server.saver, a.saver]) expect((await graphOn(on).getState(branchHead)).values).toEqual(branch);
+    // The checkpoint B forked from is gone everywhere; A's head is what A kept.
+    for (const on of [a.saver, b.saver, server.saver]) expect(await on.getTuple(forkedFrom)).toBeUndefined();
+    expect((await graphOn(server.saver).getState((await onA.getState(threadConfig('topics'))).config)).values).toMatchObject({ topic: 'sport' });
+  });
+
+  it('keeps on the server, pruning everywhere, the checkpoints whose writes a DeltaChannel branch it holds replays', async () => {
+    // A snapshot every second update: A's head needs only its nearest ancestors, B's fork those before it.
+    const graphOn = (on: BaseSaver) => buildChatGraph(on, { delta: true, snapshotFrequency: 2 });
+    const a = device();
+    const b = device();
+    const onA = graphOn(a.saver);
+    const onB = graphOn(b.saver);
+    for (let turn = 0; turn < 5; turn += 1) await onA.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('delta'));
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+    // B forks after the first turn and pushes the fork; A prunes everywhere before it pulled it.
+    const history = await collect(onB.getStateHistory(threadConfig('delta')));
+    const forkedFrom = history.find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!.config;
+    await onB.invoke({ messages: [human('another way', 1, 1)] }, forkedFrom);
+    const branchHead = (await onB.getState(threadConfig('delta'))).config;
+    await b.sync.syncNow();
+    const before = await checkpointIds(server.saver, 'delta');
+    await a.saver.prune({ threadIds: ['delta'], keepLatest: 1, keepAncestors: false, everywhere: true });
+    expect(await a.saver.getTuple(forkedFrom)).toBeUndefined();
+    await a.sync.syncNow();
+    await b.sync.syncNow();
+
+    const memory = new MemorySaver();
+    const expected = graphOn(memory);
+    await expected.invoke({ messages: [human('turn 0', 0)] }, threadConfig('replay'));
+    await expected.invoke({ messages: [human('another way', 1, 1)] }, threadConfig('replay'));
+    const branch = (await expected.getState(threadConfig('replay'))).values;
+    for (const on of [b.saver, server.saver, a.saver]) expect((await graphOn(on).getState(branchHead)).values).toEqual(branch);
+    // The checkpoint B forked from stays, as do the ones before it; those of A's branch after it went.
+    const after = await checkpointIds(server.saver, 'delta');
+    expect(after).toContain(`/${forkedFrom.configurable?.checkpoint_id}`);
+    expect(after.length).toBeLessThan(before.length);
+    expect(await checkpointIds(b.saver, 'delta')).toEqual(after);
   });
 
   it('sends a push again after a 500 or a cut-off answer: nothing lost, nothing stored twice', async () => {
@@ -432,16 +568,7 @@ describe('startSync', () => {
 
   it('pulls a fork whose parent was pruned here with the small values it keeps from before the fork', async () => {
     // A topic set once, on the first turn: a small scalar that the later checkpoints keep at that version.
-    const Topic = Annotation.Root({ ...MessagesAnnotation.spec, topic: Annotation<string>() });
-    const graphOn = (on: BaseSaver) =>
-      new StateGraph(Topic)
-        .addNode('chat', (state) => ({
-          messages: [new AIMessage({ id: `ai-${state.messages.length}`, content: `reply ${state.messages.length}` })],
-          ...(state.topic === undefined ? { topic: 'weather' } : {}),
-        }))
-        .addEdge(START, 'chat')
-        .addEdge('chat', END)
-        .compile({ checkpointer: on });
+    const graphOn = (on: BaseSaver) => topicChat(on, (_, topic) => (topic === undefined ? 'weather' : undefined));
     const { onA, onB, head } = await forkPrunedOnB(graphOn, 'forked', 3);
     expect((await onA.getState(head)).values).toMatchObject({ topic: 'weather' });
     for (const state of await collect(onB.getStateHistory(threadConfig('forked')))) {

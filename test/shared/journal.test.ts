@@ -40,6 +40,41 @@ const recordsOf = (read: JournalRead): SyncRecord[] => [
 ];
 
 describe('the change journal', () => {
+  it('journals the checkpoints a prune deleted when it is asked to go everywhere, in its transaction; nothing otherwise', async () => {
+    const dbName = freshDbName('journal-prune');
+    const saver = new BrowserSaver({ dbName });
+    const tab = storage(dbName);
+    try {
+      const graph = buildChatGraph(saver);
+      for (let turn = 0; turn < 3; turn += 1) await graph.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('a'));
+      await graph.invoke({ messages: [human('hello', 0)] }, threadConfig('b'));
+      const idsOf = async (thread: string) => (await collect(saver.list(threadConfig(thread)))).map((tuple) => tuple.checkpoint.id);
+      // Before the journal is on, there is nowhere for it to go.
+      expect(await saver.prune({ threadIds: ['b'], keepLatest: 1, keepAncestors: false, everywhere: true })).toBeGreaterThan(0);
+      expect(await tab.journalSize()).toBe(0);
+
+      await tab.enableJournal();
+      const journaled = await tab.journalSize();
+      const all = await idsOf('a');
+      await saver.prune({ threadIds: ['a'], keepLatest: 2, keepAncestors: false });
+      expect(await tab.journalSize()).toBe(journaled);
+      const kept = await idsOf('a');
+      expect(await saver.prune({ threadIds: ['a'], keepLatest: 1, keepAncestors: false, everywhere: true })).toBe(1);
+      const reads = await tab.readJournal(1_000);
+      const pruned = reads.filter((read) => read.pruned);
+      expect(pruned.map((read) => ({ thread_id: read.thread_id, pruned: read.pruned }))).toEqual([
+        { thread_id: 'a', pruned: [{ checkpoint_ns: '', checkpoint_id: kept.at(-1) }] },
+      ]);
+      expect(all.length).toBeGreaterThan(kept.length);
+      // A prune that deletes nothing journals nothing.
+      await saver.prune({ threadIds: ['a'], keepLatest: 1, keepAncestors: false, everywhere: true });
+      expect((await tab.readJournal(1_000)).filter((read) => read.pruned)).toHaveLength(1);
+      await expect(saver.prune({ keepLatest: 1, everywhere: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: /everywhere must be true or false/ });
+    } finally {
+      await saver.close();
+    }
+  });
+
   it('came with schema 2, which the code still upgrades through', () => {
     expect(SCHEMA_VERSION).toBeGreaterThanOrEqual(2);
   });

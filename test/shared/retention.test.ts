@@ -2,7 +2,8 @@ import { DeltaValue, END, START, StateGraph, StateSchema } from '@langchain/lang
 import { MemorySaver, type BaseCheckpointSaver } from '@langchain/langgraph-checkpoint';
 import { z } from 'zod';
 import { BrowserSaver, CheckpointError } from '../../src/index.js';
-import { checkpointId, collect, countRecords, makeCheckpoint, makeMetadata, putChain, threadConfig, useFreshSavers } from '../support/fixtures.js';
+import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.js';
+import { checkpointId, collect, countRecords, freshDbName, makeCheckpoint, makeMetadata, putChain, threadConfig, useFreshSavers } from '../support/fixtures.js';
 
 const ids = async (saver: BrowserSaver, thread: string, ns = '') =>
   (await collect(saver.list(threadConfig(thread, ns)))).map((tuple) => tuple.checkpoint.id);
@@ -55,6 +56,31 @@ describe('retention', () => {
       expect(pruned.history.length).toBeLessThan(expected.history.length);
       expect(pruned.history).toEqual(expected.history.slice(0, pruned.history.length));
     });
+  });
+
+  it('deletes named checkpoints (a prune made elsewhere), except those whose writes a kept one rebuilds a channel from', async () => {
+    const dbName = freshDbName('retention-named');
+    const saver = newSaver({ dbName });
+    const expected = await deltaChat(new MemorySaver(), 9);
+    await deltaChat(saver, 9);
+    const all = await ids(saver, 'chat');
+    const storage = new IndexedDBCheckpointStorage({ dbName, durability: 'default' });
+    try {
+      // Every checkpoint but the newest is named.
+      const named = all.slice(1).map((checkpoint_id) => ({ checkpoint_ns: '', checkpoint_id }));
+      const deleted = await storage.prune(['chat'], { checkpoints: named });
+      const left = await ids(saver, 'chat');
+      expect(deleted).toBe(all.length - left.length);
+      // The newest, and the ancestors back to the nearest snapshot of its history (one every 4 updates), stay.
+      expect(left.length).toBeGreaterThan(1);
+      expect(left.length).toBeLessThan(all.length);
+      expect(left).toEqual(all.slice(0, left.length));
+      expect((await deltaChat(saver, 0)).state).toEqual(expected.state);
+      // Again: nothing more goes.
+      expect(await storage.prune(['chat'], { checkpoints: named })).toBe(0);
+    } finally {
+      await storage.close();
+    }
   });
 
   it('prune keeps the newest checkpoints and their ancestors, dropping abandoned branches', async () => {
