@@ -305,6 +305,23 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   // Checkpoints pruned everywhere, before or by this push: their records are dropped, and the values only they name.
   const pruned = await store.prunedCheckpoints(threadIds);
   for (const prune of prunes) pruned.add(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id));
+  // Records of a pruned checkpoint whose writes a checkpoint kept here, or pushed now, replays come back (a
+  // DeltaChannel branch pushed after a prune of its ancestors, whose device then sends them again).
+  const ofCheckpoint = (record: SyncRecord) =>
+    record.kind === 'checkpoint' || record.kind === 'write' ? checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id) : undefined;
+  const candidates = new Set(records.map(ofCheckpoint).filter((key): key is string => key !== undefined && pruned.has(key)));
+  const readmitted: WirePrune[] = [];
+  if (candidates.size > 0) {
+    const chain = {
+      checkpoints: records.filter((record) => record.kind === 'checkpoint'),
+      values: records.filter((record) => record.kind === 'blob'),
+    };
+    for (const key of await store.neededAgain(threadIds, chain, pruned, candidates)) {
+      pruned.delete(key);
+      const [thread_id, checkpoint_ns, checkpoint_id] = JSON.parse(key) as [string, string, string];
+      readmitted.push({ kind: 'prune', thread_id, checkpoint_ns, checkpoint_id });
+    }
+  }
   const prunedValues = new Set<string>();
   let droppedAsPruned = 0;
 
@@ -345,7 +362,7 @@ export async function push(context: PushContext, userId: string, records: SyncRe
     ...kept.filter((entry) => entry.record.kind === 'checkpoint'),
     ...kept.filter((entry) => entry.record.kind === 'write'),
   ].map((entry) => entry.row);
-  const removals = { threads: tombstones, checkpoints: prunes.filter((prune) => !deleted.has(prune.thread_id)) };
+  const removals = { threads: tombstones, checkpoints: prunes.filter((prune) => !deleted.has(prune.thread_id)), readmitted };
   let result: CommitResult;
   if (context.batch?.sharesPool) {
     // The saver's rows and sync's in one transaction: a reader sees all of the push or none of it.

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { deltaAncestors } from '../storage/delta-ancestors.js';
-import type { BlobRecord, ChannelVersion } from '../storage/records.js';
+import type { BlobRecord, ChannelVersion, CheckpointRecord } from '../storage/records.js';
 import { blobKey, readWireRecord, recordKey, toWireRecord, type DataRecord, type WireCheckpoint, type WirePrune, type WireRecord } from '../wire/records.js';
 import type { TableNames } from './tables.js';
 import { inTransaction } from './transaction.js';
@@ -44,9 +44,20 @@ export interface ThreadState {
 export interface Removals {
   threads: string[];
   checkpoints: WirePrune[];
+  /** Pruned checkpoints that come back, their tombstones gone (see `RecordStore.neededAgain`). */
+  readmitted?: WirePrune[];
 }
 
 export const NO_REMOVALS: Removals = { threads: [], checkpoints: [] };
+
+/** A checkpoint as far as chaining it to its ancestors needs. */
+type ChainedCheckpoint = Pick<CheckpointRecord, 'thread_id' | 'checkpoint_ns' | 'checkpoint_id' | 'parent_checkpoint_id' | 'channel_versions' | 'delta_channels'>;
+
+/** The checkpoints and values a push brings, as far as chaining checkpoints needs them. */
+export interface PushedChain {
+  checkpoints: ChainedCheckpoint[];
+  values: { thread_id: string; checkpoint_ns: string; channel: string; version: ChannelVersion }[];
+}
 
 export interface CommitResult {
   stored: number;
@@ -245,6 +256,14 @@ export class RecordStore {
         if (state?.owner !== userId) throw new Error(`Thread ${JSON.stringify(thread_id)} is not owned by the writing user.`);
       }
       const deletedThreads = threadIds.filter((thread_id) => byThread.get(thread_id)!.deleted);
+      const readmitted = removals.readmitted ?? [];
+      if (readmitted.length > 0) {
+        await client.query(
+          `DELETE FROM ${t.pruned} p USING unnest($1::text[], $2::text[], $3::text[]) AS r(thread_id, checkpoint_ns, checkpoint_id)
+           WHERE (p.thread_id, p.checkpoint_ns, p.checkpoint_id) = (r.thread_id, r.checkpoint_ns, r.checkpoint_id)`,
+          [readmitted.map((r) => r.thread_id), readmitted.map((r) => r.checkpoint_ns), readmitted.map((r) => r.checkpoint_id)],
+        );
+      }
       // Read under the user's lock: a prune committed since the push read them is seen here.
       const pruned = await this.#prunedOf(client, threadIds);
       const dropped = new Map<string, WirePrune>();
@@ -301,6 +320,59 @@ export class RecordStore {
   }
 
   /**
+   * Of the checkpoints of `threadIds` stored (and those of `pushed`), the ones `from` accepts and, through
+   * `deltaAncestors`, every one whose writes they replay, by `checkpointKey`.
+   */
+  async #replayClosure(
+    client: Pool | PoolClient,
+    threadIds: string[],
+    pushed: PushedChain,
+    from: (key: string) => boolean,
+  ): Promise<Set<string>> {
+    const t = this.tables;
+    const [{ rows: checkpointRows }, { rows: blobRows }] = await Promise.all([
+      client.query<{ body: string }>(`SELECT body FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'checkpoint'`, [threadIds]),
+      client.query<{ thread_id: string; checkpoint_ns: string; record_key: string }>(
+        `SELECT thread_id, checkpoint_ns, record_key FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'blob'`,
+        [threadIds],
+      ),
+    ]);
+    // Checked when pushed; only the fields that chain checkpoints and name values are read.
+    const checkpoints: ChainedCheckpoint[] = [...checkpointRows.map(({ body }) => JSON.parse(body) as WireCheckpoint), ...pushed.checkpoints];
+    const scope = (thread_id: string, checkpoint_ns: string) => JSON.stringify([thread_id, checkpoint_ns]);
+    const storedValues = new Set([
+      ...blobRows.map((row) => scope(row.thread_id, row.checkpoint_ns) + row.record_key),
+      ...pushed.values.map((value) => scope(value.thread_id, value.checkpoint_ns) + blobKey(value.channel, value.version)),
+    ]);
+    const byId = new Map(checkpoints.map((record) => [checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
+    const reached = new Set([...byId.keys()].filter(from));
+    const toVisit = [...reached].map((key) => byId.get(key)!);
+    for (let record = toVisit.pop(); record !== undefined; record = toVisit.pop()) {
+      const { thread_id } = record;
+      const parentOf = (child: ChainedCheckpoint) =>
+        child.parent_checkpoint_id === undefined ? undefined : byId.get(checkpointKey(thread_id, child.checkpoint_ns, child.parent_checkpoint_id));
+      const stored = (checkpoint_ns: string, channel: string, version: ChannelVersion) => storedValues.has(scope(thread_id, checkpoint_ns) + blobKey(channel, version));
+      for (const ancestor of deltaAncestors(record, parentOf, stored)) {
+        const key = checkpointKey(ancestor.thread_id, ancestor.checkpoint_ns, ancestor.checkpoint_id);
+        if (reached.has(key)) continue;
+        reached.add(key);
+        toVisit.push(ancestor);
+      }
+    }
+    return reached;
+  }
+
+  /**
+   * Of the pruned checkpoints `candidates` (keys) that a push brings again, those that a checkpoint kept on the
+   * server or in the push replays the writes of (a `DeltaChannel` branch pushed after a prune of its ancestors): they
+   * come back (`Removals.readmitted`).
+   */
+  async neededAgain(threadIds: string[], pushed: PushedChain, pruned: ReadonlySet<string>, candidates: Iterable<string>): Promise<Set<string>> {
+    const reached = await this.#replayClosure(this.pool, threadIds, pushed, (key) => !pruned.has(key));
+    return new Set([...candidates].filter((key) => reached.has(key)));
+  }
+
+  /**
    * Prunes checkpoints everywhere, in the caller's transaction (holding the user's lock), numbering their tombstones
    * after `seq`: each goes with its writes, unless a checkpoint that stays replays its writes (`deltaAncestors`).
    * Values stay: a device may push later a list that builds on one, or a checkpoint that names one (a branch it
@@ -311,33 +383,8 @@ export class RecordStore {
     const t = this.tables;
     const threadIds = [...new Set(prunes.map((prune) => prune.thread_id))];
     if (threadIds.length === 0) return [];
-    const [{ rows: checkpointRows }, { rows: blobRows }] = await Promise.all([
-      client.query<{ body: string }>(`SELECT body FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'checkpoint'`, [threadIds]),
-      client.query<{ thread_id: string; checkpoint_ns: string; record_key: string }>(
-        `SELECT thread_id, checkpoint_ns, record_key FROM ${t.records} WHERE thread_id = ANY($1::text[]) AND kind = 'blob'`,
-        [threadIds],
-      ),
-    ]);
-    // Checked when pushed; only the fields that chain checkpoints and name values are read.
-    const checkpoints = checkpointRows.map(({ body }) => JSON.parse(body) as WireCheckpoint);
-    const storedValues = new Set(blobRows.map((row) => JSON.stringify([row.thread_id, row.checkpoint_ns]) + row.record_key));
-    const byId = new Map(checkpoints.map((record) => [checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id), record]));
     const named = new Map(prunes.map((prune) => [checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id), prune]));
-    const stays = new Set([...byId.keys()].filter((key) => !named.has(key)));
-    const toVisit = [...stays].map((key) => byId.get(key)!);
-    for (let record = toVisit.pop(); record !== undefined; record = toVisit.pop()) {
-      const { thread_id } = record;
-      const parentOf = (child: WireCheckpoint) =>
-        child.parent_checkpoint_id === undefined ? undefined : byId.get(checkpointKey(thread_id, child.checkpoint_ns, child.parent_checkpoint_id));
-      const stored = (checkpoint_ns: string, channel: string, version: ChannelVersion) =>
-        storedValues.has(JSON.stringify([thread_id, checkpoint_ns]) + blobKey(channel, version));
-      for (const ancestor of deltaAncestors(record, parentOf, stored)) {
-        const key = checkpointKey(ancestor.thread_id, ancestor.checkpoint_ns, ancestor.checkpoint_id);
-        if (stays.has(key)) continue;
-        stays.add(key);
-        toVisit.push(ancestor);
-      }
-    }
+    const stays = await this.#replayClosure(client, threadIds, { checkpoints: [], values: [] }, (key) => !named.has(key));
     const goes = [...named].filter(([key]) => !stays.has(key)).map(([, prune]) => prune);
     if (goes.length === 0) return [];
     const column = <K extends keyof WirePrune>(field: K) => goes.map((prune) => prune[field]);

@@ -791,12 +791,17 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
         this.#lists.forget(pruned);
-        const journaled = 'journal' in options && options.journal === true && (await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined;
+        const journalOn = (await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined;
         let deleted = 0;
         for (const thread_id of pruned) {
-          const checkpoints = await pruneThread(tx, thread_id, options, mode);
-          if (journaled && checkpoints.length > 0) tx.objectStore('journal').add({ thread_id, pruned: checkpoints });
-          deleted += checkpoints.length;
+          const result = await pruneThread(tx, thread_id, options, mode);
+          if (journalOn && 'journal' in options && options.journal === true && result.deleted.length > 0) {
+            tx.objectStore('journal').add({ thread_id, pruned: result.deleted });
+          }
+          // Named checkpoints that a kept one replays the writes of stay, and go out again: wherever they were pruned
+          // (where that branch was not known), they come back.
+          if (journalOn && result.spared.length > 0) await enqueueThreads(tx, [thread_id]);
+          deleted += result.deleted.length;
         }
         return deleted;
       },

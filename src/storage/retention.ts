@@ -32,9 +32,14 @@ export type PruneMode = 'rewrite' | 'deleteOnly';
  * Kept: the newest `keepLatest` of each namespace, with all their ancestors unless `keepAncestors` is false; or,
  * given `checkpoints`, every checkpoint not named. Always kept: the ancestors whose writes a kept checkpoint's
  * rebuilt channels (`delta_channels`) replay, back to the one that stores the channel's value: pruning never changes
- * what a kept checkpoint reads back. Resolves with the checkpoints deleted.
+ * what a kept checkpoint reads back. Resolves with the checkpoints deleted, and those named that stay.
  */
-export async function pruneThread(tx: IDBTransaction, thread_id: string, options: PruneOptions, mode: PruneMode = 'rewrite'): Promise<CheckpointName[]> {
+export async function pruneThread(
+  tx: IDBTransaction,
+  thread_id: string,
+  options: PruneOptions,
+  mode: PruneMode = 'rewrite',
+): Promise<{ deleted: CheckpointName[]; spared: CheckpointName[] }> {
   const checkpoints = tx.objectStore('checkpoints');
   const blobs = tx.objectStore('blobs');
   // Values whole: a list names the versions it builds on, which must stay as long as it does.
@@ -145,6 +150,7 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
   const deletedCheckpoints = records
     .filter((record) => !kept.has(key(record.checkpoint_ns, record.checkpoint_id)))
     .map(({ checkpoint_ns, checkpoint_id }): CheckpointName => ({ checkpoint_ns, checkpoint_id }));
+  const spared = 'checkpoints' in options ? options.checkpoints.filter((name) => kept.has(key(name.checkpoint_ns, name.checkpoint_id))) : [];
   for (const { checkpoint_ns, checkpoint_id } of deletedCheckpoints) {
     checkpoints.delete([thread_id, checkpoint_ns, checkpoint_id]);
     tx.objectStore('writes').delete(prefixRange([thread_id, checkpoint_ns, checkpoint_id]));
@@ -154,7 +160,7 @@ export async function pruneThread(tx: IDBTransaction, thread_id: string, options
       if (!referenced.get(channelKey)!.has(blob.version)) blobs.delete([thread_id, blob.checkpoint_ns, blob.channel, blob.version] satisfies BlobKey);
     }
   }
-  return deletedCheckpoints;
+  return { deleted: deletedCheckpoints, spared };
 }
 
 /** Every thread id in the database, once each. */

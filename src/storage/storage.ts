@@ -126,7 +126,8 @@ export interface PruneToNewest {
 
 /**
  * Deletes the named checkpoints of one thread, except those a kept checkpoint's rebuilt channels replay the writes
- * of (a prune made elsewhere, applied here). Never journaled.
+ * of (a prune made elsewhere, applied here). The deletion is not journaled; when a named checkpoint stays, the
+ * thread is journaled again (while the journal is on), so that its reader sends those checkpoints back.
  */
 export interface PruneNamed {
   checkpoints: CheckpointName[];

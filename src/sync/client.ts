@@ -368,7 +368,9 @@ class Sync implements SyncController {
     this.#cursor = pulled.cursor;
     this.#held = new Set([pulled.cursor]);
     this.#bookmark = { ...bookmark, cursor: pulled.cursor, rescoped: false };
-    if (pulled.resynced || bookmark.rescoped) this.#follow((await push(replica)).commits);
+    // What that refilled the journal with goes out now: everything after a resync or a new thread set; after
+    // checkpoint tombstones, the checkpoints a branch here still needs (rare; otherwise the journal is empty).
+    if (pulled.resynced || bookmark.rescoped || pulled.prunes > 0) this.#follow((await push(replica)).commits);
   }
 
   /** Whether news deferred during a push announced a cursor this device does not hold; forgets it. */

@@ -257,9 +257,10 @@ export function scopeOf(threads: string[] | 'all'): string {
  * Pulls every page from the bookmark on, each stored in one transaction with its cursor, in order; the next page is
  * fetched, read and checked while one commits. On `resync` (the server
  * does not know the cursor) everything stored here is journaled again first, since the server may have lost it,
- * and pulling starts over. Resolves with the last cursor and whether the journal was refilled.
+ * and pulling starts over. Resolves with the last cursor, whether the journal was refilled, and how many checkpoint
+ * tombstones were applied (one that a branch here needs journals its thread again: see `PruneNamed`).
  */
-export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ cursor: string; changes: number; resynced: boolean }> {
+export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ cursor: string; changes: number; resynced: boolean; prunes: number }> {
   const { storage, transport, values, clientId, threads, signal } = replica;
   const fetchPage = async (cursor: string | null): Promise<PullResponse> => {
     // No limit: pages as large as the server allows (1,000 changes by default), so a first sync takes few round trips.
@@ -292,6 +293,7 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
   };
   let resynced = false;
   let changes = 0;
+  let prunes = 0;
   let next = fetchPage(bookmark.cursor);
   // The previous page's transaction: this page is read and checked while it commits, and stored once it did.
   let storing: Promise<void> = Promise.resolve();
@@ -317,9 +319,10 @@ export async function pull(replica: Replica, bookmark: PullBookmark): Promise<{ 
       // Awaited before the next page is stored, or before the pull ends.
       storing.catch(() => undefined);
       changes += records.length;
+      prunes += records.filter((record) => record.kind === 'prune').length;
       if (!page.more) {
         await storing;
-        return { cursor: page.cursor, changes, resynced };
+        return { cursor: page.cursor, changes, resynced, prunes };
       }
     }
   } catch (error) {

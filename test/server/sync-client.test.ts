@@ -186,6 +186,31 @@ async function bothHolding(thread: string, turns: [string, number, number][]): P
   return { a, b, all: await checkpointIds(a.saver, thread) };
 }
 
+/** A DeltaChannel chat with a snapshot every second update: a head needs only its nearest ancestors. */
+const deltaChatOn = (on: BaseSaver) => buildChatGraph(on, { delta: true, snapshotFrequency: 2 });
+
+/**
+ * Five turns on A, synced to B; B forks after the first turn, offline when `offline` says so. Resolves with the
+ * devices, the checkpoint B forked from, B's branch head, and that branch's values as MemorySaver keeps them.
+ */
+async function deltaFork(thread: string, { offline }: { offline: boolean }) {
+  const a = device();
+  const b = device();
+  for (let turn = 0; turn < 5; turn += 1) await deltaChatOn(a.saver).invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig(thread));
+  await a.sync.syncNow();
+  await b.sync.syncNow();
+  if (offline) endpoint.fault = 'down';
+  const onB = deltaChatOn(b.saver);
+  const history = await collect(onB.getStateHistory(threadConfig(thread)));
+  const forkedFrom = history.find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!.config;
+  await onB.invoke({ messages: [human('another way', 1, 1)] }, forkedFrom);
+  endpoint.fault = 'none';
+  const expected = deltaChatOn(new MemorySaver());
+  await expected.invoke({ messages: [human('turn 0', 0)] }, threadConfig('replay'));
+  await expected.invoke({ messages: [human('another way', 1, 1)] }, threadConfig('replay'));
+  return { a, b, forkedFrom, branchHead: (await onB.getState(threadConfig(thread))).config, branch: (await expected.getState(threadConfig('replay'))).values };
+}
+
 /** What the fork tests use of a compiled chat graph. */
 interface ChatGraph {
   invoke(input: { messages: BaseMessage[] }, config: RunnableConfig): Promise<unknown>;
@@ -450,20 +475,8 @@ describe('startSync', () => {
   });
 
   it('keeps on the server, pruning everywhere, the checkpoints whose writes a DeltaChannel branch it holds replays', async () => {
-    // A snapshot every second update: A's head needs only its nearest ancestors, B's fork those before it.
-    const graphOn = (on: BaseSaver) => buildChatGraph(on, { delta: true, snapshotFrequency: 2 });
-    const a = device();
-    const b = device();
-    const onA = graphOn(a.saver);
-    const onB = graphOn(b.saver);
-    for (let turn = 0; turn < 5; turn += 1) await onA.invoke({ messages: [human(`turn ${turn}`, turn)] }, threadConfig('delta'));
-    await a.sync.syncNow();
-    await b.sync.syncNow();
-    // B forks after the first turn and pushes the fork; A prunes everywhere before it pulled it.
-    const history = await collect(onB.getStateHistory(threadConfig('delta')));
-    const forkedFrom = history.find((state) => (state.values as { messages: unknown[] }).messages.length === 2 && state.next.length === 0)!.config;
-    await onB.invoke({ messages: [human('another way', 1, 1)] }, forkedFrom);
-    const branchHead = (await onB.getState(threadConfig('delta'))).config;
+    // B pushes its fork; A prunes everywhere before it pulled it.
+    const { a, b, forkedFrom, branchHead, branch } = await deltaFork('delta', { offline: false });
     await b.sync.syncNow();
     const before = await checkpointIds(server.saver, 'delta');
     await a.saver.prune({ threadIds: ['delta'], keepLatest: 1, keepAncestors: false, everywhere: true });
@@ -471,17 +484,30 @@ describe('startSync', () => {
     await a.sync.syncNow();
     await b.sync.syncNow();
 
-    const memory = new MemorySaver();
-    const expected = graphOn(memory);
-    await expected.invoke({ messages: [human('turn 0', 0)] }, threadConfig('replay'));
-    await expected.invoke({ messages: [human('another way', 1, 1)] }, threadConfig('replay'));
-    const branch = (await expected.getState(threadConfig('replay'))).values;
-    for (const on of [b.saver, server.saver, a.saver]) expect((await graphOn(on).getState(branchHead)).values).toEqual(branch);
+    for (const on of [b.saver, server.saver, a.saver]) expect((await deltaChatOn(on).getState(branchHead)).values).toEqual(branch);
     // The checkpoint B forked from stays, as do the ones before it; those of A's branch after it went.
     const after = await checkpointIds(server.saver, 'delta');
     expect(after).toContain(`/${forkedFrom.configurable?.checkpoint_id}`);
     expect(after.length).toBeLessThan(before.length);
     expect(await checkpointIds(b.saver, 'delta')).toEqual(after);
+  });
+
+  it('brings back, everywhere, the pruned checkpoints whose writes a DeltaChannel branch pushed after the prune replays', async () => {
+    // B forks while offline; A prunes everywhere, and the server with it, before B is back.
+    const { a, b, forkedFrom, branchHead, branch } = await deltaFork('late', { offline: true });
+    await a.saver.prune({ threadIds: ['late'], keepLatest: 1, keepAncestors: false, everywhere: true });
+    await a.sync.syncNow();
+    expect(await server.saver.getTuple(forkedFrom)).toBeUndefined();
+
+    // B pushes its branch, pulls the prune, keeps what its branch replays, and sends that again.
+    await b.sync.syncNow();
+    await a.sync.syncNow();
+    for (const on of [b.saver, server.saver, a.saver]) {
+      expect((await deltaChatOn(on).getState(branchHead)).values).toEqual(branch);
+      expect(await on.getTuple(forkedFrom)).toBeDefined();
+    }
+    expect(await checkpointIds(a.saver, 'late')).toEqual(await checkpointIds(b.saver, 'late'));
+    expect(await checkpointIds(server.saver, 'late')).toEqual(await checkpointIds(b.saver, 'late'));
   });
 
   it('sends a push again after a 500 or a cut-off answer: nothing lost, nothing stored twice', async () => {

@@ -68,6 +68,8 @@ describe('retention', () => {
     try {
       // Every checkpoint but the newest is named.
       const named = all.slice(1).map((checkpoint_id) => ({ checkpoint_ns: '', checkpoint_id }));
+      await storage.enableJournal();
+      await storage.acknowledgeJournal((await storage.readJournal(1_000)).flatMap((read) => [read.seq, ...(read.carried ?? [])]));
       const deleted = await storage.prune(['chat'], { checkpoints: named });
       const left = await ids(saver, 'chat');
       expect(deleted).toBe(all.length - left.length);
@@ -76,6 +78,10 @@ describe('retention', () => {
       expect(left.length).toBeLessThan(all.length);
       expect(left).toEqual(all.slice(0, left.length));
       expect((await deltaChat(saver, 0)).state).toEqual(expected.state);
+      // What stays of those named goes out again, in the prune's transaction: the thread is journaled anew.
+      const journaled = (await storage.readJournal(1_000)).map((read) => read.checkpoint?.checkpoint_id);
+      for (const id of left) expect(journaled).toContain(id);
+      expect(journaled.filter((id) => id !== undefined && !left.includes(id))).toEqual([]);
       // Again: nothing more goes.
       expect(await storage.prune(['chat'], { checkpoints: named })).toBe(0);
     } finally {

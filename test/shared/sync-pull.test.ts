@@ -104,7 +104,7 @@ describe('pulling pages', () => {
     const pages: Pages = [['kept'], ['gone', 'kept'], ['kept'], ['kept']];
     const { replica } = server(storage, pages);
 
-    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-4', changes: 5, resynced: false });
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-4', changes: 5, resynced: false, prunes: 0 });
     expect(await storedIds(storage, 'kept')).toEqual(['1-0', '2-1', '3-0', '4-0']);
     expect(await storedIds(storage, 'gone')).toEqual([]);
     expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-4' });
@@ -122,7 +122,7 @@ describe('pulling pages', () => {
       whole: () => [...(serverHasParent ? [delta('c-1')] : []), delta('c-2', 'c-1')],
     });
 
-    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false });
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false, prunes: 0 });
     // The thread's history is asked for from the start, this device's own pushes included, and only once.
     expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['delta'] }]);
     expect(await storedIds(storage, 'delta')).toEqual(serverHasParent ? ['c-1', 'c-2'] : ['c-2']);
@@ -146,7 +146,7 @@ describe('pulling pages', () => {
       ((await readEveryRecord(storage.dbName)).blobs as { thread_id: string; version: number }[]).map(({ thread_id, version }) => `${thread_id} ${version}`).sort();
 
     if (serverHasBases) {
-      expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false });
+      expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 2, resynced: false, prunes: 0 });
       expect(await stored()).toEqual(['one 1', 'one 2', 'two 1', 'two 2']);
       expect(await storage.readSetting(bookmark().key)).toEqual({ scope: 'all', cursor: 'page-1' });
     } else {
@@ -181,7 +181,7 @@ describe('pulling pages', () => {
     // The page brings the input task's write; its checkpoint and value came in a page before, and were pruned here.
     const { replica, asked } = historyServer(storage, { page: [write], whole: () => [checkpoint, input, write] });
 
-    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 1, resynced: false });
+    expect(await pull(replica, bookmark())).toEqual({ cursor: 'page-1', changes: 1, resynced: false, prunes: 0 });
     expect(asked).toEqual([{ cursor: null, clientId: replica.clientId }, { cursor: null, threads: ['input'] }]);
     const records = await readEveryRecord(storage.dbName);
     expect(records.checkpoints).toHaveLength(1);
