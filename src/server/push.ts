@@ -287,6 +287,28 @@ async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<
   for (const step of ops.writes.filter(({ first }) => isNewest(first))) await putWrites(step)();
 }
 
+/**
+ * The checkpoints pruned everywhere, before or by this push, whose records it drops (by `checkpointKey`), and those
+ * it brings that come back: a checkpoint kept on the server, or pushed now, replays their writes (a DeltaChannel
+ * branch pushed after a prune of its ancestors, whose device then sends them again).
+ */
+async function prunedForPush(store: RecordStore, threadIds: string[], records: SyncRecord[], prunes: WirePrune[]): Promise<{ pruned: Set<string>; readmitted: WirePrune[] }> {
+  const pruned = await store.prunedCheckpoints(threadIds);
+  for (const prune of prunes) pruned.add(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id));
+  const ofCheckpoint = (record: SyncRecord) =>
+    record.kind === 'checkpoint' || record.kind === 'write' ? checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id) : undefined;
+  const candidates = new Set(records.map(ofCheckpoint).filter((key): key is string => key !== undefined && pruned.has(key)));
+  const readmitted: WirePrune[] = [];
+  if (candidates.size === 0) return { pruned, readmitted };
+  const chain = { checkpoints: records.filter((record) => record.kind === 'checkpoint'), values: records.filter((record) => record.kind === 'blob') };
+  for (const key of await store.neededAgain(threadIds, chain, pruned, candidates)) {
+    pruned.delete(key);
+    const [thread_id, checkpoint_ns, checkpoint_id] = JSON.parse(key) as [string, string, string];
+    readmitted.push({ kind: 'prune', thread_id, checkpoint_ns, checkpoint_id });
+  }
+  return { pruned, readmitted };
+}
+
 export async function push(context: PushContext, userId: string, records: SyncRecord[], origin: string | null): Promise<PushResponse> {
   const { store, saver } = context;
   const tombstones = [...new Set(records.flatMap((record) => (record.kind === 'delete' ? [record.thread_id] : [])))];
@@ -302,26 +324,7 @@ export async function push(context: PushContext, userId: string, records: SyncRe
   if (foreign.length > 0) throw forbidden(foreign);
   const deleted = new Set([...tombstones, ...threadIds.filter((thread_id) => states.get(thread_id)?.deleted)]);
 
-  // Checkpoints pruned everywhere, before or by this push: their records are dropped, and the values only they name.
-  const pruned = await store.prunedCheckpoints(threadIds);
-  for (const prune of prunes) pruned.add(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id));
-  // Records of a pruned checkpoint whose writes a checkpoint kept here, or pushed now, replays come back (a
-  // DeltaChannel branch pushed after a prune of its ancestors, whose device then sends them again).
-  const ofCheckpoint = (record: SyncRecord) =>
-    record.kind === 'checkpoint' || record.kind === 'write' ? checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id) : undefined;
-  const candidates = new Set(records.map(ofCheckpoint).filter((key): key is string => key !== undefined && pruned.has(key)));
-  const readmitted: WirePrune[] = [];
-  if (candidates.size > 0) {
-    const chain = {
-      checkpoints: records.filter((record) => record.kind === 'checkpoint'),
-      values: records.filter((record) => record.kind === 'blob'),
-    };
-    for (const key of await store.neededAgain(threadIds, chain, pruned, candidates)) {
-      pruned.delete(key);
-      const [thread_id, checkpoint_ns, checkpoint_id] = JSON.parse(key) as [string, string, string];
-      readmitted.push({ kind: 'prune', thread_id, checkpoint_ns, checkpoint_id });
-    }
-  }
+  const { pruned, readmitted } = await prunedForPush(store, threadIds, records, prunes);
   const prunedValues = new Set<string>();
   let droppedAsPruned = 0;
 
