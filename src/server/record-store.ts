@@ -269,6 +269,7 @@ export class RecordStore {
       const dropped = new Map<string, WirePrune>();
       const live = rows.filter((row) => {
         if (byThread.get(row.thread_id)!.deleted) return false;
+        if (pruned.size === 0) return true;
         const checkpoint = checkpointOfRow(row);
         const prune = checkpoint === undefined ? undefined : pruned.get(checkpoint);
         if (prune) dropped.set(checkpoint!, prune);
@@ -287,7 +288,7 @@ export class RecordStore {
       for (const prune of prunedNow) dropped.set(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id), prune);
       const prunedCheckpoints = [...dropped.values()];
       const orphans = new Set<string>();
-      for (const { row } of numbered) {
+      for (const { row } of pruned.size === 0 ? [] : numbered) {
         if (row.kind !== 'checkpoint') continue;
         const { parent_checkpoint_id } = JSON.parse(row.body) as WireCheckpoint;
         if (parent_checkpoint_id !== undefined && pruned.has(checkpointKey(row.thread_id, row.checkpoint_ns, parent_checkpoint_id))) {
