@@ -6,4 +6,4 @@ export { toNodeListener } from './node.js';
 export { SyncedSaver, type SyncedSaverOptions } from './synced-saver.js';
 export { setupSyncTables } from './tables.js';
 export type * from '../wire/protocol.js';
-export type { WireRecord, WireBytes, WireCheckpoint, WireBlob, WireWrite, WireTombstone, WireList } from '../wire/records.js';
+export type { WireRecord, WireBytes, WireCheckpoint, WireBlob, WireWrite, WireTombstone, WirePrune, WireList } from '../wire/records.js';
