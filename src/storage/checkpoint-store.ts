@@ -9,7 +9,7 @@ import { HistoryNotStored, parentsToRead, readKeptValues, readParents, threadsWi
 import { readCheckpointPage, readTuples } from './reads.js';
 import { ListCache } from './list-cache.js';
 import { isItemSlice, listDependencies, slicesOf, spliceItem } from './lists.js';
-import { JOURNAL_SETTING, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
+import { JOURNAL_SETTING, PRUNED_PER_ENTRY, enqueueThreads, journalEntryOf, readJournalEntries, type JournalRead } from './journal.js';
 import { JOURNAL_STORE_NAMES, STORE_NAMES, sameBytes, type BlobKey, type BlobRecord, type ChannelVersion, type CheckpointKey, type CheckpointRecord, type StoredCheckpointRecord, type StoredWriteRecord, type TypedBytes, type WriteRecord } from './records.js';
 import { isChange, resolveRecords } from './checkpoint-chains.js';
 import { prefixRange, requestResult } from './requests.js';
@@ -795,8 +795,8 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
         let deleted = 0;
         for (const thread_id of pruned) {
           const result = await pruneThread(tx, thread_id, options, mode);
-          if (journalOn && 'journal' in options && options.journal === true && result.deleted.length > 0) {
-            tx.objectStore('journal').add({ thread_id, pruned: result.deleted });
+          if (journalOn && 'journal' in options && options.journal === true) {
+            for (let i = 0; i < result.deleted.length; i += PRUNED_PER_ENTRY) tx.objectStore('journal').add({ thread_id, pruned: result.deleted.slice(i, i + PRUNED_PER_ENTRY) });
           }
           // Named checkpoints that a kept one replays the writes of stay, and go out again: wherever they were pruned
           // (where that branch was not known), they come back.

@@ -17,6 +17,12 @@ import type { WriteOperation } from './storage.js';
 /** The setting that turns the journal on, for good. */
 export const JOURNAL_SETTING = 'journal';
 
+/**
+ * Checkpoints a prune journals per entry: an entry travels whole, and one far larger than a reader's batches (a long
+ * thread cut to its newest checkpoint) could never go out.
+ */
+export const PRUNED_PER_ENTRY = 500;
+
 /** One journal entry as read back: the records it names that are still stored, or a thread's deletion. */
 export interface JournalRead {
   /** Its place in the journal; `acknowledgeJournal` takes it out. */

@@ -7,11 +7,11 @@ import { IndexedDBCheckpointStorage } from '../../src/storage/checkpoint-store.j
 import { operationsOf } from '../../src/sync/replication.js';
 import { storedValuesOf } from '../../src/sync/stored-values.js';
 import type { SyncRecord } from '../../src/wire/records.js';
-import type { JournalRead } from '../../src/storage/journal.js';
+import { PRUNED_PER_ENTRY, type JournalRead } from '../../src/storage/journal.js';
 import { listDependencies } from '../../src/storage/lists.js';
 import { buildAgentGraph, resume } from '../support/agent-graph.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
-import { checkpointOperation, collect, countRecords, freshDbName, jsonBytes, threadConfig } from '../support/fixtures.js';
+import { checkpointOperation, collect, countRecords, freshDbName, jsonBytes, putChain, threadConfig } from '../support/fixtures.js';
 import { importDatabase } from '../support/database-export.js';
 import { legacyDatabaseExport } from '../support/legacy-database.js';
 
@@ -70,6 +70,12 @@ describe('the change journal', () => {
       await saver.prune({ threadIds: ['a'], keepLatest: 1, keepAncestors: false, everywhere: true });
       expect((await tab.readJournal(1_000)).filter((read) => read.pruned)).toHaveLength(1);
       await expect(saver.prune({ keepLatest: 1, everywhere: 'yes' as unknown as boolean })).rejects.toMatchObject({ code: 'INVALID_CONFIG', message: /everywhere must be true or false/ });
+
+      // A long thread cut short journals its checkpoints in entries that each fit a push.
+      await putChain(saver, 'long', '', Array.from({ length: PRUNED_PER_ENTRY + 3 }, (_, i) => i + 1));
+      expect(await saver.prune({ threadIds: ['long'], keepLatest: 1, keepAncestors: false, everywhere: true })).toBe(PRUNED_PER_ENTRY + 2);
+      const long = (await tab.readJournal(1_000)).filter((read) => read.thread_id === 'long' && read.pruned);
+      expect(long.map((read) => read.pruned!.length)).toEqual([PRUNED_PER_ENTRY, 2]);
     } finally {
       await saver.close();
     }
