@@ -54,6 +54,8 @@ export async function launchFirefox(profileDir: string, options: { prefs?: Recor
     userDataDir: profileDir,
     extraPrefsFirefox: { ...FIREFOX_PREFS, ...options.prefs },
     args: options.args ?? [],
+    // A first start on a new profile has taken over Puppeteer's default 30 s on loaded cores.
+    timeout: 90_000,
   });
 }
 
