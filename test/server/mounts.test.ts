@@ -1,12 +1,15 @@
-// The handler served by something other than `toNodeListener`: mounted in Hono on Node through its adapter, under a
-// prefix of the app's choosing, and served by Bun's and Deno's own Fetch-API servers (each started as a process of
-// its own from the npm package of the runtime). Two devices sync through each, one of them live.
+// The handler served otherwise than by `toNodeListener` alone: mounted in Hono on Node through its adapter, under a
+// prefix of the app's choosing; as the exports of a Next.js route module, called as Next.js calls them; and served by
+// Bun's and Deno's own Fetch-API servers (each started as a process of its own from the npm package of the runtime).
+// Two devices sync through each, one of them live.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { BrowserSaver } from '../../src/index.js';
+import { toNodeListener } from '../../src/server/index.js';
 import { startSync } from '../../src/sync/index.js';
 import { buildChatGraph, human } from '../support/chat-graph.js';
 import { collect, freshDbName, threadConfig } from '../support/fixtures.js';
@@ -62,6 +65,22 @@ it('mounts in Hono: pushes, pulls and the live stream go through it', async () =
     await new Promise<void>((resolve) => listening.http.close(() => resolve()));
   }
   expect(server.errors).toEqual([]);
+});
+
+it('answers as the exports of a Next.js route module: POST for push and pull, GET for the live stream', async () => {
+  process.env['JUNCTURE_TEST_DATABASE_URL'] = await freshDatabase();
+  const route = await import('./runtimes/next-route.js');
+  expect({ runtime: route.runtime, dynamic: route.dynamic }).toEqual({ runtime: 'nodejs', dynamic: 'force-dynamic' });
+  // What Next.js does for app/sync/[endpoint]/route.ts: the request to the exported function of its method.
+  const http = createServer(toNodeListener((request) => (request.method === 'GET' ? route.GET : route.POST)(request)));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  try {
+    await syncTwoDevices(`http://127.0.0.1:${(http.address() as AddressInfo).port}/sync`);
+  } finally {
+    await route.close();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    delete process.env['JUNCTURE_TEST_DATABASE_URL'];
+  }
 });
 
 const script = fileURLToPath(new URL('./runtimes/serve-fetch.ts', import.meta.url));
