@@ -293,8 +293,7 @@ export interface SaverCheckpoint {
  */
 export async function deleteSaverCheckpoints(saver: BaseCheckpointSaver, checkpoints: SaverCheckpoint[]): Promise<boolean> {
   const parts = postgresSaverParts(saver);
-  if (!parts) return false;
-  if (checkpoints.length === 0) return true;
+  if (!parts || checkpoints.length === 0) return parts !== undefined;
   const schema = quoteIdentifier(parts.options.schema);
   const named = [checkpoints.map((c) => c.thread_id), checkpoints.map((c) => c.checkpoint_ns), checkpoints.map((c) => c.checkpoint_id)];
   await inTransaction(parts.pool, async (client) => {

@@ -16,11 +16,10 @@ import type { PushedValue, SaverOps } from './saver-ops.js';
 import { checkpointKey, recordRow, rowKey, type CommitResult, type RecordRow, type RecordStore } from './record-store.js';
 import { ChannelValues, checkpointOf, hasConsistentIdx, pendingWritesOf } from './values.js';
 
-type Stored = DataRecord;
 type Blob = { kind: 'blob' } & BlobRecord;
 
 interface Entry {
-  record: Stored;
+  record: DataRecord;
   row: RecordRow;
   /** Position in the request, for messages. */
   at: number;
@@ -293,7 +292,7 @@ async function applyToSaver(saver: BaseCheckpointSaver, ops: SaverOps): Promise<
  * branch pushed after a prune of its ancestors, whose device then sends them again).
  */
 async function prunedForPush(store: RecordStore, threadIds: string[], records: SyncRecord[], prunes: WirePrune[]): Promise<{ pruned: Set<string>; readmitted: WirePrune[] }> {
-  const pruned = await store.prunedCheckpoints(threadIds);
+  const pruned = new Set((await store.prunedCheckpoints(threadIds)).keys());
   for (const prune of prunes) pruned.add(checkpointKey(prune.thread_id, prune.checkpoint_ns, prune.checkpoint_id));
   const ofCheckpoint = (record: SyncRecord) =>
     record.kind === 'checkpoint' || record.kind === 'write' ? checkpointKey(record.thread_id, record.checkpoint_ns, record.checkpoint_id) : undefined;

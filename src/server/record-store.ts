@@ -145,13 +145,14 @@ export class RecordStore {
     return new Map(rows.map((row) => [row.thread_id, { owner: row.owner, deleted: row.deleted }]));
   }
 
-  /** The checkpoints of `threadIds` pruned everywhere, by `checkpointKey`. */
-  async prunedCheckpoints(threadIds: string[]): Promise<Set<string>> {
-    const { rows } = await this.pool.query<{ thread_id: string; checkpoint_ns: string; checkpoint_id: string }>(
+  /** The checkpoints of `threadIds` pruned everywhere, by `checkpointKey`; in `client`'s transaction when given. */
+  async prunedCheckpoints(threadIds: string[], client: Pool | PoolClient = this.pool): Promise<Map<string, WirePrune>> {
+    if (threadIds.length === 0) return new Map();
+    const { rows } = await client.query<{ thread_id: string; checkpoint_ns: string; checkpoint_id: string }>(
       `SELECT thread_id, checkpoint_ns, checkpoint_id FROM ${this.tables.pruned} WHERE thread_id = ANY($1::text[])`,
       [threadIds],
     );
-    return new Set(rows.map((row) => checkpointKey(row.thread_id, row.checkpoint_ns, row.checkpoint_id)));
+    return new Map(rows.map((row) => [checkpointKey(row.thread_id, row.checkpoint_ns, row.checkpoint_id), { kind: 'prune', ...row }]));
   }
 
   /**
@@ -265,7 +266,7 @@ export class RecordStore {
         );
       }
       // Read under the user's lock: a prune committed since the push read them is seen here.
-      const pruned = await this.#prunedOf(client, threadIds);
+      const pruned = await this.prunedCheckpoints(threadIds, client);
       const dropped = new Map<string, WirePrune>();
       const live = rows.filter((row) => {
         if (byThread.get(row.thread_id)!.deleted) return false;
@@ -308,16 +309,6 @@ export class RecordStore {
       }
       return { stored, deletedThreads, prunedCheckpoints, orphans };
     });
-  }
-
-  /** The pruned checkpoints of `threadIds`, by `checkpointKey`, read in the caller's transaction. */
-  async #prunedOf(client: PoolClient, threadIds: string[]): Promise<Map<string, WirePrune>> {
-    if (threadIds.length === 0) return new Map();
-    const { rows } = await client.query<{ thread_id: string; checkpoint_ns: string; checkpoint_id: string }>(
-      `SELECT thread_id, checkpoint_ns, checkpoint_id FROM ${this.tables.pruned} WHERE thread_id = ANY($1::text[])`,
-      [threadIds],
-    );
-    return new Map(rows.map((row) => [checkpointKey(row.thread_id, row.checkpoint_ns, row.checkpoint_id), { kind: 'prune', ...row }]));
   }
 
   /**

@@ -791,11 +791,13 @@ export class IndexedDBCheckpointStorage implements CheckpointStorage {
       async (tx) => {
         pruned = threadIds ?? (await allThreadIds(tx));
         this.#lists.forget(pruned);
-        const journalOn = (await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined;
+        const journals = 'checkpoints' in options || options.journal === true;
+        // Read only by the prunes that may journal: the automatic ones (`maxCheckpointsPerThread`) never do.
+        const journalOn = journals && (await requestResult(tx.objectStore('settings').get(JOURNAL_SETTING))) !== undefined;
         let deleted = 0;
         for (const thread_id of pruned) {
           const result = await pruneThread(tx, thread_id, options, mode);
-          if (journalOn && 'journal' in options && options.journal === true) {
+          if (journalOn && !('checkpoints' in options)) {
             for (let i = 0; i < result.deleted.length; i += PRUNED_PER_ENTRY) tx.objectStore('journal').add({ thread_id, pruned: result.deleted.slice(i, i + PRUNED_PER_ENTRY) });
           }
           // Named checkpoints that a kept one replays the writes of stay, and go out again: wherever they were pruned
