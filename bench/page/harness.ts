@@ -27,9 +27,11 @@ import {
   openRawDatabase,
   putAllInOneTransaction,
   putOnePerTransaction,
+  putAsSaversDo,
   putWithBlobsPerTransaction,
   type StoredPut,
 } from './raw-indexeddb.js';
+import type { RawWorkerRequest } from './raw-worker.js';
 import { timeUntilInteractive } from './panel.js';
 import { storeHarness } from './store.js';
 import { syncHarness } from './sync.js';
@@ -62,7 +64,7 @@ const panelSaver = new BrowserSaver({ dbName: PANEL_DB_NAME });
 /** Long threads by size: building one is slow and not part of what the panel row measures. */
 const longThreads = new Map<number, ThreadExport>();
 type SaverKind = keyof typeof savers;
-type GraphSaverKind = SaverKind | 'memory' | 'floor';
+type GraphSaverKind = SaverKind | 'memory' | 'floor' | 'pageTransaction' | 'workerTransaction';
 
 /**
  * The floor of a saver that acknowledges a put once it is committed: MemorySaver's own work, plus one raw
@@ -94,8 +96,75 @@ class CommittingMemorySaver extends MemorySaver {
     return stored;
   }
 }
-const graphSaver = (kind: GraphSaverKind): BaseCheckpointSaver =>
-  kind === 'memory' ? new MemorySaver() : kind === 'floor' ? new CommittingMemorySaver() : savers[kind];
+
+/**
+ * MemorySaver's own work, plus per put the transaction a saver makes for it, by hand (`putAsSaversDo`): the record
+ * BrowserSaver stored for the same superstep of the same graph, moved to this run's thread, stored in the page or
+ * by a worker of plain `postMessage`. What the savers add beyond it is their own code.
+ */
+class SaverTransactionMemorySaver extends MemorySaver {
+  readonly #records: CheckpointRecord[];
+  readonly #store: (record: CheckpointRecord) => Promise<void>;
+  #next = 0;
+
+  constructor(records: CheckpointRecord[], store: (record: CheckpointRecord) => Promise<void>) {
+    super();
+    this.#records = records;
+    this.#store = store;
+  }
+
+  override async put(config: RunnableConfig, checkpoint: Checkpoint, metadata: CheckpointMetadata): Promise<RunnableConfig> {
+    const stored = await super.put(config, checkpoint, metadata);
+    const record = this.#records[this.#next % this.#records.length]!;
+    this.#next += 1;
+    await this.#store({ ...record, thread_id: `transaction-${String(config.configurable?.['thread_id'])}` });
+    return stored;
+  }
+}
+
+/** The records BrowserSaver stores for a loop graph of `steps` supersteps, in order, by number of steps. */
+const saverRecords = new Map<number, Promise<CheckpointRecord[]>>();
+function recordsOfLoopGraph(steps: number): Promise<CheckpointRecord[]> {
+  let records = saverRecords.get(steps);
+  if (!records) {
+    records = (async () => {
+      const thread_id = `records-of-${steps}`;
+      await runLoopGraph(savers.browser, steps, thread_id);
+      const db = await raw();
+      return (await requestResult(db.transaction('checkpoints', 'readonly').objectStore('checkpoints').getAll(prefixRange([thread_id, ''])))) as CheckpointRecord[];
+    })();
+    saverRecords.set(steps, records);
+  }
+  return records;
+}
+
+let rawWorker: Worker | undefined;
+/** Asks the raw worker to store a record; the chain of puts has one request out at a time. */
+function storeInRawWorker(record: CheckpointRecord): Promise<void> {
+  rawWorker ??= new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module' });
+  const worker = rawWorker;
+  return new Promise((resolve) => {
+    worker.onmessage = () => resolve();
+    worker.postMessage({ dbName: DB_NAME, record } satisfies RawWorkerRequest);
+  });
+}
+
+async function graphSaver(kind: GraphSaverKind, steps: number): Promise<BaseCheckpointSaver> {
+  switch (kind) {
+    case 'memory':
+      return new MemorySaver();
+    case 'floor':
+      return new CommittingMemorySaver();
+    case 'pageTransaction': {
+      const [records, db] = await Promise.all([recordsOfLoopGraph(steps), raw()]);
+      return new SaverTransactionMemorySaver(records, (record) => putAsSaversDo(db, record));
+    }
+    case 'workerTransaction':
+      return new SaverTransactionMemorySaver(await recordsOfLoopGraph(steps), storeInRawWorker);
+    default:
+      return savers[kind];
+  }
+}
 type EncryptableKind = keyof Awaited<typeof encryptedSavers>;
 
 async function saverOf(kind: SaverKind, encrypted: boolean): Promise<BrowserSaver | WorkerSaver> {
@@ -187,7 +256,8 @@ async function storedPuts(count: number): Promise<StoredPut[]> {
 }
 
 /** Chats under way, by thread. */
-const chats = new Map<string, { kind: GraphSaverKind; saver: BaseCheckpointSaver; graph: ReturnType<typeof buildChatGraph>; length: number; turns: number }>();
+type ChatSaverKind = SaverKind | 'memory';
+const chats = new Map<string, { kind: ChatSaverKind; saver: BaseCheckpointSaver; graph: ReturnType<typeof buildChatGraph>; length: number; turns: number }>();
 
 const harness = {
   /**
@@ -334,8 +404,8 @@ const harness = {
    * Starts a chat (a human message and a reply of `length` characters a turn) on a new thread; `chatTurns` runs
    * its turns, in calls short enough for the driver's protocol, and `endChat` measures what it left.
    */
-  startChat(kind: GraphSaverKind, delta: boolean, length: number): string {
-    const saver = graphSaver(kind);
+  async startChat(kind: ChatSaverKind, delta: boolean, length: number): Promise<string> {
+    const saver = await graphSaver(kind, 0);
     const thread_id = freshThread(`chat-${kind}-${delta ? 'delta' : 'plain'}`);
     chats.set(thread_id, { kind, saver, graph: buildChatGraph(saver, delta, length), length, turns: 0 });
     return thread_id;
@@ -387,7 +457,7 @@ const harness = {
    * observe them).
    */
   async graph(kind: GraphSaverKind, steps: number, yieldEachStep: boolean): Promise<{ ms: number; committedMs: number; longTasks: number[] | null }> {
-    const saver = graphSaver(kind);
+    const saver = await graphSaver(kind, steps);
     await settle();
     const start = performance.now();
     await runLoopGraph(saver, steps, freshThread(`graph-${kind}`), yieldEachStep);

@@ -1,7 +1,8 @@
 // The raw IndexedDB anchors: the same records and stores the savers use, through the plain API with no library,
 // so that each saver row's ratio is what the library adds to what IndexedDB itself costs.
+import { JOURNAL_SETTING } from '../../src/storage/journal.js';
 import { prefixRange, requestResult } from '../../src/storage/requests.js';
-import type { BlobRecord, CheckpointRecord } from '../../src/storage/records.js';
+import { JOURNAL_STORE_NAMES, type BlobRecord, type CheckpointRecord } from '../../src/storage/records.js';
 
 /** The records of one saver `put`. */
 export interface StoredPut {
@@ -40,6 +41,19 @@ export async function putWithBlobsPerTransaction(db: IDBDatabase, puts: StoredPu
     tx.commit();
     await committed(tx);
   }
+}
+
+/**
+ * The transaction of a saver's `put` of a loop-graph checkpoint, by hand: the same stores, the change journal's
+ * setting and the parent record read beside the put of the record the saver stored, left to commit on its own
+ * (as the savers do; see `commitOperations`), with none of the savers' code around it.
+ */
+export function putAsSaversDo(db: IDBDatabase, record: CheckpointRecord): Promise<void> {
+  const tx = db.transaction(['checkpoints', 'blobs', ...JOURNAL_STORE_NAMES], 'readwrite');
+  tx.objectStore('settings').get(JOURNAL_SETTING);
+  if (record.parent_checkpoint_id !== undefined) tx.objectStore('checkpoints').get([record.thread_id, record.checkpoint_ns, record.parent_checkpoint_id]);
+  tx.objectStore('checkpoints').put(record);
+  return committed(tx);
 }
 
 /** Every record in one readwrite transaction. */

@@ -1,0 +1,19 @@
+// A worker that stores checkpoint records as the savers' transaction does (`putAsSaversDo`), by plain
+// postMessage: what WorkerSaver's committed put costs without the library, one message each way.
+import type { CheckpointRecord } from '../../src/storage/records.js';
+import { openRawDatabase, putAsSaversDo } from './raw-indexeddb.js';
+
+export interface RawWorkerRequest {
+  dbName: string;
+  record: CheckpointRecord;
+}
+
+const databases = new Map<string, Promise<IDBDatabase>>();
+
+self.onmessage = async (event: MessageEvent<RawWorkerRequest>) => {
+  const { dbName, record } = event.data;
+  let db = databases.get(dbName);
+  if (!db) databases.set(dbName, (db = openRawDatabase(dbName)));
+  await putAsSaversDo(await db, record);
+  self.postMessage(null);
+};
