@@ -31,7 +31,7 @@ import {
   putWithBlobsPerTransaction,
   type StoredPut,
 } from './raw-indexeddb.js';
-import type { RawWorkerRequest } from './raw-worker.js';
+import type { RawWorkerAnswer, RawWorkerRequest } from './raw-worker.js';
 import { timeUntilInteractive } from './panel.js';
 import { storeHarness } from './store.js';
 import { syncHarness } from './sync.js';
@@ -143,8 +143,8 @@ let rawWorker: Worker | undefined;
 function storeInRawWorker(record: CheckpointRecord): Promise<void> {
   rawWorker ??= new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module' });
   const worker = rawWorker;
-  return new Promise((resolve) => {
-    worker.onmessage = () => resolve();
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent<RawWorkerAnswer>) => (event.data === null ? resolve() : reject(new Error(`The raw worker failed: ${event.data.error}`)));
     worker.postMessage({ dbName: DB_NAME, record } satisfies RawWorkerRequest);
   });
 }

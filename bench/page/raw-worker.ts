@@ -8,12 +8,19 @@ export interface RawWorkerRequest {
   record: CheckpointRecord;
 }
 
+/** The answer: null once stored, or why it failed (so the page's run fails instead of waiting). */
+export type RawWorkerAnswer = null | { error: string };
+
 const databases = new Map<string, Promise<IDBDatabase>>();
 
 self.onmessage = async (event: MessageEvent<RawWorkerRequest>) => {
   const { dbName, record } = event.data;
   let db = databases.get(dbName);
   if (!db) databases.set(dbName, (db = openRawDatabase(dbName)));
-  await putAsSaversDo(await db, record);
-  self.postMessage(null);
+  try {
+    await putAsSaversDo(await db, record);
+    self.postMessage(null satisfies RawWorkerAnswer);
+  } catch (error) {
+    self.postMessage({ error: String(error) } satisfies RawWorkerAnswer);
+  }
 };

@@ -15,7 +15,11 @@ const key = (...parts: (string | number)[]) => JSON.stringify(parts);
 
 function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
-  for (const item of items) groups.set(keyOf(item), [...(groups.get(keyOf(item)) ?? []), item]);
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
   return groups;
 }
 
@@ -75,9 +79,7 @@ export async function pruneThread(
     const named = new Set(options.checkpoints.map((name) => key(name.checkpoint_ns, name.checkpoint_id)));
     for (const record of records) if (!named.has(key(record.checkpoint_ns, record.checkpoint_id))) keep(record);
   } else {
-    const byNamespace = new Map<string, CheckpointRecord[]>();
-    for (const record of records) byNamespace.set(record.checkpoint_ns, [...(byNamespace.get(record.checkpoint_ns) ?? []), record]);
-    for (const inNamespace of byNamespace.values()) {
+    for (const inNamespace of groupBy(records, (record) => record.checkpoint_ns).values()) {
       const newestFirst = [...inNamespace].sort((a, b) => (a.checkpoint_id < b.checkpoint_id ? 1 : -1));
       for (const record of newestFirst.slice(0, options.keepLatest)) keep(record);
     }

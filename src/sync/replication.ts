@@ -191,7 +191,9 @@ async function applyPrunes(storage: IndexedDBCheckpointStorage, changes: SyncRec
   for (const change of changes) {
     if (change.kind !== 'prune') continue;
     const { thread_id, checkpoint_ns, checkpoint_id } = change;
-    byThread.set(thread_id, [...(byThread.get(thread_id) ?? []), { checkpoint_ns, checkpoint_id }]);
+    const named = byThread.get(thread_id);
+    if (named) named.push({ checkpoint_ns, checkpoint_id });
+    else byThread.set(thread_id, [{ checkpoint_ns, checkpoint_id }]);
   }
   for (const [thread_id, checkpoints] of byThread) await storage.prune([thread_id], { checkpoints });
 }
